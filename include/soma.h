@@ -1,0 +1,271 @@
+/*
+ * soma.h - the one public header of libsoma.
+ *
+ * libsoma trains convolutional networks from scratch on the CPU. A model is a
+ * sequence of layers described by a small text file (see docs/model-format.md);
+ * a dataset is a set of images with integer labels; training runs mini-batch
+ * gradient descent with the optimizers of common practice and writes
+ * checkpoints in the safetensors layout.
+ *
+ * Conventions:
+ *  - Every function that can fail returns a soma_status. On failure,
+ *    soma_last_error() gives one line that names the file, field or value
+ *    at fault. The library never prints, never exits.
+ *  - Objects are opaque handles, created by soma_X_create/load and released
+ *    by soma_X_free (which accepts NULL).
+ *  - Tensors are float32, NCHW.
+ */
+#ifndef SOMA_H
+#define SOMA_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define SOMA_VERSION "0.1.0"
+
+/* ---------------------------------------------------------------- errors */
+
+typedef enum soma_status {
+    SOMA_OK = 0,
+    SOMA_ERR_ARGUMENT,    /* a value passed in is out of range or malformed */
+    SOMA_ERR_IO,          /* a file could not be opened, read or written */
+    SOMA_ERR_FORMAT,      /* a file's content is malformed or inconsistent */
+    SOMA_ERR_SHAPE,       /* shapes do not fit together */
+    SOMA_ERR_MEMORY,      /* an allocation failed or a size is beyond limits */
+    SOMA_ERR_DIVERGED,    /* training produced NaN or Inf */
+    SOMA_ERR_INTERRUPTED, /* training was stopped by a signal (checkpoint saved) */
+    SOMA_ERR_UNSUPPORTED  /* the build or device lacks what was asked for */
+} soma_status;
+
+/** The message of the last error raised on this thread ("" if none). */
+const char *soma_last_error(void);
+/** A short constant name for a status ("ok", "io error", ...). */
+const char *soma_status_name(soma_status status);
+
+/* ------------------------------------------------------------ threading */
+
+/** Sets the number of threads used by every part of soma (OpenMP, BLAS). 0 = all cores. */
+void soma_set_threads(int threads);
+/** The number of threads soma uses now. */
+int soma_get_threads(void);
+
+/* ---------------------------------------------------------------- model */
+
+typedef struct soma_model soma_model;
+
+typedef enum soma_init {
+    SOMA_INIT_HE = 0,  /* Kaiming normal, std = sqrt(2 / fan_in) (default) */
+    SOMA_INIT_XAVIER,  /* Glorot uniform, a = sqrt(6 / (fan_in + fan_out)) */
+    SOMA_INIT_LECUN    /* normal, std = sqrt(1 / fan_in) */
+} soma_init;
+
+/** Parses a model file (see docs/model-format.md). Errors read "file:line:col: message". */
+soma_status soma_model_load_file(const char *path, soma_model **out);
+/** Parses model text; `name` is used in error messages in place of a file name. */
+soma_status soma_model_parse(const char *text, const char *name, soma_model **out);
+/** Builds a model from the zoo ("lenet5", "lenet5-bn", "mlp") or, failing that, a file path. */
+soma_status soma_model_open(const char *name_or_path, soma_model **out);
+/** The names of the zoo models, NULL-terminated. */
+const char *const *soma_zoo_names(void);
+/** Releases a model and everything it owns. */
+void soma_model_free(soma_model *model);
+
+/** Initialises all parameters: weights by `init`, biases 0, BatchNorm gamma 1 / beta 0. */
+soma_status soma_model_init(soma_model *model, soma_init init, uint64_t seed);
+/** The number of trainable parameters. */
+size_t soma_model_param_count(const soma_model *model);
+/** Input shape per sample (channels, height, width). */
+void soma_model_input_shape(const soma_model *model, int *c, int *h, int *w);
+/** Number of classes (the size of the last layer's output). */
+int soma_model_classes(const soma_model *model);
+/** The model's text definition as parsed (owned by the model). */
+const char *soma_model_text(const soma_model *model);
+/** A Keras-like table of layers, output shapes, parameters and FLOPs; free() the result. */
+char *soma_model_summary(const soma_model *model);
+/** Switches between training mode (dropout on, BN batch statistics) and evaluation. */
+void soma_model_set_training(soma_model *model, int training);
+
+/**
+ * Runs the model in evaluation mode on `n` samples (NCHW floats, already
+ * normalised) and writes class probabilities (n x classes) to `probs`.
+ */
+soma_status soma_model_predict(soma_model *model, const float *input, int n, float *probs);
+
+/* -------------------------------------------------------------- dataset */
+
+typedef struct soma_dataset soma_dataset;
+
+/** Loads an IDX image file (idx3, uint8) and its IDX label file (idx1); gzip or raw. */
+soma_status soma_dataset_load_idx(const char *images_path, const char *labels_path,
+                                  soma_dataset **out);
+/**
+ * Finds and loads a named dataset ("mnist", "fashion-mnist") or a directory
+ * holding IDX files. `split` is "train" or "test". Searched, in order:
+ * $SOMA_DATA/NAME, ./data/NAME, ../shared/data/NAME, /usr/share/datasets/NAME.
+ * For "train", the full train-* files are preferred over the train10k-* subset.
+ */
+soma_status soma_dataset_find(const char *name_or_dir, const char *split, soma_dataset **out);
+/** Releases a dataset. */
+void soma_dataset_free(soma_dataset *ds);
+/** Number of samples. */
+int soma_dataset_count(const soma_dataset *ds);
+/** Shape of one sample. */
+void soma_dataset_shape(const soma_dataset *ds, int *c, int *h, int *w);
+/** Number of classes (max label + 1). */
+int soma_dataset_classes(const soma_dataset *ds);
+/** The label of sample i. */
+int soma_dataset_label(const soma_dataset *ds, int i);
+/** Where the images were read from. */
+const char *soma_dataset_source(const soma_dataset *ds);
+/**
+ * Splits off a validation set: a seeded random `fraction` of `ds` goes to
+ * `*val`, the rest to `*train`. Both are new datasets; `ds` is unchanged.
+ */
+soma_status soma_dataset_split(const soma_dataset *ds, double fraction, uint64_t seed,
+                               soma_dataset **train, soma_dataset **val);
+/**
+ * Writes samples [first, first+n) as normalised floats (x/255 - mean) / std,
+ * NCHW, into `out`.
+ */
+void soma_dataset_get(const soma_dataset *ds, int first, int n, float mean, float std,
+                      float *out);
+
+/* ------------------------------------------------------------- training */
+
+typedef enum soma_optimizer_kind {
+    SOMA_OPT_SGD = 0,
+    SOMA_OPT_MOMENTUM,
+    SOMA_OPT_NESTEROV,
+    SOMA_OPT_ADAGRAD,
+    SOMA_OPT_RMSPROP,
+    SOMA_OPT_ADAM,
+    SOMA_OPT_ADAMW
+} soma_optimizer_kind;
+
+typedef enum soma_schedule {
+    SOMA_SCHEDULE_CONST = 0,
+    SOMA_SCHEDULE_STEP,   /* lr * gamma^(epoch / step_epochs) */
+    SOMA_SCHEDULE_COSINE  /* per step, from lr down to 0 over all epochs */
+} soma_schedule;
+
+/** Optimizer settings; soma_optimizer_defaults() fills the published defaults. */
+typedef struct soma_optimizer_config {
+    soma_optimizer_kind kind;
+    float lr;           /* learning rate */
+    float momentum;     /* momentum / Nesterov coefficient */
+    float alpha;        /* RMSProp decay of the squared-gradient average */
+    float beta1, beta2; /* Adam moment decays */
+    float eps;          /* added to the denominator of adaptive methods */
+    float weight_decay; /* L2 added to the gradient; decoupled for AdamW */
+} soma_optimizer_config;
+
+/** The documented defaults for an optimizer kind (see docs/optimizers.md). */
+soma_optimizer_config soma_optimizer_defaults(soma_optimizer_kind kind);
+/** Parses "sgd", "momentum", "nesterov", "adagrad", "rmsprop", "adam", "adamw". */
+soma_status soma_optimizer_parse(const char *name, soma_optimizer_kind *out);
+/** The name of an optimizer kind. */
+const char *soma_optimizer_name(soma_optimizer_kind kind);
+
+/** Everything that defines a training run. soma_train_defaults() fills it. */
+typedef struct soma_train_config {
+    soma_optimizer_config opt;
+    soma_schedule schedule;
+    int step_epochs;     /* step schedule: epochs between decays */
+    float step_gamma;    /* step schedule: decay factor */
+    float warmup_epochs; /* linear warm-up before the schedule (0 = none) */
+    int epochs;
+    int batch;
+    int patience;        /* early stopping: epochs without improvement (0 = off) */
+    uint64_t seed;
+    int checkpoint_every; /* also checkpoint every N steps (0 = only at epoch ends) */
+    const char *out_dir;  /* where checkpoints go (NULL = none) */
+    const char *resume;   /* checkpoint to continue from (NULL = fresh start) */
+    const char *command;  /* the command line, recorded in checkpoints */
+    int profile;          /* time each layer's forward and backward */
+} soma_train_config;
+
+/** Defaults: Adam(lr 1e-3), constant schedule, 10 epochs, batch 64, no early stopping. */
+soma_train_config soma_train_defaults(void);
+
+/** What training reports after each step (for progress bars) and each epoch. */
+typedef struct soma_progress {
+    int epoch, epochs;        /* 1-based epoch, total */
+    int step, steps;          /* 1-based step within the epoch, steps per epoch */
+    long long global_step;    /* steps since the start of the run */
+    double loss;              /* running mean training loss this epoch */
+    double accuracy;          /* running training accuracy this epoch */
+    double lr;                /* current learning rate */
+    double seconds;           /* seconds since the epoch began */
+    double images_per_second; /* this epoch so far */
+    /* set at the end of an epoch only (epoch_done = 1): */
+    int epoch_done;
+    double val_loss, val_accuracy; /* NaN when there is no validation set */
+    int improved;                  /* validation improved: new best checkpoint */
+    const char *profile;           /* per-layer timing table when profiling, else NULL */
+} soma_progress;
+
+typedef void (*soma_progress_fn)(const soma_progress *progress, void *user);
+
+/** The outcome of soma_train. */
+typedef struct soma_train_result {
+    int epochs_run;
+    int best_epoch;           /* epoch with the best validation accuracy (0 if none) */
+    double best_val_accuracy; /* NaN without validation */
+    double final_train_loss;
+    double final_train_accuracy;
+    double seconds;
+    double images_per_second; /* mean over the run */
+    int stopped_early;
+} soma_train_result;
+
+/**
+ * Trains `model` on `train`, watching `val` (may be NULL) for early stopping.
+ * Writes `out_dir/last.safetensors` at every epoch end and
+ * `out_dir/best.safetensors` when validation accuracy improves; with
+ * early stopping the best weights are restored at the end. On SIGINT/SIGTERM
+ * (see soma_request_stop) it checkpoints and returns SOMA_ERR_INTERRUPTED.
+ */
+soma_status soma_train(soma_model *model, const soma_dataset *train, const soma_dataset *val,
+                       const soma_train_config *config, soma_progress_fn progress, void *user,
+                       soma_train_result *result);
+
+/** Asks a running soma_train to stop after the current step (async-signal-safe). */
+void soma_request_stop(void);
+
+/** Evaluation: mean cross-entropy loss and accuracy of `model` on `ds`. */
+soma_status soma_evaluate(soma_model *model, const soma_dataset *ds, int batch, double *loss,
+                          double *accuracy);
+
+/**
+ * Times training steps (training = 1) or inference (training = 0) on random
+ * inputs of `batch` samples: `warmup` untimed steps, then `steps` timed ones.
+ * Writes the median images per second over the timed steps.
+ */
+soma_status soma_benchmark(soma_model *model, int batch, int training, int warmup, int steps,
+                           double *images_per_second);
+
+/* ----------------------------------------------------------- checkpoints */
+
+/**
+ * Loads a checkpoint written by soma_train: rebuilds the model from its
+ * stored definition and restores weights and BN statistics.
+ */
+soma_status soma_checkpoint_load_model(const char *path, soma_model **out);
+/** Writes the model's weights and statistics (no optimizer state) atomically. */
+soma_status soma_checkpoint_save_model(const char *path, const soma_model *model);
+/** A metadata value stored in a checkpoint (NULL if absent); free() the result. */
+char *soma_checkpoint_metadata(const char *path, const char *key);
+
+/** Normalisation stored with a model: inputs are (x/255 - mean) / std. */
+void soma_model_normalization(const soma_model *model, float *mean, float *std);
+/** Sets the normalisation stored with a model. */
+void soma_model_set_normalization(soma_model *model, float mean, float std);
+
+#ifdef __cplusplus
+}
+#endif
+#endif /* SOMA_H */

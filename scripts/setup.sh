@@ -1,0 +1,22 @@
+#!/usr/bin/env bash
+# Installs what soma needs to build and test, from Debian's packages, when missing.
+# Usage: scripts/setup.sh [--bench]   (--bench adds PyTorch for bench/)
+set -euo pipefail
+
+packages=(build-essential cmake pkg-config zlib1g-dev libopenblas-dev libomp-dev
+          clang libclang-rt-dev valgrind dataset-fashion-mnist)
+if [[ "${1:-}" == "--bench" ]]; then
+  packages+=(python3-torch python3-numpy)
+fi
+
+missing=()
+for p in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if ((${#missing[@]})); then
+  echo "setup: installing ${missing[*]}"
+  SUDO=""
+  [[ $(id -u) -ne 0 ]] && SUDO="sudo"
+  $SUDO apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi

@@ -1,0 +1,39 @@
+/*
+ * The subcommands of `soma`. Each takes the arguments after its name
+ * (argv[0] is the first of them) plus the whole command line (for records),
+ * and returns the process exit status: 0 ok, 1 error, 2 bad usage,
+ * 130 interrupted.
+ */
+#ifndef SOMA_CLI_COMMANDS_H
+#define SOMA_CLI_COMMANDS_H
+
+#include "soma.h"
+
+#define EXIT_OK 0
+#define EXIT_ERROR 1
+#define EXIT_INTERRUPTED 130
+
+typedef struct command_line {
+    int argc;
+    char **argv; /* the full argv of the process, for summary.json and hints */
+} command_line;
+
+int cmd_train(int argc, char **argv, const command_line *full);
+int cmd_eval(int argc, char **argv, const command_line *full);
+int cmd_predict(int argc, char **argv, const command_line *full);
+int cmd_info(int argc, char **argv, const command_line *full);
+int cmd_bench(int argc, char **argv, const command_line *full);
+int cmd_zoo(int argc, char **argv, const command_line *full);
+
+/* Prints "soma: error: <soma_last_error()>" on stderr; returns EXIT_ERROR
+ * (or EXIT_INTERRUPTED for SOMA_ERR_INTERRUPTED). */
+int report_error(soma_status status);
+
+/* Checks that a dataset's images fit a model's input (one clear error otherwise). */
+soma_status check_model_fits_data(const soma_model *model, const char *model_name,
+                                  const soma_dataset *ds, const char *data_name);
+
+/* Prints "SPLIT accuracy 98.91%  (error 1.09%, loss 0.0345)  on 10000 images". */
+void print_accuracy_line(const char *split, double accuracy, double loss, int images);
+
+#endif

@@ -1,0 +1,45 @@
+/*
+ * Reading inputs for `soma predict`: single images (binary PGM always, PNG
+ * when built with libpng) and IDX files of many images (gzip or raw), and
+ * turning pixels into the normalised float input a model expects.
+ */
+#ifndef SOMA_CLI_IMAGE_READ_H
+#define SOMA_CLI_IMAGE_READ_H
+
+#include <stdint.h>
+
+#include "soma.h"
+
+/* 8-bit pixels, rows top to bottom, channels interleaved (HWC). */
+typedef struct image {
+    int width, height, channels; /* channels: 1 gray, 3 RGB */
+    uint8_t *pixels;
+} image;
+
+/* Reads a binary PGM (P5, maxval <= 255) or, with libpng, a PNG (alpha dropped). */
+soma_status image_read(const char *path, image *out);
+void image_free(image *img);
+
+/*
+ * Writes the image as one c x h x w input, (x/255 - mean) / std, converting
+ * gray <-> RGB as needed. The size must match exactly (no resizing).
+ */
+soma_status image_to_input(const image *img, const char *path, int c, int h, int w, float mean,
+                           float std, float *out);
+
+/* An IDX file of unsigned bytes: `count` items of `item_size` bytes each. */
+typedef struct idx_data {
+    int ndim;
+    int dims[4];
+    long long count;     /* dims[0] */
+    long long item_size; /* the product of the other dims (1 for labels) */
+    uint8_t *bytes;
+} idx_data;
+
+/* 1 if the file starts like a raw IDX file of bytes, or a gzip stream. */
+int looks_like_idx(const char *path);
+/* Reads an IDX file of unsigned bytes (gzip or raw). */
+soma_status idx_data_read(const char *path, idx_data *out);
+void idx_data_free(idx_data *d);
+
+#endif

@@ -1,0 +1,198 @@
+/* `soma train`: its help text and the parsing and checking of its options. */
+#include "cli/train_options.h"
+
+#include <limits.h>
+#include <math.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "cli/args.h"
+
+static const char train_help[] =
+    "usage: soma train MODEL [options]\n"
+    "\n"
+    "Trains MODEL (a zoo name such as lenet5, or a model file) on a dataset, then\n"
+    "evaluates it on the test split. Writes best.safetensors, last.safetensors,\n"
+    "metrics.csv and summary.json in the output directory.\n"
+    "\n"
+    "data:\n"
+    "  --data NAME|DIR         mnist, fashion-mnist or a directory of IDX files (default mnist)\n"
+    "  --val-split F           fraction held out for validation, in [0, 1) (default 0.1;\n"
+    "                          0 = none)\n"
+    "training:\n"
+    "  --epochs N              epochs, 1..100000 (default 10)\n"
+    "  --batch N               mini-batch size, 1..65536 (default 64)\n"
+    "  --opt NAME              sgd, momentum, nesterov, adagrad, rmsprop, adam, adamw\n"
+    "                          (default adam)\n"
+    "  --lr X                  learning rate (default: the optimizer's, e.g. 0.001 for adam)\n"
+    "  --momentum X            momentum coefficient in [0, 1) for momentum, nesterov (0.9)\n"
+    "  --weight-decay X        L2 penalty (decoupled for adamw) (default: the optimizer's)\n"
+    "  --schedule NAME         const, step, cosine (default const)\n"
+    "  --step-epochs N         step schedule: epochs between decays (default 10)\n"
+    "  --step-gamma X          step schedule: decay factor in (0, 1] (default 0.1)\n"
+    "  --warmup EPOCHS         linear warm-up of the learning rate (default 0)\n"
+    "  --init NAME             he, xavier, lecun (default he)\n"
+    "  --patience N            stop after N epochs without better validation accuracy\n"
+    "                          (default 0 = never; needs --val-split > 0)\n"
+    "  --seed N                seed for initialisation, shuffling, dropout (default 1)\n"
+    "  --threads N             threads, 0 = all cores (default 0)\n"
+    "output:\n"
+    "  --out DIR               output directory (default runs/MODEL-YYYYmmdd-HHMMSS)\n"
+    "  --resume CKPT           continue from a checkpoint (e.g. OUT/last.safetensors);\n"
+    "                          the output directory defaults to the checkpoint's\n"
+    "  --checkpoint-every N    also write last.safetensors every N steps (default 0 = at\n"
+    "                          epoch ends only)\n"
+    "  --profile               print per-layer forward/backward times after each epoch\n"
+    "  --quiet                 print only errors and the final test accuracy\n"
+    "  -h, --help              show this help\n"
+    "\n"
+    "examples:\n"
+    "  soma train lenet5 --epochs 10\n"
+    "  soma train lenet5-bn --data fashion-mnist --opt momentum --lr 0.05 --schedule cosine\n"
+    "  soma train mlp --epochs 1 --out /tmp/run --quiet\n"
+    "\n"
+    "Ctrl-C stops after the current step, saves OUT/last.safetensors and prints the\n"
+    "command that resumes (exit status 130).\n";
+
+const char *train_schedule_name(soma_schedule schedule)
+{
+    switch (schedule) {
+    case SOMA_SCHEDULE_CONST: return "const";
+    case SOMA_SCHEDULE_STEP: return "step";
+    case SOMA_SCHEDULE_COSINE: return "cosine";
+    }
+    return "?";
+}
+
+static int parse_schedule(const char *name, soma_schedule *out)
+{
+    for (int s = SOMA_SCHEDULE_CONST; s <= SOMA_SCHEDULE_COSINE; s++)
+        if (strcmp(name, train_schedule_name((soma_schedule)s)) == 0) {
+            *out = (soma_schedule)s;
+            return 1;
+        }
+    return 0;
+}
+
+static int parse_init(const char *name, soma_init *out)
+{
+    static const char *const names[] = {"he", "xavier", "lecun"};
+    static const soma_init inits[] = {SOMA_INIT_HE, SOMA_INIT_XAVIER, SOMA_INIT_LECUN};
+    for (int i = 0; i < 3; i++)
+        if (strcmp(name, names[i]) == 0) {
+            *out = inits[i];
+            return 1;
+        }
+    return 0;
+}
+
+int train_options_parse(int argc, char **argv, train_options *o)
+{
+    memset(o, 0, sizeof *o);
+    soma_train_config defaults = soma_train_defaults();
+    const char *data = "mnist", *opt = NULL, *schedule = "const", *init = "he";
+    const char *out = NULL, *resume = NULL;
+    int epochs = defaults.epochs, batch = defaults.batch, patience = 0, threads = 0;
+    int step_epochs = defaults.step_epochs > 0 ? defaults.step_epochs : 10;
+    int checkpoint_every = 0, profile = 0, quiet = 0;
+    double lr = 0, momentum = 0, weight_decay = 0, warmup = 0, val_split = 0.1;
+    double step_gamma = defaults.step_gamma > 0 ? defaults.step_gamma : 0.1;
+    uint64_t seed = 1;
+
+    cli_option options[] = {
+        {"data", OPT_STRING, &data, 0, 0, 0, 0, "a dataset name or directory", 0},
+        {"val-split", OPT_NUMBER, &val_split, 0, 1, 0, 1, "a fraction in [0, 1)", 0},
+        {"epochs", OPT_INT, &epochs, 1, 100000, 0, 0, "a whole number from 1 to 100000", 0},
+        {"batch", OPT_INT, &batch, 1, 65536, 0, 0, "a whole number from 1 to 65536", 0},
+        {"opt", OPT_STRING, &opt, 0, 0, 0, 0, "an optimizer name", 0},
+        {"lr", OPT_NUMBER, &lr, 0, HUGE_VAL, 1, 0, "a positive number", 0},
+        {"momentum", OPT_NUMBER, &momentum, 0, 1, 0, 1, "a number in [0, 1)", 0},
+        {"weight-decay", OPT_NUMBER, &weight_decay, 0, HUGE_VAL, 0, 0, "a number >= 0", 0},
+        {"schedule", OPT_STRING, &schedule, 0, 0, 0, 0, "const, step or cosine", 0},
+        {"step-epochs", OPT_INT, &step_epochs, 1, 100000, 0, 0, "a whole number from 1 to 100000",
+         0},
+        {"step-gamma", OPT_NUMBER, &step_gamma, 0, 1, 1, 0, "a number in (0, 1]", 0},
+        {"warmup", OPT_NUMBER, &warmup, 0, 100000, 0, 0, "a number of epochs >= 0", 0},
+        {"init", OPT_STRING, &init, 0, 0, 0, 0, "he, xavier or lecun", 0},
+        {"patience", OPT_INT, &patience, 0, 100000, 0, 0, "a whole number >= 0", 0},
+        {"seed", OPT_U64, &seed, 0, 0, 0, 0, "a whole number >= 0", 0},
+        {"threads", OPT_INT, &threads, 0, 1024, 0, 0, "a whole number from 0 to 1024", 0},
+        {"out", OPT_STRING, &out, 0, 0, 0, 0, "a directory", 0},
+        {"resume", OPT_STRING, &resume, 0, 0, 0, 0, "a checkpoint file", 0},
+        {"checkpoint-every", OPT_INT, &checkpoint_every, 0, INT_MAX, 0, 0,
+         "a whole number of steps >= 0", 0},
+        {"profile", OPT_FLAG, &profile, 0, 0, 0, 0, NULL, 0},
+        {"quiet", OPT_FLAG, &quiet, 0, 0, 0, 0, NULL, 0},
+    };
+    int noptions = (int)(sizeof options / sizeof options[0]);
+    const char *positional[1];
+    int npositional;
+    parse_result r = args_parse("train", argc, argv, options, noptions, positional, 1,
+                                &npositional);
+    if (r == PARSE_HELP) {
+        fputs(train_help, stdout);
+        return 0;
+    }
+    if (r == PARSE_ERROR)
+        return EXIT_USAGE;
+    if (npositional < 1) {
+        fprintf(stderr, "usage: soma train MODEL [options]  (see soma train --help)\n");
+        return EXIT_USAGE;
+    }
+
+    soma_optimizer_kind kind = defaults.opt.kind;
+    if (opt && soma_optimizer_parse(opt, &kind) != SOMA_OK)
+        return usage_error("train",
+                           "--opt expects sgd, momentum, nesterov, adagrad, rmsprop, adam or "
+                           "adamw, got '%s'",
+                           opt);
+    soma_schedule sched;
+    if (!parse_schedule(schedule, &sched))
+        return usage_error("train", "--schedule expects const, step or cosine, got '%s'",
+                           schedule);
+    if (!parse_init(init, &o->init))
+        return usage_error("train", "--init expects he, xavier or lecun, got '%s'", init);
+    if (args_find(options, noptions, "momentum")->given && kind != SOMA_OPT_MOMENTUM &&
+        kind != SOMA_OPT_NESTEROV)
+        return usage_error("train", "--momentum applies to --opt momentum or nesterov, not %s",
+                           soma_optimizer_name(kind));
+    if (patience > 0 && val_split == 0)
+        return usage_error("train", "--patience needs a validation set (--val-split > 0)");
+    if (sched != SOMA_SCHEDULE_STEP && (args_find(options, noptions, "step-epochs")->given ||
+                                        args_find(options, noptions, "step-gamma")->given))
+        return usage_error("train", "--step-epochs and --step-gamma need --schedule step");
+    if (warmup > epochs)
+        return usage_error("train", "--warmup (%g epochs) is longer than --epochs (%d)", warmup,
+                           epochs);
+
+    soma_train_config *c = &o->config;
+    *c = defaults;
+    c->opt = soma_optimizer_defaults(kind);
+    o->lr_given = args_find(options, noptions, "lr")->given;
+    if (o->lr_given)
+        c->opt.lr = (float)lr;
+    if (args_find(options, noptions, "momentum")->given)
+        c->opt.momentum = (float)momentum;
+    if (args_find(options, noptions, "weight-decay")->given)
+        c->opt.weight_decay = (float)weight_decay;
+    c->schedule = sched;
+    c->step_epochs = step_epochs;
+    c->step_gamma = (float)step_gamma;
+    c->warmup_epochs = (float)warmup;
+    c->epochs = epochs;
+    c->batch = batch;
+    c->patience = patience;
+    c->seed = seed;
+    c->checkpoint_every = checkpoint_every;
+    c->profile = profile;
+
+    o->model = positional[0];
+    o->data = data;
+    o->out = out;
+    o->resume = resume;
+    o->init_name = init;
+    o->val_split = val_split;
+    o->threads = threads;
+    o->quiet = quiet;
+    return -1;
+}

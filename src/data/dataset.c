@@ -1,0 +1,264 @@
+/* Datasets: loading from IDX, accessors, validation split, float conversion. */
+#define _POSIX_C_SOURCE 200809L
+
+#include "data/dataset.h"
+
+#include <limits.h>
+#include <math.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/error.h"
+#include "core/rng.h"
+#include "data/idx.h"
+
+soma_status dataset_create(int n, int c, int h, int w, int classes, const char *source,
+                           soma_dataset **out)
+{
+    *out = NULL;
+    if (n < 1 || c < 1 || h < 1 || w < 1 || classes < 1 || classes > 256)
+        return soma_error(SOMA_ERR_ARGUMENT,
+                          "%s: bad dataset shape %d x %d x %d x %d with %d classes",
+                          source ? source : "dataset", n, c, h, w, classes);
+    size_t sample = (size_t)c * (size_t)h * (size_t)w;
+    if (sample > INT_MAX || (size_t)n > SIZE_MAX / sample)
+        return soma_error(SOMA_ERR_MEMORY, "%s: dataset of %d x %d x %d x %d is too large",
+                          source ? source : "dataset", n, c, h, w);
+    soma_dataset *ds = calloc(1, sizeof *ds);
+    if (!ds)
+        return soma_error(SOMA_ERR_MEMORY, "out of memory for a dataset");
+    ds->n = n;
+    ds->c = c;
+    ds->h = h;
+    ds->w = w;
+    ds->classes = classes;
+    ds->images = calloc((size_t)n, sample);
+    ds->labels = calloc((size_t)n, 1);
+    ds->source = strdup(source ? source : "");
+    if (!ds->images || !ds->labels || !ds->source) {
+        soma_dataset_free(ds);
+        return soma_error(SOMA_ERR_MEMORY, "%s: cannot allocate %zu bytes of images",
+                          source ? source : "dataset", (size_t)n * sample);
+    }
+    *out = ds;
+    return SOMA_OK;
+}
+
+size_t dataset_sample_size(const soma_dataset *ds)
+{
+    return (size_t)ds->c * (size_t)ds->h * (size_t)ds->w;
+}
+
+/* Builds the dataset around the two arrays, taking their buffers. */
+static soma_status dataset_from_arrays(const char *images_path, const char *labels_path,
+                                       idx_array *images, idx_array *labels, soma_dataset **out)
+{
+    if (images->ndim != 3 && images->ndim != 4)
+        return soma_error(SOMA_ERR_FORMAT,
+                          "%s: expected images with 3 (N x H x W) or 4 (N x C x H x W) "
+                          "dimensions, got %d (is it a label file?)", images_path, images->ndim);
+    if (labels->ndim != 1)
+        return soma_error(SOMA_ERR_FORMAT,
+                          "%s: expected labels with 1 dimension, got %d (is it an image file?)",
+                          labels_path, labels->ndim);
+    if (images->dims[0] != labels->dims[0])
+        return soma_error(SOMA_ERR_SHAPE, "%s has %u images but %s has %u labels", images_path,
+                          (unsigned)images->dims[0], labels_path, (unsigned)labels->dims[0]);
+    soma_dataset *ds = calloc(1, sizeof *ds);
+    char *source = strdup(images_path);
+    if (!ds || !source) {
+        free(ds);
+        free(source);
+        return soma_error(SOMA_ERR_MEMORY, "out of memory for a dataset");
+    }
+    int four = images->ndim == 4;
+    /* The IDX limits (1 GiB, 1e8 items) keep every count within int. */
+    ds->n = (int)images->dims[0];
+    ds->c = four ? (int)images->dims[1] : 1;
+    ds->h = (int)images->dims[1 + four];
+    ds->w = (int)images->dims[2 + four];
+    int max_label = 0;
+    for (size_t i = 0; i < labels->size; i++)
+        if (labels->data[i] > max_label)
+            max_label = labels->data[i];
+    ds->classes = max_label + 1;
+    ds->images = images->data;
+    ds->labels = labels->data;
+    ds->source = source;
+    images->data = labels->data = NULL;
+    *out = ds;
+    return SOMA_OK;
+}
+
+soma_status soma_dataset_load_idx(const char *images_path, const char *labels_path,
+                                  soma_dataset **out)
+{
+    if (!out)
+        return soma_error(SOMA_ERR_ARGUMENT, "soma_dataset_load_idx: no output given");
+    *out = NULL;
+    if (!images_path || !labels_path)
+        return soma_error(SOMA_ERR_ARGUMENT, "soma_dataset_load_idx: missing file path");
+    idx_array images, labels;
+    SOMA_TRY(idx_read(images_path, &images));
+    soma_status st = idx_read(labels_path, &labels);
+    if (st == SOMA_OK)
+        st = dataset_from_arrays(images_path, labels_path, &images, &labels, out);
+    idx_free(&images);
+    idx_free(&labels);
+    return st;
+}
+
+void soma_dataset_free(soma_dataset *ds)
+{
+    if (!ds)
+        return;
+    free(ds->images);
+    free(ds->labels);
+    free(ds->source);
+    free(ds);
+}
+
+int soma_dataset_count(const soma_dataset *ds) { return ds ? ds->n : 0; }
+
+void soma_dataset_shape(const soma_dataset *ds, int *c, int *h, int *w)
+{
+    if (c)
+        *c = ds ? ds->c : 0;
+    if (h)
+        *h = ds ? ds->h : 0;
+    if (w)
+        *w = ds ? ds->w : 0;
+}
+
+int soma_dataset_classes(const soma_dataset *ds) { return ds ? ds->classes : 0; }
+
+int soma_dataset_label(const soma_dataset *ds, int i)
+{
+    if (!ds || i < 0 || i >= ds->n)
+        return -1;
+    return ds->labels[i];
+}
+
+const char *soma_dataset_source(const soma_dataset *ds)
+{
+    return ds && ds->source ? ds->source : "";
+}
+
+/* A new dataset holding samples indices[0..n) of `ds`, in that order. */
+static soma_status dataset_subset(const soma_dataset *ds, const int *indices, int n,
+                                  soma_dataset **out)
+{
+    SOMA_TRY(dataset_create(n, ds->c, ds->h, ds->w, ds->classes, ds->source, out));
+    size_t sample = dataset_sample_size(ds);
+    for (int i = 0; i < n; i++) {
+        memcpy((*out)->images + (size_t)i * sample, ds->images + (size_t)indices[i] * sample,
+               sample);
+        (*out)->labels[i] = ds->labels[indices[i]];
+    }
+    return SOMA_OK;
+}
+
+soma_status soma_dataset_split(const soma_dataset *ds, double fraction, uint64_t seed,
+                               soma_dataset **train, soma_dataset **val)
+{
+    if (!ds || !train || !val)
+        return soma_error(SOMA_ERR_ARGUMENT, "soma_dataset_split: missing dataset or output");
+    *train = *val = NULL;
+    if (!(fraction >= 0.0 && fraction < 1.0))
+        return soma_error(SOMA_ERR_ARGUMENT,
+                          "%s: validation fraction %g is outside [0, 1)", ds->source, fraction);
+    long long n_val = llround(fraction * ds->n);
+    if (fraction > 0.0 && n_val == 0)
+        return soma_error(SOMA_ERR_ARGUMENT,
+                          "%s: validation fraction %g of %d samples is an empty validation set",
+                          ds->source, fraction, ds->n);
+    if (n_val >= ds->n)
+        return soma_error(SOMA_ERR_ARGUMENT,
+                          "%s: validation fraction %g of %d samples leaves no training samples",
+                          ds->source, fraction, ds->n);
+
+    int n = ds->n;
+    int *perm = malloc((size_t)n * sizeof *perm);
+    unsigned char *in_val = calloc((size_t)n, 1);
+    if (!perm || !in_val) {
+        free(perm);
+        free(in_val);
+        return soma_error(SOMA_ERR_MEMORY, "out of memory splitting %d samples", n);
+    }
+    for (int i = 0; i < n; i++)
+        perm[i] = i;
+    rng r;
+    rng_init(&r, seed, RNG_SPLIT, 0, 0);
+    rng_shuffle(&r, perm, n);
+    for (long long i = 0; i < n_val; i++)
+        in_val[perm[i]] = 1;
+    /* Reuse perm for the index lists, ascending so the order is stable:
+     * validation indices first, then training indices. */
+    int nv = 0, nt = (int)n_val;
+    for (int i = 0; i < n; i++)
+        perm[in_val[i] ? nv++ : nt++] = i;
+    free(in_val);
+
+    soma_status st = dataset_subset(ds, perm + n_val, n - (int)n_val, train);
+    if (st == SOMA_OK && n_val > 0)
+        st = dataset_subset(ds, perm, (int)n_val, val);
+    free(perm);
+    if (st != SOMA_OK) {
+        soma_dataset_free(*train);
+        *train = NULL;
+    }
+    return st;
+}
+
+/* out = x * scale + offset equals (x/255 - mean) / std up to rounding, and
+ * vectorises (the loop runs over every batch). */
+static void convert(const uint8_t *src, size_t count, float scale, float offset, float *dst)
+{
+    for (size_t j = 0; j < count; j++)
+        dst[j] = (float)src[j] * scale + offset;
+}
+
+void dataset_gather(const soma_dataset *ds, const int *indices, int n, float mean, float std,
+                    float *out, int32_t *labels)
+{
+    size_t sample = dataset_sample_size(ds);
+    float scale = (float)(1.0 / (255.0 * (double)std));
+    float offset = (float)(-(double)mean / (double)std);
+    for (int i = 0; i < n; i++) {
+        convert(ds->images + (size_t)indices[i] * sample, sample, scale, offset,
+                out + (size_t)i * sample);
+        if (labels)
+            labels[i] = ds->labels[indices[i]];
+    }
+}
+
+void soma_dataset_get(const soma_dataset *ds, int first, int n, float mean, float std,
+                      float *out)
+{
+    if (!ds || !out || first < 0 || n <= 0 || first > ds->n - n)
+        return;
+    size_t sample = dataset_sample_size(ds);
+    float scale = (float)(1.0 / (255.0 * (double)std));
+    float offset = (float)(-(double)mean / (double)std);
+    convert(ds->images + (size_t)first * sample, (size_t)n * sample, scale, offset, out);
+}
+
+void dataset_pixel_stats(const soma_dataset *ds, float *mean, float *std)
+{
+    uint64_t hist[256] = {0};
+    size_t total = (size_t)ds->n * dataset_sample_size(ds);
+    for (size_t i = 0; i < total; i++)
+        hist[ds->images[i]]++;
+    double sum = 0.0;
+    for (int v = 0; v < 256; v++)
+        sum += (double)hist[v] * (v / 255.0);
+    double m = total ? sum / (double)total : 0.0, var = 0.0;
+    for (int v = 0; v < 256; v++) {
+        double d = v / 255.0 - m;
+        var += (double)hist[v] * d * d;
+    }
+    double s = total ? sqrt(var / (double)total) : 0.0;
+    *mean = (float)m;
+    *std = s > 1e-12 ? (float)s : 1.0f;
+}

@@ -1,0 +1,45 @@
+/* relu, tanh, sigmoid: elementwise, no parameters; backward reads the output. */
+#include <stdio.h>
+
+#include "nn/layer.h"
+
+static const char *const no_keys[] = {NULL};
+
+static soma_status configure(layer *l, const layer_spec *s)
+{
+    (void)s;
+    l->out = l->in;
+    return SOMA_OK;
+}
+
+static void forward(layer *l, const run_ctx *ctx, const float *x, float *y)
+{
+    ctx->be->activation_forward(l->u.act.kind, x, y, shape_size(l->in) * ctx->batch);
+}
+
+static void backward(layer *l, const run_ctx *ctx, const float *x, const float *y,
+                     const float *dy, float *dx)
+{
+    (void)x;
+    if (dx)
+        ctx->be->activation_backward(l->u.act.kind, y, dy, dx, shape_size(l->in) * ctx->batch);
+}
+
+static double flops(const layer *l) { return (double)shape_size(l->in); }
+
+
+#define ACTIVATION_CLASS(NAME, KIND)                                                       \
+    static soma_status configure_##NAME(layer *l, const layer_spec *s)                     \
+    {                                                                                      \
+        l->u.act.kind = KIND;                                                              \
+        return configure(l, s);                                                            \
+    }                                                                                      \
+    const layer_class NAME##_class = {                                                     \
+        .name = #NAME, .keys = no_keys, .configure = configure_##NAME,                     \
+        .cache_floats = layer_no_cache, .workspace_floats = layer_no_workspace, .forward = forward,   \
+        .backward = backward, .flops = flops, .describe = layer_no_description,                        \
+    };
+
+ACTIVATION_CLASS(relu, ACT_RELU)
+ACTIVATION_CLASS(tanh, ACT_TANH)
+ACTIVATION_CLASS(sigmoid, ACT_SIGMOID)

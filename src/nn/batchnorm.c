@@ -1,0 +1,70 @@
+/*
+ * batchnorm (Ioffe & Szegedy 2015): per channel over N*H*W for feature maps
+ * (BatchNorm2d), per feature over N for flat inputs (BatchNorm1d). Training
+ * normalises with batch statistics and updates the running ones; evaluation
+ * uses the running ones. eps 1e-5 and momentum 0.1 as in PyTorch.
+ */
+#include <stdio.h>
+
+#include "nn/layer.h"
+
+static const char *const keys[] = {"eps", "momentum", NULL};
+
+static bn_geom geom(const layer *l, int batch)
+{
+    bn_geom g = {batch, l->in.c, l->in.h * l->in.w, l->u.bn.eps, l->u.bn.momentum};
+    return g;
+}
+
+static soma_status configure(layer *l, const layer_spec *s)
+{
+    SOMA_TRY(spec_float(s, "eps", 0, 1e-5f, 1e-12f, 1.0f, &l->u.bn.eps));
+    SOMA_TRY(spec_float(s, "momentum", 0, 0.1f, 0.0f, 1.0f, &l->u.bn.momentum));
+    l->out = l->in;
+    int c = l->in.c;
+    layer_add_param(l, "weight", 1, &c, INIT_ONE, 0, 0);
+    layer_add_param(l, "bias", 1, &c, INIT_ZERO, 0, 0);
+    layer_add_buffer(l, "running_mean", 1, &c, INIT_ZERO);
+    layer_add_buffer(l, "running_var", 1, &c, INIT_ONE);
+    return SOMA_OK;
+}
+
+/* saved mean and 1/std per channel */
+static size_t cache_floats(const layer *l, int batch) { (void)batch; return 2 * (size_t)l->in.c; }
+
+static void forward(layer *l, const run_ctx *ctx, const float *x, float *y)
+{
+    bn_geom g = geom(l, ctx->batch);
+    if (ctx->training)
+        ctx->be->batchnorm_forward_train(&g, x, l->param[0], l->param[1], y, l->cache,
+                                         l->cache + l->in.c, l->buffer[0], l->buffer[1]);
+    else
+        ctx->be->batchnorm_forward_eval(&g, x, l->param[0], l->param[1], l->buffer[0],
+                                        l->buffer[1], y);
+}
+
+static void backward(layer *l, const run_ctx *ctx, const float *x, const float *y,
+                     const float *dy, float *dx)
+{
+    (void)y;
+    bn_geom g = geom(l, ctx->batch);
+    if (ctx->training)
+        ctx->be->batchnorm_backward(&g, x, l->param[0], l->cache, l->cache + l->in.c, dy, dx,
+                                    l->grad[0], l->grad[1]);
+    else
+        ctx->be->batchnorm_backward_eval(&g, x, l->param[0], l->buffer[0], l->buffer[1], dy,
+                                         dx, l->grad[0], l->grad[1]);
+}
+
+static double flops(const layer *l) { return 4.0 * shape_size(l->in); }
+
+static void describe(const layer *l, char *buf, size_t size)
+{
+    snprintf(buf, size, "%s", l->in.h * l->in.w > 1 ? "per channel" : "per feature");
+}
+
+const layer_class batchnorm_class = {
+    .name = "batchnorm", .keys = keys, .configure = configure, .cache_floats = cache_floats,
+    .workspace_floats = layer_no_workspace, .forward = forward, .backward = backward,
+    .flops = flops, .describe = describe,
+};

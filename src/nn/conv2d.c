@@ -1,0 +1,75 @@
+/* conv2d: filters x (in_channels x size x size), stride, zero padding, bias. */
+#include <stdio.h>
+
+#include "nn/layer.h"
+
+static const char *const keys[] = {"filters", "size", "stride", "pad", NULL};
+
+static conv_geom geom(const layer *l, int batch)
+{
+    conv_geom g = {batch, l->in.c, l->in.h, l->in.w, l->u.conv.filters, l->u.conv.size,
+                   l->u.conv.size, l->u.conv.stride, l->u.conv.pad, l->out.h, l->out.w};
+    return g;
+}
+
+static soma_status configure(layer *l, const layer_spec *s)
+{
+    SOMA_TRY(spec_int(s, "filters", 1, 0, 1, 65536, &l->u.conv.filters));
+    SOMA_TRY(spec_int(s, "size", 1, 0, 1, 1024, &l->u.conv.size));
+    SOMA_TRY(spec_int(s, "stride", 0, 1, 1, 1024, &l->u.conv.stride));
+    SOMA_TRY(spec_int(s, "pad", 0, 0, 0, 1024, &l->u.conv.pad));
+    int k = l->u.conv.size, p = l->u.conv.pad, st = l->u.conv.stride;
+    if (l->in.h + 2 * p < k || l->in.w + 2 * p < k)
+        return spec_error(s, "a %dx%d filter does not fit the %dx%d input (pad %d)", k, k,
+                          l->in.h, l->in.w, p);
+    l->out.c = l->u.conv.filters;
+    l->out.h = (l->in.h + 2 * p - k) / st + 1;
+    l->out.w = (l->in.w + 2 * p - k) / st + 1;
+    int fan_in = l->in.c * k * k, fan_out = l->out.c * k * k;
+    int wdims[4] = {l->out.c, l->in.c, k, k};
+    layer_add_param(l, "weight", 4, wdims, INIT_WEIGHT, fan_in, fan_out);
+    layer_add_param(l, "bias", 1, &l->out.c, INIT_ZERO, fan_in, fan_out);
+    return SOMA_OK;
+}
+
+static size_t workspace_floats(const layer *l, const soma_backend *be, int batch)
+{
+    conv_geom g = geom(l, batch);
+    return be->conv2d_workspace(&g);
+}
+
+static void forward(layer *l, const run_ctx *ctx, const float *x, float *y)
+{
+    conv_geom g = geom(l, ctx->batch);
+    ctx->be->conv2d_forward(&g, x, l->param[0], l->param[1], y, ctx->workspace);
+}
+
+static void backward(layer *l, const run_ctx *ctx, const float *x, const float *y,
+                     const float *dy, float *dx)
+{
+    (void)y;
+    conv_geom g = geom(l, ctx->batch);
+    ctx->be->conv2d_backward(&g, x, l->param[0], dy, dx, l->grad[0], l->grad[1],
+                             ctx->workspace);
+}
+
+static double flops(const layer *l)
+{
+    return 2.0 * l->out.c * l->out.h * l->out.w * (double)l->in.c * l->u.conv.size *
+           l->u.conv.size;
+}
+
+static void describe(const layer *l, char *buf, size_t size)
+{
+    int n = snprintf(buf, size, "%d@%dx%d", l->u.conv.filters, l->u.conv.size, l->u.conv.size);
+    if (l->u.conv.stride != 1 && n > 0 && (size_t)n < size)
+        n += snprintf(buf + n, size - n, " /%d", l->u.conv.stride);
+    if (l->u.conv.pad && n > 0 && (size_t)n < size)
+        snprintf(buf + n, size - n, " pad %d", l->u.conv.pad);
+}
+
+const layer_class conv2d_class = {
+    .name = "conv2d", .keys = keys, .configure = configure, .cache_floats = layer_no_cache,
+    .workspace_floats = workspace_floats, .forward = forward, .backward = backward,
+    .flops = flops, .describe = describe,
+};

@@ -1,0 +1,58 @@
+/*
+ * Parameter initialisation. Weights: He/Kaiming normal std sqrt(2/fan_in)
+ * (He et al. 2015), Xavier/Glorot uniform a = sqrt(6/(fan_in+fan_out))
+ * (Glorot & Bengio 2010), LeCun normal std sqrt(1/fan_in). Biases 0,
+ * BatchNorm gamma 1 and beta 0, running statistics 0 and 1.
+ * Each layer draws from its own stream (seed, INIT, layer index), so adding
+ * a layer does not change the others' initial weights.
+ */
+#include <math.h>
+#include <stdlib.h>
+
+#include "core/rng.h"
+#include "nn/network.h"
+
+static void fill_host(const tensor_spec *t, soma_init scheme, rng *r, float *out)
+{
+    size_t n = tensor_spec_count(t);
+    for (size_t i = 0; i < n; i++) {
+        switch (t->init) {
+        case INIT_ZERO: out[i] = 0.0f; break;
+        case INIT_ONE: out[i] = 1.0f; break;
+        case INIT_WEIGHT:
+            if (scheme == SOMA_INIT_XAVIER) {
+                float a = sqrtf(6.0f / (float)(t->fan_in + t->fan_out));
+                out[i] = (2.0f * rng_uniform(r) - 1.0f) * a;
+            } else {
+                float gain = scheme == SOMA_INIT_HE ? 2.0f : 1.0f;
+                out[i] = rng_normal(r) * sqrtf(gain / (float)t->fan_in);
+            }
+            break;
+        }
+    }
+}
+
+soma_status soma_model_init(soma_model *m, soma_init scheme, uint64_t seed)
+{
+    if (scheme != SOMA_INIT_HE && scheme != SOMA_INIT_XAVIER && scheme != SOMA_INIT_LECUN)
+        return soma_error(SOMA_ERR_ARGUMENT, "unknown initialisation %d", (int)scheme);
+    for (int i = 0; i < m->nlayers; i++) {
+        layer *l = &m->layers[i];
+        rng r;
+        rng_init(&r, seed, RNG_INIT, (uint64_t)l->index, 0);
+        for (int k = 0; k < l->nparams + l->nbuffers; k++) {
+            int is_param = k < l->nparams;
+            const tensor_spec *t = is_param ? &l->params[k] : &l->buffers[k - l->nparams];
+            float *dst = is_param ? l->param[k] : l->buffer[k - l->nparams];
+            size_t n = tensor_spec_count(t);
+            float *host = malloc(n * sizeof *host);
+            if (!host)
+                return soma_error(SOMA_ERR_MEMORY, "out of memory");
+            fill_host(t, scheme, &r, host);
+            m->be->upload(dst, host, n * sizeof *host);
+            free(host);
+        }
+    }
+    network_zero_grads(m);
+    return SOMA_OK;
+}

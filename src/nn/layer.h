@@ -1,0 +1,111 @@
+/*
+ * A layer: a small struct with the fields every layer has, a pointer to its
+ * class (a table of functions) and private fields of its own kind.
+ *
+ * Memory is planned by the network (src/nn/network.c): parameters live in
+ * one flat buffer, gradients in another with the same layout, running
+ * statistics in a third; the network points each layer's `param`, `grad`
+ * and `buffer` slots into them, and hands each layer its own cache (saved
+ * for backward, sized by cache_floats) and a shared workspace.
+ */
+#ifndef SOMA_NN_LAYER_H
+#define SOMA_NN_LAYER_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "core/error.h"
+#include "io/modelfile.h"
+#include "nn/shape.h"
+#include "ops/backend.h"
+
+#define LAYER_MAX_TENSORS 4
+
+typedef enum tensor_init {
+    INIT_WEIGHT, /* by the model's scheme (He, Xavier, LeCun) from fan_in / fan_out */
+    INIT_ZERO,
+    INIT_ONE
+} tensor_init;
+
+/* A named tensor of a layer, e.g. "weight" [16, 6, 5, 5]. */
+typedef struct tensor_spec {
+    const char *name;
+    int ndim;
+    int dims[4];
+    tensor_init init;
+    int fan_in, fan_out;
+    size_t offset; /* into the network's flat buffer, set by the network */
+} tensor_spec;
+
+typedef struct run_ctx {
+    const soma_backend *be;
+    int batch;
+    int training;
+    uint64_t seed;
+    long long step;  /* global step, keys dropout masks */
+    float *workspace;
+} run_ctx;
+
+typedef struct layer layer;
+
+typedef struct layer_class {
+    const char *name;
+    const char *const *keys; /* accepted model-file keys, NULL-terminated */
+    /* reads the spec's values, sets out shape, params and buffers */
+    soma_status (*configure)(layer *l, const layer_spec *spec);
+    /* floats saved between forward and backward, and scratch, for a batch */
+    size_t (*cache_floats)(const layer *l, int batch);
+    size_t (*workspace_floats)(const layer *l, const soma_backend *be, int batch);
+    void (*forward)(layer *l, const run_ctx *ctx, const float *x, float *y);
+    /* dx may be NULL (first layer) */
+    void (*backward)(layer *l, const run_ctx *ctx, const float *x, const float *y,
+                     const float *dy, float *dx);
+    double (*flops)(const layer *l); /* forward multiply-adds x2, per sample */
+    /* short description of the configuration, e.g. "6@5x5 pad 2" */
+    void (*describe)(const layer *l, char *buf, size_t size);
+} layer_class;
+
+struct layer {
+    const layer_class *cls;
+    int index; /* position in the Sequential: names tensors "index.weight" */
+    int line;  /* in the model file */
+    shape3 in, out;
+
+    int nparams; /* trainable: weight, bias, gamma, beta */
+    tensor_spec params[LAYER_MAX_TENSORS];
+    float *param[LAYER_MAX_TENSORS];
+    float *grad[LAYER_MAX_TENSORS];
+
+    int nbuffers; /* not trained, saved: running_mean, running_var */
+    tensor_spec buffers[LAYER_MAX_TENSORS];
+    float *buffer[LAYER_MAX_TENSORS];
+
+    float *cache; /* cache_floats(batch) floats, planned by the network */
+
+    union { /* the configuration of each kind */
+        struct { int filters, size, stride, pad; } conv;
+        struct { int units; } linear;
+        struct { int size, stride, pad; } pool;
+        struct { activation_kind kind; } act;
+        struct { float p; } dropout;
+        struct { float eps, momentum; } bn;
+    } u;
+};
+
+/* Adds a trainable tensor to a layer during configure. */
+void layer_add_param(layer *l, const char *name, int ndim, const int *dims, tensor_init init,
+                     int fan_in, int fan_out);
+/* Adds a saved non-trainable tensor (running statistics) during configure. */
+void layer_add_buffer(layer *l, const char *name, int ndim, const int *dims, tensor_init init);
+size_t tensor_spec_count(const tensor_spec *t);
+
+/* Class slots shared by layers that need nothing there. */
+size_t layer_no_cache(const layer *l, int batch);
+size_t layer_no_workspace(const layer *l, const soma_backend *be, int batch);
+void layer_no_description(const layer *l, char *buf, size_t size);
+
+/* The class registry (src/nn/registry.c). */
+const layer_class *layer_class_find(const char *name);
+const layer_class *const *layer_classes(void); /* NULL-terminated */
+
+#endif

@@ -1,0 +1,127 @@
+/* The public model API: opening models, accessors, prediction. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "io/atomic_file.h"
+#include "nn/network.h"
+
+/* generated from the files in models/ (cmake/embed_models.cmake) */
+extern const struct {
+    const char *name;
+    const char *text;
+} soma_zoo_table[];
+
+#define MODEL_FILE_MAX (1u << 20)
+
+soma_status soma_model_parse(const char *text, const char *name, soma_model **out)
+{
+    *out = NULL;
+    model_spec spec;
+    SOMA_TRY(modelfile_parse(text, name, &spec));
+    soma_status st = network_build(&spec, text, name, out);
+    model_spec_free(&spec);
+    return st;
+}
+
+soma_status soma_model_load_file(const char *path, soma_model **out)
+{
+    *out = NULL;
+    uint8_t *data;
+    size_t len;
+    SOMA_TRY(read_whole_file(path, MODEL_FILE_MAX, &data, &len));
+    char *text = malloc(len + 1);
+    if (!text) {
+        free(data);
+        return soma_error(SOMA_ERR_MEMORY, "out of memory");
+    }
+    memcpy(text, data, len);
+    text[len] = '\0';
+    free(data);
+    if (strlen(text) != len) {
+        free(text);
+        return soma_error(SOMA_ERR_FORMAT, "%s: not a text file (contains a NUL byte)", path);
+    }
+    soma_status st = soma_model_parse(text, path, out);
+    free(text);
+    return st;
+}
+
+const char *const *soma_zoo_names(void)
+{
+    static const char *names[64];
+    if (!names[0])
+        for (int i = 0; soma_zoo_table[i].name && i < 63; i++)
+            names[i] = soma_zoo_table[i].name;
+    return names;
+}
+
+soma_status soma_model_open(const char *name_or_path, soma_model **out)
+{
+    for (int i = 0; soma_zoo_table[i].name; i++)
+        if (strcmp(soma_zoo_table[i].name, name_or_path) == 0) {
+            char file[128];
+            snprintf(file, sizeof file, "models/%s.cfg", name_or_path);
+            return soma_model_parse(soma_zoo_table[i].text, file, out);
+        }
+    if (!strchr(name_or_path, '/') && !strchr(name_or_path, '.')) {
+        char list[512] = "";
+        for (int i = 0; soma_zoo_table[i].name; i++) {
+            strncat(list, i ? ", " : "", sizeof list - strlen(list) - 1);
+            strncat(list, soma_zoo_table[i].name, sizeof list - strlen(list) - 1);
+        }
+        return soma_error(SOMA_ERR_ARGUMENT,
+                          "unknown model '%s': expected one of %s, or a model file path",
+                          name_or_path, list);
+    }
+    return soma_model_load_file(name_or_path, out);
+}
+
+size_t soma_model_param_count(const soma_model *m) { return m->nparams; }
+
+void soma_model_input_shape(const soma_model *m, int *c, int *h, int *w)
+{
+    *c = m->input.c;
+    *h = m->input.h;
+    *w = m->input.w;
+}
+
+int soma_model_classes(const soma_model *m) { return m->classes; }
+
+const char *soma_model_text(const soma_model *m) { return m->text; }
+
+void soma_model_set_training(soma_model *m, int training) { m->training = training != 0; }
+
+void soma_model_normalization(const soma_model *m, float *mean, float *std)
+{
+    *mean = m->norm_mean;
+    *std = m->norm_std;
+}
+
+void soma_model_set_normalization(soma_model *m, float mean, float std)
+{
+    m->norm_mean = mean;
+    m->norm_std = std;
+}
+
+/* Evaluation-mode forward of up to planned_batch samples at a time. */
+soma_status soma_model_predict(soma_model *m, const float *input, int n, float *probs)
+{
+    if (n <= 0)
+        return soma_error(SOMA_ERR_ARGUMENT, "predict: %d samples", n);
+    int batch = n < 256 ? n : 256;
+    if (m->planned_batch < batch)
+        SOMA_TRY(network_plan(m, batch));
+    batch = m->planned_batch;
+    run_ctx ctx = {m->be, 0, 0, 0, 0, m->workspace};
+    size_t in_size = shape_size(m->input);
+    for (int first = 0; first < n; first += batch) {
+        int count = n - first < batch ? n - first : batch;
+        ctx.batch = count;
+        m->be->upload(m->input_buf, input + in_size * first, sizeof(float) * in_size * count);
+        const float *logits = network_forward(m, count, &ctx);
+        m->be->softmax_xent_forward(logits, NULL, count, m->classes, m->probs, NULL, NULL);
+        m->be->download(probs + (size_t)m->classes * first, m->probs,
+                        sizeof(float) * (size_t)m->classes * count);
+    }
+    return SOMA_OK;
+}

@@ -1,0 +1,258 @@
+/* Building a network from a spec, planning its memory, and running it. */
+#include "nn/network.h"
+
+#include <omp.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* Refuse models whose parameters alone would not fit a sane budget. */
+#define MAX_PARAMS ((size_t)1 << 31)
+
+static soma_status alloc_floats(const soma_backend *be, size_t n, float **out)
+{
+    *out = be->alloc(n * sizeof(float));
+    if (!*out && n)
+        return soma_error(SOMA_ERR_MEMORY, "cannot allocate %zu MiB", n * sizeof(float) >> 20);
+    return SOMA_OK;
+}
+
+/* Lays each layer's tensors out in the flat buffers and points the layer at them. */
+static void point_tensors(soma_model *m)
+{
+    for (int i = 0; i < m->nlayers; i++) {
+        layer *l = &m->layers[i];
+        for (int t = 0; t < l->nparams; t++) {
+            l->param[t] = m->params + l->params[t].offset;
+            l->grad[t] = m->grads + l->params[t].offset;
+        }
+        for (int t = 0; t < l->nbuffers; t++)
+            l->buffer[t] = m->buffers + l->buffers[t].offset;
+    }
+}
+
+soma_status network_build(const model_spec *spec, const char *text, const char *source,
+                          soma_model **out)
+{
+    *out = NULL;
+    soma_model *m = calloc(1, sizeof *m);
+    if (!m)
+        return soma_error(SOMA_ERR_MEMORY, "out of memory");
+    m->be = &soma_cpu_backend;
+    m->input = spec->input;
+    m->nlayers = spec->nlayers;
+    m->layers = calloc((size_t)spec->nlayers, sizeof *m->layers);
+    m->text = strdup(text);
+    m->source = strdup(source);
+    m->fwd_seconds = calloc((size_t)spec->nlayers, sizeof(double));
+    m->bwd_seconds = calloc((size_t)spec->nlayers, sizeof(double));
+    if (!m->layers || !m->text || !m->source || !m->fwd_seconds || !m->bwd_seconds) {
+        soma_model_free(m);
+        return soma_error(SOMA_ERR_MEMORY, "out of memory");
+    }
+    shape3 shape = spec->input;
+    for (int i = 0; i < spec->nlayers; i++) {
+        const layer_spec *s = &spec->layers[i];
+        layer *l = &m->layers[i];
+        l->cls = layer_class_find(s->kind);
+        l->index = i;
+        l->line = s->line;
+        l->in = shape;
+        soma_status st = l->cls ? l->cls->configure(l, s)
+                                : spec_error(s, "unknown layer '%s'", s->kind);
+        if (st != SOMA_OK) {
+            soma_model_free(m);
+            return st;
+        }
+        if (shape_size(l->out) == 0 || shape_size(l->out) > ((size_t)1 << 28)) {
+            soma_model_free(m);
+            return spec_error(s, "output of %dx%dx%d is empty or too large", l->out.c,
+                              l->out.h, l->out.w);
+        }
+        for (int t = 0; t < l->nparams; t++) {
+            l->params[t].offset = m->nparams;
+            m->nparams += tensor_spec_count(&l->params[t]);
+        }
+        for (int t = 0; t < l->nbuffers; t++) {
+            l->buffers[t].offset = m->nbuffers;
+            m->nbuffers += tensor_spec_count(&l->buffers[t]);
+        }
+        if (m->nparams > MAX_PARAMS) {
+            soma_model_free(m);
+            return spec_error(s, "the model has more than %zu parameters", MAX_PARAMS);
+        }
+        shape = l->out;
+    }
+    if (shape.h != 1 || shape.w != 1 || shape.c < 2) {
+        soma_model_free(m);
+        return soma_error(SOMA_ERR_SHAPE,
+                          "%s: the last layer must give a flat vector of class scores "
+                          "(at least 2), got %dx%dx%d",
+                          spec->file, shape.c, shape.h, shape.w);
+    }
+    m->classes = shape.c;
+    soma_status st = alloc_floats(m->be, m->nparams, &m->params);
+    if (st == SOMA_OK)
+        st = alloc_floats(m->be, m->nparams, &m->grads);
+    if (st == SOMA_OK)
+        st = alloc_floats(m->be, m->nbuffers, &m->buffers);
+    if (st != SOMA_OK) {
+        soma_model_free(m);
+        return st;
+    }
+    point_tensors(m);
+    m->norm_std = 0.0f; /* unset: soma_train derives it from the data */
+    *out = m;
+    return SOMA_OK;
+}
+
+static void release_plan(soma_model *m)
+{
+    const soma_backend *be = m->be;
+    if (m->acts)
+        for (int i = 0; i < m->nlayers; i++)
+            be->free(m->acts[i]);
+    free(m->acts);
+    be->free(m->input_buf);
+    be->free(m->dact[0]);
+    be->free(m->dact[1]);
+    be->free(m->cache);
+    be->free(m->workspace);
+    be->free(m->probs);
+    be->free(m->labels);
+    m->acts = NULL;
+    m->input_buf = m->dact[0] = m->dact[1] = m->cache = m->workspace = m->probs = NULL;
+    m->labels = NULL;
+    m->planned_batch = 0;
+}
+
+soma_status network_plan(soma_model *m, int batch)
+{
+    int threads = soma_get_threads();
+    if (m->planned_batch == batch && m->planned_threads == threads)
+        return SOMA_OK;
+    release_plan(m);
+    const soma_backend *be = m->be;
+    size_t max_act = shape_size(m->input), cache = 0, work = 0;
+    m->acts = calloc((size_t)m->nlayers, sizeof *m->acts);
+    if (!m->acts)
+        return soma_error(SOMA_ERR_MEMORY, "out of memory");
+    soma_status st = alloc_floats(be, shape_size(m->input) * batch, &m->input_buf);
+    for (int i = 0; i < m->nlayers && st == SOMA_OK; i++) {
+        const layer *l = &m->layers[i];
+        size_t act = shape_size(l->out);
+        if (act > max_act)
+            max_act = act;
+        cache += l->cls->cache_floats(l, batch);
+        size_t w = l->cls->workspace_floats(l, be, batch);
+        if (w > work)
+            work = w;
+        st = alloc_floats(be, act * batch, &m->acts[i]);
+    }
+    if (st == SOMA_OK)
+        st = alloc_floats(be, max_act * batch, &m->dact[0]);
+    if (st == SOMA_OK)
+        st = alloc_floats(be, max_act * batch, &m->dact[1]);
+    if (st == SOMA_OK)
+        st = alloc_floats(be, cache, &m->cache);
+    if (st == SOMA_OK)
+        st = alloc_floats(be, work, &m->workspace);
+    if (st == SOMA_OK)
+        st = alloc_floats(be, (size_t)m->classes * batch, &m->probs);
+    if (st == SOMA_OK) {
+        m->labels = be->alloc(sizeof(int32_t) * (size_t)batch);
+        if (!m->labels)
+            st = soma_error(SOMA_ERR_MEMORY, "out of memory");
+    }
+    if (st != SOMA_OK) {
+        release_plan(m);
+        return soma_error_context(st, "planning memory for batch %d", batch);
+    }
+    size_t offset = 0;
+    for (int i = 0; i < m->nlayers; i++) {
+        layer *l = &m->layers[i];
+        l->cache = m->cache + offset;
+        offset += l->cls->cache_floats(l, batch);
+    }
+    m->planned_batch = batch;
+    m->planned_threads = threads;
+    return SOMA_OK;
+}
+
+const float *network_forward(soma_model *m, int batch, const run_ctx *ctx)
+{
+    const float *x = m->input_buf;
+    for (int i = 0; i < m->nlayers; i++) {
+        layer *l = &m->layers[i];
+        double t0 = m->profile ? omp_get_wtime() : 0.0;
+        l->cls->forward(l, ctx, x, m->acts[i]);
+        if (m->profile)
+            m->fwd_seconds[i] += omp_get_wtime() - t0;
+        x = m->acts[i];
+    }
+    (void)batch;
+    return x;
+}
+
+void network_loss(soma_model *m, int batch, const int32_t *labels_host, double *loss_sum,
+                  int *correct)
+{
+    const soma_backend *be = m->be;
+    be->upload(m->labels, labels_host, sizeof(int32_t) * (size_t)batch);
+    be->softmax_xent_forward(m->acts[m->nlayers - 1], m->labels, batch, m->classes, m->probs,
+                             loss_sum, correct);
+    /* the loss is the batch mean, so each sample's gradient is divided by batch */
+    be->softmax_xent_backward(m->probs, m->labels, batch, m->classes, 1.0f / (float)batch,
+                              m->dact[0]);
+}
+
+void network_backward(soma_model *m, int batch, const run_ctx *ctx)
+{
+    (void)batch;
+    int cur = 0;
+    for (int i = m->nlayers - 1; i >= 0; i--) {
+        layer *l = &m->layers[i];
+        const float *x = i > 0 ? m->acts[i - 1] : m->input_buf;
+        float *dx = i > 0 ? m->dact[1 - cur] : NULL;
+        double t0 = m->profile ? omp_get_wtime() : 0.0;
+        l->cls->backward(l, ctx, x, m->acts[i], m->dact[cur], dx);
+        if (m->profile)
+            m->bwd_seconds[i] += omp_get_wtime() - t0;
+        cur = 1 - cur;
+    }
+}
+
+void network_zero_grads(soma_model *m) { m->be->fill(m->grads, m->nparams, 0.0f); }
+
+int network_tensor(const soma_model *m, int i, named_tensor *out)
+{
+    for (int li = 0; li < m->nlayers; li++) {
+        const layer *l = &m->layers[li];
+        if (i < l->nparams + l->nbuffers) {
+            int is_param = i < l->nparams;
+            const tensor_spec *t = is_param ? &l->params[i] : &l->buffers[i - l->nparams];
+            snprintf(out->name, sizeof out->name, "%d.%s", l->index, t->name);
+            out->spec = t;
+            out->data = is_param ? l->param[i] : l->buffer[i - l->nparams];
+            out->trainable = is_param;
+            return 1;
+        }
+        i -= l->nparams + l->nbuffers;
+    }
+    return 0;
+}
+
+void soma_model_free(soma_model *m)
+{
+    if (!m)
+        return;
+    release_plan(m);
+    m->be->free(m->params);
+    m->be->free(m->grads);
+    m->be->free(m->buffers);
+    free(m->layers);
+    free(m->text);
+    free(m->source);
+    free(m->fwd_seconds);
+    free(m->bwd_seconds);
+    free(m);
+}

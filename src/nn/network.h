@@ -1,0 +1,71 @@
+/*
+ * The network: an ordered list of layers with memory planned once.
+ *
+ * params / grads: one flat buffer each, same layout (one memset to zero the
+ * gradients, one loop for the optimizer, one all-reduce later). buffers:
+ * running statistics. Activations, caches and workspace are planned for a
+ * batch size by network_plan and reused by every step: no allocation in the
+ * training step.
+ */
+#ifndef SOMA_NN_NETWORK_H
+#define SOMA_NN_NETWORK_H
+
+#include <stdio.h>
+
+#include "nn/layer.h"
+#include "soma.h"
+
+struct soma_model {
+    char *text;   /* the model definition as parsed */
+    char *source; /* file name, or zoo name */
+    const soma_backend *be;
+    shape3 input;
+    int nlayers;
+    layer *layers;
+    int classes;
+
+    size_t nparams, nbuffers;
+    float *params, *grads, *buffers;
+
+    /* planned for `planned_batch` samples */
+    int planned_batch, planned_threads;
+    float *input_buf;  /* batch x input */
+    float **acts;      /* acts[i]: output of layer i */
+    float *dact[2];    /* ping-pong input-gradient buffers */
+    float *cache;
+    float *workspace;
+    float *probs;      /* softmax output, batch x classes */
+    int32_t *labels;   /* batch labels on the device */
+
+    int training;
+    float norm_mean, norm_std;
+
+    /* per-layer timing when profiling (seconds, summed) */
+    int profile;
+    double *fwd_seconds, *bwd_seconds;
+};
+
+/* Builds a model from a parsed spec (shapes inferred, memory for params). */
+soma_status network_build(const model_spec *spec, const char *text, const char *source,
+                          soma_model **out);
+/* Plans activation, cache and workspace memory for a batch size (idempotent). */
+soma_status network_plan(soma_model *m, int batch);
+/* Forward on m->input_buf for `batch` samples; returns the logits. */
+const float *network_forward(soma_model *m, int batch, const run_ctx *ctx);
+/* Loss and gradients: labels are host ints; fills m->grads (accumulating). */
+void network_loss(soma_model *m, int batch, const int32_t *labels_host, double *loss_sum,
+                  int *correct);
+void network_backward(soma_model *m, int batch, const run_ctx *ctx);
+void network_zero_grads(soma_model *m);
+
+/* Iterates named tensors in PyTorch state_dict order: for each layer, params
+ * then buffers. Returns 0 when i is past the end. */
+typedef struct named_tensor {
+    char name[64];
+    const tensor_spec *spec;
+    float *data; /* device memory */
+    int trainable;
+} named_tensor;
+int network_tensor(const soma_model *m, int i, named_tensor *out);
+
+#endif

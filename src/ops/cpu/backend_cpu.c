@@ -1,0 +1,102 @@
+/* The CPU backend: host memory, OpenMP threads, OpenBLAS single-threaded per call. */
+#include <cblas.h>
+#include <math.h>
+#include <omp.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "ops/cpu/cpu.h"
+#include "soma.h"
+
+static int soma_threads = 0; /* 0: not set yet */
+
+void soma_set_threads(int threads)
+{
+    if (threads <= 0)
+        threads = omp_get_num_procs();
+    soma_threads = threads;
+    omp_set_num_threads(threads);
+    /* soma parallelises over samples and channels itself and calls BLAS from
+     * inside those loops: BLAS must not start threads of its own. */
+    openblas_set_num_threads(1);
+}
+
+int soma_get_threads(void)
+{
+    if (soma_threads == 0)
+        soma_set_threads(0);
+    return soma_threads;
+}
+
+int cpu_threads(void) { return soma_get_threads(); }
+
+static void *cpu_alloc(size_t bytes)
+{
+    /* 64-byte alignment for AVX-512 loads; zero-filled as the interface promises. */
+    size_t rounded = (bytes + 63) & ~(size_t)63;
+    if (rounded < bytes)
+        return NULL;
+    void *p = aligned_alloc(64, rounded ? rounded : 64);
+    if (p)
+        memset(p, 0, rounded ? rounded : 64);
+    return p;
+}
+
+static void cpu_free(void *p) { free(p); }
+
+static void cpu_memcpy(void *dst, const void *src, size_t bytes)
+{
+    if (bytes)
+        memcpy(dst, src, bytes);
+}
+
+static void cpu_fill(float *x, size_t n, float value)
+{
+    for (size_t i = 0; i < n; i++)
+        x[i] = value;
+}
+
+static void cpu_copy(float *dst, const float *src, size_t n)
+{
+    if (n && dst != src)
+        memcpy(dst, src, n * sizeof *dst);
+}
+
+static size_t cpu_count_nonfinite(const float *x, size_t n)
+{
+    size_t bad = 0;
+    for (size_t i = 0; i < n; i++)
+        bad += !isfinite(x[i]);
+    return bad;
+}
+
+const soma_backend soma_cpu_backend = {
+    .name = "cpu",
+    .alloc = cpu_alloc,
+    .free = cpu_free,
+    .upload = cpu_memcpy,
+    .download = cpu_memcpy,
+    .fill = cpu_fill,
+    .copy = cpu_copy,
+    .count_nonfinite = cpu_count_nonfinite,
+    .linear_forward = cpu_linear_forward,
+    .linear_backward = cpu_linear_backward,
+    .conv2d_workspace = cpu_conv2d_workspace,
+    .conv2d_forward = cpu_conv2d_forward,
+    .conv2d_backward = cpu_conv2d_backward,
+    .maxpool_forward = cpu_maxpool_forward,
+    .maxpool_backward = cpu_maxpool_backward,
+    .avgpool_forward = cpu_avgpool_forward,
+    .avgpool_backward = cpu_avgpool_backward,
+    .activation_forward = cpu_activation_forward,
+    .activation_backward = cpu_activation_backward,
+    .dropout_forward = cpu_dropout_forward,
+    .dropout_backward = cpu_dropout_backward,
+    .batchnorm_forward_train = cpu_batchnorm_forward_train,
+    .batchnorm_forward_eval = cpu_batchnorm_forward_eval,
+    .batchnorm_backward = cpu_batchnorm_backward,
+    .batchnorm_backward_eval = cpu_batchnorm_backward_eval,
+    .softmax_xent_forward = cpu_softmax_xent_forward,
+    .softmax_xent_backward = cpu_softmax_xent_backward,
+    .optimizer_step = cpu_optimizer_step,
+};

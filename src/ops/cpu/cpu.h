@@ -1,0 +1,54 @@
+/* The CPU implementations behind soma_cpu_backend (one file per family). */
+#ifndef SOMA_OPS_CPU_H
+#define SOMA_OPS_CPU_H
+
+#include "ops/backend.h"
+
+/* threads the kernels split work over (soma_set_threads) */
+int cpu_threads(void);
+
+void cpu_linear_forward(const float *x, const float *w, const float *b, float *y, int n, int in,
+                        int out);
+void cpu_linear_backward(const float *x, const float *w, const float *dy, float *dx, float *dw,
+                         float *db, int n, int in, int out);
+
+size_t cpu_conv2d_workspace(const conv_geom *g);
+void cpu_conv2d_forward(const conv_geom *g, const float *x, const float *w, const float *b,
+                        float *y, float *workspace);
+void cpu_conv2d_backward(const conv_geom *g, const float *x, const float *w, const float *dy,
+                         float *dx, float *dw, float *db, float *workspace);
+
+void cpu_maxpool_forward(const pool_geom *g, const float *x, float *y, int32_t *argmax);
+void cpu_maxpool_backward(const pool_geom *g, const float *dy, const int32_t *argmax, float *dx);
+void cpu_avgpool_forward(const pool_geom *g, const float *x, float *y);
+void cpu_avgpool_backward(const pool_geom *g, const float *dy, float *dx);
+
+void cpu_activation_forward(activation_kind kind, const float *x, float *y, size_t n);
+void cpu_activation_backward(activation_kind kind, const float *y, const float *dy, float *dx,
+                             size_t n);
+void cpu_dropout_forward(const float *x, float *y, float *mask, size_t n, float p, uint64_t seed,
+                         uint64_t step, int layer);
+void cpu_dropout_backward(const float *dy, const float *mask, float *dx, size_t n);
+
+void cpu_batchnorm_forward_train(const bn_geom *g, const float *x, const float *gamma,
+                                 const float *beta, float *y, float *save_mean,
+                                 float *save_invstd, float *running_mean, float *running_var);
+void cpu_batchnorm_forward_eval(const bn_geom *g, const float *x, const float *gamma,
+                                const float *beta, const float *running_mean,
+                                const float *running_var, float *y);
+void cpu_batchnorm_backward(const bn_geom *g, const float *x, const float *gamma,
+                            const float *save_mean, const float *save_invstd, const float *dy,
+                            float *dx, float *dgamma, float *dbeta);
+void cpu_batchnorm_backward_eval(const bn_geom *g, const float *x, const float *gamma,
+                                 const float *running_mean, const float *running_var,
+                                 const float *dy, float *dx, float *dgamma, float *dbeta);
+
+void cpu_softmax_xent_forward(const float *logits, const int32_t *labels, int n, int classes,
+                              float *probs, double *loss_sum, int *correct);
+void cpu_softmax_xent_backward(const float *probs, const int32_t *labels, int n, int classes,
+                               float scale, float *dlogits);
+
+void cpu_optimizer_step(const optim_step_args *a, float *params, const float *grads,
+                        float *state1, float *state2, size_t n);
+
+#endif

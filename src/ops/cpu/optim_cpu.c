@@ -1,0 +1,142 @@
+/*
+ * The optimizer update on the CPU: one fused pass per parameter.
+ *
+ * The formulas are PyTorch 1.13's (torch/optim/{sgd,adagrad,rmsprop,adam,
+ * adamw}.py, single-tensor path), in the same order of float32 operations,
+ * so a run can be compared with PyTorch step by step. docs/optimizers.md
+ * writes each update out and says where the lecture's slides differ.
+ *
+ * Every element is updated independently, so splitting the loop over
+ * threads cannot change a single bit: results do not depend on the thread
+ * count.
+ */
+#include <math.h>
+#include <stddef.h>
+
+#include "ops/cpu/cpu.h"
+#include "soma.h"
+
+/* Below this many parameters the loop is faster on one thread. */
+#define OPTIM_PARALLEL_MIN 32768
+
+/* Each loop below is elementwise: split statically over soma's threads when
+ * n is large, and vectorised ("simd" also promises the compiler that the
+ * buffers do not overlap). */
+#define ELEMENTWISE_LOOP                                                      \
+    _Pragma("omp parallel for simd schedule(static) num_threads(cpu_threads()) \
+             if (n >= OPTIM_PARALLEL_MIN)")
+
+/* A loop that cannot be vectorised is still correct: sanitizer builds, and
+ * the sqrtf loops unless the build passes -fno-math-errno (sqrtf may set
+ * errno). clang warns about each such simd request; gcc is silent. */
+#ifdef __clang__
+#pragma clang diagnostic ignored "-Wpass-failed"
+#endif
+
+/* SGD, momentum and Nesterov (torch.optim.SGD with dampening 0):
+ *   g' = g + wd*w
+ *   momentum:  b = mu*b + g' (b = g' on the first step),  w -= lr*b
+ *   nesterov:  b as above,                               w -= lr*(g' + mu*b) */
+static void sgd_step(const optim_step_args *a, float *w, const float *grads, float *buf,
+                     size_t n)
+{
+    const float lr = a->lr, wd = a->weight_decay, mu = a->momentum;
+    const int first = a->t <= 1;
+
+    if (a->kind == SOMA_OPT_SGD) {
+        ELEMENTWISE_LOOP
+        for (size_t i = 0; i < n; i++) {
+            float g = grads[i] + wd * w[i];
+            w[i] -= lr * g;
+        }
+        return;
+    }
+    const int nesterov = a->kind == SOMA_OPT_NESTEROV;
+    ELEMENTWISE_LOOP
+    for (size_t i = 0; i < n; i++) {
+        float g = grads[i] + wd * w[i];
+        float b = first ? g : mu * buf[i] + g;
+        buf[i] = b;
+        w[i] -= lr * (nesterov ? g + mu * b : b);
+    }
+}
+
+/* AdaGrad (Duchi et al. 2011; torch.optim.Adagrad, lr_decay 0, initial sum 0):
+ *   G += g'^2;  w -= lr * g' / (sqrt(G) + eps) */
+static void adagrad_step(const optim_step_args *a, float *w, const float *grads, float *sum,
+                         size_t n)
+{
+    const float lr = a->lr, wd = a->weight_decay, eps = a->eps;
+    ELEMENTWISE_LOOP
+    for (size_t i = 0; i < n; i++) {
+        float g = grads[i] + wd * w[i];
+        float s = sum[i] + g * g;
+        sum[i] = s;
+        w[i] -= lr * (g / (sqrtf(s) + eps));
+    }
+}
+
+/* RMSProp (Tieleman & Hinton 2012; torch.optim.RMSprop, not centered, no momentum):
+ *   v = alpha*v + (1-alpha)*g'^2;  w -= lr * g' / (sqrt(v) + eps) */
+static void rmsprop_step(const optim_step_args *a, float *w, const float *grads, float *sq,
+                         size_t n)
+{
+    const float lr = a->lr, wd = a->weight_decay, eps = a->eps;
+    const float alpha = a->alpha, one_minus_alpha = 1.0f - a->alpha;
+    ELEMENTWISE_LOOP
+    for (size_t i = 0; i < n; i++) {
+        float g = grads[i] + wd * w[i];
+        float v = alpha * sq[i] + one_minus_alpha * (g * g);
+        sq[i] = v;
+        w[i] -= lr * (g / (sqrtf(v) + eps));
+    }
+}
+
+/* Adam (Kingma & Ba 2015, Algorithm 1) and AdamW (Loshchilov & Hutter 2019):
+ *   AdamW first: w *= 1 - lr*wd  (and the gradient stays raw)
+ *   Adam:        g' = g + wd*w   (L2 added to the gradient)
+ *   m = b1*m + (1-b1)*g';  v = b2*v + (1-b2)*g'^2
+ *   w -= lr * mhat / (sqrt(vhat) + eps),  mhat = m/(1-b1^t), vhat = v/(1-b2^t)
+ * computed as PyTorch does: w -= (lr/bc1) * m / (sqrt(v)/sqrt(bc2) + eps),
+ * with the bias corrections in double. */
+static void adam_step(const optim_step_args *a, float *w, const float *grads, float *m_buf,
+                      float *v_buf, size_t n)
+{
+    const double t = (double)(a->t < 1 ? 1 : a->t);
+    const double bc1 = 1.0 - pow((double)a->beta1, t);
+    const double bc2 = 1.0 - pow((double)a->beta2, t);
+    const float step_size = (float)((double)a->lr / bc1);
+    const float bc2_sqrt = (float)sqrt(bc2);
+    const float b1 = a->beta1, one_minus_b1 = 1.0f - a->beta1;
+    const float b2 = a->beta2, one_minus_b2 = 1.0f - a->beta2;
+    const float eps = a->eps;
+    const int decoupled = a->kind == SOMA_OPT_ADAMW;
+    /* AdamW decays the weights; Adam adds wd*w to the gradient. */
+    const float shrink = decoupled ? (float)(1.0 - (double)a->lr * a->weight_decay) : 1.0f;
+    const float l2 = decoupled ? 0.0f : a->weight_decay;
+
+    ELEMENTWISE_LOOP
+    for (size_t i = 0; i < n; i++) {
+        float wi = decoupled ? w[i] * shrink : w[i];
+        float g = grads[i] + l2 * wi;
+        float m = b1 * m_buf[i] + one_minus_b1 * g;
+        float v = b2 * v_buf[i] + one_minus_b2 * (g * g);
+        m_buf[i] = m;
+        v_buf[i] = v;
+        w[i] = wi - step_size * (m / (sqrtf(v) / bc2_sqrt + eps));
+    }
+}
+
+void cpu_optimizer_step(const optim_step_args *a, float *params, const float *grads,
+                        float *state1, float *state2, size_t n)
+{
+    switch ((soma_optimizer_kind)a->kind) {
+    case SOMA_OPT_SGD:
+    case SOMA_OPT_MOMENTUM:
+    case SOMA_OPT_NESTEROV: sgd_step(a, params, grads, state1, n); break;
+    case SOMA_OPT_ADAGRAD: adagrad_step(a, params, grads, state1, n); break;
+    case SOMA_OPT_RMSPROP: rmsprop_step(a, params, grads, state1, n); break;
+    case SOMA_OPT_ADAM:
+    case SOMA_OPT_ADAMW: adam_step(a, params, grads, state1, state2, n); break;
+    }
+}

@@ -1,0 +1,111 @@
+/* Max and average pooling on the CPU, one (sample, channel) plane per iteration. */
+#include <float.h>
+#include <string.h>
+
+#include "ops/cpu/cpu.h"
+
+void cpu_maxpool_forward(const pool_geom *g, const float *x, float *y, int32_t *argmax)
+{
+    int planes = g->n * g->c;
+#pragma omp parallel for schedule(static) num_threads(cpu_threads())
+    for (int p = 0; p < planes; p++) {
+        const float *xp = x + (size_t)p * g->h * g->w;
+        float *yp = y + (size_t)p * g->oh * g->ow;
+        int32_t *ap = argmax + (size_t)p * g->oh * g->ow;
+        for (int oy = 0; oy < g->oh; oy++)
+            for (int ox = 0; ox < g->ow; ox++) {
+                float best = -FLT_MAX;
+                int best_i = -1;
+                for (int i = 0; i < g->size; i++) {
+                    int iy = oy * g->stride - g->pad + i;
+                    if (iy < 0 || iy >= g->h)
+                        continue;
+                    for (int j = 0; j < g->size; j++) {
+                        int ix = ox * g->stride - g->pad + j;
+                        if (ix < 0 || ix >= g->w)
+                            continue;
+                        float v = xp[iy * g->w + ix];
+                        /* '>' keeps the first maximum; NaN propagates like PyTorch */
+                        if (v > best || best_i < 0 || v != v) {
+                            best = v;
+                            best_i = iy * g->w + ix;
+                        }
+                    }
+                }
+                yp[oy * g->ow + ox] = best;
+                ap[oy * g->ow + ox] = best_i;
+            }
+    }
+}
+
+void cpu_maxpool_backward(const pool_geom *g, const float *dy, const int32_t *argmax, float *dx)
+{
+    int planes = g->n * g->c;
+#pragma omp parallel for schedule(static) num_threads(cpu_threads())
+    for (int p = 0; p < planes; p++) {
+        float *dxp = dx + (size_t)p * g->h * g->w;
+        const float *dyp = dy + (size_t)p * g->oh * g->ow;
+        const int32_t *ap = argmax + (size_t)p * g->oh * g->ow;
+        memset(dxp, 0, sizeof *dxp * g->h * g->w);
+        for (int o = 0; o < g->oh * g->ow; o++)
+            if (ap[o] >= 0)
+                dxp[ap[o]] += dyp[o];
+    }
+}
+
+/* The window of output (oy, ox) clipped to the input. */
+static void window(const pool_geom *g, int oy, int ox, int *y0, int *y1, int *x0, int *x1)
+{
+    *y0 = oy * g->stride - g->pad;
+    *x0 = ox * g->stride - g->pad;
+    *y1 = *y0 + g->size;
+    *x1 = *x0 + g->size;
+    if (*y0 < 0) *y0 = 0;
+    if (*x0 < 0) *x0 = 0;
+    if (*y1 > g->h) *y1 = g->h;
+    if (*x1 > g->w) *x1 = g->w;
+}
+
+void cpu_avgpool_forward(const pool_geom *g, const float *x, float *y)
+{
+    int planes = g->n * g->c;
+#pragma omp parallel for schedule(static) num_threads(cpu_threads())
+    for (int p = 0; p < planes; p++) {
+        const float *xp = x + (size_t)p * g->h * g->w;
+        float *yp = y + (size_t)p * g->oh * g->ow;
+        for (int oy = 0; oy < g->oh; oy++)
+            for (int ox = 0; ox < g->ow; ox++) {
+                int y0, y1, x0, x1;
+                window(g, oy, ox, &y0, &y1, &x0, &x1);
+                float s = 0.0f;
+                for (int iy = y0; iy < y1; iy++)
+                    for (int ix = x0; ix < x1; ix++)
+                        s += xp[iy * g->w + ix];
+                int count = (y1 - y0) * (x1 - x0);
+                yp[oy * g->ow + ox] = count > 0 ? s / (float)count : 0.0f;
+            }
+    }
+}
+
+void cpu_avgpool_backward(const pool_geom *g, const float *dy, float *dx)
+{
+    int planes = g->n * g->c;
+#pragma omp parallel for schedule(static) num_threads(cpu_threads())
+    for (int p = 0; p < planes; p++) {
+        float *dxp = dx + (size_t)p * g->h * g->w;
+        const float *dyp = dy + (size_t)p * g->oh * g->ow;
+        memset(dxp, 0, sizeof *dxp * g->h * g->w);
+        for (int oy = 0; oy < g->oh; oy++)
+            for (int ox = 0; ox < g->ow; ox++) {
+                int y0, y1, x0, x1;
+                window(g, oy, ox, &y0, &y1, &x0, &x1);
+                int count = (y1 - y0) * (x1 - x0);
+                if (count <= 0)
+                    continue;
+                float share = dyp[oy * g->ow + ox] / (float)count;
+                for (int iy = y0; iy < y1; iy++)
+                    for (int ix = x0; ix < x1; ix++)
+                        dxp[iy * g->w + ix] += share;
+            }
+    }
+}

@@ -1,0 +1,58 @@
+/* soma_benchmark: images/s of training or inference steps on random inputs. */
+#include <omp.h>
+#include <stdlib.h>
+
+#include "core/rng.h"
+#include "train/step.h"
+
+static int compare_doubles(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+    return (x > y) - (x < y);
+}
+
+soma_status soma_benchmark(soma_model *m, int batch, int training, int warmup, int steps,
+                           double *images_per_second)
+{
+    if (batch < 1 || batch > 65536 || warmup < 0 || steps < 1 || steps > 1000000)
+        return soma_error(SOMA_ERR_ARGUMENT, "benchmark: batch %d, warmup %d, steps %d", batch,
+                          warmup, steps);
+    SOMA_TRY(network_plan(m, batch));
+    size_t in_size = shape_size(m->input) * batch;
+    float *host = malloc(sizeof(float) * in_size);
+    int32_t *labels = malloc(sizeof(int32_t) * batch);
+    double *times = malloc(sizeof(double) * steps);
+    soma_optimizer_config cfg = soma_optimizer_defaults(SOMA_OPT_ADAM);
+    optimizer *opt = NULL;
+    soma_status st = (!host || !labels || !times) ? soma_error(SOMA_ERR_MEMORY, "out of memory")
+                                                  : SOMA_OK;
+    if (st == SOMA_OK && training)
+        st = optimizer_create(m->be, &cfg, m->nparams, &opt);
+    if (st == SOMA_OK) {
+        rng r;
+        rng_init(&r, 1, RNG_TEST, 0, 0);
+        for (size_t i = 0; i < in_size; i++)
+            host[i] = rng_normal(&r);
+        for (int i = 0; i < batch; i++)
+            labels[i] = (int32_t)rng_below(&r, (uint32_t)m->classes);
+        m->be->upload(m->input_buf, host, sizeof(float) * in_size);
+        run_ctx ctx = {m->be, batch, 0, 1, 0, m->workspace};
+        for (int s = 0; s < warmup + steps; s++) {
+            double t0 = omp_get_wtime(), loss;
+            int correct;
+            if (training)
+                train_step(m, opt, cfg.lr * 0.01f, batch, labels, 1, s, &loss, &correct);
+            else
+                network_forward(m, batch, &ctx);
+            if (s >= warmup)
+                times[s - warmup] = omp_get_wtime() - t0;
+        }
+        qsort(times, steps, sizeof *times, compare_doubles);
+        double median = steps % 2 ? times[steps / 2]
+                                  : 0.5 * (times[steps / 2 - 1] + times[steps / 2]);
+        *images_per_second = median > 0 ? batch / median : 0.0;
+    }
+    optimizer_free(opt);
+    free(host), free(labels), free(times);
+    return st;
+}

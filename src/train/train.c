@@ -1,0 +1,299 @@
+/*
+ * The training loop: seeded shuffles, mini-batch steps, validation and early
+ * stopping, checkpoints at epoch ends (and every N steps), exact resume,
+ * divergence detection and clean stops on request.
+ */
+#include <math.h>
+#include <omp.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/rng.h"
+#include "data/dataset.h"
+#include "io/checkpoint.h"
+#include "optim/schedule.h"
+#include "train/profile.h"
+#include "train/step.h"
+
+static volatile sig_atomic_t stop_requested;
+
+void soma_request_stop(void) { stop_requested = 1; }
+
+soma_train_config soma_train_defaults(void)
+{
+    soma_train_config c;
+    memset(&c, 0, sizeof c);
+    c.opt = soma_optimizer_defaults(SOMA_OPT_ADAM);
+    c.schedule = SOMA_SCHEDULE_CONST;
+    c.step_epochs = 10;
+    c.step_gamma = 0.1f;
+    c.epochs = 10;
+    c.batch = 64;
+    c.seed = 1;
+    return c;
+}
+
+typedef struct trainer {
+    soma_model *m;
+    const soma_dataset *train, *val;
+    const soma_train_config *cfg;
+    optimizer *opt;
+    run_state rs;
+    int steps_per_epoch;
+    int *order;            /* this epoch's sample order */
+    float *batch_host;
+    int32_t *labels;
+    float *best_params;    /* host copy of the best weights (early stopping) */
+    float *best_buffers;
+    char path_last[4096], path_best[4096];
+} trainer;
+
+static soma_status check_config(const soma_train_config *c, const soma_model *m,
+                                const soma_dataset *train)
+{
+    if (c->epochs < 1 || c->epochs > 1000000)
+        return soma_error(SOMA_ERR_ARGUMENT, "epochs must be in 1..1000000, got %d", c->epochs);
+    if (c->batch < 1 || c->batch > 65536)
+        return soma_error(SOMA_ERR_ARGUMENT, "batch must be in 1..65536, got %d", c->batch);
+    if (c->patience < 0 || c->checkpoint_every < 0)
+        return soma_error(SOMA_ERR_ARGUMENT, "patience and checkpoint_every must be >= 0");
+    SOMA_TRY(optimizer_config_check(&c->opt));
+    SOMA_TRY(schedule_check(c));
+    if (!train || train->n < 1)
+        return soma_error(SOMA_ERR_ARGUMENT, "the training set is empty");
+    if (train->c != m->input.c || train->h != m->input.h || train->w != m->input.w)
+        return soma_error(SOMA_ERR_SHAPE, "%s: samples are %dx%dx%d, the model %s expects %dx%dx%d",
+                          train->source, train->c, train->h, train->w, m->source, m->input.c,
+                          m->input.h, m->input.w);
+    if (train->classes > m->classes)
+        return soma_error(SOMA_ERR_SHAPE, "%s: labels go up to %d, the model has only %d outputs",
+                          train->source, train->classes - 1, m->classes);
+    return SOMA_OK;
+}
+
+static soma_status setup(trainer *t)
+{
+    const soma_train_config *c = t->cfg;
+    soma_model *m = t->m;
+    t->steps_per_epoch = (t->train->n + c->batch - 1) / c->batch;
+    SOMA_TRY(network_plan(m, c->batch));
+    SOMA_TRY(optimizer_create(m->be, &c->opt, m->nparams, &t->opt));
+    size_t in_size = shape_size(m->input);
+    t->order = malloc(sizeof(int) * t->train->n);
+    t->batch_host = malloc(sizeof(float) * in_size * c->batch);
+    t->labels = malloc(sizeof(int32_t) * c->batch);
+    t->best_params = malloc(sizeof(float) * (m->nparams + 1));
+    t->best_buffers = malloc(sizeof(float) * (m->nbuffers + 1));
+    if (!t->order || !t->batch_host || !t->labels || !t->best_params || !t->best_buffers)
+        return soma_error(SOMA_ERR_MEMORY, "out of memory");
+    if (c->out_dir) {
+        snprintf(t->path_last, sizeof t->path_last, "%s/last.safetensors", c->out_dir);
+        snprintf(t->path_best, sizeof t->path_best, "%s/best.safetensors", c->out_dir);
+    }
+    t->rs.seed = c->seed;
+    t->rs.best_val_accuracy = NAN;
+    if (c->resume)
+        SOMA_TRY(checkpoint_restore(c->resume, m, t->opt, &t->rs, c));
+    else if (m->norm_std <= 0.0f)
+        dataset_pixel_stats(t->train, &m->norm_mean, &m->norm_std);
+    return SOMA_OK;
+}
+
+static void keep_best(trainer *t)
+{
+    soma_model *m = t->m;
+    m->be->download(t->best_params, m->params, sizeof(float) * m->nparams);
+    m->be->download(t->best_buffers, m->buffers, sizeof(float) * m->nbuffers);
+}
+
+static void restore_best(trainer *t)
+{
+    soma_model *m = t->m;
+    m->be->upload(m->params, t->best_params, sizeof(float) * m->nparams);
+    m->be->upload(m->buffers, t->best_buffers, sizeof(float) * m->nbuffers);
+}
+
+static soma_status save_last(trainer *t)
+{
+    if (!t->cfg->out_dir)
+        return SOMA_OK;
+    return checkpoint_save(t->path_last, t->m, t->opt, &t->rs, t->cfg);
+}
+
+static soma_status diverged(trainer *t, const char *what)
+{
+    return soma_error(SOMA_ERR_DIVERGED,
+                      "training diverged at epoch %d step %d: %s is not finite; "
+                      "try a lower learning rate (now %g)%s%s",
+                      t->rs.epoch + 1, t->rs.step, what, (double)t->cfg->opt.lr,
+                      t->cfg->out_dir ? "; the last good checkpoint is " : "",
+                      t->cfg->out_dir ? t->path_last : "");
+}
+
+/* Runs the rest of the current epoch from step rs.step. */
+static soma_status run_epoch(trainer *t, soma_progress_fn progress, void *user,
+                             double epoch_start)
+{
+    const soma_train_config *c = t->cfg;
+    soma_model *m = t->m;
+    run_state *rs = &t->rs;
+    size_t in_size = shape_size(m->input);
+    for (int i = 0; i < t->train->n; i++)
+        t->order[i] = i;
+    rng r;
+    rng_init(&r, rs->seed, RNG_SHUFFLE, (uint64_t)rs->epoch, 0);
+    rng_shuffle(&r, t->order, t->train->n);
+    while (rs->step < t->steps_per_epoch) {
+        int first = rs->step * c->batch;
+        int count = t->train->n - first < c->batch ? t->train->n - first : c->batch;
+        dataset_gather(t->train, t->order + first, count, m->norm_mean, m->norm_std,
+                       t->batch_host, t->labels);
+        m->be->upload(m->input_buf, t->batch_host, sizeof(float) * in_size * count);
+        double lr = schedule_lr(c, rs->global_step, t->steps_per_epoch);
+        double loss_sum;
+        int correct;
+        train_step(m, t->opt, (float)lr, count, t->labels, rs->seed, rs->global_step, &loss_sum,
+                   &correct);
+        if (!isfinite(loss_sum))
+            return diverged(t, "the loss");
+        rs->step++;
+        rs->global_step++;
+        rs->epoch_loss_sum += loss_sum;
+        rs->epoch_correct += correct;
+        rs->epoch_seen += count;
+        double now = omp_get_wtime();
+        if (progress) {
+            soma_progress p = {0};
+            p.epoch = rs->epoch + 1, p.epochs = c->epochs;
+            p.step = rs->step, p.steps = t->steps_per_epoch;
+            p.global_step = rs->global_step;
+            p.loss = rs->epoch_loss_sum / rs->epoch_seen;
+            p.accuracy = (double)rs->epoch_correct / rs->epoch_seen;
+            p.lr = lr;
+            p.seconds = now - epoch_start;
+            p.images_per_second = p.seconds > 0 ? rs->epoch_seen / p.seconds : 0.0;
+            p.val_loss = p.val_accuracy = NAN;
+            progress(&p, user);
+        }
+        if (stop_requested) {
+            if (m->be->count_nonfinite(m->params, m->nparams))
+                return diverged(t, "a weight");
+            SOMA_TRY(save_last(t));
+            return soma_error(SOMA_ERR_INTERRUPTED, "stopped at epoch %d step %d%s%s",
+                              rs->epoch + 1, rs->step, c->out_dir ? "; saved " : "",
+                              c->out_dir ? t->path_last : "");
+        }
+        if (c->checkpoint_every && rs->global_step % c->checkpoint_every == 0 &&
+            rs->step < t->steps_per_epoch) {
+            if (m->be->count_nonfinite(m->params, m->nparams))
+                return diverged(t, "a weight");
+            SOMA_TRY(save_last(t));
+        }
+    }
+    if (m->be->count_nonfinite(m->params, m->nparams))
+        return diverged(t, "a weight");
+    return SOMA_OK;
+}
+
+/* Validation, best-model bookkeeping and the end-of-epoch report. */
+static soma_status end_epoch(trainer *t, soma_progress_fn progress, void *user, double seconds,
+                             int *stop)
+{
+    const soma_train_config *c = t->cfg;
+    run_state *rs = &t->rs;
+    soma_progress p = {0};
+    p.epoch = rs->epoch + 1, p.epochs = c->epochs;
+    p.step = p.steps = t->steps_per_epoch;
+    p.global_step = rs->global_step;
+    p.loss = rs->epoch_loss_sum / rs->epoch_seen;
+    p.accuracy = (double)rs->epoch_correct / rs->epoch_seen;
+    p.lr = schedule_lr(c, rs->global_step - 1, t->steps_per_epoch);
+    p.seconds = seconds;
+    p.images_per_second = seconds > 0 ? rs->epoch_seen / seconds : 0.0;
+    p.epoch_done = 1;
+    p.val_loss = p.val_accuracy = NAN;
+    if (t->val && t->val->n > 0) {
+        SOMA_TRY(evaluate_dataset(t->m, t->val, c->batch, &p.val_loss, &p.val_accuracy));
+        SOMA_TRY(network_plan(t->m, c->batch));
+    }
+    /* without validation, the latest epoch counts as the best */
+    p.improved = isnan(p.val_accuracy) || isnan(rs->best_val_accuracy) ||
+                 p.val_accuracy > rs->best_val_accuracy;
+    rs->epoch++;
+    rs->step = 0;
+    rs->seconds += seconds;
+    if (p.improved) {
+        rs->best_val_accuracy = p.val_accuracy;
+        rs->best_epoch = rs->epoch;
+        rs->epochs_since_best = 0;
+        keep_best(t);
+    } else {
+        rs->epochs_since_best++;
+    }
+    char *profile = t->m->profile ? profile_table(t->m, rs->epoch_seen) : NULL;
+    p.profile = profile;
+    rs->epoch_loss_sum = 0.0;
+    rs->epoch_correct = rs->epoch_seen = 0;
+    soma_status st = save_last(t);
+    if (st == SOMA_OK && p.improved && c->out_dir)
+        st = checkpoint_save(t->path_best, t->m, t->opt, &t->rs, c);
+    if (progress)
+        progress(&p, user);
+    free(profile);
+    profile_reset(t->m);
+    *stop = c->patience > 0 && t->val && rs->epochs_since_best >= c->patience;
+    return st;
+}
+
+static void trainer_free(trainer *t)
+{
+    optimizer_free(t->opt);
+    free(t->order);
+    free(t->batch_host);
+    free(t->labels);
+    free(t->best_params);
+    free(t->best_buffers);
+}
+
+soma_status soma_train(soma_model *m, const soma_dataset *train, const soma_dataset *val,
+                       const soma_train_config *cfg, soma_progress_fn progress, void *user,
+                       soma_train_result *result)
+{
+    SOMA_TRY(check_config(cfg, m, train));
+    stop_requested = 0;
+    trainer t = {0};
+    t.m = m, t.train = train, t.val = val, t.cfg = cfg;
+    m->profile = cfg->profile;
+    soma_status st = setup(&t);
+    double run_start = omp_get_wtime(), seconds_before = t.rs.seconds;
+    long long images = 0;
+    int stop = 0;
+    double last_loss = NAN, last_acc = NAN;
+    while (st == SOMA_OK && !stop && t.rs.epoch < cfg->epochs) {
+        double epoch_start = omp_get_wtime();
+        long long seen_before = t.rs.epoch_seen;
+        st = run_epoch(&t, progress, user, epoch_start);
+        if (st != SOMA_OK)
+            break;
+        images += t.rs.epoch_seen - seen_before;
+        last_loss = t.rs.epoch_loss_sum / t.rs.epoch_seen;
+        last_acc = (double)t.rs.epoch_correct / t.rs.epoch_seen;
+        st = end_epoch(&t, progress, user, omp_get_wtime() - epoch_start, &stop);
+    }
+    if (st == SOMA_OK && val && t.rs.best_epoch > 0 && t.rs.best_epoch != t.rs.epoch)
+        restore_best(&t);
+    if (result) {
+        double wall = omp_get_wtime() - run_start;
+        result->epochs_run = t.rs.epoch;
+        result->best_epoch = t.rs.best_epoch;
+        result->best_val_accuracy = t.rs.best_val_accuracy;
+        result->final_train_loss = last_loss;
+        result->final_train_accuracy = last_acc;
+        result->seconds = seconds_before + wall;
+        result->images_per_second = wall > 0 ? images / wall : 0.0;
+        result->stopped_early = stop && t.rs.epoch < cfg->epochs;
+    }
+    trainer_free(&t);
+    return st;
+}
