@@ -5,7 +5,6 @@
 #include <string.h>
 
 #include "io/modelfile.h"
-#include "nn/layer.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

@@ -105,7 +105,8 @@ soma_status soma_dataset_load_idx(const char *images_path, const char *labels_pa
 /**
  * Finds and loads a named dataset ("mnist", "fashion-mnist") or a directory
  * holding IDX files. `split` is "train" or "test". Searched, in order:
- * $SOMA_DATA/NAME, ./data/NAME, ../shared/data/NAME, /usr/share/datasets/NAME.
+ * $SOMA_DATA/NAME, ./data/NAME, ../shared/data/NAME, /usr/share/datasets/NAME,
+ * then ../data/NAME and ../../data/NAME relative to the executable's directory.
  * For "train", the full train-* files are preferred over the train10k-* subset.
  */
 soma_status soma_dataset_find(const char *name_or_dir, const char *split, soma_dataset **out);
@@ -129,7 +130,7 @@ soma_status soma_dataset_split(const soma_dataset *ds, double fraction, uint64_t
                                soma_dataset **train, soma_dataset **val);
 /**
  * Writes samples [first, first+n) as normalised floats (x/255 - mean) / std,
- * NCHW, into `out`.
+ * NCHW, into `out` (writes nothing if the range is out of bounds).
  */
 void soma_dataset_get(const soma_dataset *ds, int first, int n, float mean, float std,
                       float *out);

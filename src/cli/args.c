@@ -61,17 +61,17 @@ static int starts_with(const char *s, const char *prefix)
     return strncmp(s, prefix, strlen(prefix)) == 0;
 }
 
-const char *args_suggest(const cli_option *options, int noptions, const char *unknown)
+const char *suggest_word(const char *unknown, const char *const *words, int nwords)
 {
-    /* A near miss by spelling first ("--epoch" -> "--epochs"), then a name
+    /* A near miss by spelling first ("--epoch" -> "--epochs"), then a word
      * that the unknown one extends or abbreviates ("--lr-rate" -> "--lr"). */
     const char *best = NULL;
     int best_distance = 1 << 30;
-    for (int i = 0; i < noptions; i++) {
-        int d = edit_distance(unknown, options[i].name);
+    for (int i = 0; i < nwords; i++) {
+        int d = edit_distance(unknown, words[i]);
         if (d < best_distance) {
             best_distance = d;
-            best = options[i].name;
+            best = words[i];
         }
     }
     int limit = (int)strlen(unknown) / 3;
@@ -81,17 +81,26 @@ const char *args_suggest(const cli_option *options, int noptions, const char *un
         return best;
     best = NULL;
     size_t best_len = 0;
-    for (int i = 0; i < noptions; i++) {
-        const char *name = options[i].name;
-        size_t len = strlen(name);
+    for (int i = 0; i < nwords; i++) {
+        size_t len = strlen(words[i]);
         if (len < 2 || strlen(unknown) < 2)
             continue;
-        if ((starts_with(unknown, name) || starts_with(name, unknown)) && len > best_len) {
-            best = name;
+        if ((starts_with(unknown, words[i]) || starts_with(words[i], unknown)) && len > best_len) {
+            best = words[i];
             best_len = len;
         }
     }
     return best;
+}
+
+const char *args_suggest(const cli_option *options, int noptions, const char *unknown)
+{
+    enum { MAX_NAMES = 64 };
+    const char *names[MAX_NAMES];
+    int n = noptions < MAX_NAMES ? noptions : MAX_NAMES;
+    for (int i = 0; i < n; i++)
+        names[i] = options[i].name;
+    return suggest_word(unknown, names, n);
 }
 
 /* Whole-token checks: no leading blanks (strtod/strtol would skip them). */

@@ -56,6 +56,9 @@ cli_option *args_find(cli_option *options, int noptions, const char *name);
 /* The closest option name to `unknown` (for "did you mean"), or NULL. */
 const char *args_suggest(const cli_option *options, int noptions, const char *unknown);
 
+/* The word of `words` closest to `unknown` by spelling or prefix, or NULL. */
+const char *suggest_word(const char *unknown, const char *const *words, int nwords);
+
 /* Prints "soma CMD: message" on stderr as one line. Returns EXIT_USAGE. */
 int usage_error(const char *command, const char *fmt, ...)
 #if defined(__GNUC__)

@@ -43,9 +43,15 @@ static void train_run_free(train_run *r)
         metrics_csv_close(&r->metrics);
 }
 
+/* Set by the signal handler. soma_train clears its own stop flag when it
+ * starts, so a signal that came during loading is passed on again here. */
+static volatile sig_atomic_t stop_signalled;
+
 static void on_progress(const soma_progress *p, void *user)
 {
     train_run *r = user;
+    if (stop_signalled)
+        soma_request_stop();
     progress_show(&r->view, p);
     if (p->epoch_done && !r->metrics_warned && metrics_csv_append(&r->metrics, p) != SOMA_OK) {
         progress_clear(&r->view);
@@ -58,6 +64,7 @@ static void on_progress(const soma_progress *p, void *user)
 static void on_stop_signal(int sig)
 {
     (void)sig;
+    stop_signalled = 1;
     soma_request_stop();
 }
 
@@ -185,6 +192,7 @@ static void print_header(const train_options *o, const train_run *r)
 static int run(const train_options *o, const command_line *full, train_run *r)
 {
     double started = cli_seconds();
+    install_stop_handlers();
     soma_set_threads(o->threads);
     r->name = model_short_name(o->model);
     if (!r->name)
@@ -216,7 +224,10 @@ static int run(const train_options *o, const command_line *full, train_run *r)
     cfg.command = r->command;
     soma_train_result result;
     memset(&result, 0, sizeof result);
-    install_stop_handlers();
+    if (stop_signalled) {
+        fprintf(stderr, "soma: interrupted before training started\n");
+        return EXIT_INTERRUPTED;
+    }
     st = soma_train(r->model, r->train, r->val, &cfg, on_progress, r, &result);
     progress_clear(&r->view);
     if (st == SOMA_ERR_INTERRUPTED)
@@ -253,7 +264,11 @@ static int run(const train_options *o, const command_line *full, train_run *r)
     s.val_images = r->val ? soma_dataset_count(r->val) : 0;
     s.optimizer = soma_optimizer_name(cfg.opt.kind);
     s.schedule = train_schedule_name(cfg.schedule);
-    s.lr = cfg.opt.lr;
+    char lr_text[32]; /* the float as written, not 0.001000000047 */
+    snprintf(lr_text, sizeof lr_text, "%.7g", (double)cfg.opt.lr);
+    s.lr = strtod(lr_text, NULL);
+    /* soma_train leaves the best weights in the model when it validated */
+    s.tested_checkpoint = r->val && result.best_epoch > 0 ? "best.safetensors" : "last.safetensors";
     s.batch = cfg.batch;
     s.seed = cfg.seed;
     s.threads = soma_get_threads();
@@ -265,7 +280,8 @@ static int run(const train_options *o, const command_line *full, train_run *r)
         if (result.stopped_early)
             printf("stopped early after epoch %d; best validation accuracy %.2f%% at epoch %d\n",
                    result.epochs_run, 100.0 * result.best_val_accuracy, result.best_epoch);
-        printf("wrote      %s/{best,last}.safetensors, metrics.csv, summary.json\n", r->out_dir);
+        printf("wrote      %s/: %slast.safetensors, metrics.csv, summary.json\n", r->out_dir,
+               r->val && result.best_epoch > 0 ? "best.safetensors, " : "");
     }
     return EXIT_OK;
 }

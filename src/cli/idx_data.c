@@ -1,5 +1,6 @@
 /* IDX files of unsigned bytes (images or labels) for `soma predict`, gzip or raw. */
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <zlib.h>

@@ -106,8 +106,16 @@ int main(int argc, char **argv)
         if (strcmp(name, commands[i].name) == 0)
             return commands[i].run(argc - 2, argv + 2, &full);
 
-    if (name[0] == '-')
+    if (name[0] == '-') {
         fprintf(stderr, "soma: unknown option '%s' (see soma --help)\n", name);
+        return EXIT_USAGE;
+    }
+    const char *names[NCOMMANDS];
+    for (int i = 0; i < NCOMMANDS; i++)
+        names[i] = commands[i].name;
+    const char *hint = suggest_word(name, names, NCOMMANDS);
+    if (hint)
+        fprintf(stderr, "soma: unknown command '%s' (did you mean '%s'?)\n", name, hint);
     else
         fprintf(stderr, "soma: unknown command '%s' (see soma --help)\n", name);
     return EXIT_USAGE;

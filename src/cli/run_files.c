@@ -189,6 +189,7 @@ soma_status summary_json_write(const char *dir, const run_summary *s)
     json_number(&sb, "test_loss", s->test_loss, 0);
     json_number(&sb, "test_error", s->test_error, 0);
     json_integer(&sb, "test_images", s->test_images);
+    json_string(&sb, "tested_checkpoint", s->tested_checkpoint);
     json_integer(&sb, "epochs", s->epochs);
     json_integer(&sb, "epochs_run", s->epochs_run);
     json_integer(&sb, "best_epoch", s->best_epoch);

@@ -42,6 +42,7 @@ typedef struct run_summary {
     int batch, threads, train_images, val_images;
     uint64_t seed;
     const char *command;
+    const char *tested_checkpoint; /* the file holding the weights that were tested */
 } run_summary;
 
 soma_status summary_json_write(const char *dir, const run_summary *s);

@@ -197,6 +197,8 @@ static soma_status parse_source(idx_source *src, idx_array *out)
 
     if (src->size >= 0) { /* raw data of known length: compare before allocating */
         long long have = src->size - (4 + 4LL * a.ndim);
+        if (have < 0) /* the file shrank while we read it */
+            have = 0;
         if (have < (long long)need)
             return truncated(&a, src->name, need, (size_t)have);
         if (have > (long long)need)

@@ -106,6 +106,14 @@ soma_status checkpoint_save(const char *path, const soma_model *m, optimizer *op
         int64_t dims[1] = {(int64_t)opt->n};
         st = add_device_tensor(w, m->be, name, 1, dims, optimizer_state(opt, i), opt->n);
     }
+    if (rs && rs->best_params && rs->best_epoch > 0 &&
+        !(rs->best_epoch == rs->epoch && rs->step == 0)) {
+        int64_t np[1] = {(int64_t)m->nparams}, nb[1] = {(int64_t)m->nbuffers};
+        if (st == SOMA_OK)
+            st = st_writer_add_f32(w, "best.params", 1, np, rs->best_params);
+        if (st == SOMA_OK)
+            st = st_writer_add_f32(w, "best.buffers", 1, nb, rs->best_buffers);
+    }
     if (st == SOMA_OK)
         st = st_writer_save(w, path);
     st_writer_free(w);
@@ -264,6 +272,13 @@ static soma_status restore_state(const st_file *f, const char *path, optimizer *
     SOMA_TRY(meta_int(f, path, "epoch_correct", 0, 1e15, &rs->epoch_correct));
     SOMA_TRY(meta_int(f, path, "epoch_seen", 0, 1e15, &rs->epoch_seen));
     SOMA_TRY(meta_number(f, path, "seconds", &rs->seconds));
+    rs->best_loaded = 0;
+    if (rs->best_params && st_find(f, "best.params")) {
+        int64_t np[1] = {(int64_t)m->nparams}, nb[1] = {(int64_t)m->nbuffers};
+        SOMA_TRY(st_get_f32(f, "best.params", 1, np, rs->best_params));
+        SOMA_TRY(st_get_f32(f, "best.buffers", 1, nb, rs->best_buffers));
+        rs->best_loaded = 1;
+    }
     return SOMA_OK;
 }
 

@@ -26,6 +26,10 @@ typedef struct run_state {
     double epoch_loss_sum;  /* running sums of the unfinished epoch */
     long long epoch_correct, epoch_seen;
     double seconds;         /* training time so far */
+    /* host copies of the best weights, so that early stopping can restore
+     * them after a resume; saved when they differ from the current ones */
+    float *best_params, *best_buffers;
+    int best_loaded;        /* set by checkpoint_restore when it filled them */
 } run_state;
 
 /* Writes model (+ optimizer, run state and config when not NULL) atomically. */

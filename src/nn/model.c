@@ -2,7 +2,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "io/atomic_file.h"
 #include "nn/network.h"
 
 /* generated from the files in models/ (cmake/embed_models.cmake) */
@@ -10,8 +9,6 @@ extern const struct {
     const char *name;
     const char *text;
 } soma_zoo_table[];
-
-#define MODEL_FILE_MAX (1u << 20)
 
 soma_status soma_model_parse(const char *text, const char *name, soma_model **out)
 {
@@ -26,22 +23,11 @@ soma_status soma_model_parse(const char *text, const char *name, soma_model **ou
 soma_status soma_model_load_file(const char *path, soma_model **out)
 {
     *out = NULL;
-    uint8_t *data;
-    size_t len;
-    SOMA_TRY(read_whole_file(path, MODEL_FILE_MAX, &data, &len));
-    char *text = malloc(len + 1);
-    if (!text) {
-        free(data);
-        return soma_error(SOMA_ERR_MEMORY, "out of memory");
-    }
-    memcpy(text, data, len);
-    text[len] = '\0';
-    free(data);
-    if (strlen(text) != len) {
-        free(text);
-        return soma_error(SOMA_ERR_FORMAT, "%s: not a text file (contains a NUL byte)", path);
-    }
-    soma_status st = soma_model_parse(text, path, out);
+    model_spec spec;
+    char *text;
+    SOMA_TRY(modelfile_load(path, &spec, &text));
+    soma_status st = network_build(&spec, text, path, out);
+    model_spec_free(&spec);
     free(text);
     return st;
 }

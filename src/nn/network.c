@@ -84,10 +84,12 @@ soma_status network_build(const model_spec *spec, const char *text, const char *
     }
     if (shape.h != 1 || shape.w != 1 || shape.c < 2) {
         soma_model_free(m);
-        return soma_error(SOMA_ERR_SHAPE,
-                          "%s: the last layer must give a flat vector of class scores "
+        if (spec->nlayers == 0)
+            return soma_error(SOMA_ERR_FORMAT, "%s: the model has no layers", spec->file);
+        return spec_error(&spec->layers[spec->nlayers - 1],
+                          "the last layer must give a flat vector of class scores "
                           "(at least 2), got %dx%dx%d",
-                          spec->file, shape.c, shape.h, shape.w);
+                          shape.c, shape.h, shape.w);
     }
     m->classes = shape.c;
     soma_status st = alloc_floats(m->be, m->nparams, &m->params);

@@ -72,6 +72,20 @@ static soma_status check_config(const soma_train_config *c, const soma_model *m,
     return SOMA_OK;
 }
 
+static void keep_best(trainer *t)
+{
+    soma_model *m = t->m;
+    m->be->download(t->best_params, m->params, sizeof(float) * m->nparams);
+    m->be->download(t->best_buffers, m->buffers, sizeof(float) * m->nbuffers);
+}
+
+static void restore_best(trainer *t)
+{
+    soma_model *m = t->m;
+    m->be->upload(m->params, t->best_params, sizeof(float) * m->nparams);
+    m->be->upload(m->buffers, t->best_buffers, sizeof(float) * m->nbuffers);
+}
+
 static soma_status setup(trainer *t)
 {
     const soma_train_config *c = t->cfg;
@@ -93,25 +107,15 @@ static soma_status setup(trainer *t)
     }
     t->rs.seed = c->seed;
     t->rs.best_val_accuracy = NAN;
-    if (c->resume)
+    t->rs.best_params = t->best_params;
+    t->rs.best_buffers = t->best_buffers;
+    if (c->resume) {
         SOMA_TRY(checkpoint_restore(c->resume, m, t->opt, &t->rs, c));
-    else if (m->norm_std <= 0.0f)
+        if (!t->rs.best_loaded && t->rs.best_epoch > 0)
+            keep_best(t); /* saved at the best epoch's end: the weights are the best */
+    } else if (m->norm_std <= 0.0f)
         dataset_pixel_stats(t->train, &m->norm_mean, &m->norm_std);
     return SOMA_OK;
-}
-
-static void keep_best(trainer *t)
-{
-    soma_model *m = t->m;
-    m->be->download(t->best_params, m->params, sizeof(float) * m->nparams);
-    m->be->download(t->best_buffers, m->buffers, sizeof(float) * m->nbuffers);
-}
-
-static void restore_best(trainer *t)
-{
-    soma_model *m = t->m;
-    m->be->upload(m->params, t->best_params, sizeof(float) * m->nparams);
-    m->be->upload(m->buffers, t->best_buffers, sizeof(float) * m->nbuffers);
 }
 
 static soma_status save_last(trainer *t)

@@ -1,0 +1,80 @@
+/* `soma bench`: images per second of training and inference steps on random data. */
+#include <stdio.h>
+
+#include "cli/args.h"
+#include "cli/commands.h"
+#include "cli/format.h"
+
+static const char bench_help[] =
+    "usage: soma bench MODEL [options]\n"
+    "\n"
+    "Times training steps (forward, backward, optimizer) and inference on random\n"
+    "inputs and prints the median images per second. Needs no dataset.\n"
+    "\n"
+    "  --batch N      samples per step, 1..65536 (default 64)\n"
+    "  --threads N    threads, 0 = all cores (default 0)\n"
+    "  --steps N      timed steps, 1..100000 (default 20; a few untimed warm-up\n"
+    "                 steps come first)\n"
+    "  --inference    time inference only\n"
+    "  -h, --help     show this help\n"
+    "\n"
+    "examples:\n"
+    "  soma bench lenet5\n"
+    "  soma bench lenet5 --batch 256 --threads 1 --inference\n";
+
+static soma_status bench_one(soma_model *model, const char *label, int batch, int training,
+                             int steps)
+{
+    int warmup = steps / 5 < 2 ? 2 : steps / 5;
+    double images_per_second = 0;
+    SOMA_TRY(soma_benchmark(model, batch, training, warmup, steps, &images_per_second));
+    char rate[32];
+    format_count((long long)(images_per_second + 0.5), rate, sizeof rate);
+    double ms = images_per_second > 0 ? 1000.0 * batch / images_per_second : 0;
+    printf("%-10s %10s img/s  (%.2f ms per batch of %d)\n", label, rate, ms, batch);
+    fflush(stdout);
+    return SOMA_OK;
+}
+
+int cmd_bench(int argc, char **argv, const command_line *full)
+{
+    (void)full;
+    int batch = 64, threads = 0, steps = 20, inference = 0;
+    cli_option options[] = {
+        {"batch", OPT_INT, &batch, 1, 65536, 0, 0, "a whole number from 1 to 65536", 0},
+        {"threads", OPT_INT, &threads, 0, 1024, 0, 0, "a whole number from 0 to 1024", 0},
+        {"steps", OPT_INT, &steps, 1, 100000, 0, 0, "a whole number from 1 to 100000", 0},
+        {"inference", OPT_FLAG, &inference, 0, 0, 0, 0, NULL, 0},
+    };
+    const char *positional[1];
+    int npositional;
+    parse_result r = args_parse("bench", argc, argv, options, 4, positional, 1, &npositional);
+    if (r == PARSE_HELP) {
+        fputs(bench_help, stdout);
+        return EXIT_OK;
+    }
+    if (r == PARSE_ERROR)
+        return EXIT_USAGE;
+    if (npositional < 1) {
+        fprintf(stderr, "usage: soma bench MODEL [options]  (see soma bench --help)\n");
+        return EXIT_USAGE;
+    }
+    soma_set_threads(threads);
+    soma_model *model = NULL;
+    soma_status st = soma_model_open(positional[0], &model);
+    if (st == SOMA_OK)
+        st = soma_model_init(model, SOMA_INIT_HE, 1);
+    if (st == SOMA_OK) {
+        char count[32];
+        printf("model      %s (%s parameters), batch %d, %d threads, %d timed steps\n",
+               positional[0],
+               format_count((long long)soma_model_param_count(model), count, sizeof count), batch,
+               soma_get_threads(), steps);
+        if (!inference)
+            st = bench_one(model, "train", batch, 1, steps);
+    }
+    if (st == SOMA_OK)
+        st = bench_one(model, "inference", batch, 0, steps);
+    soma_model_free(model);
+    return st == SOMA_OK ? EXIT_OK : report_error(st);
+}

@@ -1,0 +1,134 @@
+/* `soma info` and `soma zoo`: what a model or checkpoint holds, and the built-in models. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli/args.h"
+#include "cli/commands.h"
+#include "cli/format.h"
+
+static const char info_help[] =
+    "usage: soma info MODEL|CHECKPOINT\n"
+    "\n"
+    "Prints the layers of a model with their output shapes, parameters and FLOPs.\n"
+    "MODEL is a zoo name (see soma zoo) or a model file; for a checkpoint written\n"
+    "by soma train, its metadata follows (epoch, optimizer, the command, ...).\n"
+    "Without an argument, lists the zoo.\n"
+    "\n"
+    "  -h, --help    show this help\n"
+    "\n"
+    "examples:\n"
+    "  soma info lenet5\n"
+    "  soma info runs/lenet5-20250101-120000/last.safetensors\n";
+
+static const char zoo_help[] =
+    "usage: soma zoo\n"
+    "\n"
+    "Lists the built-in models with their parameters and input shapes.\n"
+    "\n"
+    "  -h, --help    show this help\n";
+
+/* Checkpoint metadata worth showing, in this order. */
+static const char *const shown_metadata[] = {
+    "model_source", "epoch",  "step",      "global_step", "best_epoch", "best_val_accuracy",
+    "optimizer",    "optimizer.lr", "optimizer.weight_decay", "batch", "epochs", "seed",
+    "threads",      "norm_mean", "norm_std", "seconds", "command", NULL};
+
+/* A safetensors file: 8-byte little-endian header size, then a JSON object. */
+static int looks_like_checkpoint(const char *path)
+{
+    FILE *fp = fopen(path, "rb");
+    if (!fp)
+        return 0;
+    unsigned char head[9];
+    size_t got = fread(head, 1, sizeof head, fp);
+    fclose(fp);
+    return got == sizeof head && head[8] == '{';
+}
+
+static void print_model(const soma_model *model)
+{
+    char *table = soma_model_summary(model);
+    if (table) {
+        fputs(table, stdout);
+        if (*table && table[strlen(table) - 1] != '\n')
+            putchar('\n');
+        free(table);
+    }
+}
+
+static void print_metadata(const char *path)
+{
+    printf("checkpoint %s\n", path);
+    for (int i = 0; shown_metadata[i]; i++) {
+        char *value = soma_checkpoint_metadata(path, shown_metadata[i]);
+        if (value)
+            printf("  %-24s %s\n", shown_metadata[i], value);
+        free(value);
+    }
+}
+
+static int list_zoo(void)
+{
+    printf("%-12s %12s  %-10s %s\n", "model", "parameters", "input", "classes");
+    for (const char *const *name = soma_zoo_names(); name && *name; name++) {
+        soma_model *model = NULL;
+        if (soma_model_open(*name, &model) != SOMA_OK) {
+            printf("%-12s (cannot build: %s)\n", *name, soma_last_error());
+            continue;
+        }
+        int c, h, w;
+        char count[32], shape[48];
+        soma_model_input_shape(model, &c, &h, &w);
+        snprintf(shape, sizeof shape, "%dx%dx%d", c, h, w);
+        printf("%-12s %12s  %-10s %d\n", *name,
+               format_count((long long)soma_model_param_count(model), count, sizeof count), shape,
+               soma_model_classes(model));
+        soma_model_free(model);
+    }
+    return EXIT_OK;
+}
+
+int cmd_zoo(int argc, char **argv, const command_line *full)
+{
+    (void)full;
+    const char *positional[1];
+    int npositional;
+    parse_result r = args_parse("zoo", argc, argv, NULL, 0, positional, 0, &npositional);
+    if (r == PARSE_HELP) {
+        fputs(zoo_help, stdout);
+        return EXIT_OK;
+    }
+    if (r == PARSE_ERROR)
+        return EXIT_USAGE;
+    return list_zoo();
+}
+
+int cmd_info(int argc, char **argv, const command_line *full)
+{
+    (void)full;
+    const char *positional[1];
+    int npositional;
+    parse_result r = args_parse("info", argc, argv, NULL, 0, positional, 1, &npositional);
+    if (r == PARSE_HELP) {
+        fputs(info_help, stdout);
+        return EXIT_OK;
+    }
+    if (r == PARSE_ERROR)
+        return EXIT_USAGE;
+    if (npositional == 0)
+        return list_zoo();
+
+    const char *what = positional[0];
+    int checkpoint = looks_like_checkpoint(what);
+    soma_model *model = NULL;
+    soma_status st = checkpoint ? soma_checkpoint_load_model(what, &model)
+                                : soma_model_open(what, &model);
+    if (st != SOMA_OK)
+        return report_error(st);
+    print_model(model);
+    if (checkpoint)
+        print_metadata(what);
+    soma_model_free(model);
+    return EXIT_OK;
+}
