@@ -267,8 +267,8 @@ static int run(const train_options *o, const command_line *full, train_run *r)
     char lr_text[32]; /* the float as written, not 0.001000000047 */
     snprintf(lr_text, sizeof lr_text, "%.7g", (double)cfg.opt.lr);
     s.lr = strtod(lr_text, NULL);
-    /* soma_train leaves the best weights in the model when it validated */
-    s.tested_checkpoint = r->val && result.best_epoch > 0 ? "best.safetensors" : "last.safetensors";
+    /* soma_train leaves the best weights in the model (without validation the last are best) */
+    s.tested_checkpoint = result.best_epoch > 0 ? "best.safetensors" : "last.safetensors";
     s.batch = cfg.batch;
     s.seed = cfg.seed;
     s.threads = soma_get_threads();
@@ -281,7 +281,7 @@ static int run(const train_options *o, const command_line *full, train_run *r)
             printf("stopped early after epoch %d; best validation accuracy %.2f%% at epoch %d\n",
                    result.epochs_run, 100.0 * result.best_val_accuracy, result.best_epoch);
         printf("wrote      %s/: %slast.safetensors, metrics.csv, summary.json\n", r->out_dir,
-               r->val && result.best_epoch > 0 ? "best.safetensors, " : "");
+               result.best_epoch > 0 ? "best.safetensors, " : "");
     }
     return EXIT_OK;
 }

@@ -68,7 +68,9 @@ static void print_epoch_line(const soma_progress *p)
            p->loss, 100.0 * p->accuracy);
     if (!isnan(p->val_loss))
         printf("  val_loss %.4f  val_acc %.2f%%", p->val_loss, 100.0 * p->val_accuracy);
-    printf("  lr %.3g  %.1fs  %s img/s%s\n", p->lr, p->seconds, rate, p->improved ? "  *" : "");
+    /* '*': validation improved (without validation every epoch is "best": no mark) */
+    int mark = p->improved && !isnan(p->val_accuracy);
+    printf("  lr %.3g  %.1fs  %s img/s%s\n", p->lr, p->seconds, rate, mark ? "  *" : "");
 }
 
 void progress_show(progress_view *view, const soma_progress *p)

@@ -52,6 +52,8 @@ done
 run
 [[ $rc -eq 2 ]] && pass || fail "soma without a command: rc=$rc"
 expect_usage_error frobnicate
+expect_usage_error trian
+expect_stderr "soma: unknown command 'trian' (did you mean 'train'?)"
 expect_usage_error --frobnicate
 
 # Every subcommand's --help and -h exit 0 and mention each of its flags.

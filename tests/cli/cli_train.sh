@@ -81,6 +81,7 @@ check "parameters" test "$(json_field parameters "$summary")" = 235146
 check "epochs_run" test "$(json_field epochs_run "$summary")" = 1
 check "batch recorded" test "$(json_field batch "$summary")" = 128
 check "command recorded" grep -qF '"command": "'"$soma"' train mlp --epochs 1' "$summary"
+check "validated run: the best weights were tested" grep -qF '"tested_checkpoint": "best.safetensors"' "$summary"
 check "stopped_early false" test "$(json_field stopped_early "$summary")" = false
 
 # ---- eval reproduces the test accuracy (data taken from the checkpoint's command)
@@ -112,7 +113,7 @@ gzip -dc "$data/t10k-images-idx3-ubyte.gz" >"$tmp/t10k-images"
 gzip -dc "$data/t10k-labels-idx1-ubyte.gz" >"$tmp/t10k-labels"
 {
     printf 'P5\n# first MNIST test image\n28 28\n255\n'
-    tail -c +17 "$tmp/t10k-images" | head -c 784
+    head -c $((16 + 784)) "$tmp/t10k-images" | tail -c 784
 } >"$tmp/digit.pgm"
 first_label=$(od -An -tu1 -j8 -N1 "$tmp/t10k-labels" | tr -d ' ')
 run predict "$out/last.safetensors" "$tmp/digit.pgm"
@@ -132,6 +133,13 @@ check "small image: says the expected size" grep -qF "but the model expects 28x2
 printf 'P5\n28 28\n255\nshort' >"$tmp/short.pgm"
 run predict "$out/last.safetensors" "$tmp/short.pgm"
 check "truncated pgm: exit 1 and says so" grep -qF "truncated" "$tmp/err"
+
+# a PNG is read when soma is built with libpng, else refused in one line; a
+# corrupt one is an error either way
+printf '\x89PNG\r\n\x1a\n\0\0\0\rIHDRjunk' >"$tmp/bad.png"
+run predict "$out/last.safetensors" "$tmp/bad.png"
+check "corrupt png: exit 1, one line" test "$rc" -eq 1 -a "$(wc -l <"$tmp/err")" -eq 1
+check "corrupt png: names the file" grep -qF "soma: error: $tmp/bad.png: " "$tmp/err"
 
 # ---- a model that does not fit the data is refused before training
 printf 'input channels=3 height=32 width=32\nflatten\nlinear units=10\n' >"$tmp/rgb.cfg"
@@ -165,6 +173,23 @@ check "resume exits 0: $(cat "$tmp/err")" test "$rc" -eq 0
 check "quiet resume prints only the test line" test "$(wc -l <"$tmp/out")" -eq 1
 check "resume wrote summary.json beside the checkpoint" test -s "$stop/summary.json"
 check "resumed metrics.csv has one row for epoch 1" test "$(cut -d, -f1 "$stop/metrics.csv" | tr '\n' ' ')" = "epoch 1 "
+
+# ---- on a terminal: a live bar redrawn with \r, then the epoch line. Without
+# validation there is no best checkpoint and the epoch line has no val_ fields.
+if command -v script >/dev/null 2>&1; then
+    tty_cmd=$(printf '%q ' "$soma" train mlp --epochs 1 "${common[@]}" --val-split 0 --out "$tmp/tty")
+    script -qec "$tty_cmd" /dev/null >"$tmp/tty.out" 2>&1 </dev/null || true
+    check "tty: the bar is drawn" grep -qF $'\repoch 1/1 [' "$tmp/tty.out"
+    check "tty: the bar has a rate and an ETA" grep -qE 'img/s loss [0-9.]+ acc [0-9.]+% ETA [0-9]+:[0-9]{2}' "$tmp/tty.out"
+    check "tty: epoch line without validation" grep -qE 'epoch 1/1  loss [0-9.]+  acc [0-9.]+%  lr 0.001  ' "$tmp/tty.out"
+    check "tty: run finished" test -s "$tmp/tty/summary.json"
+    check "no validation: no improvement mark" grep -qE 'epoch 1/1  .* img/s'$'\r''?$' "$tmp/tty.out"
+    check "no validation: the last (= best) weights were tested" grep -qF '"tested_checkpoint": "best.safetensors"' "$tmp/tty/summary.json"
+    check "no validation: best_val_accuracy null" test "$(json_field best_val_accuracy "$tmp/tty/summary.json")" = null
+    check "no validation: 10,000 training images" test "$(json_field train_images "$tmp/tty/summary.json")" = 10000
+else
+    echo "cli_train: 'script' not found; terminal output not tested"
+fi
 
 echo "cli_train: $passed passed, $failed failed"
 [[ $failed -eq 0 ]]

@@ -303,6 +303,28 @@ static void test_shape_message(const char *path)
     CHECK(strstr(soma_last_error(), "no/such/dir/x.safetensors: cannot open") != NULL);
 }
 
+/* A file written by another program (Python's struct, json and zlib: see the
+ * fuzz seed corpus), read by ours. */
+static void test_foreign_file(void)
+{
+    st_file *f = NULL;
+    const char *path = source_path("fuzz/corpus/safetensors/checkpoint.safetensors");
+    CHECK_MSG(st_read(path, &f) == SOMA_OK, "%s", soma_last_error());
+    if (!f)
+        return;
+    float w[6], b[3];
+    int64_t step;
+    CHECK(st_get_f32(f, "0.weight", 2, (const int64_t[]){2, 3}, w) == SOMA_OK);
+    for (int i = 0; i < 6; i++)
+        CHECK(w[i] == (float)i * 0.5f - 1.0f);
+    CHECK(st_get_f32(f, "0.bias", 1, (const int64_t[]){3}, b) == SOMA_OK);
+    CHECK(b[0] == 0.5f && b[1] == -0.25f && b[2] == 3.0f);
+    CHECK(st_get_i64(f, "optimizer.step", 0, NULL, &step) == SOMA_OK && step == 42);
+    CHECK(strcmp(st_meta(f, "soma.model"), "input channels=1\nconv") == 0);
+    CHECK(st_meta(f, ST_CHECKSUM_KEY) != NULL);
+    st_free(f);
+}
+
 /* Every truncation, every flipped data byte, random damage anywhere. */
 static void test_corruption(void)
 {
@@ -366,6 +388,7 @@ int main(void)
     test_writer(path);
     test_shape_message(path2);
     test_corruption();
+    test_foreign_file();
     remove(path);
     remove(path2);
     return check_finish("safetensors_test");

@@ -12,6 +12,7 @@ static int soma_threads = 0; /* 0: not set yet */
 
 void soma_set_threads(int threads)
 {
+    cpu_blas_setup();
     if (threads <= 0)
         threads = omp_get_num_procs();
     soma_threads = threads;

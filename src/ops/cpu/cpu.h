@@ -6,6 +6,10 @@
 
 /* threads the kernels split work over (soma_set_threads) */
 int cpu_threads(void);
+/* picks OpenBLAS's best kernels for this CPU, once (blas_setup.c) */
+void cpu_blas_setup(void);
+/* the OpenBLAS kernel family in use, e.g. "SkylakeX" */
+const char *cpu_blas_kernels(void);
 
 void cpu_linear_forward(const float *x, const float *w, const float *b, float *y, int n, int in,
                         int out);

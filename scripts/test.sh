@@ -1,0 +1,44 @@
+#!/usr/bin/env bash
+# The whole test suite, from a clean clone: installs what is missing, builds
+# with warnings as errors, runs CTest, then the same tests under AddressSanitizer
+# and UndefinedBehaviorSanitizer, short fuzz runs of every parser, and a short
+# training run under valgrind memcheck.
+#
+# Usage: scripts/test.sh [--quick]   (--quick: the main build and CTest only)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+root=$(pwd)
+jobs=$(nproc)
+
+step() { printf '\n== %s\n' "$*"; }
+
+step "setup"
+scripts/setup.sh
+
+step "build (gcc, -Werror)"
+cmake -S . -B build -DSOMA_WERROR=ON -DCMAKE_BUILD_TYPE=Release >/dev/null
+cmake --build build -j"$jobs"
+step "tests"
+(cd build && ctest --output-on-failure)
+
+if [[ "${1:-}" == "--quick" ]]; then
+  exit 0
+fi
+
+step "tests under AddressSanitizer + UndefinedBehaviorSanitizer (clang)"
+CC=clang cmake -S . -B build-asan -DSOMA_WERROR=ON -DCMAKE_BUILD_TYPE=RelWithDebInfo \
+  -DSOMA_SANITIZE=address,undefined >/dev/null
+cmake --build build-asan -j"$jobs"
+# LeakSanitizer is on with ASan; OpenMP's runtime keeps its thread pool alive
+# to exit, which is not a leak of ours.
+(cd build-asan && ASAN_OPTIONS=detect_leaks=1 \
+   LSAN_OPTIONS=suppressions="$root/tests/lsan.supp" ctest --output-on-failure)
+
+step "fuzz (libFuzzer, bounded runs over the committed corpora)"
+scripts/fuzz.sh "${SOMA_FUZZ_SECONDS:-20}"
+
+step "valgrind memcheck: a short training run"
+scripts/valgrind-train.sh build
+
+echo
+echo "all test stages passed"
