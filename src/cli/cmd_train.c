@@ -103,9 +103,9 @@ static char *resume_command(const command_line *full, const char *checkpoint)
     return strbuf_take(&sb);
 }
 
-static int report_interrupted(const train_run *r, const command_line *full)
+static int report_interrupted(train_run *r, const command_line *full)
 {
-    progress_clear((progress_view *)&r->view);
+    progress_clear(&r->view);
     char *checkpoint = cli_path_join(r->out_dir, "last.safetensors");
     if (checkpoint && access(checkpoint, R_OK) == 0) {
         char *again = resume_command(full, checkpoint);
