@@ -226,9 +226,11 @@ typedef struct soma_train_result {
 /**
  * Trains `model` on `train`, watching `val` (may be NULL) for early stopping.
  * Writes `out_dir/last.safetensors` at every epoch end and
- * `out_dir/best.safetensors` when validation accuracy improves; with
- * early stopping the best weights are restored at the end. On SIGINT/SIGTERM
- * (see soma_request_stop) it checkpoints and returns SOMA_ERR_INTERRUPTED.
+ * `out_dir/best.safetensors` when validation accuracy improves (without a
+ * validation set every epoch counts as an improvement). With a validation set
+ * the best weights are restored at the end, whether or not training stopped
+ * early. When soma_request_stop() was called (from a signal handler, say) it
+ * checkpoints after the current step and returns SOMA_ERR_INTERRUPTED.
  */
 soma_status soma_train(soma_model *model, const soma_dataset *train, const soma_dataset *val,
                        const soma_train_config *config, soma_progress_fn progress, void *user,

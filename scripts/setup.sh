@@ -3,7 +3,7 @@
 # Usage: scripts/setup.sh [--bench]   (--bench adds PyTorch for bench/)
 set -euo pipefail
 
-packages=(build-essential cmake pkg-config zlib1g-dev libopenblas-dev libomp-dev
+packages=(build-essential cmake pkg-config zlib1g-dev libopenblas-dev libomp-dev libpng-dev
           clang libclang-rt-dev valgrind dataset-fashion-mnist)
 if [[ "${1:-}" == "--bench" ]]; then
   packages+=(python3-torch python3-numpy)

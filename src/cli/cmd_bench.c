@@ -66,7 +66,7 @@ int cmd_bench(int argc, char **argv, const command_line *full)
         st = soma_model_init(model, SOMA_INIT_HE, 1);
     if (st == SOMA_OK) {
         char count[32];
-        printf("model      %s (%s parameters), batch %d, %d threads, %d timed steps\n",
+        printf("model      %s (%s parameters)  batch %d  threads %d  %d timed steps\n",
                positional[0],
                format_count((long long)soma_model_param_count(model), count, sizeof count), batch,
                soma_get_threads(), steps);

@@ -1,5 +1,6 @@
 /* `soma train`: load data, train with a progress display, test, record the run. */
 #define _POSIX_C_SOURCE 200809L
+#include <errno.h>
 #include <math.h>
 #include <signal.h>
 #include <stdio.h>
@@ -13,6 +14,7 @@
 #include "cli/progress.h"
 #include "cli/run_files.h"
 #include "cli/train_options.h"
+#include "core/error.h"
 #include "core/strbuf.h"
 
 #define EVAL_BATCH 256
@@ -189,6 +191,43 @@ static void print_header(const train_options *o, const train_run *r)
     fflush(stdout);
 }
 
+static soma_status write_summary(const train_options *o, const train_run *r,
+                                 const soma_train_config *cfg, const soma_train_result *result,
+                                 double test_loss, double test_accuracy, double wall_seconds)
+{
+    run_summary s;
+    memset(&s, 0, sizeof s);
+    s.test_accuracy = test_accuracy;
+    s.test_loss = test_loss;
+    s.test_error = 1.0 - test_accuracy;
+    s.test_images = r->test ? soma_dataset_count(r->test) : 0;
+    s.epochs = cfg->epochs;
+    s.epochs_run = result->epochs_run;
+    s.best_epoch = result->best_epoch;
+    s.best_val_accuracy = result->best_val_accuracy;
+    s.stopped_early = result->stopped_early;
+    s.parameters = soma_model_param_count(r->model);
+    s.wall_seconds = wall_seconds;
+    s.images_per_second = result->images_per_second;
+    s.model = o->model;
+    s.data = o->data;
+    s.data_source = soma_dataset_source(r->all);
+    s.train_images = soma_dataset_count(r->train);
+    s.val_images = r->val ? soma_dataset_count(r->val) : 0;
+    s.optimizer = soma_optimizer_name(cfg->opt.kind);
+    s.schedule = train_schedule_name(cfg->schedule);
+    char lr_text[32]; /* the float as written, not 0.001000000047 */
+    snprintf(lr_text, sizeof lr_text, "%.7g", (double)cfg->opt.lr);
+    s.lr = strtod(lr_text, NULL);
+    /* soma_train leaves the best weights in the model (without validation the last are best) */
+    s.tested_checkpoint = result->best_epoch > 0 ? "best.safetensors" : "last.safetensors";
+    s.batch = cfg->batch;
+    s.seed = cfg->seed;
+    s.threads = soma_get_threads();
+    s.command = r->command;
+    return summary_json_write(r->out_dir, &s);
+}
+
 static int run(const train_options *o, const command_line *full, train_run *r)
 {
     double started = cli_seconds();
@@ -197,7 +236,11 @@ static int run(const train_options *o, const command_line *full, train_run *r)
     r->name = model_short_name(o->model);
     if (!r->name)
         return report_error(soma_error(SOMA_ERR_MEMORY, "out of memory"));
-    soma_status st = soma_model_open(o->model, &r->model);
+    soma_status st = SOMA_OK;
+    if (o->resume && access(o->resume, R_OK) != 0) /* before creating its directory */
+        st = soma_error(SOMA_ERR_IO, "%s: cannot open: %s", o->resume, strerror(errno));
+    if (st == SOMA_OK)
+        st = soma_model_open(o->model, &r->model);
     if (st == SOMA_OK)
         st = load_data(o, r);
     if (st == SOMA_OK && !o->resume)
@@ -243,37 +286,7 @@ static int run(const train_options *o, const command_line *full, train_run *r)
         print_accuracy_line("test", test_accuracy, test_loss, soma_dataset_count(r->test));
     }
 
-    run_summary s;
-    memset(&s, 0, sizeof s);
-    s.test_accuracy = test_accuracy;
-    s.test_loss = test_loss;
-    s.test_error = 1.0 - test_accuracy;
-    s.test_images = r->test ? soma_dataset_count(r->test) : 0;
-    s.epochs = cfg.epochs;
-    s.epochs_run = result.epochs_run;
-    s.best_epoch = result.best_epoch;
-    s.best_val_accuracy = result.best_val_accuracy;
-    s.stopped_early = result.stopped_early;
-    s.parameters = soma_model_param_count(r->model);
-    s.wall_seconds = cli_seconds() - started;
-    s.images_per_second = result.images_per_second;
-    s.model = o->model;
-    s.data = o->data;
-    s.data_source = soma_dataset_source(r->all);
-    s.train_images = soma_dataset_count(r->train);
-    s.val_images = r->val ? soma_dataset_count(r->val) : 0;
-    s.optimizer = soma_optimizer_name(cfg.opt.kind);
-    s.schedule = train_schedule_name(cfg.schedule);
-    char lr_text[32]; /* the float as written, not 0.001000000047 */
-    snprintf(lr_text, sizeof lr_text, "%.7g", (double)cfg.opt.lr);
-    s.lr = strtod(lr_text, NULL);
-    /* soma_train leaves the best weights in the model (without validation the last are best) */
-    s.tested_checkpoint = result.best_epoch > 0 ? "best.safetensors" : "last.safetensors";
-    s.batch = cfg.batch;
-    s.seed = cfg.seed;
-    s.threads = soma_get_threads();
-    s.command = r->command;
-    st = summary_json_write(r->out_dir, &s);
+    st = write_summary(o, r, &cfg, &result, test_loss, test_accuracy, cli_seconds() - started);
     if (st != SOMA_OK)
         return report_error(st);
     if (!o->quiet) {

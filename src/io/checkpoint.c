@@ -100,6 +100,15 @@ soma_status checkpoint_save(const char *path, const soma_model *m, optimizer *op
         st = add_device_tensor(w, m->be, t.name, t.spec->ndim, dims, t.data,
                                tensor_spec_count(t.spec));
     }
+    /* PyTorch's BatchNorm keeps a step counter; writing it lets a strict
+     * load_state_dict accept the file as it is. */
+    for (int i = 0; st == SOMA_OK && i < m->nlayers; i++)
+        if (strcmp(m->layers[i].cls->name, "batchnorm") == 0) {
+            char name[64];
+            int64_t tracked = rs ? rs->global_step : 0;
+            snprintf(name, sizeof name, "%d.num_batches_tracked", m->layers[i].index);
+            st = st_writer_add_i64(w, name, 0, NULL, &tracked);
+        }
     for (int i = 0; opt && st == SOMA_OK && i < optimizer_state_count(opt->cfg.kind); i++) {
         char name[64];
         snprintf(name, sizeof name, "optimizer.%s", optimizer_state_name(opt->cfg.kind, i));

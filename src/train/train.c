@@ -265,7 +265,6 @@ soma_status soma_train(soma_model *m, const soma_dataset *train, const soma_data
                        soma_train_result *result)
 {
     SOMA_TRY(check_config(cfg, m, train));
-    stop_requested = 0;
     trainer t = {0};
     t.m = m, t.train = train, t.val = val, t.cfg = cfg;
     m->profile = cfg->profile;
@@ -299,5 +298,7 @@ soma_status soma_train(soma_model *m, const soma_dataset *train, const soma_data
         result->stopped_early = stop && t.rs.epoch < cfg->epochs;
     }
     trainer_free(&t);
+    /* cleared when a run ends, so a stop requested before it began still counts */
+    stop_requested = 0;
     return st;
 }

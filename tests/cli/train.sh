@@ -174,6 +174,16 @@ check "quiet resume prints only the test line" test "$(wc -l <"$tmp/out")" -eq 1
 check "resume wrote summary.json beside the checkpoint" test -s "$stop/summary.json"
 check "resumed metrics.csv has one row for epoch 1" test "$(cut -d, -f1 "$stop/metrics.csv" | tr '\n' ' ')" = "epoch 1 "
 
+# ---- a directory with a training split only: trains, skips the test with a note
+mkdir "$tmp/trainonly"
+ln -s "$data"/train10k-* "$tmp/trainonly/"
+run train mlp --epochs 1 --data="$tmp/trainonly" --threads=1 --batch=256 --val-split=0.5 --out="$tmp/to"
+check "train-only data: exit 0: $(cat "$tmp/err")" test "$rc" -eq 0
+check "train-only data: a note" grep -qF "note: no test split" "$tmp/out"
+check "train-only data: no test line" test "$(grep -c '^test accuracy' "$tmp/out")" -eq 0
+check "train-only data: test_accuracy null" test "$(json_field test_accuracy "$tmp/to/summary.json")" = null
+check "train-only data: 5,000 + 5,000 images" grep -qF "5,000 training + 5,000 validation images" "$tmp/out"
+
 # ---- on a terminal: a live bar redrawn with \r, then the epoch line. Without
 # validation there is no best checkpoint and the epoch line has no val_ fields.
 if command -v script >/dev/null 2>&1; then

@@ -158,6 +158,11 @@ run info "$tmp/typo.cfg"
 [[ $rc -eq 1 ]] && pass || fail "info of a bad model file: rc=$rc"
 expect_stderr "typo.cfg:2"
 
+run train mlp --resume "$tmp/nowhere/last.safetensors"
+[[ $rc -eq 1 ]] && pass || fail "train --resume of a missing file: rc=$rc"
+expect_stderr "soma: error: $tmp/nowhere/last.safetensors: cannot open"
+[[ ! -e "$tmp/nowhere" ]] && pass || fail "train --resume of a missing file created its directory"
+
 # --flag=value and --flag value are the same; options may come before MODEL.
 run bench --steps=1 --batch=2 mlp --threads 1 --inference
 [[ $rc -eq 0 ]] && grep -q "img/s" "$tmp/out" && pass || fail "bench --steps=1: rc=$rc $(cat "$tmp/err")"

@@ -1,0 +1,251 @@
+"""Turns the runs of bench/run.sh into the markdown of bench/RESULTS.md.
+
+usage: report.py RUNS_DIR MODELS_DIR > RESULTS.md
+RUNS_DIR/REP/WORKLOAD/FRAMEWORK-tTHREADS/ holds each run's stdout, stderr,
+rc, maxrss_kib (from /usr/bin/time -f %M) and, for soma train, out/. The
+context (command, commit, ...) comes from BENCH_* environment variables.
+"""
+import datetime
+import json
+import os
+import platform
+import re
+import statistics
+import subprocess
+import sys
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import cfg  # noqa: E402
+
+WORKLOADS = [  # name, title, model file, batch, what is timed
+    ("lenet5-train", "LeNet-5 training, Fashion-MNIST 60k, 1 epoch", "lenet5.cfg", 64, "train"),
+    ("lenet5-infer", "LeNet-5 inference", "lenet5.cfg", 256, "infer"),
+    ("bn-cnn-train", "BN + dropout CNN training (bench-bn-cnn)", "bench-bn-cnn.cfg", 64, "train"),
+    ("alexnet-train", "AlexNet convolutions training, 224x224 (alexnet-convs)",
+     "alexnet-convs.cfg", 8, "train"),
+]
+SOMA_LINE = re.compile(r"^(train|inference)\s+[\d,]+ img/s\s+\(([\d.]+) ms per batch of (\d+)\)")
+
+
+def read(path, default=None):
+    try:
+        with open(path, encoding="utf-8") as f:
+            return f.read()
+    except OSError:
+        return default
+
+
+def parse_run(workload, framework, d):
+    """The figures of one run, or {'error': ...}."""
+    rc = (read(os.path.join(d, "rc"), "?") or "?").strip()
+    rss = read(os.path.join(d, "maxrss_kib"), "")
+    rss_mib = None
+    m = re.search(r"^(\d+)\s*$", rss or "", re.M)  # time(1) may prefix a status line
+    if m:
+        rss_mib = int(m.group(1)) / 1024.0
+    if rc != "0":
+        tail = (read(os.path.join(d, "stderr"), "") or "").strip().splitlines()[-1:] or [""]
+        return {"error": f"exit {rc}: {tail[0][:160]}"}
+    out = read(os.path.join(d, "stdout"), "")
+    r = {"rss_mib": rss_mib}
+    try:
+        if framework == "openblas":
+            j = json.loads(out.strip().splitlines()[-1])
+            r.update(gflops=j["gflops"], core=j["core"])
+        elif framework == "pytorch":
+            j = json.loads(out.strip().splitlines()[-1])
+            r["ips"] = j["images_per_second"]
+            if workload == "lenet5-train":
+                r.update(epoch_seconds=j["epoch_seconds"], test_accuracy=j["test_accuracy"])
+        elif workload == "lenet5-train":
+            s = json.loads(read(os.path.join(d, "out", "summary.json")))
+            rows = (read(os.path.join(d, "out", "metrics.csv")) or "").strip().splitlines()
+            header = rows[0].split(",")
+            last = dict(zip(header, rows[-1].split(",")))
+            r.update(ips=s["images_per_second"], epoch_seconds=float(last["seconds"]),
+                     test_accuracy=s["test_accuracy"])
+        else:  # soma bench: the "train" or "inference" line, ms per batch for precision
+            want = "inference" if workload.endswith("infer") else "train"
+            for line in out.splitlines():
+                m = SOMA_LINE.match(line.strip())
+                if m and m.group(1) == want:
+                    r["ips"] = int(m.group(3)) * 1000.0 / float(m.group(2))
+            if "ips" not in r:
+                return {"error": f"no '{want}' line in soma bench output"}
+    except (ValueError, KeyError, IndexError, TypeError) as e:
+        return {"error": f"unreadable output ({e})"}
+    return r
+
+
+def collect(runs_dir):
+    """{(workload, framework, threads): [run, ...]} over all repetitions, in order."""
+    runs = {}
+    for rep in sorted(os.listdir(runs_dir), key=lambda s: int(s) if s.isdigit() else 0):
+        for workload in sorted(os.listdir(os.path.join(runs_dir, rep))):
+            for leaf in sorted(os.listdir(os.path.join(runs_dir, rep, workload))):
+                framework, _, t = leaf.rpartition("-t")
+                r = parse_run(workload, framework, os.path.join(runs_dir, rep, workload, leaf))
+                r["rep"] = int(rep)
+                runs.setdefault((workload, framework, int(t)), []).append(r)
+    return runs
+
+
+def median(runs, key):
+    values = [r[key] for r in runs if r.get(key) is not None]
+    return statistics.median(values) if values else None
+
+
+def fmt(x, digits=0, suffix=""):
+    if x is None:
+        return "—"
+    return f"{x:,.{digits}f}{suffix}"
+
+
+def command_output(args):
+    try:
+        return subprocess.run(args, capture_output=True, text=True, timeout=30).stdout.strip()
+    except (OSError, subprocess.SubprocessError):
+        return ""
+
+
+def cpu_model():
+    for line in (read("/proc/cpuinfo", "") or "").splitlines():
+        if line.startswith("model name"):
+            return line.split(":", 1)[1].strip()
+    return platform.processor() or "unknown"
+
+
+def versions():
+    import numpy
+    import torch
+    deb = command_output(["dpkg-query", "-W", "-f", "${Version}", "python3-torch"])
+    blas = command_output(["dpkg-query", "-W", "-f", "${Version}", "libopenblas0-pthread"])
+    gcc = command_output(["gcc", "--version"]).splitlines()[:1]
+    soma = command_output([os.environ.get("BENCH_SOMA", "soma"), "--version"])
+    return torch.__version__, deb, numpy.__version__, blas, (gcc or ["?"])[0], soma
+
+
+def main():
+    runs_dir, models_dir = sys.argv[1], sys.argv[2]
+    runs = collect(runs_dir)
+    threads = sorted({t for (_, _, t) in runs})
+    env = os.environ.get
+    quick = env("BENCH_QUICK") == "1"
+    torch_v, torch_deb, numpy_v, blas_v, gcc_v, soma_v = versions()
+    peak = {t: median(runs.get(("sgemm", "openblas", t), []), "gflops") for t in threads}
+    cores = sorted({r["core"] for (w, _, _), rs in runs.items() if w == "sgemm" for r in rs
+                    if "core" in r})
+    flops = {}
+    for name, _, model, _, mode in WORKLOADS:
+        shape, layers = cfg.parse(os.path.join(models_dir, model))
+        flops[name] = (cfg.forward_flops(shape, layers) if mode == "infer"
+                       else cfg.training_flops(shape, layers))
+    out = []
+    w = out.append
+    w("# soma vs PyTorch: side-by-side benchmark\n")
+    if quick:
+        w("> **SMOKE TEST** — written by `bench/run.sh --quick`: one repetition, few timed steps,")
+        w("> on a machine possibly busy with other work. It shows that the harness runs; its")
+        w("> figures are not results to quote. Run `bench/run.sh` for the real table.\n")
+    w(f"Produced by `{env('BENCH_COMMAND', 'bench/run.sh')}` on "
+      f"{datetime.datetime.now(datetime.timezone.utc).strftime('%Y-%m-%d %H:%M UTC')}; "
+      f"medians of {env('BENCH_REPS', '?')} repetition(s), each a separate process pinned with "
+      "`taskset`, soma and PyTorch alternating. See docs/benchmarks.md for what each row means.\n")
+    w("| | |\n| --- | --- |")
+    w(f"| CPU | {cpu_model()}, {os.cpu_count()} CPUs; load average before / after: "
+      f"{env('BENCH_LOAD_START', '?')} / {' '.join((read('/proc/loadavg', '?') or '?').split()[:3])} |")
+    w(f"| soma | {soma_v or '?'}, commit {env('BENCH_COMMIT', '?')}, {gcc_v}, Release, `-march=native` |")
+    w(f"| PyTorch | {torch_v} (Debian python3-torch {torch_deb}), numpy {numpy_v} |")
+    w(f"| OpenBLAS | {blas_v}, kernels: {', '.join(cores) or '?'}"
+      f"{' (' + env('BENCH_BLAS_ENV') + ' for sgemm and PyTorch; soma selects the same itself)' if env('BENCH_BLAS_ENV') else ''} |")
+    w(f"| data | {env('BENCH_DATA', '?')} |")
+    w(f"| timed steps | {env('BENCH_STEPS', '?')} |\n")
+
+    w("## Summary\n")
+    w("Images per second (higher is better); ratio = soma / PyTorch (above 1: soma is faster). "
+      "GFLOP/s counts the conv and linear layers only (see below) and is also given as a share "
+      "of the OpenBLAS sgemm peak at the same thread count.\n")
+    w("| workload | batch | threads | soma img/s | PyTorch img/s | soma / PyTorch | "
+      "soma GFLOP/s (of peak) | PyTorch GFLOP/s (of peak) |")
+    w("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |")
+    for name, title, _, batch, _ in WORKLOADS:
+        for t in threads:
+            s = median(runs.get((name, "soma", t), []), "ips")
+            p = median(runs.get((name, "pytorch", t), []), "ips")
+            ratio = f"{s / p:.2f}" if s and p else "—"
+            cells = []
+            for v in (s, p):
+                if v is None:
+                    cells.append("—")
+                    continue
+                g = v * flops[name] / 1e9
+                share = f" ({100 * g / peak[t]:.0f}%)" if peak.get(t) else ""
+                cells.append(f"{g:.1f}{share}")
+            w(f"| {title} | {batch} | {t} | {fmt(s)} | {fmt(p)} | {ratio} | {cells[0]} | {cells[1]} |")
+    w("")
+
+    w("## LeNet-5 training on Fashion-MNIST (one epoch, batch 64, Adam lr 1e-3)\n")
+    w("Seconds of the training loop of the epoch (data already in memory; start-up, loading and "
+      "the test are not counted), test accuracy after that epoch, and the peak resident memory "
+      "of the whole process (`/usr/bin/time -f %M`).\n")
+    w("| threads | soma s/epoch | PyTorch s/epoch | soma img/s | PyTorch img/s | soma / PyTorch "
+      "| soma test acc | PyTorch test acc | within 1 point | soma peak RSS | PyTorch peak RSS "
+      "| soma ≤ half of PyTorch |")
+    w("| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | :---: | ---: | ---: | :---: |")
+    for t in threads:
+        s_runs = runs.get(("lenet5-train", "soma", t), [])
+        p_runs = runs.get(("lenet5-train", "pytorch", t), [])
+        ss, ps = median(s_runs, "epoch_seconds"), median(p_runs, "epoch_seconds")
+        si, pi = median(s_runs, "ips"), median(p_runs, "ips")
+        sa, pa = median(s_runs, "test_accuracy"), median(p_runs, "test_accuracy")
+        sm, pm = median(s_runs, "rss_mib"), median(p_runs, "rss_mib")
+        within = ("yes" if abs(sa - pa) <= 0.01 else "**no**") if sa and pa else "—"
+        half = ("yes" if sm <= pm / 2 else "**no**") if sm and pm else "—"
+        ratio = f"{si / pi:.2f}" if si and pi else "—"
+        w(f"| {t} | {fmt(ss, 2)} | {fmt(ps, 2)} | {fmt(si)} | {fmt(pi)} | {ratio} | "
+          f"{fmt(sa and 100 * sa, 2, '%')} | {fmt(pa and 100 * pa, 2, '%')} | {within} | "
+          f"{fmt(sm, 0, ' MiB')} | {fmt(pm, 0, ' MiB')} | {half} |")
+    w("")
+
+    w("## Practical peak: OpenBLAS sgemm 2048³\n")
+    w("| threads | GFLOP/s (median) | kernels |")
+    w("| ---: | ---: | --- |")
+    for t in threads:
+        rs = runs.get(("sgemm", "openblas", t), [])
+        w(f"| {t} | {fmt(peak.get(t), 1)} | {', '.join(sorted({r.get('core', '?') for r in rs}))} |")
+    w("")
+
+    w("## FLOPs per image (computed from the model files by bench/cfg.py)\n")
+    w("Conv layers 2·K·C·kh·kw·OH·OW, linear layers 2·in·out; training = 3× forward, less the "
+      "input gradient of the first layer (never computed).\n")
+    w("| workload | model file | FLOP per image, as timed |")
+    w("| --- | --- | ---: |")
+    for name, title, model, _, mode in WORKLOADS:
+        kind = "forward" if mode == "infer" else "forward + backward"
+        w(f"| {title} | models/{model} | {flops[name] / 1e6:,.2f} M ({kind}) |")
+    w("")
+
+    w("## Every run\n")
+    w("Images/s (GFLOP/s for sgemm) of each process, in the order they ran; peak RSS in MiB.\n")
+    w("| rep | workload | threads | framework | value | peak RSS |")
+    w("| ---: | --- | ---: | --- | ---: | ---: |")
+    rows = []
+    for (name, framework, t), rs in runs.items():
+        for r in rs:
+            rows.append((r["rep"], name, t, framework, r))
+    order = ["sgemm"] + [x[0] for x in WORKLOADS]
+    rows.sort(key=lambda x: (x[0], order.index(x[1]) if x[1] in order else 99, x[2],
+                             x[3] != "soma"))
+    for rep, name, t, framework, r in rows:
+        value = r.get("error") or fmt(r.get("gflops") if framework == "openblas" else r.get("ips"),
+                                      1)
+        w(f"| {rep} | {name} | {t} | {framework} | {value} | {fmt(r.get('rss_mib'), 0)} |")
+    w("")
+    root = os.path.dirname(os.path.abspath(models_dir))
+    w(f"Raw outputs: `{os.path.relpath(runs_dir, root)}/REP/WORKLOAD/FRAMEWORK-tTHREADS/` "
+      "(stdout, stderr, command, exit status, peak RSS).")
+    sys.stdout.write("\n".join(out) + "\n")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,182 @@
+#!/usr/bin/env bash
+# Side-by-side benchmark of soma and PyTorch on the same machine, same
+# threads, same workloads, runs alternating (soma, torch, soma, torch, ...).
+# Writes bench/RESULTS.md. See docs/benchmarks.md.
+#
+# usage: bench/run.sh [--quick] [--reps N] [--threads "1 2"] [--out FILE] [--no-install]
+set -euo pipefail
+
+usage() {
+    cat <<'EOF'
+usage: bench/run.sh [options]
+
+Builds soma (Release, in build-bench/) and times it against PyTorch on
+LeNet-5 training (Fashion-MNIST), LeNet-5 inference, a BatchNorm/dropout CNN,
+AlexNet-sized convolutions and OpenBLAS sgemm; writes a markdown table.
+
+  --quick          one repetition, fewer timed steps: a smoke test (~3 min)
+  --reps N         repetitions of every run (default 3; medians are reported)
+  --threads LIST   thread counts, e.g. "1" or "1 2" (default "1 2", capped at
+                   the number of CPUs); each run is pinned with taskset
+  --out FILE       where the table goes (default bench/RESULTS.md)
+  --no-install     do not apt-get install missing packages; fail instead
+  -h, --help       this help
+EOF
+}
+
+ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+COMMAND="bench/run.sh${*:+ $*}"
+PY=/usr/bin/python3 # Debian's: python3-torch installs there, not in a pyenv
+QUICK=0 REPS= THREADS="1 2" OUT="$ROOT/bench/RESULTS.md" INSTALL=1
+while [[ $# -gt 0 ]]; do
+    case "$1" in
+        --quick) QUICK=1 ;;
+        --reps) REPS=${2:?--reps needs a number}; shift ;;
+        --reps=*) REPS=${1#*=} ;;
+        --threads) THREADS=${2:?--threads needs a list}; shift ;;
+        --threads=*) THREADS=${1#*=} ;;
+        --out) OUT=${2:?--out needs a file}; shift ;;
+        --out=*) OUT=${1#*=} ;;
+        --no-install) INSTALL=0 ;;
+        -h|--help) usage; exit 0 ;;
+        *) echo "bench/run.sh: unknown option '$1' (see --help)" >&2; exit 2 ;;
+    esac
+    shift
+done
+[[ -z "$REPS" ]] && { [[ $QUICK == 1 ]] && REPS=1 || REPS=3; }
+[[ "$REPS" =~ ^[1-9][0-9]*$ ]] || { echo "bench/run.sh: --reps must be a positive number" >&2; exit 2; }
+[[ "$OUT" = /* ]] || OUT="$PWD/$OUT"
+
+# Timed steps per run of `soma bench` / torch_bench.py (warm-up: a fifth, >= 2).
+if [[ $QUICK == 1 ]]; then
+    STEPS_LENET_INFER=20 STEPS_BN_CNN=8 STEPS_ALEXNET=3
+else
+    STEPS_LENET_INFER=50 STEPS_BN_CNN=20 STEPS_ALEXNET=10
+fi
+
+log() { printf '[bench %s] %s\n' "$(date +%H:%M:%S)" "$*" >&2; }
+die() { printf 'bench/run.sh: %s\n' "$*" >&2; exit 1; }
+
+apt_install() {
+    [[ $INSTALL == 1 ]] || die "missing $*: install it (apt-get install -y $*) or drop --no-install"
+    [[ $(id -u) == 0 ]] || die "missing $*: run 'sudo apt-get install -y $*' first"
+    log "installing $*"
+    DEBIAN_FRONTEND=noninteractive apt-get install -y "$@" >/dev/null ||
+        { apt-get update >/dev/null && DEBIAN_FRONTEND=noninteractive apt-get install -y "$@" >/dev/null; } ||
+        die "apt-get install $* failed"
+}
+
+# ---------------------------------------------------------------- setup
+[[ -x $PY ]] || apt_install python3
+$PY -c 'import torch, numpy' 2>/dev/null || apt_install python3-torch python3-numpy
+[[ -x /usr/bin/time ]] || apt_install time
+DATA=
+for dir in ${SOMA_DATA:+"$SOMA_DATA/fashion-mnist"} "$ROOT/data/fashion-mnist" /usr/share/datasets/fashion-mnist; do
+    if compgen -G "$dir/train-images-idx3-ubyte*" >/dev/null && compgen -G "$dir/t10k-images-idx3-ubyte*" >/dev/null; then
+        DATA=$dir; break
+    fi
+done
+if [[ -z $DATA ]]; then
+    apt_install dataset-fashion-mnist
+    DATA=/usr/share/datasets/fashion-mnist
+fi
+
+NCPU=$(nproc)
+THREAD_LIST=()
+for t in $THREADS; do
+    [[ "$t" =~ ^[1-9][0-9]*$ ]] || die "--threads: '$t' is not a positive number"
+    if (( t > NCPU )); then log "skipping $t threads: only $NCPU CPUs"; continue; fi
+    THREAD_LIST+=("$t")
+done
+(( ${#THREAD_LIST[@]} > 0 )) || die "no thread count fits this machine's $NCPU CPUs"
+
+BUILD="$ROOT/build-bench"
+mkdir -p "$BUILD"
+log "building soma (Release) in build-bench/"
+cmake -S "$ROOT" -B "$BUILD" -DCMAKE_BUILD_TYPE=Release >"$BUILD/build.log" 2>&1 ||
+    { tail -20 "$BUILD/build.log" >&2; die "cmake configure failed (log: $BUILD/build.log)"; }
+cmake --build "$BUILD" -j"$NCPU" --target soma >>"$BUILD/build.log" 2>&1 ||
+    { tail -20 "$BUILD/build.log" >&2; die "soma build failed (log: $BUILD/build.log)"; }
+gcc -O2 -Wall -Wextra -o "$BUILD/sgemm_peak" "$ROOT/bench/sgemm_peak.c" -lopenblas ||
+    die "cannot build bench/sgemm_peak.c (needs libopenblas-dev)"
+SOMA="$BUILD/soma"
+
+# Debian's OpenBLAS 0.3.21 takes recent AVX-512 CPUs for "Prescott" (SSE3).
+# soma re-selects its kernels itself (src/ops/cpu/blas_setup.c); give the
+# sgemm peak and PyTorch (whose linear layers call OpenBLAS) the same kernels.
+BLAS_ENV=()
+if [[ -z "${OPENBLAS_CORETYPE:-}" ]] && grep -qw avx512f /proc/cpuinfo; then
+    BLAS_ENV=(OPENBLAS_CORETYPE=SkylakeX)
+fi
+
+RUNS="$BUILD/bench-runs"
+LOAD_START=$(cut -d" " -f1-3 /proc/loadavg)
+rm -rf "$RUNS"
+mkdir -p "$RUNS"
+cpus_for() { seq -s, 0 $(($1 - 1)); }
+
+# run_one REP WORKLOAD FRAMEWORK THREADS CMD...: one pinned process; its
+# stdout, stderr, exit status and peak RSS (KiB, /usr/bin/time %M) land in
+# RUNS/REP/WORKLOAD/FRAMEWORK-tTHREADS/.
+run_one() {
+    local rep=$1 workload=$2 fw=$3 t=$4
+    shift 4
+    local dir="$RUNS/$rep/$workload/$fw-t$t"
+    mkdir -p "$dir"
+    printf '%q ' "$@" >"$dir/command"
+    log "rep $rep/$REPS  $workload  $fw  $t thread(s)"
+    local rc=0
+    (cd "$dir" && env OMP_NUM_THREADS="$t" MKL_NUM_THREADS="$t" OPENBLAS_NUM_THREADS="$t" \
+        taskset -c "$(cpus_for "$t")" /usr/bin/time -f %M -o "$dir/maxrss_kib" \
+        "$@" >"$dir/stdout" 2>"$dir/stderr") || rc=$?
+    echo "$rc" >"$dir/rc"
+    if [[ $rc != 0 ]]; then
+        log "  FAILED (exit $rc): $(tail -1 "$dir/stderr")"
+    fi
+    return 0
+}
+
+# PyTorch runs as: env [OPENBLAS_CORETYPE=...] /usr/bin/python3 bench/SCRIPT ...
+TORCH=(env "${BLAS_ENV[@]}" "$PY")
+
+for rep in $(seq 1 "$REPS"); do
+    for t in "${THREAD_LIST[@]}"; do
+        run_one "$rep" sgemm openblas "$t" env "${BLAS_ENV[@]}" "$BUILD/sgemm_peak" "$t" 2048 5
+    done
+    for t in "${THREAD_LIST[@]}"; do
+        run_one "$rep" lenet5-train soma "$t" "$SOMA" train lenet5 --data "$DATA" --epochs 1 \
+            --batch 64 --opt adam --lr 0.001 --val-split 0 --threads "$t" --out "$RUNS/$rep/lenet5-train/soma-t$t/out" --quiet
+        run_one "$rep" lenet5-train pytorch "$t" "${TORCH[@]}" "$ROOT/bench/torch_lenet.py" "$DATA" --epochs 1 \
+            --batch 64 --lr 0.001 --threads "$t"
+    done
+    for t in "${THREAD_LIST[@]}"; do
+        run_one "$rep" lenet5-infer soma "$t" "$SOMA" bench lenet5 --batch 256 --inference \
+            --threads "$t" --steps "$STEPS_LENET_INFER"
+        run_one "$rep" lenet5-infer pytorch "$t" "${TORCH[@]}" "$ROOT/bench/torch_bench.py" "$ROOT/models/lenet5.cfg" \
+            --batch 256 --inference --threads "$t" --steps "$STEPS_LENET_INFER"
+    done
+    for t in "${THREAD_LIST[@]}"; do
+        run_one "$rep" bn-cnn-train soma "$t" "$SOMA" bench "$ROOT/models/bench-bn-cnn.cfg" \
+            --batch 64 --threads "$t" --steps "$STEPS_BN_CNN"
+        run_one "$rep" bn-cnn-train pytorch "$t" "${TORCH[@]}" "$ROOT/bench/torch_bench.py" "$ROOT/models/bench-bn-cnn.cfg" \
+            --batch 64 --threads "$t" --steps "$STEPS_BN_CNN"
+    done
+    for t in "${THREAD_LIST[@]}"; do
+        run_one "$rep" alexnet-train soma "$t" "$SOMA" bench "$ROOT/models/alexnet-convs.cfg" \
+            --batch 8 --threads "$t" --steps "$STEPS_ALEXNET"
+        run_one "$rep" alexnet-train pytorch "$t" "${TORCH[@]}" "$ROOT/bench/torch_bench.py" "$ROOT/models/alexnet-convs.cfg" \
+            --batch 8 --threads "$t" --steps "$STEPS_ALEXNET"
+    done
+done
+
+# ---------------------------------------------------------------- report
+COMMIT=$(git -C "$ROOT" rev-parse --short=12 HEAD 2>/dev/null || echo unknown)
+if [[ $COMMIT != unknown ]] && ! git -C "$ROOT" diff --quiet HEAD -- src include CMakeLists.txt models 2>/dev/null; then
+    COMMIT="$COMMIT + uncommitted changes"
+fi
+export BENCH_COMMAND="$COMMAND" BENCH_QUICK="$QUICK" BENCH_REPS="$REPS" BENCH_COMMIT="$COMMIT"
+export BENCH_LOAD_START="$LOAD_START" BENCH_DATA="$DATA" BENCH_BLAS_ENV="${BLAS_ENV[*]:-}" BENCH_SOMA="$SOMA"
+export BENCH_STEPS="lenet5-infer=$STEPS_LENET_INFER bn-cnn-train=$STEPS_BN_CNN alexnet-train=$STEPS_ALEXNET"
+"$PY" "$ROOT/bench/report.py" "$RUNS" "$ROOT/models" >"$OUT.tmp"
+mv "$OUT.tmp" "$OUT"
+log "wrote $OUT (raw runs in $RUNS)"
