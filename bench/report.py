@@ -18,7 +18,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import cfg  # noqa: E402
 
 WORKLOADS = [  # name, title, model file, batch, what is timed
-    ("lenet5-train", "LeNet-5 training, Fashion-MNIST 60k, 1 epoch", "lenet5.cfg", 64, "train"),
+    ("lenet5-train", "LeNet-5 training, Fashion-MNIST, 1 epoch", "lenet5.cfg", 64, "train"),
     ("lenet5-infer", "LeNet-5 inference", "lenet5.cfg", 256, "infer"),
     ("bn-cnn-train", "BN + dropout CNN training (bench-bn-cnn)", "bench-bn-cnn.cfg", 64, "train"),
     ("alexnet-train", "AlexNet convolutions training, 224x224 (alexnet-convs)",
@@ -147,6 +147,11 @@ def main():
         w("> **SMOKE TEST** — written by `bench/run.sh --quick`: one repetition, few timed steps,")
         w("> on a machine possibly busy with other work. It shows that the harness runs; its")
         w("> figures are not results to quote. Run `bench/run.sh` for the real table.\n")
+    load = (env("BENCH_LOAD_START") or "").split()
+    if load and float(load[0]) > 0.5:
+        w(f"> **Warning:** the machine was busy when the run started (load average {load[0]} on "
+          f"{os.cpu_count()} CPUs): other processes compete for the cores, and multi-threaded "
+          "figures suffer most (a thread that loses its core stalls its team at every barrier).\n")
     w(f"Produced by `{env('BENCH_COMMAND', 'bench/run.sh')}` on "
       f"{datetime.datetime.now(datetime.timezone.utc).strftime('%Y-%m-%d %H:%M UTC')}; "
       f"medians of {env('BENCH_REPS', '?')} repetition(s), each a separate process pinned with "
@@ -169,6 +174,8 @@ def main():
       "soma GFLOP/s (of peak) | PyTorch GFLOP/s (of peak) |")
     w("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |")
     for name, title, _, batch, _ in WORKLOADS:
+        if not any(k[0] == name for k in runs):
+            continue
         for t in threads:
             s = median(runs.get((name, "soma", t), []), "ips")
             p = median(runs.get((name, "pytorch", t), []), "ips")
@@ -184,7 +191,9 @@ def main():
             w(f"| {title} | {batch} | {t} | {fmt(s)} | {fmt(p)} | {ratio} | {cells[0]} | {cells[1]} |")
     w("")
 
-    w("## LeNet-5 training on Fashion-MNIST (one epoch, batch 64, Adam lr 1e-3)\n")
+    images = int(env("BENCH_TRAIN_IMAGES", "60000"))
+    w(f"## LeNet-5 training on Fashion-MNIST (one epoch of {images:,} images, batch 64, "
+      "Adam lr 1e-3, tested on the 10,000 test images)\n")
     w("Seconds of the training loop of the epoch (data already in memory; start-up, loading and "
       "the test are not counted), test accuracy after that epoch, and the peak resident memory "
       "of the whole process (`/usr/bin/time -f %M`).\n")

@@ -3,7 +3,7 @@
 # threads, same workloads, runs alternating (soma, torch, soma, torch, ...).
 # Writes bench/RESULTS.md. See docs/benchmarks.md.
 #
-# usage: bench/run.sh [--quick] [--reps N] [--threads "1 2"] [--out FILE] [--no-install]
+# usage: bench/run.sh [--quick] [--reps N] [--threads "1 2"] [--only LIST] [--out FILE] [--no-install]
 set -euo pipefail
 
 usage() {
@@ -14,10 +14,13 @@ Builds soma (Release, in build-bench/) and times it against PyTorch on
 LeNet-5 training (Fashion-MNIST), LeNet-5 inference, a BatchNorm/dropout CNN,
 AlexNet-sized convolutions and OpenBLAS sgemm; writes a markdown table.
 
-  --quick          one repetition, fewer timed steps: a smoke test (~3 min)
+  --quick          a smoke test (a few minutes): one repetition, fewer timed
+                   steps, LeNet-5 trained on the first 10,000 images only
   --reps N         repetitions of every run (default 3; medians are reported)
   --threads LIST   thread counts, e.g. "1" or "1 2" (default "1 2", capped at
                    the number of CPUs); each run is pinned with taskset
+  --only LIST      some of: sgemm lenet5-train lenet5-infer bn-cnn-train
+                   alexnet-train (default: all)
   --out FILE       where the table goes (default bench/RESULTS.md)
   --no-install     do not apt-get install missing packages; fail instead
   -h, --help       this help
@@ -27,7 +30,8 @@ EOF
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 COMMAND="bench/run.sh${*:+ $*}"
 PY=/usr/bin/python3 # Debian's: python3-torch installs there, not in a pyenv
-QUICK=0 REPS= THREADS="1 2" OUT="$ROOT/bench/RESULTS.md" INSTALL=1
+ALL_WORKLOADS="sgemm lenet5-train lenet5-infer bn-cnn-train alexnet-train"
+QUICK=0 REPS= THREADS="1 2" OUT="$ROOT/bench/RESULTS.md" INSTALL=1 ONLY=$ALL_WORKLOADS
 while [[ $# -gt 0 ]]; do
     case "$1" in
         --quick) QUICK=1 ;;
@@ -35,6 +39,8 @@ while [[ $# -gt 0 ]]; do
         --reps=*) REPS=${1#*=} ;;
         --threads) THREADS=${2:?--threads needs a list}; shift ;;
         --threads=*) THREADS=${1#*=} ;;
+        --only) ONLY=${2:?--only needs a list}; shift ;;
+        --only=*) ONLY=${1#*=} ;;
         --out) OUT=${2:?--out needs a file}; shift ;;
         --out=*) OUT=${1#*=} ;;
         --no-install) INSTALL=0 ;;
@@ -46,12 +52,17 @@ done
 [[ -z "$REPS" ]] && { [[ $QUICK == 1 ]] && REPS=1 || REPS=3; }
 [[ "$REPS" =~ ^[1-9][0-9]*$ ]] || { echo "bench/run.sh: --reps must be a positive number" >&2; exit 2; }
 [[ "$OUT" = /* ]] || OUT="$PWD/$OUT"
+for w in $ONLY; do
+    [[ " $ALL_WORKLOADS " == *" $w "* ]] || { echo "bench/run.sh: --only: unknown workload '$w' (one of: $ALL_WORKLOADS)" >&2; exit 2; }
+done
+want() { [[ " $ONLY " == *" $1 "* ]]; }
 
 # Timed steps per run of `soma bench` / torch_bench.py (warm-up: a fifth, >= 2).
+# LeNet-5 training: one epoch over TRAIN_IMAGES images (all 60,000 unless --quick).
 if [[ $QUICK == 1 ]]; then
-    STEPS_LENET_INFER=20 STEPS_BN_CNN=8 STEPS_ALEXNET=3
+    STEPS_LENET_INFER=20 STEPS_BN_CNN=8 STEPS_ALEXNET=3 TRAIN_IMAGES=10000
 else
-    STEPS_LENET_INFER=50 STEPS_BN_CNN=20 STEPS_ALEXNET=10
+    STEPS_LENET_INFER=50 STEPS_BN_CNN=20 STEPS_ALEXNET=10 TRAIN_IMAGES=60000
 fi
 
 log() { printf '[bench %s] %s\n' "$(date +%H:%M:%S)" "$*" >&2; }
@@ -100,6 +111,12 @@ cmake --build "$BUILD" -j"$NCPU" --target soma >>"$BUILD/build.log" 2>&1 ||
 gcc -O2 -Wall -Wextra -o "$BUILD/sgemm_peak" "$ROOT/bench/sgemm_peak.c" -lopenblas ||
     die "cannot build bench/sgemm_peak.c (needs libopenblas-dev)"
 SOMA="$BUILD/soma"
+TRAIN_DATA=$DATA
+if [[ $TRAIN_IMAGES != 60000 ]]; then
+    TRAIN_DATA="$BUILD/fashion-mnist-$TRAIN_IMAGES"
+    "$PY" "$ROOT/bench/idx_subset.py" "$DATA" "$TRAIN_DATA" "$TRAIN_IMAGES" ||
+        die "cannot write the $TRAIN_IMAGES-image subset of $DATA"
+fi
 
 # Debian's OpenBLAS 0.3.21 takes recent AVX-512 CPUs for "Prescott" (SSE3).
 # soma re-selects its kernels itself (src/ops/cpu/blas_setup.c); give the
@@ -140,28 +157,28 @@ run_one() {
 TORCH=(env "${BLAS_ENV[@]}" "$PY")
 
 for rep in $(seq 1 "$REPS"); do
-    for t in "${THREAD_LIST[@]}"; do
+    want sgemm && for t in "${THREAD_LIST[@]}"; do
         run_one "$rep" sgemm openblas "$t" env "${BLAS_ENV[@]}" "$BUILD/sgemm_peak" "$t" 2048 5
     done
-    for t in "${THREAD_LIST[@]}"; do
-        run_one "$rep" lenet5-train soma "$t" "$SOMA" train lenet5 --data "$DATA" --epochs 1 \
+    want lenet5-train && for t in "${THREAD_LIST[@]}"; do
+        run_one "$rep" lenet5-train soma "$t" "$SOMA" train lenet5 --data "$TRAIN_DATA" --epochs 1 \
             --batch 64 --opt adam --lr 0.001 --val-split 0 --threads "$t" --out "$RUNS/$rep/lenet5-train/soma-t$t/out" --quiet
-        run_one "$rep" lenet5-train pytorch "$t" "${TORCH[@]}" "$ROOT/bench/torch_lenet.py" "$DATA" --epochs 1 \
+        run_one "$rep" lenet5-train pytorch "$t" "${TORCH[@]}" "$ROOT/bench/torch_lenet.py" "$TRAIN_DATA" --epochs 1 \
             --batch 64 --lr 0.001 --threads "$t"
     done
-    for t in "${THREAD_LIST[@]}"; do
+    want lenet5-infer && for t in "${THREAD_LIST[@]}"; do
         run_one "$rep" lenet5-infer soma "$t" "$SOMA" bench lenet5 --batch 256 --inference \
             --threads "$t" --steps "$STEPS_LENET_INFER"
         run_one "$rep" lenet5-infer pytorch "$t" "${TORCH[@]}" "$ROOT/bench/torch_bench.py" "$ROOT/models/lenet5.cfg" \
             --batch 256 --inference --threads "$t" --steps "$STEPS_LENET_INFER"
     done
-    for t in "${THREAD_LIST[@]}"; do
+    want bn-cnn-train && for t in "${THREAD_LIST[@]}"; do
         run_one "$rep" bn-cnn-train soma "$t" "$SOMA" bench "$ROOT/models/bench-bn-cnn.cfg" \
             --batch 64 --threads "$t" --steps "$STEPS_BN_CNN"
         run_one "$rep" bn-cnn-train pytorch "$t" "${TORCH[@]}" "$ROOT/bench/torch_bench.py" "$ROOT/models/bench-bn-cnn.cfg" \
             --batch 64 --threads "$t" --steps "$STEPS_BN_CNN"
     done
-    for t in "${THREAD_LIST[@]}"; do
+    want alexnet-train && for t in "${THREAD_LIST[@]}"; do
         run_one "$rep" alexnet-train soma "$t" "$SOMA" bench "$ROOT/models/alexnet-convs.cfg" \
             --batch 8 --threads "$t" --steps "$STEPS_ALEXNET"
         run_one "$rep" alexnet-train pytorch "$t" "${TORCH[@]}" "$ROOT/bench/torch_bench.py" "$ROOT/models/alexnet-convs.cfg" \
@@ -175,7 +192,7 @@ if [[ $COMMIT != unknown ]] && ! git -C "$ROOT" diff --quiet HEAD -- src include
     COMMIT="$COMMIT + uncommitted changes"
 fi
 export BENCH_COMMAND="$COMMAND" BENCH_QUICK="$QUICK" BENCH_REPS="$REPS" BENCH_COMMIT="$COMMIT"
-export BENCH_LOAD_START="$LOAD_START" BENCH_DATA="$DATA" BENCH_BLAS_ENV="${BLAS_ENV[*]:-}" BENCH_SOMA="$SOMA"
+export BENCH_LOAD_START="$LOAD_START" BENCH_DATA="$TRAIN_DATA" BENCH_TRAIN_IMAGES="$TRAIN_IMAGES" BENCH_BLAS_ENV="${BLAS_ENV[*]:-}" BENCH_SOMA="$SOMA"
 export BENCH_STEPS="lenet5-infer=$STEPS_LENET_INFER bn-cnn-train=$STEPS_BN_CNN alexnet-train=$STEPS_ALEXNET"
 "$PY" "$ROOT/bench/report.py" "$RUNS" "$ROOT/models" >"$OUT.tmp"
 mv "$OUT.tmp" "$OUT"

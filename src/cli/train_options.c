@@ -20,14 +20,14 @@ static const char train_help[] =
     "  --val-split F           fraction held out for validation, in [0, 1) (default 0.1;\n"
     "                          0 = none)\n"
     "training:\n"
-    "  --epochs N              epochs, 1..100000 (default 10)\n"
-    "  --batch N               mini-batch size, 1..65536 (default 64)\n"
+    "  --epochs N              epochs, 1..100000 (default 20)\n"
+    "  --batch N               mini-batch size, 1..65536 (default 32)\n"
     "  --opt NAME              sgd, momentum, nesterov, adagrad, rmsprop, adam, adamw\n"
-    "                          (default adam)\n"
+    "                          (default adamw: lr 0.002, weight decay 0.05)\n"
     "  --lr X                  learning rate (default: the optimizer's, e.g. 0.001 for adam)\n"
     "  --momentum X            momentum coefficient in [0, 1) for momentum, nesterov (0.9)\n"
     "  --weight-decay X        L2 penalty (decoupled for adamw) (default: the optimizer's)\n"
-    "  --schedule NAME         const, step, cosine (default const)\n"
+    "  --schedule NAME         const, step, cosine (default cosine)\n"
     "  --step-epochs N         step schedule: epochs between decays (default 10)\n"
     "  --step-gamma X          step schedule: decay factor in (0, 1] (default 0.1)\n"
     "  --warmup EPOCHS         linear warm-up of the learning rate (default 0)\n"
@@ -90,7 +90,7 @@ int train_options_parse(int argc, char **argv, train_options *o)
 {
     memset(o, 0, sizeof *o);
     soma_train_config defaults = soma_train_defaults();
-    const char *data = "mnist", *opt = NULL, *schedule = "const", *init = "he";
+    const char *data = "mnist", *opt = NULL, *schedule = NULL, *init = "he";
     const char *out = NULL, *resume = NULL;
     int epochs = defaults.epochs, batch = defaults.batch, patience = 0, threads = 0;
     int step_epochs = defaults.step_epochs > 0 ? defaults.step_epochs : 10;
@@ -146,8 +146,8 @@ int train_options_parse(int argc, char **argv, train_options *o)
                            "--opt expects sgd, momentum, nesterov, adagrad, rmsprop, adam or "
                            "adamw, got '%s'",
                            opt);
-    soma_schedule sched;
-    if (!parse_schedule(schedule, &sched))
+    soma_schedule sched = defaults.schedule;
+    if (schedule && !parse_schedule(schedule, &sched))
         return usage_error("train", "--schedule expects const, step or cosine, got '%s'",
                            schedule);
     if (!parse_init(init, &o->init))
@@ -167,7 +167,9 @@ int train_options_parse(int argc, char **argv, train_options *o)
 
     soma_train_config *c = &o->config;
     *c = defaults;
-    c->opt = soma_optimizer_defaults(kind);
+    /* the default optimizer comes with the default recipe's settings; another
+     * starts from its own documented defaults */
+    c->opt = kind == defaults.opt.kind ? defaults.opt : soma_optimizer_defaults(kind);
     o->lr_given = args_find(options, noptions, "lr")->given;
     if (o->lr_given)
         c->opt.lr = (float)lr;

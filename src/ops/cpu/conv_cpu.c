@@ -1,144 +1,250 @@
 /*
- * 2-D convolution on the CPU as im2col + GEMM, one sample per thread at a
- * time. Filter gradients are summed per thread and then reduced in thread
- * order, so results are the same for the same thread count.
+ * 2-D convolution on the CPU: picks an algorithm per pass (conv_algos.h),
+ * lays out the workspace, and splits the batch over threads. Filters are
+ * packed once per call for the direct kernels; filter gradients are summed
+ * per thread and reduced in thread order, so results are the same for the
+ * same thread count.
  */
-#include <cblas.h>
 #include <omp.h>
+#include <stdint.h>
 #include <string.h>
 
+#include "ops/cpu/conv_algos.h"
+#include "ops/cpu/conv_common.h"
 #include "ops/cpu/cpu.h"
+#include "ops/cpu/partition.h"
+#include "ops/cpu/simd.h"
 
-static size_t col_floats(const conv_geom *g)
+conv_geom conv_dx_geometry(const conv_geom *g)
 {
-    return (size_t)g->c * g->kh * g->kw * g->oh * g->ow;
+    conv_geom t = {g->n, g->k, g->oh, g->ow, g->c, g->kh, g->kw, 1, g->kh - 1 - g->pad,
+                   g->h, g->w};
+    return t;
 }
 
-/* Per thread: col, dcol, dw, db. */
-static size_t thread_floats(const conv_geom *g)
+static int dx_is_convolution(const conv_geom *g)
 {
-    size_t kdim = (size_t)g->c * g->kh * g->kw;
-    return 2 * col_floats(g) + (size_t)g->k * kdim + (size_t)g->k;
+    return g->stride == 1 && g->kh == g->kw && g->pad <= g->kh - 1;
 }
 
-size_t cpu_conv2d_workspace(const conv_geom *g) { return thread_floats(g) * cpu_threads(); }
-
-static void im2col(const conv_geom *g, const float *x, float *col)
+int conv_algo_usable(const conv_geom *g, conv_pass pass, conv_algo algo)
 {
-    int plane = g->oh * g->ow;
-    for (int c = 0; c < g->c; c++)
-        for (int i = 0; i < g->kh; i++)
-            for (int j = 0; j < g->kw; j++) {
-                float *row = col + (size_t)((c * g->kh + i) * g->kw + j) * plane;
-                const float *xc = x + (size_t)c * g->h * g->w;
-                for (int oy = 0; oy < g->oh; oy++) {
-                    int iy = oy * g->stride - g->pad + i;
-                    float *out = row + oy * g->ow;
-                    if (iy < 0 || iy >= g->h) {
-                        memset(out, 0, sizeof *out * g->ow);
-                        continue;
-                    }
-                    const float *xrow = xc + (size_t)iy * g->w;
-                    for (int ox = 0; ox < g->ow; ox++) {
-                        int ix = ox * g->stride - g->pad + j;
-                        out[ox] = (ix >= 0 && ix < g->w) ? xrow[ix] : 0.0f;
-                    }
-                }
-            }
+    if (algo == CONV_GEMM)
+        return 1;
+    if (!cpu_has_avx512() || g->kh != g->kw)
+        return 0;
+    if (pass == CONV_DX && !dx_is_convolution(g))
+        return 0;
+    if (algo == CONV_CHANVEC)
+        return pass != CONV_DW || chanvec_dw_supported(g);
+    if (algo == CONV_ROWVEC)
+        return g->stride == 1 && (pass != CONV_DW || rowvec_dw_supported(g));
+    return 0;
 }
 
-/* dx += col2im(dcol) */
-static void col2im(const conv_geom *g, const float *col, float *dx)
+/* A direct forward kernel for geometry `gk` (the layer's, or its dx geometry). */
+static conv_algo pick_direct(const conv_geom *gk, const conv_geom *layer, conv_pass pass)
 {
-    int plane = g->oh * g->ow;
-    for (int c = 0; c < g->c; c++)
-        for (int i = 0; i < g->kh; i++)
-            for (int j = 0; j < g->kw; j++) {
-                const float *row = col + (size_t)((c * g->kh + i) * g->kw + j) * plane;
-                float *dxc = dx + (size_t)c * g->h * g->w;
-                for (int oy = 0; oy < g->oh; oy++) {
-                    int iy = oy * g->stride - g->pad + i;
-                    if (iy < 0 || iy >= g->h)
-                        continue;
-                    float *dxrow = dxc + (size_t)iy * g->w;
-                    const float *in = row + oy * g->ow;
-                    for (int ox = 0; ox < g->ow; ox++) {
-                        int ix = ox * g->stride - g->pad + j;
-                        if (ix >= 0 && ix < g->w)
-                            dxrow[ix] += in[ox];
-                    }
-                }
-            }
+    int taps = gk->c * gk->kh * gk->kw;
+    if (gk->kh == 1 && gk->kw == 1)
+        return CONV_GEMM;
+    /* 16-channel vectors pay for their transposes when there are enough taps */
+    if (gk->k >= 16 && taps >= 32 && conv_algo_usable(layer, pass, CONV_CHANVEC))
+        return CONV_CHANVEC;
+    if (conv_algo_usable(layer, pass, CONV_ROWVEC))
+        return CONV_ROWVEC;
+    if (conv_algo_usable(layer, pass, CONV_CHANVEC))
+        return CONV_CHANVEC;
+    return CONV_GEMM;
+}
+
+conv_plan conv_plan_auto(const conv_geom *g)
+{
+    conv_plan p = {CONV_GEMM, CONV_GEMM, CONV_GEMM};
+    p.forward = pick_direct(g, g, CONV_FORWARD);
+    if (dx_is_convolution(g)) {
+        conv_geom gt = conv_dx_geometry(g);
+        p.dx = pick_direct(&gt, g, CONV_DX);
+    }
+    if (g->kh > 1 && g->k >= 16 && conv_algo_usable(g, CONV_DW, CONV_CHANVEC))
+        p.dw = CONV_CHANVEC;
+    else if (g->kh > 1 && conv_algo_usable(g, CONV_DW, CONV_ROWVEC))
+        p.dw = CONV_ROWVEC;
+    else if (g->kh > 1 && conv_algo_usable(g, CONV_DW, CONV_CHANVEC))
+        p.dw = CONV_CHANVEC;
+    return p;
+}
+
+/* Where everything lives in the workspace: the shared packed filters, then
+ * one block per thread (partial filter gradients, then scratch). */
+typedef struct conv_layout {
+    size_t shared, per_thread;
+    size_t part, dw_scratch; /* backward: offsets in a thread's block */
+} conv_layout;
+
+static size_t shared_floats(const conv_geom *gk, conv_algo a)
+{
+    return a == CONV_CHANVEC ? chanvec_shared(gk) : a == CONV_ROWVEC ? rowvec_shared(gk) : 0;
+}
+
+static size_t scratch_floats(const conv_geom *gk, conv_algo a, conv_pass pass)
+{
+    size_t n = a == CONV_CHANVEC  ? chanvec_scratch(gk, pass)
+               : a == CONV_ROWVEC ? rowvec_scratch(gk, pass)
+                                  : gemm_scratch(gk, pass);
+    return round16z(n);
+}
+
+static size_t part_floats(const conv_geom *g, conv_algo a)
+{
+    size_t n = a == CONV_CHANVEC  ? chanvec_dw_part(g)
+               : a == CONV_ROWVEC ? rowvec_dw_part(g)
+                                  : (size_t)g->k * g->c * g->kh * g->kw + g->k;
+    return round16z(n);
+}
+
+static conv_layout layout(const conv_geom *g, const conv_plan *p)
+{
+    conv_layout l;
+    conv_geom gt = dx_is_convolution(g) ? conv_dx_geometry(g) : *g;
+    size_t fwd_shared = shared_floats(g, p->forward), dx_shared = shared_floats(&gt, p->dx);
+    l.shared = round16z(fwd_shared > dx_shared ? fwd_shared : dx_shared);
+    size_t fwd = scratch_floats(g, p->forward, CONV_FORWARD);
+    l.part = part_floats(g, p->dw);
+    l.dw_scratch = scratch_floats(g, p->dw, CONV_DW);
+    size_t bwd = l.part + l.dw_scratch +
+                 scratch_floats(p->dx == CONV_GEMM ? g : &gt, p->dx, CONV_DX);
+    l.per_thread = fwd > bwd ? fwd : bwd;
+    return l;
+}
+
+size_t conv_plan_workspace(const conv_geom *g, const conv_plan *p, int threads)
+{
+    conv_layout l = layout(g, p);
+    return l.shared + (size_t)threads * l.per_thread + 16; /* + 16: room to align */
+}
+
+static float *aligned64(float *p)
+{
+    return (float *)(((uintptr_t)p + 63) & ~(uintptr_t)63);
+}
+
+void conv_forward_planned(const conv_geom *g, const conv_plan *p, int threads, const float *x,
+                          const float *w, const float *b, float *y, float *workspace)
+{
+    conv_layout l = layout(g, p);
+    float *shared = aligned64(workspace);
+    size_t in_size = (size_t)g->c * g->h * g->w, out_size = (size_t)g->k * g->oh * g->ow;
+    conv_algo a = p->forward;
+    if (a == CONV_CHANVEC)
+        chanvec_pack(g, w, b, 0, shared);
+    else if (a == CONV_ROWVEC)
+        rowvec_pack(g, w, b, 0, shared);
+#pragma omp parallel num_threads(threads)
+    {
+        int t = omp_get_thread_num(), n0, n1;
+        partition(g->n, omp_get_num_threads(), t, &n0, &n1);
+        float *scratch = shared + l.shared + l.per_thread * t;
+        for (int n = n0; n < n1; n++) {
+            const float *xn = x + in_size * n;
+            float *yn = y + out_size * n;
+            if (a == CONV_CHANVEC)
+                chanvec_forward_image(g, shared, b != NULL, xn, yn, scratch);
+            else if (a == CONV_ROWVEC)
+                rowvec_forward_image(g, shared, b != NULL, xn, yn, scratch);
+            else
+                gemm_forward_image(g, xn, w, b, yn, scratch);
+        }
+    }
+}
+
+static void gemm_dw_reduce(const conv_geom *g, const float *part0, size_t stride, int nparts,
+                           int f0, int f1, float *dw, float *db)
+{
+    size_t kdim = (size_t)g->c * g->kh * g->kw, wsize = kdim * g->k;
+    for (int f = f0; f < f1; f++) {
+        for (size_t i = f * kdim; i < (f + 1) * kdim; i++) {
+            float s = 0.0f;
+            for (int t = 0; t < nparts; t++)
+                s += part0[stride * t + i];
+            dw[i] += s;
+        }
+        if (db) {
+            float s = 0.0f;
+            for (int t = 0; t < nparts; t++)
+                s += part0[stride * t + wsize + f];
+            db[f] += s;
+        }
+    }
+}
+
+void conv_backward_planned(const conv_geom *g, const conv_plan *p, int threads, const float *x,
+                           const float *w, const float *dy, float *dx, float *dw, float *db,
+                           float *workspace)
+{
+    conv_layout l = layout(g, p);
+    float *shared = aligned64(workspace);
+    size_t in_size = (size_t)g->c * g->h * g->w, out_size = (size_t)g->k * g->oh * g->ow;
+    size_t wsize = (size_t)g->k * g->c * g->kh * g->kw;
+    conv_geom gt = dx_is_convolution(g) ? conv_dx_geometry(g) : *g;
+    if (dx && p->dx == CONV_CHANVEC)
+        chanvec_pack(&gt, w, NULL, 1, shared);
+    else if (dx && p->dx == CONV_ROWVEC)
+        rowvec_pack(&gt, w, NULL, 1, shared);
+#pragma omp parallel num_threads(threads)
+    {
+        int t = omp_get_thread_num(), used = omp_get_num_threads(), n0, n1;
+        partition(g->n, used, t, &n0, &n1);
+        float *part = shared + l.shared + l.per_thread * t;
+        float *dw_scratch = part + l.part, *dx_scratch = dw_scratch + l.dw_scratch;
+        memset(part, 0, sizeof *part * l.part);
+        for (int n = n0; n < n1; n++) {
+            const float *xn = x + in_size * n, *dyn = dy + out_size * n;
+            if (p->dw == CONV_CHANVEC)
+                chanvec_dw_image(g, xn, dyn, part, dw_scratch);
+            else if (p->dw == CONV_ROWVEC)
+                rowvec_dw_image(g, xn, dyn, part, dw_scratch);
+            else
+                gemm_dw_image(g, xn, dyn, part, part + wsize, dw_scratch);
+            if (!dx)
+                continue;
+            float *dxn = dx + in_size * n;
+            if (p->dx == CONV_CHANVEC)
+                chanvec_forward_image(&gt, shared, 0, dyn, dxn, dx_scratch);
+            else if (p->dx == CONV_ROWVEC)
+                rowvec_forward_image(&gt, shared, 0, dyn, dxn, dx_scratch);
+            else
+                gemm_dx_image(g, w, dyn, dxn, dx_scratch);
+        }
+#pragma omp barrier
+        int f0, f1;
+        partition(g->k, used, t, &f0, &f1);
+        const float *part0 = shared + l.shared;
+        if (p->dw == CONV_CHANVEC)
+            chanvec_dw_reduce(g, part0, l.per_thread, used, f0, f1, dw, db);
+        else if (p->dw == CONV_ROWVEC)
+            rowvec_dw_reduce(g, part0, l.per_thread, used, f0, f1, dw, db);
+        else
+            gemm_dw_reduce(g, part0, l.per_thread, used, f0, f1, dw, db);
+    }
+}
+
+size_t cpu_conv2d_workspace(const conv_geom *g)
+{
+    conv_plan p = conv_plan_auto(g);
+    return conv_plan_workspace(g, &p, cpu_threads());
 }
 
 void cpu_conv2d_forward(const conv_geom *g, const float *x, const float *w, const float *b,
                         float *y, float *workspace)
 {
-    int kdim = g->c * g->kh * g->kw, plane = g->oh * g->ow;
-    size_t in_size = (size_t)g->c * g->h * g->w, out_size = (size_t)g->k * plane;
-#pragma omp parallel num_threads(cpu_threads())
-    {
-        float *col = workspace + thread_floats(g) * omp_get_thread_num();
-#pragma omp for schedule(static)
-        for (int n = 0; n < g->n; n++) {
-            float *yn = y + out_size * n;
-            im2col(g, x + in_size * n, col);
-            for (int k = 0; k < g->k; k++) {
-                float bias = b ? b[k] : 0.0f;
-                for (int p = 0; p < plane; p++)
-                    yn[(size_t)k * plane + p] = bias;
-            }
-            cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, g->k, plane, kdim, 1.0f, w,
-                        kdim, col, plane, 1.0f, yn, plane);
-        }
-    }
+    conv_plan p = conv_plan_auto(g);
+    conv_forward_planned(g, &p, cpu_threads(), x, w, b, y, workspace);
 }
 
 void cpu_conv2d_backward(const conv_geom *g, const float *x, const float *w, const float *dy,
                          float *dx, float *dw, float *db, float *workspace)
 {
-    int kdim = g->c * g->kh * g->kw, plane = g->oh * g->ow;
-    size_t in_size = (size_t)g->c * g->h * g->w, out_size = (size_t)g->k * plane;
-    size_t wsize = (size_t)g->k * kdim;
-    int threads = cpu_threads();
-#pragma omp parallel num_threads(threads)
-    {
-        float *col = workspace + thread_floats(g) * omp_get_thread_num();
-        float *dcol = col + col_floats(g);
-        float *dw_t = dcol + col_floats(g);
-        float *db_t = dw_t + wsize;
-        int used = omp_get_num_threads(); /* may be fewer than asked for */
-        memset(dw_t, 0, sizeof *dw_t * (wsize + g->k));
-#pragma omp for schedule(static)
-        for (int n = 0; n < g->n; n++) {
-            const float *dyn = dy + out_size * n;
-            im2col(g, x + in_size * n, col);
-            cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, g->k, kdim, plane, 1.0f, dyn,
-                        plane, col, plane, 1.0f, dw_t, kdim);
-            for (int k = 0; k < g->k; k++) {
-                float s = 0.0f;
-                for (int p = 0; p < plane; p++)
-                    s += dyn[(size_t)k * plane + p];
-                db_t[k] += s;
-            }
-            if (dx) {
-                cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, kdim, plane, g->k, 1.0f, w,
-                            kdim, dyn, plane, 0.0f, dcol, plane);
-                float *dxn = dx + in_size * n;
-                memset(dxn, 0, sizeof *dxn * in_size);
-                col2im(g, dcol, dxn);
-            }
-        }
-        /* Reduce the per-thread sums in thread order (deterministic). */
-#pragma omp for schedule(static)
-        for (size_t i = 0; i < wsize + (size_t)g->k; i++) {
-            float s = 0.0f;
-            for (int t = 0; t < used; t++)
-                s += workspace[thread_floats(g) * t + 2 * col_floats(g) + i];
-            if (i < wsize)
-                dw[i] += s;
-            else if (db)
-                db[i - wsize] += s;
-        }
-    }
+    conv_plan p = conv_plan_auto(g);
+    conv_backward_planned(g, &p, cpu_threads(), x, w, dy, dx, dw, db, workspace);
 }

@@ -12,6 +12,7 @@
  */
 #include <math.h>
 #include <stddef.h>
+#include <string.h>
 
 #include "ops/cpu/cpu.h"
 #include "soma.h"
@@ -36,12 +37,13 @@
 /* SGD, momentum and Nesterov (torch.optim.SGD with dampening 0):
  *   g' = g + wd*w
  *   momentum:  b = mu*b + g' (b = g' on the first step),  w -= lr*b
- *   nesterov:  b as above,                               w -= lr*(g' + mu*b) */
+ *   nesterov:  b as above,                               w -= lr*(g' + mu*b)
+ * The loops hold no branches: compilers vectorise only one version of a loop
+ * they unswitch. */
 static void sgd_step(const optim_step_args *a, float *w, const float *grads, float *buf,
                      size_t n)
 {
     const float lr = a->lr, wd = a->weight_decay, mu = a->momentum;
-    const int first = a->t <= 1;
 
     if (a->kind == SOMA_OPT_SGD) {
         ELEMENTWISE_LOOP
@@ -51,13 +53,25 @@ static void sgd_step(const optim_step_args *a, float *w, const float *grads, flo
         }
         return;
     }
-    const int nesterov = a->kind == SOMA_OPT_NESTEROV;
+    /* PyTorch starts the buffer at g'; mu*0 + g' is exactly that. */
+    if (a->t <= 1)
+        memset(buf, 0, n * sizeof *buf);
+    if (a->kind == SOMA_OPT_MOMENTUM) {
+        ELEMENTWISE_LOOP
+        for (size_t i = 0; i < n; i++) {
+            float g = grads[i] + wd * w[i];
+            float b = mu * buf[i] + g;
+            buf[i] = b;
+            w[i] -= lr * b;
+        }
+        return;
+    }
     ELEMENTWISE_LOOP
     for (size_t i = 0; i < n; i++) {
         float g = grads[i] + wd * w[i];
-        float b = first ? g : mu * buf[i] + g;
+        float b = mu * buf[i] + g;
         buf[i] = b;
-        w[i] -= lr * (nesterov ? g + mu * b : b);
+        w[i] -= lr * (g + mu * b);
     }
 }
 
@@ -111,13 +125,14 @@ static void adam_step(const optim_step_args *a, float *w, const float *grads, fl
     const float b2 = a->beta2, one_minus_b2 = 1.0f - a->beta2;
     const float eps = a->eps;
     const int decoupled = a->kind == SOMA_OPT_ADAMW;
-    /* AdamW decays the weights; Adam adds wd*w to the gradient. */
+    /* AdamW decays the weights (shrink), Adam adds wd*w to the gradient (l2);
+     * the other factor is 1 or 0, which changes nothing exactly. */
     const float shrink = decoupled ? (float)(1.0 - (double)a->lr * a->weight_decay) : 1.0f;
     const float l2 = decoupled ? 0.0f : a->weight_decay;
 
     ELEMENTWISE_LOOP
     for (size_t i = 0; i < n; i++) {
-        float wi = decoupled ? w[i] * shrink : w[i];
+        float wi = w[i] * shrink;
         float g = grads[i] + l2 * wi;
         float m = b1 * m_buf[i] + one_minus_b1 * g;
         float v = b2 * v_buf[i] + one_minus_b2 * (g * g);

@@ -1,0 +1,15 @@
+/* Small helpers shared by the convolution algorithms. */
+#ifndef SOMA_OPS_CPU_CONV_COMMON_H
+#define SOMA_OPS_CPU_CONV_COMMON_H
+
+#include <stddef.h>
+
+static inline int round16(int n) { return (n + 15) / 16 * 16; }
+static inline size_t round16z(size_t n) { return (n + 15) / 16 * 16; }
+
+/* Copies `planes` planes of h x w into planes of hp x wp, each placed at row
+ * `top`, column `left`, with zeros around. */
+void pad_planes(const float *x, int planes, int h, int w, int top, int left, int hp, int wp,
+                float *out);
+
+#endif
