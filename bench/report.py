@@ -101,6 +101,11 @@ def fmt(x, digits=0, suffix=""):
     return f"{x:,.{digits}f}{suffix}"
 
 
+def fmt_rate(x):
+    """Images/s: whole numbers, but a decimal below 100 (AlexNet runs at a few)."""
+    return fmt(x, 1 if x is not None and x < 100 else 0)
+
+
 def command_output(args):
     try:
         return subprocess.run(args, capture_output=True, text=True, timeout=30).stdout.strip()
@@ -125,28 +130,17 @@ def versions():
     return torch.__version__, deb, numpy.__version__, blas, (gcc or ["?"])[0], soma
 
 
-def main():
-    runs_dir, models_dir = sys.argv[1], sys.argv[2]
-    runs = collect(runs_dir)
-    threads = sorted({t for (_, _, t) in runs})
+def header(w, runs):
     env = os.environ.get
-    quick = env("BENCH_QUICK") == "1"
     torch_v, torch_deb, numpy_v, blas_v, gcc_v, soma_v = versions()
-    peak = {t: median(runs.get(("sgemm", "openblas", t), []), "gflops") for t in threads}
-    cores = sorted({r["core"] for (w, _, _), rs in runs.items() if w == "sgemm" for r in rs
-                    if "core" in r})
-    flops = {}
-    for name, _, model, _, mode in WORKLOADS:
-        shape, layers = cfg.parse(os.path.join(models_dir, model))
-        flops[name] = (cfg.forward_flops(shape, layers) if mode == "infer"
-                       else cfg.training_flops(shape, layers))
-    out = []
-    w = out.append
+    cores = sorted({r["core"] for (name, _, _), rs in runs.items() if name == "sgemm"
+                    for r in rs if "core" in r})
     w("# soma vs PyTorch: side-by-side benchmark\n")
-    if quick:
+    if env("BENCH_QUICK") == "1":
         w("> **SMOKE TEST** — written by `bench/run.sh --quick`: one repetition, few timed steps,")
-        w("> on a machine possibly busy with other work. It shows that the harness runs; its")
-        w("> figures are not results to quote. Run `bench/run.sh` for the real table.\n")
+        w("> LeNet-5 trained on 10,000 images only, on a machine possibly busy with other work.")
+        w("> It shows that the harness runs; its figures are not results to quote.")
+        w("> Run `bench/run.sh` (on an idle machine) for the real table.\n")
     load = (env("BENCH_LOAD_START") or "").split()
     if load and float(load[0]) > 0.5:
         w(f"> **Warning:** the machine was busy when the run started (load average {load[0]} on "
@@ -156,16 +150,28 @@ def main():
       f"{datetime.datetime.now(datetime.timezone.utc).strftime('%Y-%m-%d %H:%M UTC')}; "
       f"medians of {env('BENCH_REPS', '?')} repetition(s), each a separate process pinned with "
       "`taskset`, soma and PyTorch alternating. See docs/benchmarks.md for what each row means.\n")
+    blas_env = env("BENCH_BLAS_ENV")
+    blas_note = f" ({blas_env} for sgemm and PyTorch; soma selects the same itself)" if blas_env else ""
+    loadavg = " ".join((read("/proc/loadavg", "?") or "?").split()[:3])
     w("| | |\n| --- | --- |")
-    w(f"| CPU | {cpu_model()}, {os.cpu_count()} CPUs; load average before / after: "
-      f"{env('BENCH_LOAD_START', '?')} / {' '.join((read('/proc/loadavg', '?') or '?').split()[:3])} |")
-    w(f"| soma | {soma_v or '?'}, commit {env('BENCH_COMMIT', '?')}, {gcc_v}, Release, `-march=native` |")
+    w(f"| CPU | {cpu_model()}, {os.cpu_count()} CPUs; load average (1, 5, 15 min) before / after: "
+      f"{env('BENCH_LOAD_START', '?')} / {loadavg} |")
+    w(f"| soma | {soma_v or '?'}, commit {env('BENCH_COMMIT', '?')}, {gcc_v}, Release, "
+      "`-march=native` |")
     w(f"| PyTorch | {torch_v} (Debian python3-torch {torch_deb}), numpy {numpy_v} |")
-    w(f"| OpenBLAS | {blas_v}, kernels: {', '.join(cores) or '?'}"
-      f"{' (' + env('BENCH_BLAS_ENV') + ' for sgemm and PyTorch; soma selects the same itself)' if env('BENCH_BLAS_ENV') else ''} |")
+    w(f"| OpenBLAS | {blas_v}, kernels: {', '.join(cores) or '?'}{blas_note} |")
     w(f"| data | {env('BENCH_DATA', '?')} |")
     w(f"| timed steps | {env('BENCH_STEPS', '?')} |\n")
 
+
+def gflops_cell(ips, flop, peak):
+    if ips is None:
+        return "—"
+    g = ips * flop / 1e9
+    return f"{g:.1f} ({100 * g / peak:.0f}%)" if peak else f"{g:.1f}"
+
+
+def summary(w, runs, threads, flops, peak):
     w("## Summary\n")
     w("Images per second (higher is better); ratio = soma / PyTorch (above 1: soma is faster). "
       "GFLOP/s counts the conv and linear layers only (see below) and is also given as a share "
@@ -180,18 +186,16 @@ def main():
             s = median(runs.get((name, "soma", t), []), "ips")
             p = median(runs.get((name, "pytorch", t), []), "ips")
             ratio = f"{s / p:.2f}" if s and p else "—"
-            cells = []
-            for v in (s, p):
-                if v is None:
-                    cells.append("—")
-                    continue
-                g = v * flops[name] / 1e9
-                share = f" ({100 * g / peak[t]:.0f}%)" if peak.get(t) else ""
-                cells.append(f"{g:.1f}{share}")
-            w(f"| {title} | {batch} | {t} | {fmt(s)} | {fmt(p)} | {ratio} | {cells[0]} | {cells[1]} |")
+            w(f"| {title} | {batch} | {t} | {fmt_rate(s)} | {fmt_rate(p)} | {ratio} | "
+              f"{gflops_cell(s, flops[name], peak.get(t))} | "
+              f"{gflops_cell(p, flops[name], peak.get(t))} |")
     w("")
 
-    images = int(env("BENCH_TRAIN_IMAGES", "60000"))
+
+def lenet_training(w, runs, threads):
+    if not any(k[0] == "lenet5-train" for k in runs):
+        return
+    images = int(os.environ.get("BENCH_TRAIN_IMAGES", "60000"))
     w(f"## LeNet-5 training on Fashion-MNIST (one epoch of {images:,} images, batch 64, "
       "Adam lr 1e-3, tested on the 10,000 test images)\n")
     w("Seconds of the training loop of the epoch (data already in memory; start-up, loading and "
@@ -211,11 +215,16 @@ def main():
         within = ("yes" if abs(sa - pa) <= 0.01 else "**no**") if sa and pa else "—"
         half = ("yes" if sm <= pm / 2 else "**no**") if sm and pm else "—"
         ratio = f"{si / pi:.2f}" if si and pi else "—"
-        w(f"| {t} | {fmt(ss, 2)} | {fmt(ps, 2)} | {fmt(si)} | {fmt(pi)} | {ratio} | "
+        w(f"| {t} | {fmt(ss, 2)} | {fmt(ps, 2)} | {fmt_rate(si)} | {fmt_rate(pi)} | {ratio} | "
           f"{fmt(sa and 100 * sa, 2, '%')} | {fmt(pa and 100 * pa, 2, '%')} | {within} | "
           f"{fmt(sm, 0, ' MiB')} | {fmt(pm, 0, ' MiB')} | {half} |")
     w("")
 
+
+def sgemm(w, runs, threads, peak):
+    if not any(k[0] == "sgemm" for k in runs):
+        w("(sgemm was not run: no peak to compare with.)\n")
+        return
     w("## Practical peak: OpenBLAS sgemm 2048³\n")
     w("| threads | GFLOP/s (median) | kernels |")
     w("| ---: | ---: | --- |")
@@ -224,6 +233,8 @@ def main():
         w(f"| {t} | {fmt(peak.get(t), 1)} | {', '.join(sorted({r.get('core', '?') for r in rs}))} |")
     w("")
 
+
+def flops_table(w, flops):
     w("## FLOPs per image (computed from the model files by bench/cfg.py)\n")
     w("Conv layers 2·K·C·kh·kw·OH·OW, linear layers 2·in·out; training = 3× forward, less the "
       "input gradient of the first layer (never computed).\n")
@@ -234,25 +245,41 @@ def main():
         w(f"| {title} | models/{model} | {flops[name] / 1e6:,.2f} M ({kind}) |")
     w("")
 
+
+def every_run(w, runs, runs_dir, root):
     w("## Every run\n")
     w("Images/s (GFLOP/s for sgemm) of each process, in the order they ran; peak RSS in MiB.\n")
     w("| rep | workload | threads | framework | value | peak RSS |")
     w("| ---: | --- | ---: | --- | ---: | ---: |")
-    rows = []
-    for (name, framework, t), rs in runs.items():
-        for r in rs:
-            rows.append((r["rep"], name, t, framework, r))
     order = ["sgemm"] + [x[0] for x in WORKLOADS]
-    rows.sort(key=lambda x: (x[0], order.index(x[1]) if x[1] in order else 99, x[2],
-                             x[3] != "soma"))
-    for rep, name, t, framework, r in rows:
-        value = r.get("error") or fmt(r.get("gflops") if framework == "openblas" else r.get("ips"),
-                                      1)
-        w(f"| {rep} | {name} | {t} | {framework} | {value} | {fmt(r.get('rss_mib'), 0)} |")
+    rows = sorted(((r["rep"], name, t, fw, r) for (name, fw, t), rs in runs.items() for r in rs),
+                  key=lambda x: (x[0], order.index(x[1]) if x[1] in order else 99, x[2],
+                                 x[3] != "soma"))
+    for rep, name, t, fw, r in rows:
+        value = r.get("error") or fmt(r.get("gflops") if fw == "openblas" else r.get("ips"), 1)
+        w(f"| {rep} | {name} | {t} | {fw} | {value} | {fmt(r.get('rss_mib'), 0)} |")
     w("")
-    root = os.path.dirname(os.path.abspath(models_dir))
     w(f"Raw outputs: `{os.path.relpath(runs_dir, root)}/REP/WORKLOAD/FRAMEWORK-tTHREADS/` "
       "(stdout, stderr, command, exit status, peak RSS).")
+
+
+def main():
+    runs_dir, models_dir = sys.argv[1], sys.argv[2]
+    runs = collect(runs_dir)
+    threads = sorted({t for (_, _, t) in runs})
+    peak = {t: median(runs.get(("sgemm", "openblas", t), []), "gflops") for t in threads}
+    flops = {}
+    for name, _, model, _, mode in WORKLOADS:
+        shape, layers = cfg.parse(os.path.join(models_dir, model))
+        flops[name] = (cfg.forward_flops(shape, layers) if mode == "infer"
+                       else cfg.training_flops(shape, layers))
+    out = []
+    header(out.append, runs)
+    summary(out.append, runs, threads, flops, peak)
+    lenet_training(out.append, runs, threads)
+    sgemm(out.append, runs, threads, peak)
+    flops_table(out.append, flops)
+    every_run(out.append, runs, runs_dir, os.path.dirname(os.path.abspath(models_dir)))
     sys.stdout.write("\n".join(out) + "\n")
 
 

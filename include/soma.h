@@ -153,6 +153,11 @@ typedef enum soma_schedule {
     SOMA_SCHEDULE_COSINE  /* per step, from lr down to 0 over all epochs */
 } soma_schedule;
 
+/** Parses "const", "step", "cosine". */
+soma_status soma_schedule_parse(const char *name, soma_schedule *out);
+/** The name of a schedule. */
+const char *soma_schedule_name(soma_schedule schedule);
+
 /** Optimizer settings; soma_optimizer_defaults() fills the published defaults. */
 typedef struct soma_optimizer_config {
     soma_optimizer_kind kind;

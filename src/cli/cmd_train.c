@@ -181,7 +181,7 @@ static void print_header(const train_options *o, const train_run *r)
     const soma_train_config *cfg = &o->config;
     printf("optimizer  %s  lr %g  weight decay %g  schedule %s  batch %d  epochs %d\n",
            soma_optimizer_name(cfg->opt.kind), (double)cfg->opt.lr, (double)cfg->opt.weight_decay,
-           train_schedule_name(cfg->schedule), cfg->batch, cfg->epochs);
+           soma_schedule_name(cfg->schedule), cfg->batch, cfg->epochs);
     if (o->resume)
         printf("resume     %s\n", o->resume);
     else
@@ -215,7 +215,7 @@ static soma_status write_summary(const train_options *o, const train_run *r,
     s.train_images = soma_dataset_count(r->train);
     s.val_images = r->val ? soma_dataset_count(r->val) : 0;
     s.optimizer = soma_optimizer_name(cfg->opt.kind);
-    s.schedule = train_schedule_name(cfg->schedule);
+    s.schedule = soma_schedule_name(cfg->schedule);
     char lr_text[32]; /* the float as written, not 0.001000000047 */
     snprintf(lr_text, sizeof lr_text, "%.7g", (double)cfg->opt.lr);
     s.lr = strtod(lr_text, NULL);

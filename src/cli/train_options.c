@@ -54,26 +54,6 @@ static const char train_help[] =
     "Ctrl-C stops after the current step, saves OUT/last.safetensors and prints the\n"
     "command that resumes (exit status 130).\n";
 
-const char *train_schedule_name(soma_schedule schedule)
-{
-    switch (schedule) {
-    case SOMA_SCHEDULE_CONST: return "const";
-    case SOMA_SCHEDULE_STEP: return "step";
-    case SOMA_SCHEDULE_COSINE: return "cosine";
-    }
-    return "?";
-}
-
-static int parse_schedule(const char *name, soma_schedule *out)
-{
-    for (int s = SOMA_SCHEDULE_CONST; s <= SOMA_SCHEDULE_COSINE; s++)
-        if (strcmp(name, train_schedule_name((soma_schedule)s)) == 0) {
-            *out = (soma_schedule)s;
-            return 1;
-        }
-    return 0;
-}
-
 static int parse_init(const char *name, soma_init *out)
 {
     static const char *const names[] = {"he", "xavier", "lecun"};
@@ -147,7 +127,7 @@ int train_options_parse(int argc, char **argv, train_options *o)
                            "adamw, got '%s'",
                            opt);
     soma_schedule sched = defaults.schedule;
-    if (schedule && !parse_schedule(schedule, &sched))
+    if (schedule && soma_schedule_parse(schedule, &sched) != SOMA_OK)
         return usage_error("train", "--schedule expects const, step or cosine, got '%s'",
                            schedule);
     if (!parse_init(init, &o->init))

@@ -80,7 +80,7 @@ soma_status schedule_check(const soma_train_config *cfg)
     return SOMA_OK;
 }
 
-soma_status schedule_parse(const char *name, soma_schedule *out)
+soma_status soma_schedule_parse(const char *name, soma_schedule *out)
 {
     for (int s = 0; name && s < SCHEDULE_KINDS; s++) {
         if (strcmp(name, schedule_names[s]) == 0) {
@@ -92,7 +92,7 @@ soma_status schedule_parse(const char *name, soma_schedule *out)
                       name ? name : "(null)");
 }
 
-const char *schedule_name(soma_schedule s)
+const char *soma_schedule_name(soma_schedule s)
 {
     return (int)s >= 0 && (int)s < SCHEDULE_KINDS ? schedule_names[s] : "unknown";
 }

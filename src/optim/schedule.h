@@ -19,8 +19,5 @@ double schedule_lr(const soma_train_config *cfg, long long step, long long steps
  * "step", warmup_epochs >= 0 and finite); the error names the field and value. */
 soma_status schedule_check(const soma_train_config *cfg);
 
-/* "const", "step", "cosine"; an unknown name is an error listing these. */
-soma_status schedule_parse(const char *name, soma_schedule *out);
-const char *schedule_name(soma_schedule s);
 
 #endif

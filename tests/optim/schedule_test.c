@@ -106,16 +106,16 @@ static void test_parse_and_check(void)
     const soma_schedule kinds[] = {SOMA_SCHEDULE_CONST, SOMA_SCHEDULE_STEP, SOMA_SCHEDULE_COSINE};
     for (int i = 0; i < 3; i++) {
         soma_schedule s = (soma_schedule)-1;
-        CHECK(schedule_parse(names[i], &s) == SOMA_OK && s == kinds[i]);
-        CHECK(strcmp(schedule_name(kinds[i]), names[i]) == 0);
+        CHECK(soma_schedule_parse(names[i], &s) == SOMA_OK && s == kinds[i]);
+        CHECK(strcmp(soma_schedule_name(kinds[i]), names[i]) == 0);
     }
     soma_schedule s;
-    CHECK(schedule_parse("cosin", &s) == SOMA_ERR_ARGUMENT);
+    CHECK(soma_schedule_parse("cosin", &s) == SOMA_ERR_ARGUMENT);
     const char *msg = soma_last_error();
     CHECK_MSG(strstr(msg, "'cosin'") && strstr(msg, "const") && strstr(msg, "cosine"),
               "message '%s' should quote the name and list the valid ones", msg);
-    CHECK(schedule_parse(NULL, &s) == SOMA_ERR_ARGUMENT);
-    CHECK(strcmp(schedule_name((soma_schedule)7), "unknown") == 0);
+    CHECK(soma_schedule_parse(NULL, &s) == SOMA_ERR_ARGUMENT);
+    CHECK(strcmp(soma_schedule_name((soma_schedule)7), "unknown") == 0);
 
     soma_train_config c = base(SOMA_SCHEDULE_STEP);
     CHECK(schedule_check(&c) == SOMA_OK);
