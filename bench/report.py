@@ -63,7 +63,10 @@ def parse_run(workload, framework, d):
             header = rows[0].split(",")
             last = dict(zip(header, rows[-1].split(",")))
             r.update(ips=s["images_per_second"], epoch_seconds=float(last["seconds"]),
-                     test_accuracy=s["test_accuracy"])
+                     test_accuracy=s["test_accuracy"],
+                     recipe=", ".join(f"{k} {s.get(k)}" for k in
+                                      ("optimizer", "lr", "schedule", "batch", "epochs",
+                                       "train_images", "val_images")))
         else:  # soma bench: the "train" or "inference" line, ms per batch for precision
             want = "inference" if workload.endswith("infer") else "train"
             for line in out.splitlines():
@@ -114,10 +117,18 @@ def command_output(args):
 
 
 def cpu_model():
+    """The first CPU's model name, family/model numbers (a virtual machine often
+    shows a generic name) and its widest vector extension."""
+    info = {}
     for line in (read("/proc/cpuinfo", "") or "").splitlines():
-        if line.startswith("model name"):
-            return line.split(":", 1)[1].strip()
-    return platform.processor() or "unknown"
+        key, _, value = line.partition(":")
+        if not line.strip():
+            break
+        info.setdefault(key.strip(), value.strip())
+    name = info.get("model name") or platform.processor() or "unknown"
+    flags = info.get("flags", "").split()
+    vector = next((v for v in ("avx512f", "avx2", "avx", "sse2") if v in flags), "?")
+    return f"{name} (family {info.get('cpu family', '?')}, model {info.get('model', '?')}, {vector})"
 
 
 def versions():
@@ -201,6 +212,15 @@ def lenet_training(w, runs, threads):
     w("Seconds of the training loop of the epoch (data already in memory; start-up, loading and "
       "the test are not counted), test accuracy after that epoch, and the peak resident memory "
       "of the whole process (`/usr/bin/time -f %M`).\n")
+    recipes = sorted({r["recipe"] for (name, fw, _), rs in runs.items()
+                      if name == "lenet5-train" and fw == "soma" for r in rs if "recipe" in r})
+    if recipes:
+        w(f"soma's run as recorded in its summary.json: {'; '.join(recipes)}. PyTorch: Adam "
+          "(lr 1e-3, betas 0.9/0.999, eps 1e-8, no weight decay), constant rate.\n")
+    if images < 60000:
+        w(f"With {images:,} training images the test accuracies are those of early training and "
+          "vary by a point or more with the seed: the 1-point check is meant for the full "
+          "60,000-image epoch.\n")
     w("| threads | soma s/epoch | PyTorch s/epoch | soma img/s | PyTorch img/s | soma / PyTorch "
       "| soma test acc | PyTorch test acc | within 1 point | soma peak RSS | PyTorch peak RSS "
       "| soma ≤ half of PyTorch |")

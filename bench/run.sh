@@ -31,7 +31,7 @@ ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 COMMAND="bench/run.sh${*:+ $*}"
 PY=/usr/bin/python3 # Debian's: python3-torch installs there, not in a pyenv
 ALL_WORKLOADS="sgemm lenet5-train lenet5-infer bn-cnn-train alexnet-train"
-QUICK=0 REPS= THREADS="1 2" OUT="$ROOT/bench/RESULTS.md" INSTALL=1 ONLY=$ALL_WORKLOADS
+QUICK=0 REPS='' THREADS="1 2" OUT="$ROOT/bench/RESULTS.md" INSTALL=1 ONLY=$ALL_WORKLOADS
 while [[ $# -gt 0 ]]; do
     case "$1" in
         --quick) QUICK=1 ;;
@@ -59,6 +59,8 @@ want() { [[ " $ONLY " == *" $1 "* ]]; }
 
 # Timed steps per run of `soma bench` / torch_bench.py (warm-up: a fifth, >= 2).
 # LeNet-5 training: one epoch over TRAIN_IMAGES images (all 60,000 unless --quick).
+# The soma recipe is spelled out in full (Adam 1e-3, no weight decay, constant
+# rate, He init), so that a change of `soma train`'s defaults cannot change it.
 if [[ $QUICK == 1 ]]; then
     STEPS_LENET_INFER=20 STEPS_BN_CNN=8 STEPS_ALEXNET=3 TRAIN_IMAGES=10000
 else
@@ -81,7 +83,7 @@ apt_install() {
 [[ -x $PY ]] || apt_install python3
 $PY -c 'import torch, numpy' 2>/dev/null || apt_install python3-torch python3-numpy
 [[ -x /usr/bin/time ]] || apt_install time
-DATA=
+DATA=""
 for dir in ${SOMA_DATA:+"$SOMA_DATA/fashion-mnist"} "$ROOT/data/fashion-mnist" /usr/share/datasets/fashion-mnist; do
     if compgen -G "$dir/train-images-idx3-ubyte*" >/dev/null && compgen -G "$dir/t10k-images-idx3-ubyte*" >/dev/null; then
         DATA=$dir; break
@@ -140,7 +142,8 @@ run_one() {
     shift 4
     local dir="$RUNS/$rep/$workload/$fw-t$t"
     mkdir -p "$dir"
-    printf '%q ' "$@" >"$dir/command"
+    printf '%q ' env OMP_NUM_THREADS="$t" MKL_NUM_THREADS="$t" OPENBLAS_NUM_THREADS="$t" \
+        taskset -c "$(cpus_for "$t")" "$@" >"$dir/command"
     log "rep $rep/$REPS  $workload  $fw  $t thread(s)"
     local rc=0
     (cd "$dir" && env OMP_NUM_THREADS="$t" MKL_NUM_THREADS="$t" OPENBLAS_NUM_THREADS="$t" \
@@ -162,7 +165,8 @@ for rep in $(seq 1 "$REPS"); do
     done
     want lenet5-train && for t in "${THREAD_LIST[@]}"; do
         run_one "$rep" lenet5-train soma "$t" "$SOMA" train lenet5 --data "$TRAIN_DATA" --epochs 1 \
-            --batch 64 --opt adam --lr 0.001 --val-split 0 --threads "$t" --out "$RUNS/$rep/lenet5-train/soma-t$t/out" --quiet
+            --batch 64 --opt adam --lr 0.001 --weight-decay 0 --schedule const --warmup 0 \
+            --init he --seed 1 --val-split 0 --threads "$t" --out "$RUNS/$rep/lenet5-train/soma-t$t/out" --quiet
         run_one "$rep" lenet5-train pytorch "$t" "${TORCH[@]}" "$ROOT/bench/torch_lenet.py" "$TRAIN_DATA" --epochs 1 \
             --batch 64 --lr 0.001 --threads "$t"
     done

@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "io/atomic_file.h"
 #include "io/safetensors.h"
 
 static void tensor_dims(const tensor_spec *t, int64_t *dims)
@@ -207,40 +208,73 @@ static soma_status load_weights(const st_file *f, const char *path, soma_model *
     return SOMA_OK;
 }
 
+static soma_status check_format(st_file *f, const char *path);
+
 static soma_status open_checkpoint(const char *path, st_file **f)
 {
     SOMA_TRY(st_read(path, f));
-    const char *format = st_meta(*f, "format");
-    if (!format || strcmp(format, CHECKPOINT_FORMAT) != 0) {
+    soma_status st = check_format(*f, path);
+    if (st != SOMA_OK) {
         st_free(*f);
         *f = NULL;
-        return soma_error(SOMA_ERR_FORMAT,
-                          "%s: not a soma checkpoint (metadata 'format' is not '%s')", path,
-                          CHECKPOINT_FORMAT);
     }
-    return SOMA_OK;
+    return st;
 }
 
-soma_status checkpoint_load_model(const char *path, soma_model **out)
+/* Rebuilds the stored model; the file must hold every one of its parameters,
+ * so a hostile model text cannot make us allocate more than the file holds. */
+static soma_status model_from_checkpoint(const st_file *f, const char *path, size_t file_bytes,
+                                         soma_model **out)
 {
     *out = NULL;
-    st_file *f;
-    SOMA_TRY(open_checkpoint(path, &f));
     const char *text = st_meta(f, "model");
-    soma_status st;
-    if (!text) {
-        st = soma_error(SOMA_ERR_FORMAT, "%s: metadata 'model' is missing", path);
-    } else {
-        char name[512];
-        snprintf(name, sizeof name, "%s[model]", path);
-        st = soma_model_parse(text, name, out);
-    }
+    if (!text)
+        return soma_error(SOMA_ERR_FORMAT, "%s: metadata 'model' is missing", path);
+    char name[512];
+    snprintf(name, sizeof name, "%s[model]", path);
+    model_spec spec;
+    SOMA_TRY(modelfile_parse(text, name, &spec));
+    soma_status st = network_build_limited(&spec, text, name, file_bytes / sizeof(float), out);
+    model_spec_free(&spec);
     if (st == SOMA_OK)
         st = load_weights(f, path, *out);
     if (st != SOMA_OK) {
         soma_model_free(*out);
         *out = NULL;
     }
+    return st;
+}
+
+static soma_status check_format(st_file *f, const char *path)
+{
+    const char *format = st_meta(f, "format");
+    if (!format || strcmp(format, CHECKPOINT_FORMAT) != 0)
+        return soma_error(SOMA_ERR_FORMAT,
+                          "%s: not a soma checkpoint (metadata 'format' is not '%s')", path,
+                          CHECKPOINT_FORMAT);
+    return SOMA_OK;
+}
+
+soma_status checkpoint_load_model(const char *path, soma_model **out)
+{
+    *out = NULL;
+    uint8_t *bytes;
+    size_t len;
+    SOMA_TRY(read_whole_file(path, CHECKPOINT_MAX_BYTES, &bytes, &len));
+    soma_status st = checkpoint_parse_model(bytes, len, path, out);
+    free(bytes);
+    return st;
+}
+
+soma_status checkpoint_parse_model(const uint8_t *bytes, size_t len, const char *name,
+                                   soma_model **out)
+{
+    *out = NULL;
+    st_file *f;
+    SOMA_TRY(st_parse_memory(bytes, len, name, &f));
+    soma_status st = check_format(f, name);
+    if (st == SOMA_OK)
+        st = model_from_checkpoint(f, name, len, out);
     st_free(f);
     return st;
 }

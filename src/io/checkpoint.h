@@ -36,8 +36,14 @@ typedef struct run_state {
 soma_status checkpoint_save(const char *path, const soma_model *m, optimizer *opt,
                             const run_state *rs, const soma_train_config *cfg);
 
+/* Checkpoints larger than this are refused before reading. */
+#define CHECKPOINT_MAX_BYTES ((size_t)16 << 30)
+
 /* Rebuilds the model stored in a checkpoint and loads its weights. */
 soma_status checkpoint_load_model(const char *path, soma_model **out);
+/* The same from bytes in memory (`name` starts error messages). */
+soma_status checkpoint_parse_model(const uint8_t *bytes, size_t len, const char *name,
+                                   soma_model **out);
 
 /* Restores weights, optimizer state and run state into an existing model
  * and optimizer, checking that the checkpoint was made for the same model

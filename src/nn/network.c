@@ -5,8 +5,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* Refuse models whose parameters alone would not fit a sane budget. */
-#define MAX_PARAMS ((size_t)1 << 31)
+/* Refuse models whose parameters alone would not fit a sane budget (4 GiB;
+ * AlexNet has 62M), and batches whose activations would not (16 GiB). */
+#define MAX_PARAMS ((size_t)1 << 30)
+#define MAX_PLAN_FLOATS ((size_t)1 << 32)
 
 static soma_status alloc_floats(const soma_backend *be, size_t n, float **out)
 {
@@ -32,6 +34,12 @@ static void point_tensors(soma_model *m)
 
 soma_status network_build(const model_spec *spec, const char *text, const char *source,
                           soma_model **out)
+{
+    return network_build_limited(spec, text, source, MAX_PARAMS, out);
+}
+
+soma_status network_build_limited(const model_spec *spec, const char *text, const char *source,
+                                  size_t max_params, soma_model **out)
 {
     *out = NULL;
     soma_model *m = calloc(1, sizeof *m);
@@ -76,9 +84,10 @@ soma_status network_build(const model_spec *spec, const char *text, const char *
             l->buffers[t].offset = m->nbuffers;
             m->nbuffers += tensor_spec_count(&l->buffers[t]);
         }
-        if (m->nparams > MAX_PARAMS) {
+        if (m->nparams + m->nbuffers > max_params) {
             soma_model_free(m);
-            return spec_error(s, "the model has more than %zu parameters", MAX_PARAMS);
+            return spec_error(s, "the model has more than %zu parameters%s", max_params,
+                              max_params < MAX_PARAMS ? ", more than the file holds" : "");
         }
         shape = l->out;
     }
@@ -138,6 +147,21 @@ soma_status network_plan(soma_model *m, int batch)
     m->acts = calloc((size_t)m->nlayers, sizeof *m->acts);
     if (!m->acts)
         return soma_error(SOMA_ERR_MEMORY, "out of memory");
+    /* add up the plan before allocating any of it */
+    size_t total = shape_size(m->input) * (size_t)batch;
+    for (int i = 0; i < m->nlayers; i++) {
+        const layer *l = &m->layers[i];
+        total += shape_size(l->out) * (size_t)batch * 3 + l->cls->cache_floats(l, batch) +
+                 l->cls->workspace_floats(l, be, batch);
+    }
+    if (total > MAX_PLAN_FLOATS) {
+        free(m->acts);
+        m->acts = NULL;
+        return soma_error(SOMA_ERR_MEMORY,
+                          "%s: batch %d needs more than %zu GiB of activations; use a smaller "
+                          "batch",
+                          m->source, batch, MAX_PLAN_FLOATS * sizeof(float) >> 30);
+    }
     soma_status st = alloc_floats(be, shape_size(m->input) * batch, &m->input_buf);
     for (int i = 0; i < m->nlayers && st == SOMA_OK; i++) {
         const layer *l = &m->layers[i];

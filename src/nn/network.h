@@ -48,6 +48,10 @@ struct soma_model {
 /* Builds a model from a parsed spec (shapes inferred, memory for params). */
 soma_status network_build(const model_spec *spec, const char *text, const char *source,
                           soma_model **out);
+/* The same, refusing models with more than max_params parameters and
+ * buffers before allocating them (for models read from untrusted files). */
+soma_status network_build_limited(const model_spec *spec, const char *text, const char *source,
+                                  size_t max_params, soma_model **out);
 /* Plans activation, cache and workspace memory for a batch size (idempotent). */
 soma_status network_plan(soma_model *m, int batch);
 /* Forward on m->input_buf for `batch` samples; returns the logits. */

@@ -39,7 +39,7 @@ fi
 
 # ---- train: one epoch, output to a pipe (so: one plain line per epoch, no bar)
 out="$tmp/run"
-common=(--data "$data" --threads 1 --batch 128)
+common=(--data "$data" --threads 1 --batch 128 --opt adam --schedule const)
 run train mlp --epochs 1 "${common[@]}" --out "$out"
 check "train exits 0 (rc=$rc): $(cat "$tmp/err")" test "$rc" -eq 0
 cp "$tmp/out" "$tmp/train.out"

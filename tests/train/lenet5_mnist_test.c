@@ -19,8 +19,10 @@ int main(void)
     CHECK(soma_model_init(m, SOMA_INIT_HE, 1) == SOMA_OK);
     soma_train_config cfg = soma_train_defaults();
     cfg.epochs = 1;
-    cfg.batch = 32; /* 313 steps in the epoch */
-    cfg.opt.lr = 2e-3f;
+    cfg.batch = 16; /* 625 steps in the epoch */
+    cfg.opt = soma_optimizer_defaults(SOMA_OPT_ADAM);
+    cfg.opt.lr = 3e-3f;
+    cfg.schedule = SOMA_SCHEDULE_COSINE;
     soma_train_result res;
     soma_status st = soma_train(m, train, NULL, &cfg, NULL, NULL, &res);
     CHECK_MSG(st == SOMA_OK, "%s", soma_last_error());

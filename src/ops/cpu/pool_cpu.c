@@ -3,9 +3,12 @@
 #include <string.h>
 
 #include "ops/cpu/cpu.h"
+#include "ops/cpu/pool_fast.h"
 
 void cpu_maxpool_forward(const pool_geom *g, const float *x, float *y, int32_t *argmax)
 {
+    if (maxpool_2x2_forward(g, x, y, argmax, cpu_threads()))
+        return;
     int planes = g->n * g->c;
 #pragma omp parallel for schedule(static) num_threads(cpu_threads())
     for (int p = 0; p < planes; p++) {

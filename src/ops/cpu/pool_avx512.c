@@ -1,0 +1,77 @@
+/*
+ * 2x2, stride-2 max-pooling with AVX-512 (every CNN here pools that way).
+ * 16 outputs at a time: two input rows of 32 values are split into even and
+ * odd columns, and the four candidates are compared in the generic loop's
+ * scan order with its rule (a later value wins if greater, or if NaN), so
+ * values and argmax match pool_cpu.c's generic path bit for bit.
+ */
+#include "ops/cpu/pool_fast.h"
+#include "ops/cpu/simd.h"
+
+#if SIMD_AVX512
+
+AVX512_INLINE void take(__m512 v, __m512i at, __m512 *best, __m512i *arg)
+{
+    __mmask16 m = _mm512_cmp_ps_mask(v, *best, _CMP_GT_OQ) | _mm512_cmp_ps_mask(v, v, _CMP_UNORD_Q);
+    *best = _mm512_mask_blend_ps(m, *best, v);
+    *arg = _mm512_mask_blend_epi32(m, *arg, at);
+}
+
+static AVX512_FN void plane_2x2(const float *x, int h, int w, int oh, int ow, float *y,
+                                int32_t *argmax)
+{
+    (void)h;
+    const __m512i even = _mm512_setr_epi32(0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26,
+                                           28, 30);
+    const __m512i odd = _mm512_add_epi32(even, _mm512_set1_epi32(1));
+    const __m512i lane2 = _mm512_slli_epi32(_mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9,
+                                                              10, 11, 12, 13, 14, 15), 1);
+    for (int oy = 0; oy < oh; oy++) {
+        const float *r0 = x + (size_t)2 * oy * w, *r1 = r0 + w;
+        for (int ox = 0; ox < ow; ox += 16) {
+            int n = ow - ox < 16 ? ow - ox : 16;
+            __mmask16 lo = lanes(2 * n), hi = lanes(2 * n - 16);
+            __m512 a0 = _mm512_maskz_loadu_ps(lo, r0 + 2 * ox);
+            __m512 a1 = _mm512_maskz_loadu_ps(hi, r0 + 2 * ox + 16);
+            __m512 b0 = _mm512_maskz_loadu_ps(lo, r1 + 2 * ox);
+            __m512 b1 = _mm512_maskz_loadu_ps(hi, r1 + 2 * ox + 16);
+            __m512i at = _mm512_add_epi32(_mm512_set1_epi32(2 * oy * w + 2 * ox), lane2);
+            __m512 best = _mm512_permutex2var_ps(a0, even, a1);
+            __m512i arg = at;
+            take(_mm512_permutex2var_ps(a0, odd, a1), _mm512_add_epi32(at, _mm512_set1_epi32(1)),
+                 &best, &arg);
+            take(_mm512_permutex2var_ps(b0, even, b1), _mm512_add_epi32(at, _mm512_set1_epi32(w)),
+                 &best, &arg);
+            take(_mm512_permutex2var_ps(b0, odd, b1),
+                 _mm512_add_epi32(at, _mm512_set1_epi32(w + 1)), &best, &arg);
+            __mmask16 m = lanes(n);
+            _mm512_mask_storeu_ps(y + (size_t)oy * ow + ox, m, best);
+            _mm512_mask_storeu_epi32(argmax + (size_t)oy * ow + ox, m, arg);
+        }
+    }
+}
+
+int maxpool_2x2_forward(const pool_geom *g, const float *x, float *y, int32_t *argmax,
+                        int threads)
+{
+    if (!(g->size == 2 && g->stride == 2 && g->pad == 0 && cpu_has_avx512()))
+        return 0;
+    int planes = g->n * g->c;
+    size_t in_plane = (size_t)g->h * g->w, out_plane = (size_t)g->oh * g->ow;
+#pragma omp parallel for schedule(static) num_threads(threads)
+    for (int p = 0; p < planes; p++)
+        plane_2x2(x + in_plane * p, g->h, g->w, g->oh, g->ow, y + out_plane * p,
+                  argmax + out_plane * p);
+    return 1;
+}
+
+#else
+
+int maxpool_2x2_forward(const pool_geom *g, const float *x, float *y, int32_t *argmax,
+                        int threads)
+{
+    (void)g, (void)x, (void)y, (void)argmax, (void)threads;
+    return 0;
+}
+
+#endif
