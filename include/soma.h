@@ -188,6 +188,7 @@ typedef struct soma_train_config {
     int patience;        /* early stopping: epochs without improvement (0 = off) */
     uint64_t seed;
     int checkpoint_every; /* also checkpoint every N steps (0 = only at epoch ends) */
+    double checkpoint_minutes; /* also checkpoint every N minutes (0 = off) */
     const char *out_dir;  /* where checkpoints go (NULL = none) */
     const char *resume;   /* checkpoint to continue from (NULL = fresh start) */
     const char *command;  /* the command line, recorded in checkpoints */

@@ -1,9 +1,11 @@
 /* `soma train`: its help text and the parsing and checking of its options. */
 #include "cli/train_options.h"
 
+#include <errno.h>
 #include <limits.h>
 #include <math.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "cli/args.h"
@@ -40,7 +42,8 @@ static const char train_help[] =
     "  --out DIR               output directory (default runs/MODEL-YYYYmmdd-HHMMSS)\n"
     "  --resume CKPT           continue from a checkpoint (e.g. OUT/last.safetensors);\n"
     "                          the output directory defaults to the checkpoint's\n"
-    "  --checkpoint-every N    also write last.safetensors every N steps (default 0 = at\n"
+    "  --checkpoint-every N    also write last.safetensors every N steps, or every N\n"
+    "                          minutes with a suffix m, e.g. 10m (default 0 = at\n"
     "                          epoch ends only)\n"
     "  --profile               print per-layer forward/backward times after each epoch\n"
     "  --quiet                 print only errors and the final test accuracy\n"
@@ -53,6 +56,24 @@ static const char train_help[] =
     "\n"
     "Ctrl-C stops after the current step, saves OUT/last.safetensors and prints the\n"
     "command that resumes (exit status 130).\n";
+
+/* "500" = every 500 steps, "10m" = every 10 minutes */
+static int parse_checkpoint_every(const char *text, soma_train_config *c)
+{
+    char *end;
+    errno = 0;
+    double v = strtod(text, &end);
+    if (end == text || errno || !isfinite(v) || v < 0)
+        return 0;
+    if (strcmp(end, "m") == 0 && v <= 1e6) {
+        c->checkpoint_minutes = v;
+        return 1;
+    }
+    if (*end || v != floor(v) || v > INT_MAX)
+        return 0;
+    c->checkpoint_every = (int)v;
+    return 1;
+}
 
 static int parse_init(const char *name, soma_init *out)
 {
@@ -74,7 +95,8 @@ int train_options_parse(int argc, char **argv, train_options *o)
     const char *out = NULL, *resume = NULL;
     int epochs = defaults.epochs, batch = defaults.batch, patience = 0, threads = 0;
     int step_epochs = defaults.step_epochs > 0 ? defaults.step_epochs : 10;
-    int checkpoint_every = 0, profile = 0, quiet = 0;
+    int profile = 0, quiet = 0;
+    const char *checkpoint_every = NULL;
     double lr = 0, momentum = 0, weight_decay = 0, warmup = 0, val_split = 0.1;
     double step_gamma = defaults.step_gamma > 0 ? defaults.step_gamma : 0.1;
     uint64_t seed = 1;
@@ -99,8 +121,8 @@ int train_options_parse(int argc, char **argv, train_options *o)
         {"threads", OPT_INT, &threads, 0, 1024, 0, 0, "a whole number from 0 to 1024", 0},
         {"out", OPT_STRING, &out, 0, 0, 0, 0, "a directory", 0},
         {"resume", OPT_STRING, &resume, 0, 0, 0, 0, "a checkpoint file", 0},
-        {"checkpoint-every", OPT_INT, &checkpoint_every, 0, INT_MAX, 0, 0,
-         "a whole number of steps >= 0", 0},
+        {"checkpoint-every", OPT_STRING, &checkpoint_every, 0, 0, 0, 0,
+         "N steps or Nm minutes", 0},
         {"profile", OPT_FLAG, &profile, 0, 0, 0, 0, NULL, 0},
         {"quiet", OPT_FLAG, &quiet, 0, 0, 0, 0, NULL, 0},
     };
@@ -165,7 +187,10 @@ int train_options_parse(int argc, char **argv, train_options *o)
     c->batch = batch;
     c->patience = patience;
     c->seed = seed;
-    c->checkpoint_every = checkpoint_every;
+    if (checkpoint_every && !parse_checkpoint_every(checkpoint_every, c))
+        return usage_error("train",
+                           "--checkpoint-every expects N (steps) or Nm (minutes), got '%s'",
+                           checkpoint_every);
     c->profile = profile;
 
     o->model = positional[0];

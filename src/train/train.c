@@ -52,6 +52,7 @@ typedef struct trainer {
     float *best_params;    /* host copy of the best weights (early stopping) */
     float *best_buffers;
     char path_last[4096], path_best[4096];
+    double last_save; /* omp_get_wtime() of the last checkpoint */
 } trainer;
 
 static soma_status check_config(const soma_train_config *c, const soma_model *m,
@@ -61,8 +62,9 @@ static soma_status check_config(const soma_train_config *c, const soma_model *m,
         return soma_error(SOMA_ERR_ARGUMENT, "epochs must be in 1..1000000, got %d", c->epochs);
     if (c->batch < 1 || c->batch > 65536)
         return soma_error(SOMA_ERR_ARGUMENT, "batch must be in 1..65536, got %d", c->batch);
-    if (c->patience < 0 || c->checkpoint_every < 0)
-        return soma_error(SOMA_ERR_ARGUMENT, "patience and checkpoint_every must be >= 0");
+    if (c->patience < 0 || c->checkpoint_every < 0 || !(c->checkpoint_minutes >= 0))
+        return soma_error(SOMA_ERR_ARGUMENT,
+                          "patience, checkpoint_every and checkpoint_minutes must be >= 0");
     SOMA_TRY(optimizer_config_check(&c->opt));
     SOMA_TRY(schedule_check(c));
     if (!train || train->n < 1)
@@ -127,7 +129,18 @@ static soma_status save_last(trainer *t)
 {
     if (!t->cfg->out_dir)
         return SOMA_OK;
+    t->last_save = omp_get_wtime();
     return checkpoint_save(t->path_last, t->m, t->opt, &t->rs, t->cfg);
+}
+
+/* --checkpoint-every: N steps or N minutes since the last checkpoint */
+static int checkpoint_due(const trainer *t, double now)
+{
+    const soma_train_config *c = t->cfg;
+    if (t->rs.step >= t->steps_per_epoch) /* the epoch end saves anyway */
+        return 0;
+    return (c->checkpoint_every && t->rs.global_step % c->checkpoint_every == 0) ||
+           (c->checkpoint_minutes > 0 && now - t->last_save >= c->checkpoint_minutes * 60.0);
 }
 
 static soma_status diverged(trainer *t, const char *what)
@@ -193,8 +206,7 @@ static soma_status run_epoch(trainer *t, soma_progress_fn progress, void *user,
                               rs->epoch + 1, rs->step, c->out_dir ? "; saved " : "",
                               c->out_dir ? t->path_last : "");
         }
-        if (c->checkpoint_every && rs->global_step % c->checkpoint_every == 0 &&
-            rs->step < t->steps_per_epoch) {
+        if (checkpoint_due(t, now)) {
             if (m->be->count_nonfinite(m->params, m->nparams))
                 return diverged(t, "a weight");
             SOMA_TRY(save_last(t));
@@ -275,6 +287,7 @@ soma_status soma_train(soma_model *m, const soma_dataset *train, const soma_data
     m->profile = cfg->profile;
     soma_status st = setup(&t);
     double run_start = omp_get_wtime(), seconds_before = t.rs.seconds;
+    t.last_save = run_start;
     long long images = 0;
     int stop = 0;
     double last_loss = NAN, last_acc = NAN;
