@@ -46,6 +46,9 @@ const char *soma_last_error(void);
 /** A short constant name for a status ("ok", "io error", ...). */
 const char *soma_status_name(soma_status status);
 
+/** How this build computes, e.g. "cpu: OpenBLAS SkylakeX kernels, OpenMP, 2 threads". */
+const char *soma_build_info(void);
+
 /* ------------------------------------------------------------ threading */
 
 /** Sets the number of threads used by every part of soma (OpenMP, BLAS). 0 = all cores. */

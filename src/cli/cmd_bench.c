@@ -16,6 +16,7 @@ static const char bench_help[] =
     "  --steps N      timed steps, 1..100000 (default 20; a few untimed warm-up\n"
     "                 steps come first)\n"
     "  --inference    time inference only\n"
+    "  --training     time training only\n"
     "  -h, --help     show this help\n"
     "\n"
     "examples:\n"
@@ -39,16 +40,19 @@ static soma_status bench_one(soma_model *model, const char *label, int batch, in
 int cmd_bench(int argc, char **argv, const command_line *full)
 {
     (void)full;
-    int batch = 64, threads = 0, steps = 20, inference = 0;
+    int batch = 64, threads = 0, steps = 20, inference = 0, training = 0;
     cli_option options[] = {
         {"batch", OPT_INT, &batch, 1, 65536, 0, 0, "a whole number from 1 to 65536", 0},
         {"threads", OPT_INT, &threads, 0, 1024, 0, 0, "a whole number from 0 to 1024", 0},
         {"steps", OPT_INT, &steps, 1, 100000, 0, 0, "a whole number from 1 to 100000", 0},
         {"inference", OPT_FLAG, &inference, 0, 0, 0, 0, NULL, 0},
+        {"training", OPT_FLAG, &training, 0, 0, 0, 0, NULL, 0},
     };
     const char *positional[1];
     int npositional;
-    parse_result r = args_parse("bench", argc, argv, options, 4, positional, 1, &npositional);
+    parse_result r = args_parse("bench", argc, argv, options,
+                                (int)(sizeof options / sizeof options[0]), positional, 1,
+                                &npositional);
     if (r == PARSE_HELP) {
         fputs(bench_help, stdout);
         return EXIT_OK;
@@ -70,10 +74,11 @@ int cmd_bench(int argc, char **argv, const command_line *full)
                positional[0],
                format_count((long long)soma_model_param_count(model), count, sizeof count), batch,
                soma_get_threads(), steps);
+        printf("compute    %s\n", soma_build_info());
         if (!inference)
             st = bench_one(model, "train", batch, 1, steps);
     }
-    if (st == SOMA_OK)
+    if (st == SOMA_OK && !training)
         st = bench_one(model, "inference", batch, 0, steps);
     soma_model_free(model);
     return st == SOMA_OK ? EXIT_OK : report_error(st);

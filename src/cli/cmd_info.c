@@ -32,11 +32,17 @@ static const char zoo_help[] =
 static const char *const shown_metadata[] = {
     "model_source", "epoch",  "step",      "global_step", "best_epoch", "best_val_accuracy",
     "optimizer",    "optimizer.lr", "optimizer.weight_decay", "batch", "epochs", "seed",
-    "threads",      "norm_mean", "norm_std", "seconds", "command", NULL};
+    "threads",      "norm_mean", "norm_std", "seconds", "command", "soma.checksum", NULL};
 
-/* A safetensors file: 8-byte little-endian header size, then a JSON object. */
+/* A safetensors file: 8-byte little-endian header size, then a JSON object.
+ * A damaged one is still recognised by its name, so that its error comes
+ * from the checkpoint reader rather than the model-file parser. */
 static int looks_like_checkpoint(const char *path)
 {
+    static const char suffix[] = ".safetensors";
+    size_t n = strlen(path), k = sizeof suffix - 1;
+    if (n > k && strcmp(path + n - k, suffix) == 0)
+        return 1;
     FILE *fp = fopen(path, "rb");
     if (!fp)
         return 0;
@@ -70,18 +76,18 @@ static void print_metadata(const char *path)
 
 static int list_zoo(void)
 {
-    printf("%-12s %12s  %-10s %s\n", "model", "parameters", "input", "classes");
+    printf("%-16s %12s  %-10s %s\n", "model", "parameters", "input", "classes");
     for (const char *const *name = soma_zoo_names(); name && *name; name++) {
         soma_model *model = NULL;
         if (soma_model_open(*name, &model) != SOMA_OK) {
-            printf("%-12s (cannot build: %s)\n", *name, soma_last_error());
+            printf("%-16s (cannot build: %s)\n", *name, soma_last_error());
             continue;
         }
         int c, h, w;
         char count[32], shape[48];
         soma_model_input_shape(model, &c, &h, &w);
         snprintf(shape, sizeof shape, "%dx%dx%d", c, h, w);
-        printf("%-12s %12s  %-10s %d\n", *name,
+        printf("%-16s %12s  %-10s %d\n", *name,
                format_count((long long)soma_model_param_count(model), count, sizeof count), shape,
                soma_model_classes(model));
         soma_model_free(model);

@@ -124,7 +124,7 @@ static int report_interrupted(train_run *r, const command_line *full)
 static soma_status load_data(const train_options *o, train_run *r)
 {
     SOMA_TRY(soma_dataset_find(o->data, "train", &r->all));
-    SOMA_TRY(check_model_fits_data(r->model, r->name, r->all, o->data));
+    SOMA_TRY(check_model_fits_data(r->model, o->model, r->all, o->data));
     if (o->val_split > 0) {
         SOMA_TRY(soma_dataset_split(r->all, o->val_split, o->config.seed, &r->train, &r->val));
     } else {
@@ -140,7 +140,7 @@ static soma_status load_data(const train_options *o, train_run *r)
         return SOMA_OK;
     }
     if (st == SOMA_OK)
-        st = check_model_fits_data(r->model, r->name, r->test, o->data);
+        st = check_model_fits_data(r->model, o->model, r->test, o->data);
     return st;
 }
 
@@ -219,6 +219,8 @@ static soma_status write_summary(const train_options *o, const train_run *r,
     char lr_text[32]; /* the float as written, not 0.001000000047 */
     snprintf(lr_text, sizeof lr_text, "%.7g", (double)cfg->opt.lr);
     s.lr = strtod(lr_text, NULL);
+    snprintf(lr_text, sizeof lr_text, "%.7g", (double)cfg->opt.weight_decay);
+    s.weight_decay = strtod(lr_text, NULL);
     /* soma_train leaves the best weights in the model (without validation the last are best) */
     s.tested_checkpoint = result->best_epoch > 0 ? "best.safetensors" : "last.safetensors";
     s.batch = cfg->batch;

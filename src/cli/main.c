@@ -84,7 +84,7 @@ int main(int argc, char **argv)
         return EXIT_OK;
     }
     if (strcmp(name, "--version") == 0 || strcmp(name, "version") == 0) {
-        printf("soma %s\n", SOMA_VERSION);
+        printf("soma %s (%s)\n", SOMA_VERSION, soma_build_info());
         return EXIT_OK;
     }
     /* "soma help train" is "soma train --help" */

@@ -205,6 +205,7 @@ soma_status summary_json_write(const char *dir, const run_summary *s)
     json_integer(&sb, "val_images", s->val_images);
     json_string(&sb, "optimizer", s->optimizer);
     json_number(&sb, "lr", s->lr, 0);
+    json_number(&sb, "weight_decay", s->weight_decay, 0);
     json_string(&sb, "schedule", s->schedule);
     json_integer(&sb, "batch", s->batch);
     strbuf_appendf(&sb, "  \"seed\": %llu,\n", (unsigned long long)s->seed);

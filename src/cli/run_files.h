@@ -39,6 +39,7 @@ typedef struct run_summary {
     double wall_seconds, images_per_second;
     const char *model, *data, *data_source, *optimizer, *schedule;
     double lr;
+    double weight_decay;
     int batch, threads, train_images, val_images;
     uint64_t seed;
     const char *command;

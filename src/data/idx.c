@@ -25,9 +25,11 @@ typedef struct idx_source idx_source;
 struct idx_source {
     const char *name;
     long long size; /* total bytes of the stream when known (raw data), else -1 */
-    /* Reads up to n bytes; returns the count (0 at the end) or -1 with the error set. */
+    /* Reads up to n bytes; returns the count (0 at the end) or -1 with the
+     * error message set and its status in `failed`. */
     long long (*read)(idx_source *src, uint8_t *buf, size_t n);
     void *state;
+    soma_status failed;
 };
 
 /* Reads until n bytes or the end of the stream; *got says how many arrived. */
@@ -37,7 +39,7 @@ static soma_status read_full(idx_source *src, uint8_t *buf, size_t n, size_t *go
     while (*got < n) {
         long long r = src->read(src, buf + *got, n - *got);
         if (r < 0)
-            return SOMA_ERR_IO;
+            return src->failed;
         if (r == 0)
             break;
         *got += (size_t)r;
@@ -173,7 +175,7 @@ static soma_status read_data(idx_source *src, const idx_array *a, size_t need, u
         long long r = src->read(src, buf + filled, cap - filled);
         if (r < 0) {
             free(buf);
-            return SOMA_ERR_IO;
+            return src->failed;
         }
         if (r == 0)
             break;
@@ -215,7 +217,7 @@ static soma_status parse_source(idx_source *src, idx_array *out)
     if (r != 0) {
         free(a.data);
         if (r < 0)
-            return SOMA_ERR_IO;
+            return src->failed;
         return soma_error(SOMA_ERR_FORMAT,
                           "%s: trailing data after the %zu bytes of %s data the header claims",
                           src->name, need, data_noun(&a));
@@ -241,14 +243,22 @@ static long long file_read(idx_source *src, uint8_t *buf, size_t n)
      * regular file's length is then the stream's length. */
     if (f->reads++ == 0 && gzdirect(f->gz) && S_ISREG(f->st.st_mode))
         src->size = (long long)f->st.st_size;
-    if (r >= 0)
+    if (r > 0)
         return r;
     int errnum;
     const char *msg = gzerror(f->gz, &errnum);
+    /* zlib's message starts with the path: keep only what follows it */
+    size_t plen = strlen(src->name);
+    if (msg && strncmp(msg, src->name, plen) == 0 && strncmp(msg + plen, ": ", 2) == 0)
+        msg += plen + 2;
+    if (r == 0 && errnum != Z_BUF_ERROR)
+        return 0;
     if (errnum == Z_ERRNO)
-        soma_error(SOMA_ERR_IO, "%s: read failed: %s", src->name, strerror(errno));
+        src->failed = soma_error(SOMA_ERR_IO, "%s: read failed: %s", src->name, strerror(errno));
+    else if (errnum == Z_BUF_ERROR) /* the stream stops inside a gzip member */
+        src->failed = soma_error(SOMA_ERR_FORMAT, "%s: truncated gzip data (%s)", src->name, msg);
     else
-        soma_error(SOMA_ERR_FORMAT, "%s: corrupt gzip data: %s", src->name, msg);
+        src->failed = soma_error(SOMA_ERR_FORMAT, "%s: corrupt gzip data: %s", src->name, msg);
     return -1;
 }
 
@@ -268,7 +278,7 @@ soma_status idx_read(const char *path, idx_array *out)
         return soma_error(SOMA_ERR_IO, "%s: cannot open: %s", path,
                           errno ? strerror(errno) : "out of memory");
     gzbuffer(f.gz, 128 * 1024); /* fewer system calls than the 8 KiB default */
-    idx_source src = {path, -1, file_read, &f};
+    idx_source src = {path, -1, file_read, &f, SOMA_ERR_IO};
     soma_status st = parse_source(&src, out);
     gzclose(f.gz);
     return st;
@@ -320,8 +330,8 @@ static long long memory_read_gzip(idx_source *src, uint8_t *buf, size_t n)
         } else if ((ret == Z_OK || ret == Z_BUF_ERROR) && z->avail_in == 0) {
             break; /* input ran out mid-member: the parser sees a truncated file */
         } else if (ret != Z_OK) {
-            soma_error(SOMA_ERR_FORMAT, "%s: corrupt gzip data: %s", src->name,
-                       z->msg ? z->msg : "inflate failed");
+            src->failed = soma_error(SOMA_ERR_FORMAT, "%s: corrupt gzip data: %s", src->name,
+                                     z->msg ? z->msg : "inflate failed");
             return -1;
         }
     }
@@ -339,14 +349,14 @@ soma_status idx_parse_memory(const uint8_t *bytes, size_t len, const char *name,
     m.bytes = bytes;
     m.len = len;
     if (!starts_gzip(bytes, len)) {
-        idx_source src = {name, (long long)len, memory_read_raw, &m};
+        idx_source src = {name, (long long)len, memory_read_raw, &m, SOMA_ERR_IO};
         return parse_source(&src, out);
     }
     m.z.next_in = (Bytef *)(uintptr_t)bytes; /* zlib's API is not const-correct */
     m.z.avail_in = len > UINT_MAX ? UINT_MAX : (unsigned)len;
     if (inflateInit2(&m.z, 16 + MAX_WBITS) != Z_OK)
         return soma_error(SOMA_ERR_MEMORY, "%s: cannot start gzip decoder", name);
-    idx_source src = {name, -1, memory_read_gzip, &m};
+    idx_source src = {name, -1, memory_read_gzip, &m, SOMA_ERR_IO};
     soma_status st = parse_source(&src, out);
     inflateEnd(&m.z);
     return st;

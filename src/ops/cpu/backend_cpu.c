@@ -2,6 +2,7 @@
 #include <cblas.h>
 #include <math.h>
 #include <omp.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -30,6 +31,15 @@ int soma_get_threads(void)
 }
 
 int cpu_threads(void) { return soma_get_threads(); }
+
+const char *soma_build_info(void)
+{
+    static char info[128];
+    int threads = soma_get_threads(); /* also selects the BLAS kernels */
+    snprintf(info, sizeof info, "cpu: OpenBLAS %s kernels, OpenMP, %d thread%s",
+             cpu_blas_kernels(), threads, threads == 1 ? "" : "s");
+    return info;
+}
 
 static void *cpu_alloc(size_t bytes)
 {

@@ -82,10 +82,11 @@ void rowvec_pack(const conv_geom *g, const float *w, const float *b, int transpo
         bias[o] = (b && o < outs) ? b[o] : 0.0f;
 }
 
-/* Rows per tile for OB channels and NV vectors: about 24 accumulators. */
+/* Rows per tile for OB channels and NV vectors: about 24 accumulators, and
+ * OB broadcast weights beside them in the 32 vector registers. */
 static int tile_rows(int ob, int nv)
 {
-    int acc = 24 / (ob * nv);
+    int acc = (ob == 8 ? 16 : 24) / (ob * nv);
     return acc < 1 ? 1 : acc;
 }
 
@@ -106,36 +107,34 @@ AVX512_INLINE void fwd_tile(const float *xr, size_t xplane, int ws, int h, int i
 #pragma GCC unroll 2
             for (int v = 0; v < NV; v++)
                 acc[r][o][v] = bias ? _mm512_set1_ps(bias[o]) : _mm512_setzero_ps();
-    int rlo = oy0 - pad, rhi = oy0 + rows - 1 - pad + kh - 1;
-    if (rlo < 0)
-        rlo = 0;
-    if (rhi > h - 1)
-        rhi = h - 1;
     for (int c = 0; c < ins; c++)
-        for (int r = rlo; r <= rhi; r++) {
-            const float *row = xr + c * xplane + (size_t)r * ws + x0;
-            int ki[12];
-#pragma GCC unroll 12
-            for (int yb = 0; yb < YB; yb++) {
-                int i = r + pad - oy0 - yb;
-                ki[yb] = (yb < rows && i >= 0 && i < kh) ? (c * kh + i) * kw : -1;
-            }
-            for (int j = 0; j < kw; j++) {
-                __m512 in[2];
-#pragma GCC unroll 2
-                for (int v = 0; v < NV; v++)
-                    in[v] = _mm512_loadu_ps(row + 16 * v + j);
+        for (int i = 0; i < kh; i++) {
+            /* tile rows whose input row oy0 + yb - pad + i exists */
+            int first = pad - i - oy0, last = h + pad - i - oy0; /* yb in [first, last) */
+            if (first < 0)
+                first = 0;
+            if (last > rows)
+                last = rows;
+            if (first >= last)
+                continue;
+            const float *row = xr + c * xplane + (size_t)(oy0 - pad + i) * ws + x0;
+            const float *wt = wob + (size_t)(c * kh + i) * kw * OB;
+            for (int j = 0; j < kw; j++, wt += OB) {
+                /* one tap: OB weights in registers, reused by every row */
+                __m512 wb[8];
+#pragma GCC unroll 8
+                for (int o = 0; o < OB; o++)
+                    wb[o] = _mm512_set1_ps(wt[o]);
 #pragma GCC unroll 12
                 for (int yb = 0; yb < YB; yb++) {
-                    if (ki[yb] < 0)
+                    if (yb < first || yb >= last)
                         continue;
-                    const float *wv = wob + (size_t)(ki[yb] + j) * OB;
-#pragma GCC unroll 8
-                    for (int o = 0; o < OB; o++) {
-                        __m512 wb = _mm512_set1_ps(wv[o]);
 #pragma GCC unroll 2
-                        for (int v = 0; v < NV; v++)
-                            acc[yb][o][v] = _mm512_fmadd_ps(in[v], wb, acc[yb][o][v]);
+                    for (int v = 0; v < NV; v++) {
+                        __m512 in = _mm512_loadu_ps(row + (size_t)yb * ws + 16 * v + j);
+#pragma GCC unroll 8
+                        for (int o = 0; o < OB; o++)
+                            acc[yb][o][v] = _mm512_fmadd_ps(in, wb[o], acc[yb][o][v]);
                     }
                 }
             }
@@ -167,7 +166,7 @@ typedef void (*fwd_tile_fn)(const float *, size_t, int, int, int, int, int, int,
         fwd_tile(xr, xplane, ws, h, ins, kh, kw, pad, wob, bias, y, oplane, ow, oy0, rows,  \
                  x0, no, OB, NV, YB);                                                       \
     }
-FWD_TILE(8, 1, 3) FWD_TILE(6, 1, 4) FWD_TILE(4, 1, 6) FWD_TILE(3, 1, 8) FWD_TILE(2, 1, 12)
+FWD_TILE(8, 1, 2) FWD_TILE(6, 1, 4) FWD_TILE(4, 1, 6) FWD_TILE(3, 1, 8) FWD_TILE(2, 1, 12)
 FWD_TILE(8, 2, 1) FWD_TILE(6, 2, 2) FWD_TILE(4, 2, 3) FWD_TILE(3, 2, 4) FWD_TILE(2, 2, 6)
 
 static fwd_tile_fn fwd_tile_for(int ob, int nv)

@@ -3,7 +3,8 @@
  * 16 outputs at a time: two input rows of 32 values are split into even and
  * odd columns, and the four candidates are compared in the generic loop's
  * scan order with its rule (a later value wins if greater, or if NaN), so
- * values and argmax match pool_cpu.c's generic path bit for bit.
+ * values and argmax match pool_cpu.c's generic path bit for bit; so do the
+ * input gradients.
  */
 #include "ops/cpu/pool_fast.h"
 #include "ops/cpu/simd.h"
@@ -51,6 +52,62 @@ static AVX512_FN void plane_2x2(const float *x, int h, int w, int oh, int ow, fl
     }
 }
 
+/* Each output's gradient goes to the one of its four inputs its argmax
+ * names; the four candidates are interleaved back into two input rows.
+ * Inputs no window covers (an odd last row or column) get 0. */
+static AVX512_FN void plane_2x2_backward(const float *dy, const int32_t *argmax, int h, int w,
+                                         int oh, int ow, float *dx)
+{
+    const __m512i lo_idx = _mm512_setr_epi32(0, 16, 1, 17, 2, 18, 3, 19, 4, 20, 5, 21, 6, 22,
+                                             7, 23);
+    const __m512i hi_idx = _mm512_add_epi32(lo_idx, _mm512_set1_epi32(8));
+    const __m512i lane2 = _mm512_slli_epi32(_mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9,
+                                                              10, 11, 12, 13, 14, 15), 1);
+    const __m512 zero = _mm512_setzero_ps();
+    for (int oy = 0; oy < oh; oy++) {
+        float *r0 = dx + (size_t)2 * oy * w, *r1 = r0 + w;
+        for (int ox = 0; ox < ow; ox += 16) {
+            int n = ow - ox < 16 ? ow - ox : 16;
+            __mmask16 m = lanes(n), lo = lanes(2 * n), hi = lanes(2 * n - 16);
+            __m512 d = _mm512_maskz_loadu_ps(m, dy + (size_t)oy * ow + ox);
+            __m512i a = _mm512_maskz_loadu_epi32(m, argmax + (size_t)oy * ow + ox);
+            __m512i at = _mm512_add_epi32(_mm512_set1_epi32(2 * oy * w + 2 * ox), lane2);
+            /* 0 + d as the generic loop's accumulation gives (so -0 becomes +0) */
+            __m512 v00 = _mm512_maskz_add_ps(_mm512_cmpeq_epi32_mask(a, at), zero, d);
+            __m512 v01 = _mm512_maskz_add_ps(
+                _mm512_cmpeq_epi32_mask(a, _mm512_add_epi32(at, _mm512_set1_epi32(1))), zero, d);
+            __m512 v10 = _mm512_maskz_add_ps(
+                _mm512_cmpeq_epi32_mask(a, _mm512_add_epi32(at, _mm512_set1_epi32(w))), zero, d);
+            __m512 v11 = _mm512_maskz_add_ps(
+                _mm512_cmpeq_epi32_mask(a, _mm512_add_epi32(at, _mm512_set1_epi32(w + 1))), zero,
+                d);
+            _mm512_mask_storeu_ps(r0 + 2 * ox, lo, _mm512_permutex2var_ps(v00, lo_idx, v01));
+            _mm512_mask_storeu_ps(r0 + 2 * ox + 16, hi, _mm512_permutex2var_ps(v00, hi_idx, v01));
+            _mm512_mask_storeu_ps(r1 + 2 * ox, lo, _mm512_permutex2var_ps(v10, lo_idx, v11));
+            _mm512_mask_storeu_ps(r1 + 2 * ox + 16, hi, _mm512_permutex2var_ps(v10, hi_idx, v11));
+        }
+        if (w > 2 * ow)
+            r0[w - 1] = r1[w - 1] = 0.0f;
+    }
+    for (int r = 2 * oh; r < h; r++)
+        for (int c = 0; c < w; c++)
+            dx[(size_t)r * w + c] = 0.0f;
+}
+
+int maxpool_2x2_backward(const pool_geom *g, const float *dy, const int32_t *argmax, float *dx,
+                         int threads)
+{
+    if (!(g->size == 2 && g->stride == 2 && g->pad == 0 && cpu_has_avx512()))
+        return 0;
+    int planes = g->n * g->c;
+    size_t in_plane = (size_t)g->h * g->w, out_plane = (size_t)g->oh * g->ow;
+#pragma omp parallel for schedule(static) num_threads(threads)
+    for (int p = 0; p < planes; p++)
+        plane_2x2_backward(dy + out_plane * p, argmax + out_plane * p, g->h, g->w, g->oh, g->ow,
+                           dx + in_plane * p);
+    return 1;
+}
+
 int maxpool_2x2_forward(const pool_geom *g, const float *x, float *y, int32_t *argmax,
                         int threads)
 {
@@ -71,6 +128,13 @@ int maxpool_2x2_forward(const pool_geom *g, const float *x, float *y, int32_t *a
                         int threads)
 {
     (void)g, (void)x, (void)y, (void)argmax, (void)threads;
+    return 0;
+}
+
+int maxpool_2x2_backward(const pool_geom *g, const float *dy, const int32_t *argmax, float *dx,
+                         int threads)
+{
+    (void)g, (void)dy, (void)argmax, (void)dx, (void)threads;
     return 0;
 }
 

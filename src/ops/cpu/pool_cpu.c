@@ -5,12 +5,11 @@
 #include "ops/cpu/cpu.h"
 #include "ops/cpu/pool_fast.h"
 
-void cpu_maxpool_forward(const pool_geom *g, const float *x, float *y, int32_t *argmax)
+void maxpool_forward_generic(const pool_geom *g, const float *x, float *y, int32_t *argmax,
+                             int threads)
 {
-    if (maxpool_2x2_forward(g, x, y, argmax, cpu_threads()))
-        return;
     int planes = g->n * g->c;
-#pragma omp parallel for schedule(static) num_threads(cpu_threads())
+#pragma omp parallel for schedule(static) num_threads(threads)
     for (int p = 0; p < planes; p++) {
         const float *xp = x + (size_t)p * g->h * g->w;
         float *yp = y + (size_t)p * g->oh * g->ow;
@@ -41,10 +40,11 @@ void cpu_maxpool_forward(const pool_geom *g, const float *x, float *y, int32_t *
     }
 }
 
-void cpu_maxpool_backward(const pool_geom *g, const float *dy, const int32_t *argmax, float *dx)
+void maxpool_backward_generic(const pool_geom *g, const float *dy, const int32_t *argmax,
+                              float *dx, int threads)
 {
     int planes = g->n * g->c;
-#pragma omp parallel for schedule(static) num_threads(cpu_threads())
+#pragma omp parallel for schedule(static) num_threads(threads)
     for (int p = 0; p < planes; p++) {
         float *dxp = dx + (size_t)p * g->h * g->w;
         const float *dyp = dy + (size_t)p * g->oh * g->ow;
@@ -54,6 +54,19 @@ void cpu_maxpool_backward(const pool_geom *g, const float *dy, const int32_t *ar
             if (ap[o] >= 0)
                 dxp[ap[o]] += dyp[o];
     }
+}
+
+void cpu_maxpool_forward(const pool_geom *g, const float *x, float *y, int32_t *argmax)
+{
+    if (!maxpool_2x2_forward(g, x, y, argmax, cpu_threads()))
+        maxpool_forward_generic(g, x, y, argmax, cpu_threads());
+}
+
+void cpu_maxpool_backward(const pool_geom *g, const float *dy, const int32_t *argmax, float *dx)
+{
+    /* on narrow planes (LeNet's 5x5 outputs) the scalar scatter is as fast */
+    if (g->ow < 8 || !maxpool_2x2_backward(g, dy, argmax, dx, cpu_threads()))
+        maxpool_backward_generic(g, dy, argmax, dx, cpu_threads());
 }
 
 /* The window of output (oy, ox) clipped to the input. */

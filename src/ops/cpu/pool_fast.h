@@ -1,4 +1,5 @@
-/* Specialised pooling kernels; each returns 0 when it does not apply. */
+/* Max-pooling: the generic loops, and specialised kernels that return 0
+ * when they do not apply (cpu_maxpool_* try those first). */
 #ifndef SOMA_OPS_CPU_POOL_FAST_H
 #define SOMA_OPS_CPU_POOL_FAST_H
 
@@ -7,5 +8,15 @@
 /* 2x2 windows, stride 2, no padding, AVX-512: same values and argmax as the generic loop. */
 int maxpool_2x2_forward(const pool_geom *g, const float *x, float *y, int32_t *argmax,
                         int threads);
+/* dx from dy and the argmax of a forward pass of the same geometry; writes every element once. */
+int maxpool_2x2_backward(const pool_geom *g, const float *dy, const int32_t *argmax, float *dx,
+                         int threads);
+
+/* Any window, stride and padding: the first maximum in row-major window
+ * order wins, a NaN wins over numbers (and a later NaN over an earlier). */
+void maxpool_forward_generic(const pool_geom *g, const float *x, float *y, int32_t *argmax,
+                             int threads);
+void maxpool_backward_generic(const pool_geom *g, const float *dy, const int32_t *argmax,
+                              float *dx, int threads);
 
 #endif

@@ -21,6 +21,12 @@ int cpu_has_avx512(void);
 #include <immintrin.h>
 
 #define AVX512_FN __attribute__((target("avx512f,avx512bw,avx512dq,avx512vl,fma,avx2")))
+
+/* GCC's -O3 predictive commoning turns the kernels' overlapping broadcast
+ * loads into scalar values rotated through the stack: keep the loads. */
+#if defined(__GNUC__) && !defined(__clang__)
+#pragma GCC optimize("no-predictive-commoning")
+#endif
 #define AVX512_INLINE static inline __attribute__((always_inline)) AVX512_FN
 
 /* The lanes [0, n) of a 16-lane vector, n in 0..16. */

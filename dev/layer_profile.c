@@ -1,0 +1,114 @@
+/*
+ * dev/layer_profile: where a training step's time goes, layer by layer, on
+ * one thread. Replays train_step's sequence (zero grads, forward, loss,
+ * backward, Adam) with this thread's CPU clock around every piece, and
+ * prints the per-step minimum over the timed steps of each (robust on a
+ * shared machine), in microseconds per image.
+ *   layer_profile MODEL [BATCH STEPS TRAINING]
+ * Build: see dev/README.md.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <time.h>
+
+#include "core/rng.h"
+#include "nn/network.h"
+#include "optim/optimizer.h"
+
+static double now(void)
+{
+    struct timespec t;
+    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &t);
+    return t.tv_sec + 1e-9 * t.tv_nsec;
+}
+
+static void keep_min(double *slot, double t) { *slot = t < *slot ? t : *slot; }
+
+int main(int argc, char **argv)
+{
+    if (argc < 2) {
+        fprintf(stderr, "usage: %s MODEL [BATCH STEPS TRAINING]\n", argv[0]);
+        return 2;
+    }
+    int batch = argc > 2 ? atoi(argv[2]) : 64, steps = argc > 3 ? atoi(argv[3]) : 30;
+    int training = argc > 4 ? atoi(argv[4]) : 1;
+    soma_set_threads(1);
+    soma_model *m;
+    if (soma_model_open(argv[1], &m) != SOMA_OK || soma_model_init(m, SOMA_INIT_HE, 1) ||
+        network_plan(m, batch) != SOMA_OK) {
+        fprintf(stderr, "%s\n", soma_last_error());
+        return 1;
+    }
+    soma_optimizer_config cfg = soma_optimizer_defaults(SOMA_OPT_ADAM);
+    optimizer *opt;
+    if (optimizer_create(m->be, &cfg, m->nparams, &opt) != SOMA_OK)
+        return 1;
+    rng r;
+    rng_init(&r, 1, RNG_TEST, 0, 0);
+    size_t in_size = shape_size(m->input) * batch;
+    for (size_t i = 0; i < in_size; i++)
+        m->input_buf[i] = rng_normal(&r);
+    int32_t *labels = malloc(sizeof *labels * batch);
+    for (int i = 0; i < batch; i++)
+        labels[i] = (int32_t)rng_below(&r, (uint32_t)m->classes);
+    int nl = m->nlayers;
+    double *fwd = malloc(sizeof *fwd * nl), *bwd = malloc(sizeof *bwd * nl);
+    double zero = 1e9, loss_t = 1e9, optim = 1e9, total = 1e9;
+    for (int i = 0; i < nl; i++)
+        fwd[i] = bwd[i] = 1e9;
+    run_ctx ctx = {m->be, batch, training, 1, 0, m->workspace};
+    for (int s = 0; s < steps + 3; s++) {
+        double t0 = now(), t;
+        ctx.step = s;
+        if (training) {
+            network_zero_grads(m);
+            keep_min(&zero, now() - t0);
+        }
+        const float *x = m->input_buf;
+        for (int i = 0; i < nl; i++) {
+            layer *l = &m->layers[i];
+            t = now();
+            l->cls->forward(l, &ctx, x, m->acts[i]);
+            keep_min(&fwd[i], now() - t);
+            x = m->acts[i];
+        }
+        if (training) {
+            double ls;
+            int correct;
+            t = now();
+            network_loss(m, batch, labels, &ls, &correct);
+            keep_min(&loss_t, now() - t);
+            int cur = 0;
+            for (int i = nl - 1; i >= 0; i--) {
+                layer *l = &m->layers[i];
+                const float *xi = i > 0 ? m->acts[i - 1] : m->input_buf;
+                float *dx = i > 0 ? m->dact[1 - cur] : NULL;
+                t = now();
+                l->cls->backward(l, &ctx, xi, m->acts[i], m->dact[cur], dx);
+                keep_min(&bwd[i], now() - t);
+                cur = 1 - cur;
+            }
+            t = now();
+            optimizer_step(opt, 1e-5f, m->params, m->grads);
+            keep_min(&optim, now() - t);
+        }
+        keep_min(&total, now() - t0);
+    }
+    double us = 1e6 / batch, sum = zero + loss_t + optim;
+    printf("%-3s %-10s %-16s %9s %9s   (us/image, min over %d steps)\n", "#", "layer", "", "fwd",
+           "bwd", steps);
+    for (int i = 0; i < nl; i++) {
+        char desc[64] = "";
+        m->layers[i].cls->describe(&m->layers[i], desc, sizeof desc);
+        printf("%-3d %-10s %-16s %9.2f %9.2f\n", i, m->layers[i].cls->name, desc, fwd[i] * us,
+               training ? bwd[i] * us : 0.0);
+        sum += fwd[i] + (training ? bwd[i] : 0.0);
+    }
+    printf("    zero grads %.2f, loss %.2f, optimizer %.2f\n", zero * us, loss_t * us, optim * us);
+    printf("    sum of minima %.2f us/image; fastest whole step %.2f us/image = %.0f images/s\n",
+           sum * us, total * us, batch / total);
+    optimizer_free(opt);
+    soma_model_free(m);
+    free(labels), free(fwd), free(bwd);
+    return 0;
+}

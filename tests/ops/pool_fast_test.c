@@ -1,0 +1,74 @@
+/*
+ * The specialised 2x2/2 max-pooling kernels against the generic loops, bit
+ * for bit: values, argmax and input gradients, on inputs with ties, NaN,
+ * infinities and signed zeros, odd heights and widths (an input row or
+ * column no window covers), widths around multiples of 16, 1 and 2 threads.
+ * Skipped (trivially passing) where the CPU has no AVX-512.
+ */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/rng.h"
+#include "ops/cpu/pool_fast.h"
+#include "support/check.h"
+
+static void check_shape(int n, int c, int h, int w, int threads)
+{
+    pool_geom g = {n, c, h, w, 2, 2, 0, h / 2, w / 2};
+    size_t nx = (size_t)n * c * h * w, ny = (size_t)n * c * g.oh * g.ow;
+    float *x = malloc(sizeof *x * nx), *dy = malloc(sizeof *dy * ny);
+    float *y1 = malloc(sizeof *y1 * ny), *y2 = malloc(sizeof *y2 * ny);
+    float *dx1 = malloc(sizeof *dx1 * nx), *dx2 = malloc(sizeof *dx2 * nx);
+    int32_t *a1 = malloc(sizeof *a1 * ny), *a2 = malloc(sizeof *a2 * ny);
+    rng r;
+    rng_init(&r, 9, RNG_TEST, (uint64_t)h * 100 + w, 0);
+    static const float specials[] = {NAN, INFINITY, -INFINITY, 0.0f, -0.0f, 1.0f, 1.0f};
+    for (size_t i = 0; i < nx; i++) {
+        uint32_t u = rng_below(&r, 20);
+        /* small integers make ties common; a few special values */
+        x[i] = u < 7 ? specials[u] : (float)rng_below(&r, 4) - 2.0f;
+    }
+    for (size_t i = 0; i < ny; i++)
+        dy[i] = rng_below(&r, 10) == 0 ? -0.0f : rng_normal(&r);
+    /* poison the outputs: every element must be written */
+    memset(dx1, 0x7f, sizeof *dx1 * nx);
+    memset(dx2, 0x55, sizeof *dx2 * nx);
+    maxpool_forward_generic(&g, x, y1, a1, threads);
+    maxpool_backward_generic(&g, dy, a1, dx1, threads);
+    if (maxpool_2x2_forward(&g, x, y2, a2, threads)) {
+        CHECK_MSG(memcmp(y1, y2, sizeof *y1 * ny) == 0, "%dx%d: values differ", h, w);
+        CHECK_MSG(memcmp(a1, a2, sizeof *a1 * ny) == 0, "%dx%d: argmax differs", h, w);
+        CHECK(maxpool_2x2_backward(&g, dy, a2, dx2, threads));
+        CHECK_MSG(memcmp(dx1, dx2, sizeof *dx1 * nx) == 0, "%dx%d: gradients differ", h, w);
+    }
+    /* the generic loop itself on a window by hand: first maximum, NaN wins */
+    for (size_t o = 0; o < ny; o++) {
+        size_t plane = o / ((size_t)g.oh * g.ow), q = o % ((size_t)g.oh * g.ow);
+        int oy = (int)(q / g.ow), ox = (int)(q % g.ow);
+        const float *xp = x + plane * h * w;
+        int best = -1;
+        for (int i = 0; i < 2; i++)
+            for (int j = 0; j < 2; j++) {
+                int at = (2 * oy + i) * w + 2 * ox + j;
+                if (best < 0 || xp[at] > xp[best] || isnan(xp[at]))
+                    best = at;
+            }
+        CHECK_MSG(a1[o] == best, "%dx%d: output %zu argmax %d, want %d", h, w, o, a1[o], best);
+    }
+    free(x), free(dy), free(y1), free(y2), free(dx1), free(dx2), free(a1), free(a2);
+}
+
+int main(void)
+{
+    for (int threads = 1; threads <= 2; threads++) {
+        check_shape(3, 2, 28, 28, threads);
+        check_shape(2, 3, 10, 10, threads);
+        check_shape(2, 2, 7, 7, threads);
+        check_shape(1, 3, 2, 2, threads);
+        check_shape(1, 2, 3, 65, threads);
+        for (int w = 2; w <= 36; w++)
+            check_shape(1, 2, 5, w, threads);
+    }
+    return check_finish("pool_fast");
+}
