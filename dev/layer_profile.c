@@ -1,10 +1,10 @@
 /*
- * dev/layer_profile: where a training step's time goes, layer by layer, on
- * one thread. Replays train_step's sequence (zero grads, forward, loss,
- * backward, Adam) with this thread's CPU clock around every piece, and
- * prints the per-step minimum over the timed steps of each (robust on a
- * shared machine), in microseconds per image.
- *   layer_profile MODEL [BATCH STEPS TRAINING]
+ * dev/layer_profile: where a training step's time goes, layer by layer.
+ * Replays train_step's sequence (zero grads, forward, loss, backward, Adam)
+ * with a clock around every piece, and prints the per-step minimum over the
+ * timed steps of each (robust on a shared machine), in microseconds per
+ * image. One thread: this thread's CPU clock; more: the wall clock.
+ *   layer_profile MODEL [BATCH STEPS TRAINING THREADS]
  * Build: see dev/README.md.
  */
 #include <stdio.h>
@@ -15,10 +15,12 @@
 #include "nn/network.h"
 #include "optim/optimizer.h"
 
+static clockid_t clock_id = CLOCK_THREAD_CPUTIME_ID;
+
 static double now(void)
 {
     struct timespec t;
-    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &t);
+    clock_gettime(clock_id, &t);
     return t.tv_sec + 1e-9 * t.tv_nsec;
 }
 
@@ -31,8 +33,10 @@ int main(int argc, char **argv)
         return 2;
     }
     int batch = argc > 2 ? atoi(argv[2]) : 64, steps = argc > 3 ? atoi(argv[3]) : 30;
-    int training = argc > 4 ? atoi(argv[4]) : 1;
-    soma_set_threads(1);
+    int training = argc > 4 ? atoi(argv[4]) : 1, threads = argc > 5 ? atoi(argv[5]) : 1;
+    soma_set_threads(threads);
+    if (threads > 1)
+        clock_id = CLOCK_MONOTONIC;
     soma_model *m;
     if (soma_model_open(argv[1], &m) != SOMA_OK || soma_model_init(m, SOMA_INIT_HE, 1) ||
         network_plan(m, batch) != SOMA_OK) {

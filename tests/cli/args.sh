@@ -40,7 +40,7 @@ expect_stderr() {
 # --version agrees with the public header.
 header_version=$(sed -n 's/^#define SOMA_VERSION "\(.*\)"/\1/p' "$src/include/soma.h")
 run --version
-[[ $rc -eq 0 && "$(cat "$tmp/out")" == "soma $header_version" ]] && pass ||
+[[ $rc -eq 0 && "$(cat "$tmp/out")" == "soma $header_version (cpu: "*" kernels, OpenMP, "*")" ]] && pass ||
     fail "--version: rc=$rc '$(cat "$tmp/out")', header says $header_version"
 
 # soma --help lists every command; soma alone is a usage error.
