@@ -1,10 +1,12 @@
 /*
  * dev/layer_profile: where a training step's time goes, layer by layer.
- * Replays train_step's sequence (zero grads, forward, loss, backward, Adam)
- * with a clock around every piece, and prints the per-step minimum over the
- * timed steps of each (robust on a shared machine), in microseconds per
- * image. One thread: this thread's CPU clock; more: the wall clock.
- *   layer_profile MODEL [BATCH STEPS TRAINING THREADS]
+ * Runs train_step's sequence (zero grads, forward, loss, backward, Adam)
+ * through the network's functions with its per-layer timers on (wall
+ * clock), and prints the per-step minimum over the timed steps of each
+ * piece (robust on a shared machine), in microseconds per image. The pieces
+ * outside the layers use this thread's CPU clock on one thread (the wall
+ * clock with "wall", or with more threads).
+ *   layer_profile MODEL [BATCH STEPS TRAINING THREADS [wall]]
  * Build: see dev/README.md.
  */
 #include <stdio.h>
@@ -35,7 +37,7 @@ int main(int argc, char **argv)
     int batch = argc > 2 ? atoi(argv[2]) : 64, steps = argc > 3 ? atoi(argv[3]) : 30;
     int training = argc > 4 ? atoi(argv[4]) : 1, threads = argc > 5 ? atoi(argv[5]) : 1;
     soma_set_threads(threads);
-    if (threads > 1)
+    if (threads > 1 || (argc > 6 && argv[6][0] == 'w'))
         clock_id = CLOCK_MONOTONIC;
     soma_model *m;
     if (soma_model_open(argv[1], &m) != SOMA_OK || soma_model_init(m, SOMA_INIT_HE, 1) ||
@@ -61,6 +63,8 @@ int main(int argc, char **argv)
     for (int i = 0; i < nl; i++)
         fwd[i] = bwd[i] = 1e9;
     run_ctx ctx = {m->be, batch, training, 1, 0, m->workspace};
+    double *fwd_seen = calloc(nl, sizeof *fwd_seen), *bwd_seen = calloc(nl, sizeof *bwd_seen);
+    m->profile = 1; /* the network's own per-layer timers (wall clock) */
     for (int s = 0; s < steps + 3; s++) {
         double t0 = now(), t;
         ctx.step = s;
@@ -68,36 +72,27 @@ int main(int argc, char **argv)
             network_zero_grads(m);
             keep_min(&zero, now() - t0);
         }
-        const float *x = m->input_buf;
-        for (int i = 0; i < nl; i++) {
-            layer *l = &m->layers[i];
-            t = now();
-            l->cls->forward(l, &ctx, x, m->acts[i]);
-            keep_min(&fwd[i], now() - t);
-            x = m->acts[i];
-        }
+        network_forward(m, batch, &ctx);
         if (training) {
             double ls;
             int correct;
             t = now();
             network_loss(m, batch, labels, &ls, &correct);
             keep_min(&loss_t, now() - t);
-            int cur = 0;
-            for (int i = nl - 1; i >= 0; i--) {
-                layer *l = &m->layers[i];
-                const float *xi = i > 0 ? m->acts[i - 1] : m->input_buf;
-                float *dx = i > 0 ? m->dact[1 - cur] : NULL;
-                t = now();
-                l->cls->backward(l, &ctx, xi, m->acts[i], m->dact[cur], dx);
-                keep_min(&bwd[i], now() - t);
-                cur = 1 - cur;
-            }
+            network_backward(m, batch, &ctx);
             t = now();
             optimizer_step(opt, 1e-5f, m->params, m->grads);
             keep_min(&optim, now() - t);
         }
         keep_min(&total, now() - t0);
+        for (int i = 0; i < nl; i++) {
+            keep_min(&fwd[i], m->fwd_seconds[i] - fwd_seen[i]);
+            keep_min(&bwd[i], m->bwd_seconds[i] - bwd_seen[i]);
+            fwd_seen[i] = m->fwd_seconds[i];
+            bwd_seen[i] = m->bwd_seconds[i];
+        }
     }
+    free(fwd_seen), free(bwd_seen);
     double us = 1e6 / batch, sum = zero + loss_t + optim;
     printf("%-3s %-10s %-16s %9s %9s   (us/image, min over %d steps)\n", "#", "layer", "", "fwd",
            "bwd", steps);

@@ -260,7 +260,7 @@ soma_status checkpoint_load_model(const char *path, soma_model **out)
     *out = NULL;
     uint8_t *bytes;
     size_t len;
-    SOMA_TRY(read_whole_file(path, CHECKPOINT_MAX_BYTES, &bytes, &len));
+    SOMA_TRY(st_read_file(path, CHECKPOINT_MAX_BYTES, &bytes, &len));
     soma_status st = checkpoint_parse_model(bytes, len, path, out);
     free(bytes);
     return st;

@@ -349,7 +349,7 @@ soma_status st_read(const char *path, st_file **out)
         limit = SIZE_MAX / 2;
     uint8_t *bytes;
     size_t len;
-    SOMA_TRY(read_whole_file(path, limit, &bytes, &len));
+    SOMA_TRY(st_read_file(path, limit, &bytes, &len));
     soma_status st = st_parse_memory(bytes, len, path, out);
     if (st != SOMA_OK) {
         free(bytes);

@@ -103,6 +103,10 @@ typedef struct st_tensor_info {
 
 /* Reads and validates a file (up to 16 GiB). */
 soma_status st_read(const char *path, st_file **out);
+/* Reads a file's bytes (as read_whole_file, NUL-terminated, at most
+ * max_bytes); a pipe or device only as far as its header's offsets reach,
+ * so an endless stream is not read to the limit (safetensors_read.c). */
+soma_status st_read_file(const char *path, size_t max_bytes, uint8_t **bytes, size_t *len);
 /* Validates bytes[0..len) in place: they must outlive the st_file. `name`
  * starts error messages. */
 soma_status st_parse_memory(const uint8_t *bytes, size_t len, const char *name, st_file **out);

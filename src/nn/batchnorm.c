@@ -12,7 +12,7 @@ static const char *const keys[] = {"eps", "momentum", NULL};
 
 static bn_geom geom(const layer *l, int batch)
 {
-    bn_geom g = {batch, l->in.c, l->in.h * l->in.w, l->u.bn.eps, l->u.bn.momentum};
+    bn_geom g = {batch, l->in.c, l->in.h * l->in.w, l->u.bn.eps, l->u.bn.momentum, 0};
     return g;
 }
 
@@ -46,13 +46,12 @@ static void forward(layer *l, const run_ctx *ctx, const float *x, float *y)
 static void backward(layer *l, const run_ctx *ctx, const float *x, const float *y,
                      const float *dy, float *dx)
 {
-    (void)y;
     bn_geom g = geom(l, ctx->batch);
     if (ctx->training)
-        ctx->be->batchnorm_backward(&g, x, l->param[0], l->cache, l->cache + l->in.c, dy, dx,
+        ctx->be->batchnorm_backward(&g, x, l->param[0], y, l->cache, l->cache + l->in.c, dy, dx,
                                     l->grad[0], l->grad[1]);
     else
-        ctx->be->batchnorm_backward_eval(&g, x, l->param[0], l->buffer[0], l->buffer[1], dy,
+        ctx->be->batchnorm_backward_eval(&g, x, l->param[0], y, l->buffer[0], l->buffer[1], dy,
                                          dx, l->grad[0], l->grad[1]);
 }
 

@@ -8,7 +8,7 @@ static const char *const keys[] = {"filters", "size", "stride", "pad", NULL};
 static conv_geom geom(const layer *l, int batch)
 {
     conv_geom g = {batch, l->in.c, l->in.h, l->in.w, l->u.conv.filters, l->u.conv.size,
-                   l->u.conv.size, l->u.conv.stride, l->u.conv.pad, l->out.h, l->out.w};
+                   l->u.conv.size, l->u.conv.stride, l->u.conv.pad, l->out.h, l->out.w, 0};
     return g;
 }
 
@@ -47,9 +47,8 @@ static void forward(layer *l, const run_ctx *ctx, const float *x, float *y)
 static void backward(layer *l, const run_ctx *ctx, const float *x, const float *y,
                      const float *dy, float *dx)
 {
-    (void)y;
     conv_geom g = geom(l, ctx->batch);
-    ctx->be->conv2d_backward(&g, x, l->param[0], dy, dx, l->grad[0], l->grad[1],
+    ctx->be->conv2d_backward(&g, x, l->param[0], y, dy, dx, l->grad[0], l->grad[1],
                              ctx->workspace);
 }
 

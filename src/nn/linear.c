@@ -23,15 +23,15 @@ static soma_status configure(layer *l, const layer_spec *s)
 
 static void forward(layer *l, const run_ctx *ctx, const float *x, float *y)
 {
-    ctx->be->linear_forward(x, l->param[0], l->param[1], y, ctx->batch, l->in.c, l->out.c);
+    ctx->be->linear_forward(x, l->param[0], l->param[1], y, ctx->batch, l->in.c, l->out.c, 0);
 }
 
 static void backward(layer *l, const run_ctx *ctx, const float *x, const float *y,
                      const float *dy, float *dx)
 {
     (void)y;
-    ctx->be->linear_backward(x, l->param[0], dy, dx, l->grad[0], l->grad[1], ctx->batch,
-                             l->in.c, l->out.c);
+    ctx->be->linear_backward(x, l->param[0], NULL, dy, dx, l->grad[0], l->grad[1], ctx->batch,
+                             l->in.c, l->out.c, NULL);
 }
 
 static double flops(const layer *l) { return 2.0 * l->in.c * l->out.c; }

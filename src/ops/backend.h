@@ -6,6 +6,12 @@
  * Conventions: pointers are device memory of the backend; NCHW layout;
  * parameter gradients (dw, db, dgamma, dbeta) ACCUMULATE, input gradients
  * (dx) are OVERWRITTEN; a NULL dx means "not needed".
+ *
+ * Fused ReLU: convolution, linear and batch-norm can apply the ReLU that
+ * follows them (the `relu` fields and flags). Their output y is then
+ * max(0, .) as the ReLU layer computes it (x > 0 ? x : 0), their backward
+ * takes dy with respect to that output and y itself, and masks dy where
+ * y <= 0 first: the results are bit for bit those of the unfused pair.
  */
 #ifndef SOMA_OPS_BACKEND_H
 #define SOMA_OPS_BACKEND_H
@@ -18,6 +24,7 @@ typedef struct conv_geom {
     int k, kh, kw;      /* filters and their size */
     int stride, pad;
     int oh, ow;         /* output */
+    int relu;           /* a fused ReLU on the output (see above) */
 } conv_geom;
 
 typedef struct pool_geom {
@@ -31,6 +38,7 @@ typedef enum activation_kind { ACT_RELU, ACT_TANH, ACT_SIGMOID } activation_kind
 typedef struct bn_geom {
     int n, c, spatial; /* statistics per channel over n * spatial values */
     float eps, momentum;
+    int relu;          /* a fused ReLU on the output (see above) */
 } bn_geom;
 
 /* The optimizer update, one fused pass over the flat parameter buffer. */
@@ -52,17 +60,22 @@ typedef struct soma_backend {
     void (*copy)(float *dst, const float *src, size_t n);
     size_t (*count_nonfinite)(const float *x, size_t n);
 
-    /* y[n][out] = x[n][in] . w[out][in]^T + b */
+    /* y[n][out] = x[n][in] . w[out][in]^T + b, then max(0, .) when relu */
     void (*linear_forward)(const float *x, const float *w, const float *b, float *y, int n,
-                           int in, int out);
-    void (*linear_backward)(const float *x, const float *w, const float *dy, float *dx,
-                            float *dw, float *db, int n, int in, int out);
+                           int in, int out, int relu);
+    /* y: the output, given only for a fused ReLU, which then needs n * out
+     * floats of workspace (NULL otherwise) */
+    void (*linear_backward)(const float *x, const float *w, const float *y, const float *dy,
+                            float *dx, float *dw, float *db, int n, int in, int out,
+                            float *workspace);
 
     size_t (*conv2d_workspace)(const conv_geom *g); /* floats */
     void (*conv2d_forward)(const conv_geom *g, const float *x, const float *w, const float *b,
                            float *y, float *workspace);
-    void (*conv2d_backward)(const conv_geom *g, const float *x, const float *w, const float *dy,
-                            float *dx, float *dw, float *db, float *workspace);
+    /* y: the output, read only when g->relu */
+    void (*conv2d_backward)(const conv_geom *g, const float *x, const float *w, const float *y,
+                            const float *dy, float *dx, float *dw, float *db,
+                            float *workspace);
 
     /* argmax: one int32 per output, saved for backward */
     void (*maxpool_forward)(const pool_geom *g, const float *x, float *y, int32_t *argmax);
@@ -92,13 +105,15 @@ typedef struct soma_backend {
     void (*batchnorm_forward_eval)(const bn_geom *g, const float *x, const float *gamma,
                                    const float *beta, const float *running_mean,
                                    const float *running_var, float *y);
+    /* y: the output, read only when g->relu */
     void (*batchnorm_backward)(const bn_geom *g, const float *x, const float *gamma,
-                               const float *save_mean, const float *save_invstd,
+                               const float *y, const float *save_mean, const float *save_invstd,
                                const float *dy, float *dx, float *dgamma, float *dbeta);
     /* gradients of the evaluation-mode (running statistics) transform */
     void (*batchnorm_backward_eval)(const bn_geom *g, const float *x, const float *gamma,
-                                    const float *running_mean, const float *running_var,
-                                    const float *dy, float *dx, float *dgamma, float *dbeta);
+                                    const float *y, const float *running_mean,
+                                    const float *running_var, const float *dy, float *dx,
+                                    float *dgamma, float *dbeta);
 
     /* mean cross-entropy of softmax(logits); writes probabilities, returns
      * the summed loss and the number of correct argmax predictions */

@@ -17,7 +17,7 @@
 static conv_geom make_geom(int n, int c, int h, int w, int k, int size, int stride, int pad)
 {
     conv_geom g = {n, c, h, w, k, size, size, stride, pad, (h + 2 * pad - size) / stride + 1,
-                   (w + 2 * pad - size) / stride + 1};
+                   (w + 2 * pad - size) / stride + 1, 0};
     return g;
 }
 
@@ -124,7 +124,7 @@ static void check_geometry(conv_geom g)
                 dw[i] = 1.0f;
             for (int i = 0; i < g.k; i++)
                 db[i] = 1.0f;
-            conv_backward_planned(&g, &p, threads, x, w, dy, dx, dw, db, ws);
+            conv_backward_planned(&g, &p, threads, x, w, NULL, dy, dx, dw, db, ws);
             for (size_t i = 0; i < nw; i++)
                 dw[i] -= 1.0f;
             for (int i = 0; i < g.k; i++)
@@ -134,11 +134,11 @@ static void check_geometry(conv_geom g)
             CHECK_MSG(count_bad(db, rdb, g.k, 1e-3) == 0, "%s: db differs", what);
             memset(dw2, 0, sizeof *dw2 * nw);
             memset(db2, 0, sizeof *db2 * g.k);
-            conv_backward_planned(&g, &p, threads, x, w, dy, dx2, dw2, db2, ws);
+            conv_backward_planned(&g, &p, threads, x, w, NULL, dy, dx2, dw2, db2, ws);
             CHECK_MSG(memcmp(dx, dx2, sizeof *dx * nx) == 0, "%s: dx not repeatable", what);
             /* without dx: the filter gradient alone */
             memset(dw, 0, sizeof *dw * nw);
-            conv_backward_planned(&g, &p, threads, x, w, dy, NULL, dw, NULL, ws);
+            conv_backward_planned(&g, &p, threads, x, w, NULL, dy, NULL, dw, NULL, ws);
             CHECK_MSG(memcmp(dw, dw2, sizeof *dw * nw) == 0, "%s: dw not repeatable", what);
             free(ws);
         }
@@ -168,7 +168,7 @@ int main(void)
     check_geometry(make_geom(2, 3, 31, 29, 16, 11, 4, 2));
     check_geometry(make_geom(1, 4, 9, 8, 5, 4, 3, 0));
     /* every direct kernel ran, where the CPU has them */
-    if (conv_algo_usable(&(conv_geom){1, 1, 8, 8, 16, 3, 3, 1, 1, 8, 8}, CONV_FORWARD,
+    if (conv_algo_usable(&(conv_geom){1, 1, 8, 8, 16, 3, 3, 1, 1, 8, 8, 0}, CONV_FORWARD,
                          CONV_CHANVEC))
         for (int pass = 0; pass < 3; pass++)
             for (int a = CONV_CHANVEC; a <= CONV_ROWVEC; a++)

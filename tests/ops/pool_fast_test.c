@@ -1,9 +1,10 @@
 /*
- * The specialised 2x2/2 max-pooling kernels against the generic loops, bit
- * for bit: values, argmax and input gradients, on inputs with ties, NaN,
- * infinities and signed zeros, odd heights and widths (an input row or
- * column no window covers), widths around multiples of 16, 1 and 2 threads.
- * Skipped (trivially passing) where the CPU has no AVX-512.
+ * The specialised stride-2 max-pooling kernels against the generic loops,
+ * bit for bit: values and argmax for 1x1 to 4x4 windows, input gradients for
+ * 2x2, on inputs with ties, NaN, infinities and signed zeros, odd heights and
+ * widths (an input row or column no window covers), widths around multiples
+ * of 16, 1 and 2 threads. The generic loop itself is checked against a
+ * window scanned by hand. The kernel checks pass trivially without AVX-512.
  */
 #include <math.h>
 #include <stdlib.h>
@@ -13,9 +14,9 @@
 #include "ops/cpu/pool_fast.h"
 #include "support/check.h"
 
-static void check_shape(int n, int c, int h, int w, int threads)
+static void check_shape(int n, int c, int h, int w, int size, int threads)
 {
-    pool_geom g = {n, c, h, w, 2, 2, 0, h / 2, w / 2};
+    pool_geom g = {n, c, h, w, size, 2, 0, (h - size) / 2 + 1, (w - size) / 2 + 1};
     size_t nx = (size_t)n * c * h * w, ny = (size_t)n * c * g.oh * g.ow;
     float *x = malloc(sizeof *x * nx), *dy = malloc(sizeof *dy * ny);
     float *y1 = malloc(sizeof *y1 * ny), *y2 = malloc(sizeof *y2 * ny);
@@ -36,20 +37,20 @@ static void check_shape(int n, int c, int h, int w, int threads)
     memset(dx2, 0x55, sizeof *dx2 * nx);
     maxpool_forward_generic(&g, x, y1, a1, threads);
     maxpool_backward_generic(&g, dy, a1, dx1, threads);
-    if (maxpool_2x2_forward(&g, x, y2, a2, threads)) {
-        CHECK_MSG(memcmp(y1, y2, sizeof *y1 * ny) == 0, "%dx%d: values differ", h, w);
-        CHECK_MSG(memcmp(a1, a2, sizeof *a1 * ny) == 0, "%dx%d: argmax differs", h, w);
-        CHECK(maxpool_2x2_backward(&g, dy, a2, dx2, threads));
-        CHECK_MSG(memcmp(dx1, dx2, sizeof *dx1 * nx) == 0, "%dx%d: gradients differ", h, w);
+    if (maxpool_s2_forward(&g, x, y2, a2, threads)) {
+        CHECK_MSG(memcmp(y1, y2, sizeof *y1 * ny) == 0, "%dx%d/%d: values differ", h, w, size);
+        CHECK_MSG(memcmp(a1, a2, sizeof *a1 * ny) == 0, "%dx%d/%d: argmax differs", h, w, size);
     }
+    if (size == 2 && maxpool_2x2_backward(&g, dy, a1, dx2, threads))
+        CHECK_MSG(memcmp(dx1, dx2, sizeof *dx1 * nx) == 0, "%dx%d: gradients differ", h, w);
     /* the generic loop itself on a window by hand: first maximum, NaN wins */
     for (size_t o = 0; o < ny; o++) {
         size_t plane = o / ((size_t)g.oh * g.ow), q = o % ((size_t)g.oh * g.ow);
         int oy = (int)(q / g.ow), ox = (int)(q % g.ow);
         const float *xp = x + plane * h * w;
         int best = -1;
-        for (int i = 0; i < 2; i++)
-            for (int j = 0; j < 2; j++) {
+        for (int i = 0; i < size; i++)
+            for (int j = 0; j < size; j++) {
                 int at = (2 * oy + i) * w + 2 * ox + j;
                 if (best < 0 || xp[at] > xp[best] || isnan(xp[at]))
                     best = at;
@@ -62,13 +63,16 @@ static void check_shape(int n, int c, int h, int w, int threads)
 int main(void)
 {
     for (int threads = 1; threads <= 2; threads++) {
-        check_shape(3, 2, 28, 28, threads);
-        check_shape(2, 3, 10, 10, threads);
-        check_shape(2, 2, 7, 7, threads);
-        check_shape(1, 3, 2, 2, threads);
-        check_shape(1, 2, 3, 65, threads);
-        for (int w = 2; w <= 36; w++)
-            check_shape(1, 2, 5, w, threads);
+        check_shape(3, 2, 28, 28, 2, threads);
+        check_shape(2, 3, 10, 10, 2, threads);
+        check_shape(2, 2, 7, 7, 2, threads);
+        check_shape(1, 3, 2, 2, 2, threads);
+        check_shape(1, 2, 3, 65, 2, threads);
+        check_shape(2, 3, 55, 55, 3, threads); /* AlexNet's */
+        check_shape(1, 2, 13, 13, 3, threads);
+        for (int size = 1; size <= 4; size++)
+            for (int w = size; w <= 36; w++)
+                check_shape(1, 2, size + 3, w, size, threads);
     }
     return check_finish("pool_fast");
 }

@@ -63,6 +63,11 @@ static void cpu_memcpy(void *dst, const void *src, size_t bytes)
 
 static void cpu_fill(float *x, size_t n, float value)
 {
+    if (value == 0.0f && !signbit(value)) { /* zeroing the gradients: the common case */
+        if (n)
+            memset(x, 0, n * sizeof *x);
+        return;
+    }
     for (size_t i = 0; i < n; i++)
         x[i] = value;
 }

@@ -44,8 +44,8 @@ size_t conv_plan_workspace(const conv_geom *g, const conv_plan *p, int threads);
 void conv_forward_planned(const conv_geom *g, const conv_plan *p, int threads, const float *x,
                           const float *w, const float *b, float *y, float *workspace);
 void conv_backward_planned(const conv_geom *g, const conv_plan *p, int threads, const float *x,
-                           const float *w, const float *dy, float *dx, float *dw, float *db,
-                           float *workspace);
+                           const float *w, const float *y, const float *dy, float *dx, float *dw,
+                           float *db, float *workspace);
 
 /* The geometry of the input gradient as a convolution of dy (stride 1 only):
  * dy's K channels in, C channels out, pad k-1-pad. */

@@ -185,75 +185,104 @@ static AVX512_FN void transpose_dy(const float *dy, int outs, int npix, float *d
     }
 }
 
-/* Filter gradient of NR (channel, kernel row) taps rows x KK columns for 16
- * filters, summed over all pixels of one sample. */
+/* Filter gradient of NR (channel, kernel row) tap rows x KK columns for FB
+ * blocks of 16 filters, summed over all pixels of one sample. With FB > 1
+ * each broadcast input value serves FB blocks (NR is then one channel's
+ * rows, so three row pointers suffice). */
 AVX512_INLINE void dw_tile(const float *in, size_t plane, int wp, int s, int kh, int oh, int ow,
-                           const float *dyt, int q0, float *part, int kpad, const int KK,
-                           const int NR)
+                           const float *dyt, size_t fstride, int q0, float *part, int kpad,
+                           const int KK, const int NR, const int FB)
 {
     size_t off[9];
 #pragma GCC unroll 9
     for (int q = 0; q < NR; q++)
         off[q] = (size_t)((q0 + q) / kh) * plane + (size_t)((q0 + q) % kh) * wp;
-    __m512 acc[9][11];
+    __m512 acc[3][9][11];
+#pragma GCC unroll 3
+    for (int f = 0; f < FB; f++)
 #pragma GCC unroll 9
-    for (int q = 0; q < NR; q++)
+        for (int q = 0; q < NR; q++)
 #pragma GCC unroll 11
-        for (int j = 0; j < KK; j++)
-            acc[q][j] = _mm512_setzero_ps();
+            for (int j = 0; j < KK; j++)
+                acc[f][q][j] = _mm512_setzero_ps();
     const float *d = dyt;
     for (int oy = 0; oy < oh; oy++) {
         const float *base = in + (size_t)oy * s * wp;
         for (int ox = 0; ox < ow; ox++, base += s, d += 16) {
-            __m512 dv = _mm512_load_ps(d);
+            __m512 dv[3];
+#pragma GCC unroll 3
+            for (int f = 0; f < FB; f++)
+                dv[f] = _mm512_load_ps(d + f * fstride);
 #pragma GCC unroll 9
             for (int q = 0; q < NR; q++)
 #pragma GCC unroll 11
-                for (int j = 0; j < KK; j++)
-                    acc[q][j] = _mm512_fmadd_ps(_mm512_set1_ps(base[off[q] + j]), dv, acc[q][j]);
+                for (int j = 0; j < KK; j++) {
+                    if (FB == 1) {
+                        acc[0][q][j] =
+                            _mm512_fmadd_ps(_mm512_set1_ps(base[off[q] + j]), dv[0], acc[0][q][j]);
+                    } else {
+                        __m512 b = _mm512_set1_ps(base[off[q] + j]);
+#pragma GCC unroll 3
+                        for (int f = 0; f < FB; f++)
+                            acc[f][q][j] = _mm512_fmadd_ps(b, dv[f], acc[f][q][j]);
+                    }
+                }
         }
     }
+#pragma GCC unroll 3
+    for (int f = 0; f < FB; f++)
 #pragma GCC unroll 9
-    for (int q = 0; q < NR; q++)
+        for (int q = 0; q < NR; q++)
 #pragma GCC unroll 11
-        for (int j = 0; j < KK; j++) {
-            float *p = part + ((size_t)(q0 + q) * KK + j) * kpad;
-            _mm512_storeu_ps(p, _mm512_add_ps(_mm512_loadu_ps(p), acc[q][j]));
-        }
+            for (int j = 0; j < KK; j++) {
+                float *p = part + ((size_t)(q0 + q) * KK + j) * kpad + 16 * f;
+                _mm512_storeu_ps(p, _mm512_add_ps(_mm512_loadu_ps(p), acc[f][q][j]));
+            }
 }
 
-typedef void (*dw_tile_fn)(const float *, size_t, int, int, int, int, int, const float *, int,
-                           float *, int);
-#define DW_TILE(KK, NR)                                                                    \
-    static AVX512_FN void dw_tile_##KK##_##NR(const float *in, size_t plane, int wp, int s, \
-                                              int kh, int oh, int ow, const float *dyt,     \
-                                              int q0, float *part, int kpad)                \
-    {                                                                                      \
-        dw_tile(in, plane, wp, s, kh, oh, ow, dyt, q0, part, kpad, KK, NR);                \
+typedef void (*dw_tile_fn)(const float *, size_t, int, int, int, int, int, const float *, size_t,
+                           int, float *, int);
+#define DW_TILE(KK, NR, FB)                                                                 \
+    static AVX512_FN void dw_tile_##KK##_##NR##_##FB(                                       \
+        const float *in, size_t plane, int wp, int s, int kh, int oh, int ow,               \
+        const float *dyt, size_t fstride, int q0, float *part, int kpad)                     \
+    {                                                                                       \
+        dw_tile(in, plane, wp, s, kh, oh, ow, dyt, fstride, q0, part, kpad, KK, NR, FB);    \
     }
-DW_TILE(3, 1) DW_TILE(3, 2) DW_TILE(3, 3) DW_TILE(3, 4) DW_TILE(3, 5) DW_TILE(3, 6)
-DW_TILE(3, 7) DW_TILE(3, 8) DW_TILE(3, 9)
-DW_TILE(5, 1) DW_TILE(5, 2) DW_TILE(5, 3) DW_TILE(5, 4) DW_TILE(5, 5)
-DW_TILE(7, 1) DW_TILE(7, 2) DW_TILE(7, 3) DW_TILE(7, 4)
-DW_TILE(11, 1) DW_TILE(11, 2)
+DW_TILE(3, 1, 1) DW_TILE(3, 2, 1) DW_TILE(3, 3, 1) DW_TILE(3, 4, 1) DW_TILE(3, 5, 1)
+DW_TILE(3, 6, 1) DW_TILE(3, 7, 1) DW_TILE(3, 8, 1) DW_TILE(3, 9, 1)
+DW_TILE(3, 3, 2) DW_TILE(3, 3, 3)
+DW_TILE(5, 1, 1) DW_TILE(5, 2, 1) DW_TILE(5, 3, 1) DW_TILE(5, 4, 1) DW_TILE(5, 5, 1)
+DW_TILE(7, 1, 1) DW_TILE(7, 2, 1) DW_TILE(7, 3, 1) DW_TILE(7, 4, 1)
+DW_TILE(11, 1, 1) DW_TILE(11, 2, 1)
 
 /* rows per tile for each supported kernel width, and the tiles by row count */
 static int dw_rows(int kw) { return kw == 3 ? 9 : kw == 5 ? 5 : kw == 7 ? 4 : kw == 11 ? 2 : 0; }
 
 static dw_tile_fn dw_tile_for(int kw, int nr)
 {
-    static const dw_tile_fn k3[9] = {dw_tile_3_1, dw_tile_3_2, dw_tile_3_3, dw_tile_3_4, dw_tile_3_5,
-                                     dw_tile_3_6, dw_tile_3_7, dw_tile_3_8, dw_tile_3_9};
-    static const dw_tile_fn k5[5] = {dw_tile_5_1, dw_tile_5_2, dw_tile_5_3, dw_tile_5_4,
-                                     dw_tile_5_5};
-    static const dw_tile_fn k7[4] = {dw_tile_7_1, dw_tile_7_2, dw_tile_7_3, dw_tile_7_4};
-    static const dw_tile_fn k11[2] = {dw_tile_11_1, dw_tile_11_2};
+    static const dw_tile_fn k3[9] = {dw_tile_3_1_1, dw_tile_3_2_1, dw_tile_3_3_1,
+                                     dw_tile_3_4_1, dw_tile_3_5_1, dw_tile_3_6_1,
+                                     dw_tile_3_7_1, dw_tile_3_8_1, dw_tile_3_9_1};
+    static const dw_tile_fn k5[5] = {dw_tile_5_1_1, dw_tile_5_2_1, dw_tile_5_3_1, dw_tile_5_4_1,
+                                     dw_tile_5_5_1};
+    static const dw_tile_fn k7[4] = {dw_tile_7_1_1, dw_tile_7_2_1, dw_tile_7_3_1, dw_tile_7_4_1};
+    static const dw_tile_fn k11[2] = {dw_tile_11_1_1, dw_tile_11_2_1};
     switch (kw) {
     case 3: return k3[nr - 1];
     case 5: return k5[nr - 1];
     case 7: return k7[nr - 1];
     default: return k11[nr - 1];
     }
+}
+
+/* Filter blocks a 3x3 tile serves at once: 3 or 2 when they divide the blocks. */
+static int dw_blocks_per_tile(const conv_geom *g)
+{
+    int nob = round16(g->k) / 16;
+    if (g->kw != 3 || g->kh != 3)
+        return 1;
+    return nob % 3 == 0 ? 3 : nob % 2 == 0 ? 2 : 1;
 }
 
 void chanvec_dw_image(const conv_geom *g, const float *x, const float *dy, float *part,
@@ -271,11 +300,21 @@ void chanvec_dw_image(const conv_geom *g, const float *x, const float *dy, float
     size_t plane = (size_t)hp * wp;
     float *dbias = part + (size_t)g->c * g->kh * g->kw * kpad;
     transpose_dy(dy, g->k, npix, dyt, dbias);
+    int fb = dw_blocks_per_tile(g);
+    size_t fstride = (size_t)npix * 16;
+    if (fb > 1) {
+        dw_tile_fn tile = fb == 3 ? dw_tile_3_3_3 : dw_tile_3_3_2;
+        for (int ob = 0; ob < kpad / 16; ob += fb)
+            for (int q0 = 0; q0 < rows; q0 += 3)
+                tile(in, plane, wp, g->stride, g->kh, g->oh, g->ow, dyt + ob * fstride, fstride,
+                     q0, part + ob * 16, kpad);
+        return;
+    }
     for (int ob = 0; ob < kpad / 16; ob++)
         for (int q0 = 0; q0 < rows; q0 += nr_max) {
             int nr = rows - q0 < nr_max ? rows - q0 : nr_max;
             dw_tile_for(g->kw, nr)(in, plane, wp, g->stride, g->kh, g->oh, g->ow,
-                                   dyt + (size_t)ob * npix * 16, q0, part + ob * 16, kpad);
+                                   dyt + ob * fstride, fstride, q0, part + ob * 16, kpad);
         }
 }
 

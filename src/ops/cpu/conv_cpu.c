@@ -13,12 +13,13 @@
 #include "ops/cpu/conv_common.h"
 #include "ops/cpu/cpu.h"
 #include "ops/cpu/partition.h"
+#include "ops/cpu/relu_fused.h"
 #include "ops/cpu/simd.h"
 
 conv_geom conv_dx_geometry(const conv_geom *g)
 {
     conv_geom t = {g->n, g->k, g->oh, g->ow, g->c, g->kh, g->kw, 1, g->kh - 1 - g->pad,
-                   g->h, g->w};
+                   g->h, g->w, 0};
     return t;
 }
 
@@ -79,7 +80,7 @@ conv_plan conv_plan_auto(const conv_geom *g)
  * one block per thread (partial filter gradients, then scratch). */
 typedef struct conv_layout {
     size_t shared, per_thread;
-    size_t part, dw_scratch; /* backward: offsets in a thread's block */
+    size_t part, dw_scratch, dx_scratch; /* backward: sizes of a thread's pieces */
 } conv_layout;
 
 static size_t shared_floats(const conv_geom *gk, conv_algo a)
@@ -112,8 +113,10 @@ static conv_layout layout(const conv_geom *g, const conv_plan *p)
     size_t fwd = scratch_floats(g, p->forward, CONV_FORWARD);
     l.part = part_floats(g, p->dw);
     l.dw_scratch = scratch_floats(g, p->dw, CONV_DW);
-    size_t bwd = l.part + l.dw_scratch +
-                 scratch_floats(p->dx == CONV_GEMM ? g : &gt, p->dx, CONV_DX);
+    l.dx_scratch = scratch_floats(p->dx == CONV_GEMM ? g : &gt, p->dx, CONV_DX);
+    /* a fused ReLU's masked dy, one sample at a time */
+    size_t masked = g->relu ? round16z((size_t)g->k * g->oh * g->ow) : 0;
+    size_t bwd = l.part + l.dw_scratch + l.dx_scratch + masked;
     l.per_thread = fwd > bwd ? fwd : bwd;
     return l;
 }
@@ -154,6 +157,8 @@ void conv_forward_planned(const conv_geom *g, const conv_plan *p, int threads, c
                 rowvec_forward_image(g, shared, b != NULL, xn, yn, scratch);
             else
                 gemm_forward_image(g, xn, w, b, yn, scratch);
+            if (g->relu) /* while the sample is in cache */
+                relu_in_place(yn, out_size);
         }
     }
 }
@@ -179,8 +184,8 @@ static void gemm_dw_reduce(const conv_geom *g, const float *part0, size_t stride
 }
 
 void conv_backward_planned(const conv_geom *g, const conv_plan *p, int threads, const float *x,
-                           const float *w, const float *dy, float *dx, float *dw, float *db,
-                           float *workspace)
+                           const float *w, const float *y, const float *dy, float *dx, float *dw,
+                           float *db, float *workspace)
 {
     conv_layout l = layout(g, p);
     float *shared = aligned64(workspace);
@@ -197,9 +202,14 @@ void conv_backward_planned(const conv_geom *g, const conv_plan *p, int threads, 
         partition(g->n, used, t, &n0, &n1);
         float *part = shared + l.shared + l.per_thread * t;
         float *dw_scratch = part + l.part, *dx_scratch = dw_scratch + l.dw_scratch;
+        float *masked = dx_scratch + l.dx_scratch;
         memset(part, 0, sizeof *part * l.part);
         for (int n = n0; n < n1; n++) {
             const float *xn = x + in_size * n, *dyn = dy + out_size * n;
+            if (g->relu) {
+                relu_mask(y + out_size * n, dyn, masked, out_size);
+                dyn = masked;
+            }
             if (p->dw == CONV_CHANVEC)
                 chanvec_dw_image(g, xn, dyn, part, dw_scratch);
             else if (p->dw == CONV_ROWVEC)
@@ -242,9 +252,9 @@ void cpu_conv2d_forward(const conv_geom *g, const float *x, const float *w, cons
     conv_forward_planned(g, &p, cpu_threads(), x, w, b, y, workspace);
 }
 
-void cpu_conv2d_backward(const conv_geom *g, const float *x, const float *w, const float *dy,
-                         float *dx, float *dw, float *db, float *workspace)
+void cpu_conv2d_backward(const conv_geom *g, const float *x, const float *w, const float *y,
+                         const float *dy, float *dx, float *dw, float *db, float *workspace)
 {
     conv_plan p = conv_plan_auto(g);
-    conv_backward_planned(g, &p, cpu_threads(), x, w, dy, dx, dw, db, workspace);
+    conv_backward_planned(g, &p, cpu_threads(), x, w, y, dy, dx, dw, db, workspace);
 }

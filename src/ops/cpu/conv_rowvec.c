@@ -117,7 +117,9 @@ AVX512_INLINE void fwd_tile(const float *xr, size_t xplane, int ws, int h, int i
                 last = rows;
             if (first >= last)
                 continue;
-            const float *row = xr + c * xplane + (size_t)(oy0 - pad + i) * ws + x0;
+            /* input row of tile row yb: r0 + yb, in range for yb in [first, last) */
+            const float *xc = xr + c * xplane + x0;
+            int r0 = oy0 - pad + i;
             const float *wt = wob + (size_t)(c * kh + i) * kw * OB;
             for (int j = 0; j < kw; j++, wt += OB) {
                 /* one tap: OB weights in registers, reused by every row */
@@ -131,7 +133,7 @@ AVX512_INLINE void fwd_tile(const float *xr, size_t xplane, int ws, int h, int i
                         continue;
 #pragma GCC unroll 2
                     for (int v = 0; v < NV; v++) {
-                        __m512 in = _mm512_loadu_ps(row + (size_t)yb * ws + 16 * v + j);
+                        __m512 in = _mm512_loadu_ps(xc + (size_t)(r0 + yb) * ws + 16 * v + j);
 #pragma GCC unroll 8
                         for (int o = 0; o < OB; o++)
                             acc[yb][o][v] = _mm512_fmadd_ps(in, wb[o], acc[yb][o][v]);

@@ -12,15 +12,16 @@ void cpu_blas_setup(void);
 const char *cpu_blas_kernels(void);
 
 void cpu_linear_forward(const float *x, const float *w, const float *b, float *y, int n, int in,
-                        int out);
-void cpu_linear_backward(const float *x, const float *w, const float *dy, float *dx, float *dw,
-                         float *db, int n, int in, int out);
+                        int out, int relu);
+void cpu_linear_backward(const float *x, const float *w, const float *y, const float *dy,
+                         float *dx, float *dw, float *db, int n, int in, int out,
+                         float *workspace);
 
 size_t cpu_conv2d_workspace(const conv_geom *g);
 void cpu_conv2d_forward(const conv_geom *g, const float *x, const float *w, const float *b,
                         float *y, float *workspace);
-void cpu_conv2d_backward(const conv_geom *g, const float *x, const float *w, const float *dy,
-                         float *dx, float *dw, float *db, float *workspace);
+void cpu_conv2d_backward(const conv_geom *g, const float *x, const float *w, const float *y,
+                         const float *dy, float *dx, float *dw, float *db, float *workspace);
 
 void cpu_maxpool_forward(const pool_geom *g, const float *x, float *y, int32_t *argmax);
 void cpu_maxpool_backward(const pool_geom *g, const float *dy, const int32_t *argmax, float *dx);
@@ -41,11 +42,12 @@ void cpu_batchnorm_forward_eval(const bn_geom *g, const float *x, const float *g
                                 const float *beta, const float *running_mean,
                                 const float *running_var, float *y);
 void cpu_batchnorm_backward(const bn_geom *g, const float *x, const float *gamma,
-                            const float *save_mean, const float *save_invstd, const float *dy,
-                            float *dx, float *dgamma, float *dbeta);
+                            const float *y, const float *save_mean, const float *save_invstd,
+                            const float *dy, float *dx, float *dgamma, float *dbeta);
 void cpu_batchnorm_backward_eval(const bn_geom *g, const float *x, const float *gamma,
-                                 const float *running_mean, const float *running_var,
-                                 const float *dy, float *dx, float *dgamma, float *dbeta);
+                                 const float *y, const float *running_mean,
+                                 const float *running_var, const float *dy, float *dx,
+                                 float *dgamma, float *dbeta);
 
 void cpu_softmax_xent_forward(const float *logits, const int32_t *labels, int n, int classes,
                               float *probs, double *loss_sum, int *correct);

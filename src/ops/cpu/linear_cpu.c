@@ -1,12 +1,20 @@
-/* Fully connected layer on the CPU: BLAS on row blocks, one block per thread. */
+/*
+ * Fully connected layer on the CPU: BLAS, split over threads so that each
+ * thread's GEMM keeps the long dimensions and packs as little as possible:
+ * the forward pass splits the output units (each thread packs only its
+ * slice of the weights), the input gradient splits the input units, the
+ * weight gradient splits the output units. Each output element is computed
+ * by one thread, so results do not depend on the thread count.
+ */
 #include <cblas.h>
 #include <omp.h>
 
 #include "ops/cpu/cpu.h"
 #include "ops/cpu/partition.h"
+#include "ops/cpu/relu_fused.h"
 
-/* Below this many multiply-adds a single thread is faster than waking others. */
-#define LINEAR_PARALLEL_MIN 32768
+/* Below this many multiply-adds (~15 us) a second thread costs more than it saves. */
+#define LINEAR_PARALLEL_MIN (1 << 20)
 
 static int threads_for(long long work)
 {
@@ -14,38 +22,46 @@ static int threads_for(long long work)
 }
 
 void cpu_linear_forward(const float *x, const float *w, const float *b, float *y, int n, int in,
-                        int out)
+                        int out, int relu)
 {
     int threads = threads_for((long long)n * in * out);
 #pragma omp parallel num_threads(threads)
     {
-        int r0, r1;
-        partition(n, omp_get_num_threads(), omp_get_thread_num(), &r0, &r1);
-        if (r1 > r0) {
-            for (int r = r0; r < r1; r++)
-                for (int o = 0; o < out; o++)
+        int o0, o1;
+        partition(out, omp_get_num_threads(), omp_get_thread_num(), &o0, &o1);
+        if (o1 > o0) {
+            for (int r = 0; r < n; r++)
+                for (int o = o0; o < o1; o++)
                     y[(size_t)r * out + o] = b ? b[o] : 0.0f;
-            cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, r1 - r0, out, in, 1.0f,
-                        x + (size_t)r0 * in, in, w, in, 1.0f, y + (size_t)r0 * out, out);
+            cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, n, o1 - o0, in, 1.0f, x, in,
+                        w + (size_t)o0 * in, in, 1.0f, y + o0, out);
+            if (relu)
+                for (int r = 0; r < n; r++)
+                    relu_in_place(y + (size_t)r * out + o0, (size_t)(o1 - o0));
         }
     }
 }
 
-void cpu_linear_backward(const float *x, const float *w, const float *dy, float *dx, float *dw,
-                         float *db, int n, int in, int out)
+void cpu_linear_backward(const float *x, const float *w, const float *y, const float *dy,
+                         float *dx, float *dw, float *db, int n, int in, int out,
+                         float *workspace)
 {
     int threads = threads_for((long long)n * in * out);
+    if (y) { /* fused ReLU: every thread reads all of the masked dy */
+        relu_mask(y, dy, workspace, (size_t)n * out);
+        dy = workspace;
+    }
 #pragma omp parallel num_threads(threads)
     {
         int parts = omp_get_num_threads(), part = omp_get_thread_num();
-        int r0, r1, o0, o1;
-        partition(n, parts, part, &r0, &r1);
+        int i0, i1, o0, o1;
+        partition(in, parts, part, &i0, &i1);
         partition(out, parts, part, &o0, &o1);
-        /* dx = dy . w, split over samples */
-        if (dx && r1 > r0)
-            cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, r1 - r0, in, out, 1.0f,
-                        dy + (size_t)r0 * out, out, w, in, 0.0f, dx + (size_t)r0 * in, in);
-        /* dw += dy^T . x, split over output units: no reduction across threads */
+        /* dx = dy . w, split over input units */
+        if (dx && i1 > i0)
+            cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, n, i1 - i0, out, 1.0f, dy, out,
+                        w + i0, in, 0.0f, dx + i0, in);
+        /* dw += dy^T . x, split over output units */
         if (o1 > o0) {
             cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, o1 - o0, in, n, 1.0f, dy + o0,
                         out, x, in, 1.0f, dw + (size_t)o0 * in, in);

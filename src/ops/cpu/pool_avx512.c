@@ -1,5 +1,6 @@
 /*
- * 2x2, stride-2 max-pooling with AVX-512 (every CNN here pools that way).
+ * Stride-2 max-pooling with AVX-512: 2x2 (every CNN here pools that way)
+ * and other windows without padding (AlexNet's 3x3).
  * 16 outputs at a time: two input rows of 32 values are split into even and
  * odd columns, and the four candidates are compared in the generic loop's
  * scan order with its rule (a later value wins if greater, or if NaN), so
@@ -108,23 +109,66 @@ int maxpool_2x2_backward(const pool_geom *g, const float *dy, const int32_t *arg
     return 1;
 }
 
-int maxpool_2x2_forward(const pool_geom *g, const float *x, float *y, int32_t *argmax,
+/* Stride 2, any window, no padding: for each window column j the inputs of
+ * 16 outputs are every other value of a 32-value run. */
+static AVX512_FN void plane_s2(const float *x, int w, int k, int oh, int ow, float *y,
+                               int32_t *argmax)
+{
+    const __m512i even = _mm512_setr_epi32(0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26,
+                                           28, 30);
+    const __m512i lane2 = _mm512_slli_epi32(_mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9,
+                                                              10, 11, 12, 13, 14, 15), 1);
+    for (int oy = 0; oy < oh; oy++)
+        for (int ox = 0; ox < ow; ox += 16) {
+            int n = ow - ox < 16 ? ow - ox : 16;
+            /* only the 2n - 1 values the outputs use: never past the row */
+            __mmask16 lo = lanes(2 * n - 1), hi = lanes(2 * n - 17);
+            __m512 best = _mm512_setzero_ps();
+            __m512i arg = _mm512_setzero_si512();
+            for (int i = 0; i < k; i++) {
+                int iy = 2 * oy + i;
+                const float *row = x + (size_t)iy * w + 2 * ox;
+                for (int j = 0; j < k; j++) {
+                    __m512 v = _mm512_permutex2var_ps(_mm512_maskz_loadu_ps(lo, row + j), even,
+                                                      _mm512_maskz_loadu_ps(hi, row + j + 16));
+                    __m512i at = _mm512_add_epi32(_mm512_set1_epi32(iy * w + 2 * ox + j), lane2);
+                    if (i == 0 && j == 0) {
+                        best = v;
+                        arg = at;
+                    } else {
+                        take(v, at, &best, &arg);
+                    }
+                }
+            }
+            __mmask16 m = lanes(n);
+            _mm512_mask_storeu_ps(y + (size_t)oy * ow + ox, m, best);
+            _mm512_mask_storeu_epi32(argmax + (size_t)oy * ow + ox, m, arg);
+        }
+}
+
+int maxpool_s2_forward(const pool_geom *g, const float *x, float *y, int32_t *argmax,
                         int threads)
 {
-    if (!(g->size == 2 && g->stride == 2 && g->pad == 0 && cpu_has_avx512()))
+    if (!(g->stride == 2 && g->pad == 0 && cpu_has_avx512()))
         return 0;
     int planes = g->n * g->c;
     size_t in_plane = (size_t)g->h * g->w, out_plane = (size_t)g->oh * g->ow;
+    int two = g->size == 2;
 #pragma omp parallel for schedule(static) num_threads(threads)
-    for (int p = 0; p < planes; p++)
-        plane_2x2(x + in_plane * p, g->h, g->w, g->oh, g->ow, y + out_plane * p,
-                  argmax + out_plane * p);
+    for (int p = 0; p < planes; p++) {
+        if (two)
+            plane_2x2(x + in_plane * p, g->h, g->w, g->oh, g->ow, y + out_plane * p,
+                      argmax + out_plane * p);
+        else
+            plane_s2(x + in_plane * p, g->w, g->size, g->oh, g->ow, y + out_plane * p,
+                     argmax + out_plane * p);
+    }
     return 1;
 }
 
 #else
 
-int maxpool_2x2_forward(const pool_geom *g, const float *x, float *y, int32_t *argmax,
+int maxpool_s2_forward(const pool_geom *g, const float *x, float *y, int32_t *argmax,
                         int threads)
 {
     (void)g, (void)x, (void)y, (void)argmax, (void)threads;

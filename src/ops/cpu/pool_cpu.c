@@ -58,7 +58,7 @@ void maxpool_backward_generic(const pool_geom *g, const float *dy, const int32_t
 
 void cpu_maxpool_forward(const pool_geom *g, const float *x, float *y, int32_t *argmax)
 {
-    if (!maxpool_2x2_forward(g, x, y, argmax, cpu_threads()))
+    if (!maxpool_s2_forward(g, x, y, argmax, cpu_threads()))
         maxpool_forward_generic(g, x, y, argmax, cpu_threads());
 }
 

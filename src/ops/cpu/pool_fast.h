@@ -5,8 +5,8 @@
 
 #include "ops/backend.h"
 
-/* 2x2 windows, stride 2, no padding, AVX-512: same values and argmax as the generic loop. */
-int maxpool_2x2_forward(const pool_geom *g, const float *x, float *y, int32_t *argmax,
+/* Stride 2, no padding, AVX-512: same values and argmax as the generic loop. */
+int maxpool_s2_forward(const pool_geom *g, const float *x, float *y, int32_t *argmax,
                         int threads);
 /* dx from dy and the argmax of a forward pass of the same geometry; writes every element once. */
 int maxpool_2x2_backward(const pool_geom *g, const float *dy, const int32_t *argmax, float *dx,

@@ -1,0 +1,150 @@
+/*
+ * A ReLU fused into conv2d, linear and batchnorm (backend.h) computes the
+ * same bits as the unfused pair: the layer, then the backend's ReLU forward
+ * and backward. Checked for every convolution algorithm the CPU has, 1 and
+ * 2 threads, batch-norm in training and evaluation mode, and with NaN and
+ * zeros among the values.
+ */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/rng.h"
+#include "ops/cpu/conv_algos.h"
+#include "support/check.h"
+
+static const soma_backend *be = &soma_cpu_backend;
+
+static float *randoms(size_t n, uint64_t stream)
+{
+    rng r;
+    rng_init(&r, 21, RNG_TEST, stream, 0);
+    float *p = malloc(sizeof *p * (n ? n : 1));
+    for (size_t i = 0; i < n; i++)
+        p[i] = rng_below(&r, 16) == 0 ? 0.0f : rng_normal(&r);
+    return p;
+}
+
+static int same(const float *a, const float *b, size_t n)
+{
+    return memcmp(a, b, sizeof *a * n) == 0;
+}
+
+static void check_conv(int c, int h, int k, int size, int stride, int pad)
+{
+    conv_geom g = {3, c, h, h, k, size, size, stride, pad, (h + 2 * pad - size) / stride + 1,
+                   (h + 2 * pad - size) / stride + 1, 0};
+    conv_geom gr = g;
+    gr.relu = 1;
+    size_t nx = (size_t)g.n * c * h * h, ny = (size_t)g.n * k * g.oh * g.ow;
+    size_t nw = (size_t)k * c * size * size;
+    float *x = randoms(nx, 1), *w = randoms(nw, 2), *b = randoms(k, 3), *dy = randoms(ny, 4);
+    float *y0 = malloc(sizeof *y0 * ny), *y1 = malloc(sizeof *y1 * ny);
+    float *dz = malloc(sizeof *dz * ny);
+    float *dx0 = malloc(sizeof *dx0 * nx), *dx1 = malloc(sizeof *dx1 * nx);
+    float *dw0 = calloc(nw, sizeof *dw0), *dw1 = calloc(nw, sizeof *dw1);
+    float *db0 = calloc(k, sizeof *db0), *db1 = calloc(k, sizeof *db1);
+    for (int threads = 1; threads <= 2; threads++)
+        for (int a = CONV_GEMM; a <= CONV_ROWVEC; a++) {
+            conv_plan p = {(conv_algo)a, (conv_algo)a, (conv_algo)a};
+            for (int pass = 0; pass < 3; pass++)
+                if (!conv_algo_usable(&g, (conv_pass)pass, (conv_algo)a))
+                    (&p.forward)[pass] = CONV_GEMM;
+            float *ws = malloc(sizeof *ws * conv_plan_workspace(&gr, &p, threads));
+            conv_forward_planned(&g, &p, threads, x, w, b, y0, ws);
+            be->activation_forward(ACT_RELU, y0, y0, ny);
+            conv_forward_planned(&gr, &p, threads, x, w, b, y1, ws);
+            CHECK_MSG(same(y0, y1, ny), "conv %d threads algo %d: forward differs", threads, a);
+            be->activation_backward(ACT_RELU, y0, dy, dz, ny);
+            conv_backward_planned(&g, &p, threads, x, w, NULL, dz, dx0, dw0, db0, ws);
+            conv_backward_planned(&gr, &p, threads, x, w, y1, dy, dx1, dw1, db1, ws);
+            CHECK_MSG(same(dx0, dx1, nx) && same(dw0, dw1, nw) && same(db0, db1, k),
+                      "conv c%d k%d size %d, %d threads, algo %d: gradients differ", c, k, size,
+                      threads, a);
+            free(ws);
+        }
+    free(x), free(w), free(b), free(dy), free(y0), free(y1), free(dz);
+    free(dx0), free(dx1), free(dw0), free(dw1), free(db0), free(db1);
+}
+
+static void check_linear(int n, int in, int out)
+{
+    float *x = randoms((size_t)n * in, 5), *w = randoms((size_t)out * in, 6);
+    float *b = randoms(out, 7), *dy = randoms((size_t)n * out, 8);
+    size_t ny = (size_t)n * out, nx = (size_t)n * in, nw = (size_t)out * in;
+    float *y0 = malloc(sizeof *y0 * ny), *y1 = malloc(sizeof *y1 * ny), *dz = malloc(sizeof *dz * ny);
+    float *ws = malloc(sizeof *ws * ny);
+    float *dx0 = malloc(sizeof *dx0 * nx), *dx1 = malloc(sizeof *dx1 * nx);
+    float *dw0 = calloc(nw, sizeof *dw0), *dw1 = calloc(nw, sizeof *dw1);
+    float *db0 = calloc(out, sizeof *db0), *db1 = calloc(out, sizeof *db1);
+    be->linear_forward(x, w, b, y0, n, in, out, 0);
+    be->activation_forward(ACT_RELU, y0, y0, ny);
+    be->linear_forward(x, w, b, y1, n, in, out, 1);
+    CHECK_MSG(same(y0, y1, ny), "linear %dx%dx%d: forward differs", n, in, out);
+    be->activation_backward(ACT_RELU, y0, dy, dz, ny);
+    be->linear_backward(x, w, NULL, dz, dx0, dw0, db0, n, in, out, NULL);
+    be->linear_backward(x, w, y1, dy, dx1, dw1, db1, n, in, out, ws);
+    CHECK_MSG(same(dx0, dx1, nx) && same(dw0, dw1, nw) && same(db0, db1, out),
+              "linear %dx%dx%d: gradients differ", n, in, out);
+    free(x), free(w), free(b), free(dy), free(y0), free(y1), free(dz), free(ws);
+    free(dx0), free(dx1), free(dw0), free(dw1), free(db0), free(db1);
+}
+
+static void check_batchnorm(int n, int c, int spatial, int training)
+{
+    bn_geom g = {n, c, spatial, 1e-5f, 0.1f, 0}, gr = g;
+    gr.relu = 1;
+    size_t nx = (size_t)n * c * spatial;
+    float *x = randoms(nx, 9), *dy = randoms(nx, 10), *gamma = randoms(c, 11);
+    float *beta = randoms(c, 12);
+    if (nx > 5)
+        x[5] = NAN; /* a NaN input: its channel is NaN either way */
+    float *y0 = malloc(sizeof *y0 * nx), *y1 = malloc(sizeof *y1 * nx), *dz = malloc(sizeof *dz * nx);
+    float *dx0 = malloc(sizeof *dx0 * nx), *dx1 = malloc(sizeof *dx1 * nx);
+    float *st = calloc(8 * (size_t)c, sizeof *st); /* mean, invstd, rm, rv, twice */
+    float *grads = calloc(4 * (size_t)c, sizeof *grads);
+    for (int i = 0; i < c; i++)
+        st[2 * c + i] = st[6 * c + i] = 0.5f, st[3 * c + i] = st[7 * c + i] = 1.5f;
+    float *s0 = st, *s1 = st + 4 * c;
+    if (training) {
+        be->batchnorm_forward_train(&g, x, gamma, beta, y0, s0, s0 + c, s0 + 2 * c, s0 + 3 * c);
+        be->batchnorm_forward_train(&gr, x, gamma, beta, y1, s1, s1 + c, s1 + 2 * c, s1 + 3 * c);
+    } else {
+        be->batchnorm_forward_eval(&g, x, gamma, beta, s0 + 2 * c, s0 + 3 * c, y0);
+        be->batchnorm_forward_eval(&gr, x, gamma, beta, s1 + 2 * c, s1 + 3 * c, y1);
+    }
+    be->activation_forward(ACT_RELU, y0, y0, nx);
+    CHECK_MSG(same(y0, y1, nx) && same(s0, s1, 4 * (size_t)c),
+              "batchnorm %dx%dx%d (%d): forward differs", n, c, spatial, training);
+    be->activation_backward(ACT_RELU, y0, dy, dz, nx);
+    if (training) {
+        be->batchnorm_backward(&g, x, gamma, NULL, s0, s0 + c, dz, dx0, grads, grads + c);
+        be->batchnorm_backward(&gr, x, gamma, y1, s1, s1 + c, dy, dx1, grads + 2 * c,
+                               grads + 3 * c);
+    } else {
+        be->batchnorm_backward_eval(&g, x, gamma, NULL, s0 + 2 * c, s0 + 3 * c, dz, dx0, grads,
+                                    grads + c);
+        be->batchnorm_backward_eval(&gr, x, gamma, y1, s1 + 2 * c, s1 + 3 * c, dy, dx1,
+                                    grads + 2 * c, grads + 3 * c);
+    }
+    CHECK_MSG(same(dx0, dx1, nx) && same(grads, grads + 2 * c, 2 * (size_t)c),
+              "batchnorm %dx%dx%d (%d): gradients differ", n, c, spatial, training);
+    free(x), free(dy), free(gamma), free(beta), free(y0), free(y1), free(dz);
+    free(dx0), free(dx1), free(st), free(grads);
+}
+
+int main(void)
+{
+    check_conv(1, 28, 6, 5, 1, 2);
+    check_conv(6, 14, 16, 5, 1, 0);
+    check_conv(5, 11, 32, 3, 1, 1);
+    check_conv(3, 13, 16, 3, 2, 1);
+    check_linear(5, 13, 7);
+    check_linear(64, 400, 120); /* large enough for threads */
+    for (int training = 0; training <= 1; training++) {
+        check_batchnorm(4, 3, 49, training);
+        check_batchnorm(3, 5, 7, training);
+        check_batchnorm(6, 9, 1, training);
+    }
+    return check_finish("fused_relu");
+}
