@@ -1,4 +1,5 @@
 /* The strict option parser: every value is checked in full before use. */
+#include "core/edit_distance.h"
 #include "cli/args.h"
 
 #include <ctype.h>
@@ -26,34 +27,6 @@ cli_option *args_find(cli_option *options, int noptions, const char *name)
         if (strcmp(options[i].name, name) == 0)
             return &options[i];
     return NULL;
-}
-
-/* Edit distance between two short strings (option names). */
-static int edit_distance(const char *a, const char *b)
-{
-    enum { MAX = 64 };
-    int la = (int)strlen(a), lb = (int)strlen(b);
-    if (la >= MAX || lb >= MAX)
-        return MAX;
-    int row[MAX + 1];
-    for (int j = 0; j <= lb; j++)
-        row[j] = j;
-    for (int i = 1; i <= la; i++) {
-        int diag = row[0];
-        row[0] = i;
-        for (int j = 1; j <= lb; j++) {
-            int up = row[j];
-            int cost = a[i - 1] == b[j - 1] ? 0 : 1;
-            int best = diag + cost;
-            if (up + 1 < best)
-                best = up + 1;
-            if (row[j - 1] + 1 < best)
-                best = row[j - 1] + 1;
-            row[j] = best;
-            diag = up;
-        }
-    }
-    return row[lb];
 }
 
 static int starts_with(const char *s, const char *prefix)

@@ -6,6 +6,7 @@
  * values themselves are read and range-checked by the layer classes through
  * spec_int / spec_float, which phrase their errors the same way.
  */
+#include "core/edit_distance.h"
 #include "io/modelfile.h"
 
 #include <ctype.h>
@@ -57,33 +58,6 @@ static const char *quote(const char *s, size_t n, char buf[QUOTE_MAX + 4])
     memcpy(buf, s, k);
     strcpy(buf + k, n > k ? "..." : "");
     return buf;
-}
-
-/* Levenshtein distance, case-insensitive; long words are never close. */
-static int edit_distance(const char *a, const char *b)
-{
-    size_t la = strlen(a), lb = strlen(b);
-    int row[SPEC_VALUE_LEN + 1];
-    if (la > SPEC_VALUE_LEN || lb > SPEC_VALUE_LEN)
-        return INT_MAX;
-    for (size_t j = 0; j <= lb; j++)
-        row[j] = (int)j;
-    for (size_t i = 1; i <= la; i++) {
-        int diag = row[0];
-        row[0] = (int)i;
-        for (size_t j = 1; j <= lb; j++) {
-            int up = row[j];
-            int same = tolower((unsigned char)a[i - 1]) == tolower((unsigned char)b[j - 1]);
-            int best = diag + !same;
-            if (up + 1 < best)
-                best = up + 1;
-            if (row[j - 1] + 1 < best)
-                best = row[j - 1] + 1;
-            row[j] = best;
-            diag = up;
-        }
-    }
-    return row[lb];
 }
 
 typedef struct suggestion {
