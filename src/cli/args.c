@@ -1,5 +1,4 @@
 /* The strict option parser: every value is checked in full before use. */
-#include "core/edit_distance.h"
 #include "cli/args.h"
 
 #include <ctype.h>
@@ -9,6 +8,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+#include "core/edit_distance.h"
 
 int usage_error(const char *command, const char *fmt, ...)
 {

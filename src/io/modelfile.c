@@ -6,7 +6,6 @@
  * values themselves are read and range-checked by the layer classes through
  * spec_int / spec_float, which phrase their errors the same way.
  */
-#include "core/edit_distance.h"
 #include "io/modelfile.h"
 
 #include <ctype.h>
@@ -18,6 +17,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+#include "core/edit_distance.h"
 
 #include "core/error.h"
 #include "nn/layer.h"
