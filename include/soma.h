@@ -102,7 +102,11 @@ soma_status soma_model_predict(soma_model *model, const float *input, int n, flo
 
 typedef struct soma_dataset soma_dataset;
 
-/** Loads an IDX image file (idx3, uint8) and its IDX label file (idx1); gzip or raw. */
+/**
+ * Loads an IDX image file (idx3 or idx4, uint8) and its IDX label file (idx1);
+ * gzip or raw. `labels_path` may be NULL (images to predict): the labels are
+ * then all 0 and the dataset has 0 classes.
+ */
 soma_status soma_dataset_load_idx(const char *images_path, const char *labels_path,
                                   soma_dataset **out);
 /**

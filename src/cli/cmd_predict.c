@@ -100,50 +100,36 @@ static char *labels_beside(const char *images_path)
 
 static soma_status predict_idx(predictor *p, const char *path)
 {
-    idx_data images, labels;
-    memset(&labels, 0, sizeof labels);
-    SOMA_TRY(idx_data_read(path, &images));
-    soma_status st = SOMA_OK;
-    if (images.ndim != 3)
-        st = soma_error(SOMA_ERR_SHAPE, "%s: expected an IDX file of images (3 dimensions), got %d",
-                        path, images.ndim);
-    char *labels_path = st == SOMA_OK ? labels_beside(path) : NULL;
-    if (labels_path) {
-        st = idx_data_read(labels_path, &labels);
-        if (st == SOMA_OK && (labels.ndim != 1 || labels.count != images.count))
-            st = soma_error(SOMA_ERR_SHAPE, "%s: %lld labels for %lld images in %s", labels_path,
-                            labels.count, images.count, path);
-    }
+    char *labels_path = labels_beside(path);
+    soma_dataset *ds = NULL;
+    soma_status st = soma_dataset_load_idx(path, labels_path, &ds);
+    int c = 0, h = 0, w = 0;
+    if (st == SOMA_OK)
+        soma_dataset_shape(ds, &c, &h, &w);
+    if (st == SOMA_OK && (c != p->c || h != p->h || w != p->w))
+        st = soma_error(SOMA_ERR_SHAPE, "%s: images are %dx%dx%d, the model expects %dx%dx%d",
+                        path, c, h, w, p->c, p->h, p->w);
+    int count = st == SOMA_OK ? soma_dataset_count(ds) : 0;
     long long correct = 0;
-    for (long long first = 0; st == SOMA_OK && first < images.count; first += PREDICT_BATCH) {
-        int n = (int)(images.count - first < PREDICT_BATCH ? images.count - first : PREDICT_BATCH);
-        size_t sample = (size_t)p->c * p->h * p->w;
-        for (int i = 0; i < n && st == SOMA_OK; i++) {
-            image img = {images.dims[2], images.dims[1], 1,
-                         images.bytes + (size_t)(first + i) * (size_t)images.item_size};
-            st = image_to_input(&img, path, p->c, p->h, p->w, p->mean, p->std,
-                                p->input + (size_t)i * sample);
-        }
-        if (st == SOMA_OK)
-            st = soma_model_predict(p->model, p->input, n, p->probs);
+    for (int first = 0; st == SOMA_OK && first < count; first += PREDICT_BATCH) {
+        int n = count - first < PREDICT_BATCH ? count - first : PREDICT_BATCH;
+        soma_dataset_get(ds, first, n, p->mean, p->std, p->input);
+        st = soma_model_predict(p->model, p->input, n, p->probs);
         for (int i = 0; i < n && st == SOMA_OK; i++) {
             const float *row = p->probs + (size_t)i * p->classes;
             top_classes(p, row, p->order);
-            printf("%lld", first + i);
+            printf("%d", first + i);
             for (int k = 0; k < p->top; k++)
                 printf(" %d %.4f", p->order[k], (double)row[p->order[k]]);
             putchar('\n');
-            if (labels.bytes && labels.bytes[first + i] == p->order[0])
-                correct++;
+            correct += labels_path && soma_dataset_label(ds, first + i) == p->order[0];
         }
     }
-    if (st == SOMA_OK && labels.bytes && images.count > 0)
-        printf("accuracy %.2f%%  (%lld of %lld correct, labels from %s)\n",
-               100.0 * (double)correct / (double)images.count, correct, images.count,
-               labels_path);
+    if (st == SOMA_OK && labels_path && count > 0)
+        printf("accuracy %.2f%%  (%lld of %d correct, labels from %s)\n",
+               100.0 * (double)correct / count, correct, count, labels_path);
     free(labels_path);
-    idx_data_free(&labels);
-    idx_data_free(&images);
+    soma_dataset_free(ds);
     return st;
 }
 

@@ -27,19 +27,7 @@ void image_free(image *img);
 soma_status image_to_input(const image *img, const char *path, int c, int h, int w, float mean,
                            float std, float *out);
 
-/* An IDX file of unsigned bytes: `count` items of `item_size` bytes each. */
-typedef struct idx_data {
-    int ndim;
-    int dims[4];
-    long long count;     /* dims[0] */
-    long long item_size; /* the product of the other dims (1 for labels) */
-    uint8_t *bytes;
-} idx_data;
-
 /* 1 if the file starts like a raw IDX file of bytes, or a gzip stream. */
 int looks_like_idx(const char *path);
-/* Reads an IDX file of unsigned bytes (gzip or raw). */
-soma_status idx_data_read(const char *path, idx_data *out);
-void idx_data_free(idx_data *d);
 
 #endif

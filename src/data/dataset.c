@@ -58,6 +58,14 @@ static soma_status dataset_from_arrays(const char *images_path, const char *labe
         return soma_error(SOMA_ERR_FORMAT,
                           "%s: expected images with 3 (N x H x W) or 4 (N x C x H x W) "
                           "dimensions, got %d (is it a label file?)", images_path, images->ndim);
+    if (!labels_path) { /* images only (prediction): all labels 0, no classes */
+        labels->ndim = 1;
+        labels->dims[0] = images->dims[0];
+        labels->size = images->dims[0];
+        labels->data = calloc(labels->size ? labels->size : 1, 1);
+        if (!labels->data)
+            return soma_error(SOMA_ERR_MEMORY, "out of memory for %zu labels", labels->size);
+    }
     if (labels->ndim != 1)
         return soma_error(SOMA_ERR_FORMAT,
                           "%s: expected labels with 1 dimension, got %d (is it an image file?)",
@@ -82,7 +90,7 @@ static soma_status dataset_from_arrays(const char *images_path, const char *labe
     for (size_t i = 0; i < labels->size; i++)
         if (labels->data[i] > max_label)
             max_label = labels->data[i];
-    ds->classes = max_label + 1;
+    ds->classes = labels_path ? max_label + 1 : 0;
     ds->images = images->data;
     ds->labels = labels->data;
     ds->source = source;
@@ -97,11 +105,11 @@ soma_status soma_dataset_load_idx(const char *images_path, const char *labels_pa
     if (!out)
         return soma_error(SOMA_ERR_ARGUMENT, "soma_dataset_load_idx: no output given");
     *out = NULL;
-    if (!images_path || !labels_path)
+    if (!images_path)
         return soma_error(SOMA_ERR_ARGUMENT, "soma_dataset_load_idx: missing file path");
-    idx_array images, labels;
+    idx_array images, labels = {0};
     SOMA_TRY(idx_read(images_path, &images));
-    soma_status st = idx_read(labels_path, &labels);
+    soma_status st = labels_path ? idx_read(labels_path, &labels) : SOMA_OK;
     if (st == SOMA_OK)
         st = dataset_from_arrays(images_path, labels_path, &images, &labels, out);
     idx_free(&images);
