@@ -1,17 +1,15 @@
 /*
  * CONV_CHANVEC: direct convolution with 16 output channels in one AVX-512
- * vector. A tile of up to 2 rows x 14 output pixels keeps 28 accumulators in
- * registers; for every filter tap one vector of 16 weights is loaded and
- * each pixel's input value is broadcast into it. No im2col: the input is read
- * where it lies (padded once per sample when pad > 0). Tiles are transposed
- * 16x16 on the way out to NCHW.
+ * vector. A tile keeps 28 accumulators in registers: 14 output pixels of a
+ * row x 32 channels (each broadcast input value then serves two vectors of
+ * filters), or, for a last block of 16 channels, 2 rows x 14 pixels. For
+ * every filter tap the weight vectors are loaded and each pixel's input
+ * value is broadcast into them. No im2col: the input is read where it lies
+ * (padded once per sample when pad > 0). Tiles are transposed 16x16 on the
+ * way out to NCHW.
  *
- * The filter gradient holds 16 filters in a vector too: dy is transposed to
- * pixel-major [P][16] once per sample, then for a block of (channel, row)
- * taps each pixel's dy vector is multiplied by the broadcast input values.
+ * The filter gradient is in conv_chanvec_dw.c.
  */
-#include <string.h>
-
 #include "ops/cpu/conv_algos.h"
 #include "ops/cpu/conv_common.h"
 #include "ops/cpu/simd.h"
@@ -30,11 +28,6 @@ size_t chanvec_scratch(const conv_geom *g, conv_pass pass)
     if (pass == CONV_DW)
         padded += (size_t)round16(g->k) * g->oh * g->ow; /* dy transposed */
     return round16z(padded);
-}
-
-size_t chanvec_dw_part(const conv_geom *g)
-{
-    return ((size_t)g->c * g->kh * g->kw + 1) * round16(g->k);
 }
 
 void chanvec_pack(const conv_geom *g, const float *w, const float *b, int transposed,
@@ -75,11 +68,12 @@ AVX512_INLINE void store_transposed(const __m512 *acc, int xb, float *out, size_
 /* One tile: YB rows x XB pixels x 16 channels. S = 1 fixes the stride at 1
  * so that every broadcast address is a constant offset. */
 AVX512_INLINE void fwd_tile(const float *in, size_t plane, int wp, int s, int ins, int kh,
-                            int kw, const float *wpk, __m512 bias, float *out, size_t oplane,
-                            int ow, int nf, const int XB, const int YB, const int S)
+                            int kw, const float *wpk, const float *bias16, float *out,
+                            size_t oplane, int ow, int nf, const int XB, const int YB, const int S)
 {
     __m512 acc[2][TILE_W];
     const int st = S ? 1 : s;
+    const __m512 bias = bias16 ? _mm512_loadu_ps(bias16) : _mm512_setzero_ps();
 #pragma GCC unroll 2
     for (int y = 0; y < YB; y++)
 #pragma GCC unroll 14
@@ -107,12 +101,12 @@ AVX512_INLINE void fwd_tile(const float *in, size_t plane, int wp, int s, int in
 }
 
 typedef void (*fwd_tile_fn)(const float *, size_t, int, int, int, int, int, const float *,
-                            __m512, float *, size_t, int, int);
+                            const float *, float *, size_t, int, int);
 
 #define FWD_TILE(XB, YB, S)                                                                 \
     static AVX512_FN void fwd_tile_##XB##_##YB##_##S(                                       \
         const float *in, size_t plane, int wp, int s, int ins, int kh, int kw,              \
-        const float *wpk, __m512 bias, float *out, size_t oplane, int ow, int nf)           \
+        const float *wpk, const float *bias, float *out, size_t oplane, int ow, int nf)     \
     {                                                                                       \
         fwd_tile(in, plane, wp, s, ins, kh, kw, wpk, bias, out, oplane, ow, nf, XB, YB, S); \
     }
@@ -128,8 +122,62 @@ static const fwd_tile_fn fwd_tiles[TILE_W][2][2] = {
     FWD_ENTRY(6), FWD_ENTRY(7), FWD_ENTRY(8), FWD_ENTRY(9), FWD_ENTRY(10),
     FWD_ENTRY(11), FWD_ENTRY(12), FWD_ENTRY(13), FWD_ENTRY(14)};
 
-void chanvec_forward_image(const conv_geom *g, const float *packed, int has_bias,
-                           const float *x, float *y, float *scratch)
+/* One row of XB pixels x 32 channels (two blocks of 16): each broadcast
+ * input value serves both blocks. */
+AVX512_INLINE void fwd_tile_pair(const float *in, size_t plane, int s, int ins, int kh, int kw,
+                                 int wp, const float *wpk, size_t wstride, const float *bias32,
+                                 float *out, size_t oplane, int nf, const int XB, const int S)
+{
+    __m512 acc[2][TILE_W];
+    const int st = S ? 1 : s;
+#pragma GCC unroll 2
+    for (int f = 0; f < 2; f++) {
+        __m512 b = bias32 ? _mm512_loadu_ps(bias32 + 16 * f) : _mm512_setzero_ps();
+#pragma GCC unroll 14
+        for (int x = 0; x < XB; x++)
+            acc[f][x] = b;
+    }
+    for (int c = 0; c < ins; c++)
+        for (int i = 0; i < kh; i++) {
+            const float *r0 = in + c * plane + (size_t)i * wp;
+            const float *wr = wpk + ((size_t)c * kh + i) * kw * 16;
+            for (int j = 0; j < kw; j++) {
+                __m512 w0 = _mm512_load_ps(wr + j * 16), w1 = _mm512_load_ps(wr + wstride + j * 16);
+#pragma GCC unroll 14
+                for (int x = 0; x < XB; x++) {
+                    __m512 b = _mm512_set1_ps(r0[x * st + j]);
+                    acc[0][x] = _mm512_fmadd_ps(b, w0, acc[0][x]);
+                    acc[1][x] = _mm512_fmadd_ps(b, w1, acc[1][x]);
+                }
+            }
+        }
+    store_transposed(acc[0], XB, out, oplane, 16);
+    store_transposed(acc[1], XB, out + 16 * oplane, oplane, nf - 16);
+}
+
+typedef void (*pair_tile_fn)(const float *, size_t, int, int, int, int, int, const float *,
+                             size_t, const float *, float *, size_t, int);
+#define PAIR_TILE(XB, S)                                                                    \
+    static AVX512_FN void pair_tile_##XB##_##S(                                             \
+        const float *in, size_t plane, int s, int ins, int kh, int kw, int wp,              \
+        const float *wpk, size_t wstride, const float *bias, float *out, size_t oplane,     \
+        int nf)                                                                             \
+    {                                                                                       \
+        fwd_tile_pair(in, plane, s, ins, kh, kw, wp, wpk, wstride, bias, out, oplane, nf,   \
+                      XB, S);                                                               \
+    }
+#define PAIR_TILES(XB) PAIR_TILE(XB, 0) PAIR_TILE(XB, 1)
+PAIR_TILES(1) PAIR_TILES(2) PAIR_TILES(3) PAIR_TILES(4) PAIR_TILES(5) PAIR_TILES(6)
+PAIR_TILES(7) PAIR_TILES(8) PAIR_TILES(9) PAIR_TILES(10) PAIR_TILES(11) PAIR_TILES(12)
+PAIR_TILES(13) PAIR_TILES(14)
+#define PAIR_ENTRY(XB) {pair_tile_##XB##_0, pair_tile_##XB##_1}
+static const pair_tile_fn pair_tiles[TILE_W][2] = {
+    PAIR_ENTRY(1), PAIR_ENTRY(2), PAIR_ENTRY(3), PAIR_ENTRY(4), PAIR_ENTRY(5),
+    PAIR_ENTRY(6), PAIR_ENTRY(7), PAIR_ENTRY(8), PAIR_ENTRY(9), PAIR_ENTRY(10),
+    PAIR_ENTRY(11), PAIR_ENTRY(12), PAIR_ENTRY(13), PAIR_ENTRY(14)};
+
+AVX512_FN void chanvec_forward_image(const conv_geom *g, const float *packed, int has_bias,
+                                     const float *x, float *y, float *scratch)
 {
     int ins = g->c, outs = g->k, kk = g->kh * g->kw, s = g->stride;
     int hp = g->h + 2 * g->pad, wp = g->w + 2 * g->pad;
@@ -142,9 +190,23 @@ void chanvec_forward_image(const conv_geom *g, const float *packed, int has_bias
     int nob = (outs + 15) / 16;
     int segs = (g->ow + TILE_W - 1) / TILE_W, xb = (g->ow + segs - 1) / segs;
     const float *bias = packed + (size_t)nob * 16 * ins * kk;
-    for (int ob = 0; ob < nob; ob++) {
+    size_t wstride = (size_t)ins * kk * 16; /* one block's packed filters */
+    int ob = 0;
+    for (; ob + 1 < nob; ob += 2) { /* 32 channels at a time, a row per tile */
+        const float *bv = has_bias ? bias + ob * 16 : NULL;
+        int nf = outs - ob * 16 < 32 ? outs - ob * 16 : 32;
+        float *yo = y + (size_t)ob * 16 * oplane;
+        for (int oy = 0; oy < g->oh; oy++)
+            for (int x0 = 0; x0 < g->ow; x0 += xb) {
+                int w_ = g->ow - x0 < xb ? g->ow - x0 : xb;
+                pair_tiles[w_ - 1][s == 1](in + (size_t)oy * s * wp + (size_t)x0 * s, plane, s,
+                                           ins, g->kh, g->kw, wp, packed + ob * wstride, wstride,
+                                           bv, yo + (size_t)oy * g->ow + x0, oplane, nf);
+            }
+    }
+    for (; ob < nob; ob++) {
         const float *wpk = packed + (size_t)ob * ins * kk * 16;
-        __m512 bv = has_bias ? _mm512_loadu_ps(bias + ob * 16) : _mm512_setzero_ps();
+        const float *bv = has_bias ? bias + ob * 16 : NULL;
         int nf = outs - ob * 16 < 16 ? outs - ob * 16 : 16;
         float *yo = y + (size_t)ob * 16 * oplane;
         for (int oy = 0; oy < g->oh; oy += 2) {
@@ -159,167 +221,6 @@ void chanvec_forward_image(const conv_geom *g, const float *packed, int has_bias
     }
 }
 
-/* dy [K][P] -> dyT [K/16][P][16] (channels past K zero); adds the pixel sums to dbias. */
-static AVX512_FN void transpose_dy(const float *dy, int outs, int npix, float *dyt, float *dbias)
-{
-    int nob = (outs + 15) / 16;
-    for (int ob = 0; ob < nob; ob++) {
-        __m512 bsum = _mm512_setzero_ps();
-        float *dst = dyt + (size_t)ob * npix * 16;
-        for (int p0 = 0; p0 < npix; p0 += 16) {
-            __m512 t[16];
-            __mmask16 m = lanes(npix - p0);
-            for (int l = 0; l < 16; l++) {
-                int f = ob * 16 + l;
-                t[l] = f < outs ? _mm512_maskz_loadu_ps(m, dy + (size_t)f * npix + p0)
-                                : _mm512_setzero_ps();
-            }
-            transpose16(t);
-            int np = npix - p0 < 16 ? npix - p0 : 16;
-            for (int q = 0; q < np; q++) {
-                _mm512_store_ps(dst + (size_t)(p0 + q) * 16, t[q]);
-                bsum = _mm512_add_ps(bsum, t[q]);
-            }
-        }
-        _mm512_storeu_ps(dbias + ob * 16, _mm512_add_ps(_mm512_loadu_ps(dbias + ob * 16), bsum));
-    }
-}
-
-/* Filter gradient of NR (channel, kernel row) tap rows x KK columns for FB
- * blocks of 16 filters, summed over all pixels of one sample. With FB > 1
- * each broadcast input value serves FB blocks (NR is then one channel's
- * rows, so three row pointers suffice). */
-AVX512_INLINE void dw_tile(const float *in, size_t plane, int wp, int s, int kh, int oh, int ow,
-                           const float *dyt, size_t fstride, int q0, float *part, int kpad,
-                           const int KK, const int NR, const int FB)
-{
-    size_t off[9];
-#pragma GCC unroll 9
-    for (int q = 0; q < NR; q++)
-        off[q] = (size_t)((q0 + q) / kh) * plane + (size_t)((q0 + q) % kh) * wp;
-    __m512 acc[3][9][11];
-#pragma GCC unroll 3
-    for (int f = 0; f < FB; f++)
-#pragma GCC unroll 9
-        for (int q = 0; q < NR; q++)
-#pragma GCC unroll 11
-            for (int j = 0; j < KK; j++)
-                acc[f][q][j] = _mm512_setzero_ps();
-    const float *d = dyt;
-    for (int oy = 0; oy < oh; oy++) {
-        const float *base = in + (size_t)oy * s * wp;
-        for (int ox = 0; ox < ow; ox++, base += s, d += 16) {
-            __m512 dv[3];
-#pragma GCC unroll 3
-            for (int f = 0; f < FB; f++)
-                dv[f] = _mm512_load_ps(d + f * fstride);
-#pragma GCC unroll 9
-            for (int q = 0; q < NR; q++)
-#pragma GCC unroll 11
-                for (int j = 0; j < KK; j++) {
-                    if (FB == 1) {
-                        acc[0][q][j] =
-                            _mm512_fmadd_ps(_mm512_set1_ps(base[off[q] + j]), dv[0], acc[0][q][j]);
-                    } else {
-                        __m512 b = _mm512_set1_ps(base[off[q] + j]);
-#pragma GCC unroll 3
-                        for (int f = 0; f < FB; f++)
-                            acc[f][q][j] = _mm512_fmadd_ps(b, dv[f], acc[f][q][j]);
-                    }
-                }
-        }
-    }
-#pragma GCC unroll 3
-    for (int f = 0; f < FB; f++)
-#pragma GCC unroll 9
-        for (int q = 0; q < NR; q++)
-#pragma GCC unroll 11
-            for (int j = 0; j < KK; j++) {
-                float *p = part + ((size_t)(q0 + q) * KK + j) * kpad + 16 * f;
-                _mm512_storeu_ps(p, _mm512_add_ps(_mm512_loadu_ps(p), acc[f][q][j]));
-            }
-}
-
-typedef void (*dw_tile_fn)(const float *, size_t, int, int, int, int, int, const float *, size_t,
-                           int, float *, int);
-#define DW_TILE(KK, NR, FB)                                                                 \
-    static AVX512_FN void dw_tile_##KK##_##NR##_##FB(                                       \
-        const float *in, size_t plane, int wp, int s, int kh, int oh, int ow,               \
-        const float *dyt, size_t fstride, int q0, float *part, int kpad)                     \
-    {                                                                                       \
-        dw_tile(in, plane, wp, s, kh, oh, ow, dyt, fstride, q0, part, kpad, KK, NR, FB);    \
-    }
-DW_TILE(3, 1, 1) DW_TILE(3, 2, 1) DW_TILE(3, 3, 1) DW_TILE(3, 4, 1) DW_TILE(3, 5, 1)
-DW_TILE(3, 6, 1) DW_TILE(3, 7, 1) DW_TILE(3, 8, 1) DW_TILE(3, 9, 1)
-DW_TILE(3, 3, 2) DW_TILE(3, 3, 3)
-DW_TILE(5, 1, 1) DW_TILE(5, 2, 1) DW_TILE(5, 3, 1) DW_TILE(5, 4, 1) DW_TILE(5, 5, 1)
-DW_TILE(7, 1, 1) DW_TILE(7, 2, 1) DW_TILE(7, 3, 1) DW_TILE(7, 4, 1)
-DW_TILE(11, 1, 1) DW_TILE(11, 2, 1)
-
-/* rows per tile for each supported kernel width, and the tiles by row count */
-static int dw_rows(int kw) { return kw == 3 ? 9 : kw == 5 ? 5 : kw == 7 ? 4 : kw == 11 ? 2 : 0; }
-
-static dw_tile_fn dw_tile_for(int kw, int nr)
-{
-    static const dw_tile_fn k3[9] = {dw_tile_3_1_1, dw_tile_3_2_1, dw_tile_3_3_1,
-                                     dw_tile_3_4_1, dw_tile_3_5_1, dw_tile_3_6_1,
-                                     dw_tile_3_7_1, dw_tile_3_8_1, dw_tile_3_9_1};
-    static const dw_tile_fn k5[5] = {dw_tile_5_1_1, dw_tile_5_2_1, dw_tile_5_3_1, dw_tile_5_4_1,
-                                     dw_tile_5_5_1};
-    static const dw_tile_fn k7[4] = {dw_tile_7_1_1, dw_tile_7_2_1, dw_tile_7_3_1, dw_tile_7_4_1};
-    static const dw_tile_fn k11[2] = {dw_tile_11_1_1, dw_tile_11_2_1};
-    switch (kw) {
-    case 3: return k3[nr - 1];
-    case 5: return k5[nr - 1];
-    case 7: return k7[nr - 1];
-    default: return k11[nr - 1];
-    }
-}
-
-/* Filter blocks a 3x3 tile serves at once: 3 or 2 when they divide the blocks. */
-static int dw_blocks_per_tile(const conv_geom *g)
-{
-    int nob = round16(g->k) / 16;
-    if (g->kw != 3 || g->kh != 3)
-        return 1;
-    return nob % 3 == 0 ? 3 : nob % 2 == 0 ? 2 : 1;
-}
-
-void chanvec_dw_image(const conv_geom *g, const float *x, const float *dy, float *part,
-                      float *scratch)
-{
-    int hp = g->h + 2 * g->pad, wp = g->w + 2 * g->pad, kpad = round16(g->k);
-    int npix = g->oh * g->ow, rows = g->c * g->kh, nr_max = dw_rows(g->kw);
-    const float *in = x;
-    float *dyt = scratch;
-    if (g->pad) {
-        pad_planes(x, g->c, g->h, g->w, g->pad, g->pad, hp, wp, scratch);
-        in = scratch;
-        dyt = scratch + round16z((size_t)g->c * hp * wp);
-    }
-    size_t plane = (size_t)hp * wp;
-    float *dbias = part + (size_t)g->c * g->kh * g->kw * kpad;
-    transpose_dy(dy, g->k, npix, dyt, dbias);
-    int fb = dw_blocks_per_tile(g);
-    size_t fstride = (size_t)npix * 16;
-    if (fb > 1) {
-        dw_tile_fn tile = fb == 3 ? dw_tile_3_3_3 : dw_tile_3_3_2;
-        for (int ob = 0; ob < kpad / 16; ob += fb)
-            for (int q0 = 0; q0 < rows; q0 += 3)
-                tile(in, plane, wp, g->stride, g->kh, g->oh, g->ow, dyt + ob * fstride, fstride,
-                     q0, part + ob * 16, kpad);
-        return;
-    }
-    for (int ob = 0; ob < kpad / 16; ob++)
-        for (int q0 = 0; q0 < rows; q0 += nr_max) {
-            int nr = rows - q0 < nr_max ? rows - q0 : nr_max;
-            dw_tile_for(g->kw, nr)(in, plane, wp, g->stride, g->kh, g->oh, g->ow,
-                                   dyt + ob * fstride, fstride, q0, part + ob * 16, kpad);
-        }
-}
-
-int chanvec_dw_supported(const conv_geom *g) { return dw_rows(g->kw) > 0; }
-
 #else /* no AVX-512 at compile time: never chosen (conv_algo_usable says no) */
 
 void chanvec_forward_image(const conv_geom *g, const float *packed, int has_bias,
@@ -328,33 +229,4 @@ void chanvec_forward_image(const conv_geom *g, const float *packed, int has_bias
     (void)g, (void)packed, (void)has_bias, (void)x, (void)y, (void)scratch;
 }
 
-void chanvec_dw_image(const conv_geom *g, const float *x, const float *dy, float *part,
-                      float *scratch)
-{
-    (void)g, (void)x, (void)dy, (void)part, (void)scratch;
-}
-
-int chanvec_dw_supported(const conv_geom *g) { (void)g; return 0; }
-
 #endif
-
-void chanvec_dw_reduce(const conv_geom *g, const float *part0, size_t stride, int nparts,
-                       int f0, int f1, float *dw, float *db)
-{
-    int kpad = round16(g->k);
-    size_t taps = (size_t)g->c * g->kh * g->kw;
-    for (int f = f0; f < f1; f++) {
-        for (size_t t = 0; t < taps; t++) {
-            float s = 0.0f;
-            for (int p = 0; p < nparts; p++)
-                s += part0[stride * p + t * kpad + f];
-            dw[f * taps + t] += s;
-        }
-        if (db) {
-            float s = 0.0f;
-            for (int p = 0; p < nparts; p++)
-                s += part0[stride * p + taps * kpad + f];
-            db[f] += s;
-        }
-    }
-}

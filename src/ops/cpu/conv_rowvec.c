@@ -2,14 +2,19 @@
  * CONV_ROWVEC: direct stride-1 convolution with 16 output pixels of a row in
  * one AVX-512 vector, for layers with few output channels (LeNet's 6@5x5 on
  * one input channel, where a GEMM has K = 25 and a 16-channel vector would
- * be mostly empty). A tile is OB channels x YB rows x NV vectors; for each
- * input row and tap column the shifted input vectors are loaded once and
- * multiplied by broadcast weights into every output row they reach. The
- * input is copied once per sample into rows padded left and right; rows
- * above and below are skipped rather than padded.
+ * be mostly empty). A tile is OB channels x YB rows x NV vectors: for each
+ * filter tap its OB weights are broadcast into registers once and reused by
+ * every row of the tile (10 loads per 24 FMAs, where broadcasting from
+ * memory needs 25). The input is copied once per sample into rows padded
+ * left and right; rows above and below are skipped rather than padded.
  *
  * The filter gradient is a set of dot products over the pixels of dy and the
- * shifted input rows, kept as 16-lane partial sums and added up at the end.
+ * shifted input, kept as 16-lane partial sums and added up at the end. The
+ * input and dy are copied with the same row stride (the padded width), so
+ * that every tap is one constant offset and a tile is a single loop over
+ * the whole plane: dy is zero in the extra columns, which makes their
+ * products vanish (for finite inputs: a NaN or infinity there may reach
+ * other taps' gradients, when training has diverged anyway).
  */
 #include <string.h>
 
@@ -35,10 +40,31 @@ static int fwd_block(int outs)
     return pick_block(outs, cands, 5);
 }
 
-static int dw_block(int kw, int outs)
+/* filter-gradient tiles: OB filters x TT taps (OB + TT + OB*TT <= 31 registers) */
+static int dw_block(int outs)
 {
-    static const int k3[] = {6, 4}, k5[] = {4, 3};
-    return kw == 3 ? pick_block(outs, k3, 2) : pick_block(outs, k5, 2);
+    static const int cands[] = {6, 4, 3, 2};
+    return pick_block(outs, cands, 4);
+}
+
+static int dw_taps(int ob) { return ob == 6 ? 4 : ob == 4 ? 5 : ob == 3 ? 7 : 10; }
+
+/* The flat layout of the filter gradient: row stride, rows and plane size
+ * of the padded input, and the length of the flat pixel range (dy's rows in
+ * that stride, rounded up to whole vectors). */
+typedef struct flat_geom {
+    int stride, rows;
+    size_t plane, npix;
+} flat_geom;
+
+static flat_geom flat(const conv_geom *g)
+{
+    flat_geom f;
+    f.stride = g->w + 2 * g->pad;
+    f.rows = g->h + 2 * g->pad + 1; /* + 1: the last vector's overrun stays in zeros */
+    f.plane = round16z((size_t)f.rows * f.stride + 16);
+    f.npix = round16z((size_t)g->oh * f.stride);
+    return f;
 }
 
 /* Row stride of the padded copy: every vector load of every tap stays inside. */
@@ -52,7 +78,10 @@ size_t rowvec_shared(const conv_geom *g)
 
 size_t rowvec_scratch(const conv_geom *g, conv_pass pass)
 {
-    (void)pass;
+    if (pass == CONV_DW) {
+        flat_geom f = flat(g);
+        return (size_t)g->c * f.plane + (size_t)g->k * f.npix;
+    }
     return round16z((size_t)g->c * g->h * row_stride(g));
 }
 
@@ -90,7 +119,7 @@ static int tile_rows(int ob, int nv)
     return acc < 1 ? 1 : acc;
 }
 
-int rowvec_dw_supported(const conv_geom *g) { return g->kw == 3 || g->kw == 5; }
+int rowvec_dw_supported(const conv_geom *g) { return g->stride == 1; }
 
 #if SIMD_AVX512
 
@@ -206,94 +235,118 @@ void rowvec_forward_image(const conv_geom *g, const float *packed, int has_bias,
     }
 }
 
-/* Partial filter gradients of OB filters x KK taps of one (channel, kernel
- * row), over one sample. */
-AVX512_INLINE void dw_tile(const float *xc, int ws, int h, int pad, int i, const float *dy,
-                           size_t oplane, int oh, int ow, int no, float *part,
-                           size_t part_ostride, const int OB, const int KK)
+/* Partial filter gradients of OB filters x TT taps (flat offsets) over the
+ * flat pixel range of one sample. */
+AVX512_INLINE void dw_tile(const float *xc, const float *dyp, size_t npix, const int *off,
+                           int nt, int no, float *part, size_t part_ostride, const int OB,
+                           const int TT)
 {
-    __m512 acc[6][5];
+    __m512 acc[6][10];
 #pragma GCC unroll 6
     for (int o = 0; o < OB; o++)
-#pragma GCC unroll 5
-        for (int j = 0; j < KK; j++)
-            acc[o][j] = _mm512_setzero_ps();
-    int oy_lo = pad - i > 0 ? pad - i : 0, oy_hi = h + pad - i < oh ? h + pad - i : oh;
-    for (int oy = oy_lo; oy < oy_hi; oy++) {
-        const float *row = xc + (size_t)(oy - pad + i) * ws;
-        const float *drow[6];
+#pragma GCC unroll 10
+        for (int t = 0; t < TT; t++)
+            acc[o][t] = _mm512_setzero_ps();
+    const float *dyo[6];
+#pragma GCC unroll 6
+    for (int o = 0; o < OB; o++) /* past the last filter: any row, results unused */
+        dyo[o] = dyp + (o < no ? o : no - 1) * npix;
+    const float *xt[10];
+#pragma GCC unroll 10
+    for (int t = 0; t < TT; t++)
+        xt[t] = xc + off[t < nt ? t : nt - 1];
+    for (size_t q = 0; q < npix; q += 16) {
+        __m512 d[6];
 #pragma GCC unroll 6
         for (int o = 0; o < OB; o++)
-            drow[o] = dy + (o < no ? o : no - 1) * oplane + (size_t)oy * ow;
-        for (int x0 = 0; x0 < ow; x0 += 16) {
-            __mmask16 m = lanes(ow - x0);
-            __m512 d[6];
+            d[o] = _mm512_load_ps(dyo[o] + q);
+#pragma GCC unroll 10
+        for (int t = 0; t < TT; t++) {
+            __m512 xv = _mm512_loadu_ps(xt[t] + q);
 #pragma GCC unroll 6
             for (int o = 0; o < OB; o++)
-                d[o] = _mm512_maskz_loadu_ps(m, drow[o] + x0);
-#pragma GCC unroll 5
-            for (int j = 0; j < KK; j++) {
-                __m512 xv = _mm512_maskz_loadu_ps(m, row + x0 + j);
-#pragma GCC unroll 6
-                for (int o = 0; o < OB; o++)
-                    acc[o][j] = _mm512_fmadd_ps(d[o], xv, acc[o][j]);
-            }
+                acc[o][t] = _mm512_fmadd_ps(d[o], xv, acc[o][t]);
         }
     }
 #pragma GCC unroll 6
     for (int o = 0; o < OB; o++) {
         if (o >= no)
             break;
-#pragma GCC unroll 5
-        for (int j = 0; j < KK; j++) {
-            float *p = part + o * part_ostride + j * 16;
-            _mm512_storeu_ps(p, _mm512_add_ps(_mm512_loadu_ps(p), acc[o][j]));
+#pragma GCC unroll 10
+        for (int t = 0; t < TT; t++) {
+            if (t >= nt)
+                break;
+            float *p = part + o * part_ostride + t * 16;
+            _mm512_storeu_ps(p, _mm512_add_ps(_mm512_loadu_ps(p), acc[o][t]));
         }
     }
 }
 
-typedef void (*dw_tile_fn)(const float *, int, int, int, int, const float *, size_t, int, int,
-                           int, float *, size_t);
-#define DW_TILE(OB, KK)                                                                    \
-    static AVX512_FN void dw_tile_##OB##_##KK(const float *xc, int ws, int h, int pad, int i, \
-                                              const float *dy, size_t oplane, int oh, int ow, \
-                                              int no, float *part, size_t part_ostride)      \
+typedef void (*dw_tile_fn)(const float *, const float *, size_t, const int *, int, int, float *,
+                           size_t);
+#define DW_TILE(OB, TT)                                                                    \
+    static AVX512_FN void dw_tile_##OB##_##TT(const float *xc, const float *dyp, size_t npix, \
+                                              const int *off, int nt, int no, float *part,  \
+                                              size_t part_ostride)                          \
     {                                                                                       \
-        dw_tile(xc, ws, h, pad, i, dy, oplane, oh, ow, no, part, part_ostride, OB, KK);     \
+        dw_tile(xc, dyp, npix, off, nt, no, part, part_ostride, OB, TT);                    \
     }
-DW_TILE(6, 3) DW_TILE(4, 3) DW_TILE(4, 5) DW_TILE(3, 5)
+DW_TILE(6, 4) DW_TILE(4, 5) DW_TILE(3, 7) DW_TILE(2, 10)
 
-static dw_tile_fn dw_tile_for(int ob, int kw)
+static dw_tile_fn dw_tile_for(int ob)
 {
-    if (kw == 3)
-        return ob == 6 ? dw_tile_6_3 : dw_tile_4_3;
-    return ob == 4 ? dw_tile_4_5 : dw_tile_3_5;
+    return ob == 6 ? dw_tile_6_4 : ob == 4 ? dw_tile_4_5 : ob == 3 ? dw_tile_3_7 : dw_tile_2_10;
+}
+
+/* dy of one sample in the flat layout: rows of `stride`, zeros past each row
+ * and past the end; adds its sums per filter to the bias partials. */
+static AVX512_FN void flat_dy(const conv_geom *g, const flat_geom *f, const float *dy,
+                              float *dyp, float *bias_part)
+{
+    for (int o = 0; o < g->k; o++) {
+        float *dst = dyp + o * f->npix;
+        const float *src = dy + (size_t)o * g->oh * g->ow;
+        __m512 s = _mm512_loadu_ps(bias_part + o * 16);
+        for (int r = 0; r < g->oh; r++)
+            for (int x0 = 0; x0 < f->stride; x0 += 16) {
+                __m512 v = _mm512_maskz_loadu_ps(lanes(g->ow - x0), src + (size_t)r * g->ow + x0);
+                _mm512_mask_storeu_ps(dst + (size_t)r * f->stride + x0, lanes(f->stride - x0), v);
+                s = _mm512_add_ps(s, v);
+            }
+        for (size_t q = (size_t)g->oh * f->stride; q < f->npix; q++)
+            dst[q] = 0.0f;
+        _mm512_storeu_ps(bias_part + o * 16, s);
+    }
 }
 
 void rowvec_dw_image(const conv_geom *g, const float *x, const float *dy, float *part,
                      float *scratch)
 {
-    int ws = row_stride(g), kk = g->kh * g->kw, ob_n = dw_block(g->kw, g->k);
-    size_t xplane = (size_t)g->h * ws, oplane = (size_t)g->oh * g->ow;
+    flat_geom f = flat(g);
+    int kk = g->kh * g->kw, ob_n = dw_block(g->k), tt = dw_taps(ob_n);
     size_t ostride = (size_t)g->c * kk * 16;
-    pad_planes(x, g->c, g->h, g->w, 0, g->pad, g->h, ws, scratch);
-    dw_tile_fn tile = dw_tile_for(ob_n, g->kw);
+    float *dyp = scratch + (size_t)g->c * f.plane;
+    for (int c = 0; c < g->c; c++) {
+        float *xc = scratch + c * f.plane;
+        pad_planes(x + (size_t)c * g->h * g->w, 1, g->h, g->w, g->pad, g->pad, f.rows, f.stride,
+                   xc);
+        memset(xc + (size_t)f.rows * f.stride, 0,
+               sizeof *xc * (f.plane - (size_t)f.rows * f.stride));
+    }
+    flat_dy(g, &f, dy, dyp, part + (size_t)g->k * ostride);
+    dw_tile_fn tile = dw_tile_for(ob_n);
+    int off[10];
     for (int c = 0; c < g->c; c++)
-        for (int i = 0; i < g->kh; i++)
+        for (int t0 = 0; t0 < kk; t0 += tt) {
+            int nt = kk - t0 < tt ? kk - t0 : tt;
+            for (int t = 0; t < nt; t++)
+                off[t] = (t0 + t) / g->kw * f.stride + (t0 + t) % g->kw;
             for (int o0 = 0; o0 < g->k; o0 += ob_n) {
                 int no = g->k - o0 < ob_n ? g->k - o0 : ob_n;
-                tile(scratch + c * xplane, ws, g->h, g->pad, i, dy + o0 * oplane, oplane, g->oh,
-                     g->ow, no, part + o0 * ostride + ((size_t)c * kk + i * g->kw) * 16, ostride);
+                tile(scratch + c * f.plane, dyp + o0 * f.npix, f.npix, off, nt, no,
+                     part + o0 * ostride + ((size_t)c * kk + t0) * 16, ostride);
             }
-    /* bias: lane sums of dy per filter */
-    float *pb = part + (size_t)g->k * ostride;
-    for (int o = 0; o < g->k; o++) {
-        const float *d = dy + o * oplane;
-        __m512 s = _mm512_loadu_ps(pb + o * 16);
-        for (size_t p = 0; p < oplane; p += 16)
-            s = _mm512_add_ps(s, _mm512_maskz_loadu_ps(lanes((int)(oplane - p)), d + p));
-        _mm512_storeu_ps(pb + o * 16, s);
-    }
+        }
 }
 
 #else

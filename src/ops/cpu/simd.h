@@ -14,7 +14,8 @@
 #define SIMD_AVX512 0
 #endif
 
-/* 1 when the CPU and the OS support AVX-512 F/BW/DQ/VL (checked once). */
+/* 1 when the CPU and the OS support AVX-512 F/BW/DQ/VL (checked once), unless the
+ * environment says SOMA_CPU=generic. */
 int cpu_has_avx512(void);
 
 #if SIMD_AVX512
