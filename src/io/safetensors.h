@@ -26,16 +26,6 @@
 /* Tensor bytes are copied between memory and file as they are. */
 #if defined(__BYTE_ORDER__) && __BYTE_ORDER__ != __ORDER_LITTLE_ENDIAN__
 #error "safetensors data is little-endian: big-endian hosts need a byte swap in safetensors*.c"
-/* ------------------------------------------- shared by reader and writer */
-
-/* Bytes of a tensor: SOMA_ERR_SHAPE for a negative dimension,
- * SOMA_ERR_MEMORY if the size overflows size_t. Sets no message. */
-soma_status st_tensor_bytes(st_dtype dtype, int ndim, const int64_t *dims, size_t *out);
-/* "[16,6,5,5]" */
-void st_format_shape(char *buf, size_t size, int ndim, const int64_t *dims);
-/* zlib's CRC32, continued from `crc` (0 to start), for any length. */
-uint32_t st_crc32(uint32_t crc, const void *data, size_t len);
-
 #endif
 
 #define ST_MAX_DIMS 16

@@ -8,6 +8,7 @@
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "core/rng.h"
 #include "data/dataset.h"
@@ -143,14 +144,32 @@ static int checkpoint_due(const trainer *t, double now)
            (c->checkpoint_minutes > 0 && now - t->last_save >= c->checkpoint_minutes * 60.0);
 }
 
-static soma_status diverged(trainer *t, const char *what)
+/* `step` is 1-based within the epoch: the step that produced the value. The
+ * checkpoint is named only when one exists (a run can diverge before its first). */
+static soma_status diverged(trainer *t, const char *what, int step)
 {
+    int saved = t->cfg->out_dir && access(t->path_last, F_OK) == 0;
     return soma_error(SOMA_ERR_DIVERGED,
                       "training diverged at epoch %d step %d: %s is not finite; "
                       "try a lower learning rate (now %g)%s%s",
-                      t->rs.epoch + 1, t->rs.step, what, (double)t->cfg->opt.lr,
-                      t->cfg->out_dir ? "; the last good checkpoint is " : "",
-                      t->cfg->out_dir ? t->path_last : "");
+                      t->rs.epoch + 1, step, what, (double)t->cfg->opt.lr,
+                      saved ? "; the last good checkpoint is " : "", saved ? t->path_last : "");
+}
+
+/* What a checkpoint would hold that is not finite (adaptive methods'
+ * squared-gradient sums overflow to inf while the weights stay finite);
+ * NULL when all is finite. */
+static const char *nonfinite_state(const trainer *t)
+{
+    const soma_model *m = t->m;
+    if (m->be->count_nonfinite(m->params, m->nparams))
+        return "a weight";
+    if (m->be->count_nonfinite(m->buffers, m->nbuffers))
+        return "a running statistic";
+    for (int i = 0; i < optimizer_state_count(t->opt->cfg.kind); i++)
+        if (m->be->count_nonfinite(optimizer_state(t->opt, i), t->opt->n))
+            return "the optimizer state";
+    return NULL;
 }
 
 /* Runs the rest of the current epoch from step rs.step. */
@@ -178,7 +197,7 @@ static soma_status run_epoch(trainer *t, soma_progress_fn progress, void *user,
         train_step(m, t->opt, (float)lr, count, t->labels, rs->seed, rs->global_step, &loss_sum,
                    &correct);
         if (!isfinite(loss_sum))
-            return diverged(t, "the loss");
+            return diverged(t, "the loss", rs->step + 1);
         rs->step++;
         rs->global_step++;
         rs->epoch_loss_sum += loss_sum;
@@ -198,23 +217,23 @@ static soma_status run_epoch(trainer *t, soma_progress_fn progress, void *user,
             p.val_loss = p.val_accuracy = NAN;
             progress(&p, user);
         }
+        const char *bad;
         if (stop_requested) {
-            if (m->be->count_nonfinite(m->params, m->nparams))
-                return diverged(t, "a weight");
+            if ((bad = nonfinite_state(t)))
+                return diverged(t, bad, rs->step);
             SOMA_TRY(save_last(t));
             return soma_error(SOMA_ERR_INTERRUPTED, "stopped at epoch %d step %d%s%s",
                               rs->epoch + 1, rs->step, c->out_dir ? "; saved " : "",
                               c->out_dir ? t->path_last : "");
         }
         if (checkpoint_due(t, now)) {
-            if (m->be->count_nonfinite(m->params, m->nparams))
-                return diverged(t, "a weight");
+            if ((bad = nonfinite_state(t)))
+                return diverged(t, bad, rs->step);
             SOMA_TRY(save_last(t));
         }
     }
-    if (m->be->count_nonfinite(m->params, m->nparams))
-        return diverged(t, "a weight");
-    return SOMA_OK;
+    const char *bad = nonfinite_state(t);
+    return bad ? diverged(t, bad, rs->step) : SOMA_OK;
 }
 
 /* Validation, best-model bookkeeping and the end-of-epoch report. */
@@ -256,11 +275,16 @@ static soma_status end_epoch(trainer *t, soma_progress_fn progress, void *user, 
     p.profile = profile;
     rs->epoch_loss_sum = 0.0;
     rs->epoch_correct = rs->epoch_seen = 0;
-    soma_status st = save_last(t);
-    if (st == SOMA_OK && p.improved && c->out_dir)
-        st = checkpoint_save(t->path_best, t->m, t->opt, &t->rs, c);
+    /* The epoch's report (metrics.csv's row) first, then best, then last: a
+     * crash between any two leaves last.safetensors the oldest, and the run
+     * resumed from it redoes the others identically. */
     if (progress)
         progress(&p, user);
+    soma_status st = SOMA_OK;
+    if (p.improved && c->out_dir)
+        st = checkpoint_save(t->path_best, t->m, t->opt, &t->rs, c);
+    if (st == SOMA_OK)
+        st = save_last(t);
     free(profile);
     profile_reset(t->m);
     *stop = c->patience > 0 && t->val && rs->epochs_since_best >= c->patience;
