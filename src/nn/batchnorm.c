@@ -12,7 +12,7 @@ static const char *const keys[] = {"eps", "momentum", NULL};
 
 static bn_geom geom(const layer *l, int batch)
 {
-    bn_geom g = {batch, l->in.c, l->in.h * l->in.w, l->u.bn.eps, l->u.bn.momentum, 0};
+    bn_geom g = {batch, l->in.c, l->in.h * l->in.w, l->u.bn.eps, l->u.bn.momentum, l->fused_relu};
     return g;
 }
 
@@ -65,5 +65,5 @@ static void describe(const layer *l, char *buf, size_t size)
 const layer_class batchnorm_class = {
     .name = "batchnorm", .keys = keys, .configure = configure, .cache_floats = cache_floats,
     .workspace_floats = layer_no_workspace, .forward = forward, .backward = backward,
-    .flops = flops, .describe = describe,
+    .flops = flops, .describe = describe, .fuses_relu = 1,
 };

@@ -8,7 +8,7 @@ static const char *const keys[] = {"filters", "size", "stride", "pad", NULL};
 static conv_geom geom(const layer *l, int batch)
 {
     conv_geom g = {batch, l->in.c, l->in.h, l->in.w, l->u.conv.filters, l->u.conv.size,
-                   l->u.conv.size, l->u.conv.stride, l->u.conv.pad, l->out.h, l->out.w, 0};
+                   l->u.conv.size, l->u.conv.stride, l->u.conv.pad, l->out.h, l->out.w, l->fused_relu};
     return g;
 }
 
@@ -70,5 +70,5 @@ static void describe(const layer *l, char *buf, size_t size)
 const layer_class conv2d_class = {
     .name = "conv2d", .keys = keys, .configure = configure, .cache_floats = layer_no_cache,
     .workspace_floats = workspace_floats, .forward = forward, .backward = backward,
-    .flops = flops, .describe = describe,
+    .flops = flops, .describe = describe, .fuses_relu = 1,
 };

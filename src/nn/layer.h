@@ -63,6 +63,8 @@ typedef struct layer_class {
     double (*flops)(const layer *l); /* forward multiply-adds x2, per sample */
     /* short description of the configuration, e.g. "6@5x5 pad 2" */
     void (*describe)(const layer *l, char *buf, size_t size);
+    /* can apply the ReLU that follows it (backend.h, "fused ReLU") */
+    int fuses_relu;
 } layer_class;
 
 struct layer {
@@ -70,6 +72,9 @@ struct layer {
     int index; /* position in the Sequential: names tensors "index.weight" */
     int line;  /* in the model file */
     shape3 in, out;
+    /* set by network_build: this layer applies the ReLU after it, and that
+     * ReLU (fused_away) is skipped, its output being this layer's */
+    int fused_relu, fused_away;
 
     int nparams; /* trainable: weight, bias, gamma, beta */
     tensor_spec params[LAYER_MAX_TENSORS];

@@ -23,15 +23,22 @@ static soma_status configure(layer *l, const layer_spec *s)
 
 static void forward(layer *l, const run_ctx *ctx, const float *x, float *y)
 {
-    ctx->be->linear_forward(x, l->param[0], l->param[1], y, ctx->batch, l->in.c, l->out.c, 0);
+    ctx->be->linear_forward(x, l->param[0], l->param[1], y, ctx->batch, l->in.c, l->out.c,
+                            l->fused_relu);
 }
 
 static void backward(layer *l, const run_ctx *ctx, const float *x, const float *y,
                      const float *dy, float *dx)
 {
-    (void)y;
-    ctx->be->linear_backward(x, l->param[0], NULL, dy, dx, l->grad[0], l->grad[1], ctx->batch,
-                             l->in.c, l->out.c, NULL);
+    ctx->be->linear_backward(x, l->param[0], l->fused_relu ? y : NULL, dy, dx, l->grad[0],
+                             l->grad[1], ctx->batch, l->in.c, l->out.c, ctx->workspace);
+}
+
+/* a fused ReLU's masked dy */
+static size_t workspace_floats(const layer *l, const soma_backend *be, int batch)
+{
+    (void)be;
+    return l->fused_relu ? (size_t)batch * l->out.c : 0;
 }
 
 static double flops(const layer *l) { return 2.0 * l->in.c * l->out.c; }
@@ -43,6 +50,6 @@ static void describe(const layer *l, char *buf, size_t size)
 
 const layer_class linear_class = {
     .name = "linear", .keys = keys, .configure = configure, .cache_floats = layer_no_cache,
-    .workspace_floats = layer_no_workspace, .forward = forward, .backward = backward,
-    .flops = flops, .describe = describe,
+    .workspace_floats = workspace_floats, .forward = forward, .backward = backward,
+    .flops = flops, .describe = describe, .fuses_relu = 1,
 };

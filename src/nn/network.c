@@ -101,6 +101,15 @@ soma_status network_build_limited(const model_spec *spec, const char *text, cons
                           shape.c, shape.h, shape.w);
     }
     m->classes = shape.c;
+    /* A ReLU right after a layer that can apply it is applied by that layer:
+     * one pass less over the activations each way, the same bits. */
+    for (int i = 0; i + 1 < m->nlayers; i++) {
+        layer *l = &m->layers[i], *next = &m->layers[i + 1];
+        if (l->cls->fuses_relu && strcmp(next->cls->name, "relu") == 0) {
+            l->fused_relu = 1;
+            next->fused_away = 1;
+        }
+    }
     soma_status st = alloc_floats(m->be, m->nparams, &m->params);
     if (st == SOMA_OK)
         st = alloc_floats(m->be, m->nparams, &m->grads);
@@ -121,7 +130,8 @@ static void release_plan(soma_model *m)
     const soma_backend *be = m->be;
     if (m->acts)
         for (int i = 0; i < m->nlayers; i++)
-            be->free(m->acts[i]);
+            if (!m->layers[i].fused_away) /* those point at the layer before's */
+                be->free(m->acts[i]);
     free(m->acts);
     be->free(m->input_buf);
     be->free(m->dact[0]);
@@ -172,7 +182,10 @@ soma_status network_plan(soma_model *m, int batch)
         size_t w = l->cls->workspace_floats(l, be, batch);
         if (w > work)
             work = w;
-        st = alloc_floats(be, act * batch, &m->acts[i]);
+        if (l->fused_away)
+            m->acts[i] = m->acts[i - 1];
+        else
+            st = alloc_floats(be, act * batch, &m->acts[i]);
     }
     if (st == SOMA_OK)
         st = alloc_floats(be, max_act * batch, &m->dact[0]);
@@ -209,6 +222,8 @@ const float *network_forward(soma_model *m, int batch, const run_ctx *ctx)
     const float *x = m->input_buf;
     for (int i = 0; i < m->nlayers; i++) {
         layer *l = &m->layers[i];
+        if (l->fused_away)
+            continue; /* applied by the layer before: x is already its output */
         double t0 = m->profile ? omp_get_wtime() : 0.0;
         l->cls->forward(l, ctx, x, m->acts[i]);
         if (m->profile)
@@ -237,6 +252,8 @@ void network_backward(soma_model *m, int batch, const run_ctx *ctx)
     int cur = 0;
     for (int i = m->nlayers - 1; i >= 0; i--) {
         layer *l = &m->layers[i];
+        if (l->fused_away)
+            continue; /* the layer before masks dy itself; dy stays where it is */
         const float *x = i > 0 ? m->acts[i - 1] : m->input_buf;
         float *dx = i > 0 ? m->dact[1 - cur] : NULL;
         double t0 = m->profile ? omp_get_wtime() : 0.0;

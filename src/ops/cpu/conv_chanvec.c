@@ -74,9 +74,9 @@ AVX512_INLINE void fwd_tile(const float *in, size_t plane, int wp, int s, int in
     __m512 acc[2][TILE_W];
     const int st = S ? 1 : s;
     const __m512 bias = bias16 ? _mm512_loadu_ps(bias16) : _mm512_setzero_ps();
-#pragma GCC unroll 2
+SIMD_UNROLL(2)
     for (int y = 0; y < YB; y++)
-#pragma GCC unroll 14
+SIMD_UNROLL(14)
         for (int x = 0; x < XB; x++)
             acc[y][x] = bias;
     for (int c = 0; c < ins; c++)
@@ -86,7 +86,7 @@ AVX512_INLINE void fwd_tile(const float *in, size_t plane, int wp, int s, int in
             const float *wr = wpk + ((size_t)c * kh + i) * kw * 16;
             for (int j = 0; j < kw; j++) {
                 __m512 wv = _mm512_load_ps(wr + j * 16);
-#pragma GCC unroll 14
+SIMD_UNROLL(14)
                 for (int x = 0; x < XB; x++) {
                     acc[0][x] = _mm512_fmadd_ps(_mm512_set1_ps(r0[x * st + j]), wv, acc[0][x]);
                     if (YB > 1)
@@ -95,7 +95,7 @@ AVX512_INLINE void fwd_tile(const float *in, size_t plane, int wp, int s, int in
                 }
             }
         }
-#pragma GCC unroll 2
+SIMD_UNROLL(2)
     for (int y = 0; y < YB; y++)
         store_transposed(acc[y], XB, out + (size_t)y * ow, oplane, nf);
 }
@@ -130,10 +130,10 @@ AVX512_INLINE void fwd_tile_pair(const float *in, size_t plane, int s, int ins, 
 {
     __m512 acc[2][TILE_W];
     const int st = S ? 1 : s;
-#pragma GCC unroll 2
+SIMD_UNROLL(2)
     for (int f = 0; f < 2; f++) {
         __m512 b = bias32 ? _mm512_loadu_ps(bias32 + 16 * f) : _mm512_setzero_ps();
-#pragma GCC unroll 14
+SIMD_UNROLL(14)
         for (int x = 0; x < XB; x++)
             acc[f][x] = b;
     }
@@ -143,7 +143,7 @@ AVX512_INLINE void fwd_tile_pair(const float *in, size_t plane, int s, int ins, 
             const float *wr = wpk + ((size_t)c * kh + i) * kw * 16;
             for (int j = 0; j < kw; j++) {
                 __m512 w0 = _mm512_load_ps(wr + j * 16), w1 = _mm512_load_ps(wr + wstride + j * 16);
-#pragma GCC unroll 14
+SIMD_UNROLL(14)
                 for (int x = 0; x < XB; x++) {
                     __m512 b = _mm512_set1_ps(r0[x * st + j]);
                     acc[0][x] = _mm512_fmadd_ps(b, w0, acc[0][x]);

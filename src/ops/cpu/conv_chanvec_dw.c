@@ -52,15 +52,15 @@ AVX512_INLINE void dw_tile(const float *in, size_t plane, int wp, int s, int kh,
                            const int KK, const int NR, const int FB)
 {
     size_t off[9];
-#pragma GCC unroll 9
+SIMD_UNROLL(9)
     for (int q = 0; q < NR; q++)
         off[q] = (size_t)((q0 + q) / kh) * plane + (size_t)((q0 + q) % kh) * wp;
     __m512 acc[3][9][11];
-#pragma GCC unroll 3
+SIMD_UNROLL(3)
     for (int f = 0; f < FB; f++)
-#pragma GCC unroll 9
+SIMD_UNROLL(9)
         for (int q = 0; q < NR; q++)
-#pragma GCC unroll 11
+SIMD_UNROLL(11)
             for (int j = 0; j < KK; j++)
                 acc[f][q][j] = _mm512_setzero_ps();
     const float *d = dyt;
@@ -68,30 +68,30 @@ AVX512_INLINE void dw_tile(const float *in, size_t plane, int wp, int s, int kh,
         const float *base = in + (size_t)oy * s * wp;
         for (int ox = 0; ox < ow; ox++, base += s, d += 16) {
             __m512 dv[3];
-#pragma GCC unroll 3
+SIMD_UNROLL(3)
             for (int f = 0; f < FB; f++)
                 dv[f] = _mm512_load_ps(d + f * fstride);
-#pragma GCC unroll 9
+SIMD_UNROLL(9)
             for (int q = 0; q < NR; q++)
-#pragma GCC unroll 11
+SIMD_UNROLL(11)
                 for (int j = 0; j < KK; j++) {
                     if (FB == 1) {
                         acc[0][q][j] =
                             _mm512_fmadd_ps(_mm512_set1_ps(base[off[q] + j]), dv[0], acc[0][q][j]);
                     } else {
                         __m512 b = _mm512_set1_ps(base[off[q] + j]);
-#pragma GCC unroll 3
+SIMD_UNROLL(3)
                         for (int f = 0; f < FB; f++)
                             acc[f][q][j] = _mm512_fmadd_ps(b, dv[f], acc[f][q][j]);
                     }
                 }
         }
     }
-#pragma GCC unroll 3
+SIMD_UNROLL(3)
     for (int f = 0; f < FB; f++)
-#pragma GCC unroll 9
+SIMD_UNROLL(9)
         for (int q = 0; q < NR; q++)
-#pragma GCC unroll 11
+SIMD_UNROLL(11)
             for (int j = 0; j < KK; j++) {
                 float *p = part + ((size_t)(q0 + q) * KK + j) * kpad + 16 * f;
                 _mm512_storeu_ps(p, _mm512_add_ps(_mm512_loadu_ps(p), acc[f][q][j]));

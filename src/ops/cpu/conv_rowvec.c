@@ -129,11 +129,11 @@ AVX512_INLINE void fwd_tile(const float *xr, size_t xplane, int ws, int h, int i
                             const int OB, const int NV, const int YB)
 {
     __m512 acc[12][8][2];
-#pragma GCC unroll 12
+SIMD_UNROLL(12)
     for (int r = 0; r < YB; r++)
-#pragma GCC unroll 8
+SIMD_UNROLL(8)
         for (int o = 0; o < OB; o++)
-#pragma GCC unroll 2
+SIMD_UNROLL(2)
             for (int v = 0; v < NV; v++)
                 acc[r][o][v] = bias ? _mm512_set1_ps(bias[o]) : _mm512_setzero_ps();
     for (int c = 0; c < ins; c++)
@@ -153,33 +153,33 @@ AVX512_INLINE void fwd_tile(const float *xr, size_t xplane, int ws, int h, int i
             for (int j = 0; j < kw; j++, wt += OB) {
                 /* one tap: OB weights in registers, reused by every row */
                 __m512 wb[8];
-#pragma GCC unroll 8
+SIMD_UNROLL(8)
                 for (int o = 0; o < OB; o++)
                     wb[o] = _mm512_set1_ps(wt[o]);
-#pragma GCC unroll 12
+SIMD_UNROLL(12)
                 for (int yb = 0; yb < YB; yb++) {
                     if (yb < first || yb >= last)
                         continue;
-#pragma GCC unroll 2
+SIMD_UNROLL(2)
                     for (int v = 0; v < NV; v++) {
                         __m512 in = _mm512_loadu_ps(xc + (size_t)(r0 + yb) * ws + 16 * v + j);
-#pragma GCC unroll 8
+SIMD_UNROLL(8)
                         for (int o = 0; o < OB; o++)
                             acc[yb][o][v] = _mm512_fmadd_ps(in, wb[o], acc[yb][o][v]);
                     }
                 }
             }
         }
-#pragma GCC unroll 12
+SIMD_UNROLL(12)
     for (int yb = 0; yb < YB; yb++) {
         if (yb >= rows)
             break;
-#pragma GCC unroll 8
+SIMD_UNROLL(8)
         for (int o = 0; o < OB; o++) {
             if (o >= no)
                 break;
             float *out = y + o * oplane + (size_t)(oy0 + yb) * ow + x0;
-#pragma GCC unroll 2
+SIMD_UNROLL(2)
             for (int v = 0; v < NV; v++)
                 _mm512_mask_storeu_ps(out + 16 * v, lanes(ow - x0 - 16 * v), acc[yb][o][v]);
         }
@@ -242,37 +242,37 @@ AVX512_INLINE void dw_tile(const float *xc, const float *dyp, size_t npix, const
                            const int TT)
 {
     __m512 acc[6][10];
-#pragma GCC unroll 6
+SIMD_UNROLL(6)
     for (int o = 0; o < OB; o++)
-#pragma GCC unroll 10
+SIMD_UNROLL(10)
         for (int t = 0; t < TT; t++)
             acc[o][t] = _mm512_setzero_ps();
     const float *dyo[6];
-#pragma GCC unroll 6
+SIMD_UNROLL(6)
     for (int o = 0; o < OB; o++) /* past the last filter: any row, results unused */
         dyo[o] = dyp + (o < no ? o : no - 1) * npix;
     const float *xt[10];
-#pragma GCC unroll 10
+SIMD_UNROLL(10)
     for (int t = 0; t < TT; t++)
         xt[t] = xc + off[t < nt ? t : nt - 1];
     for (size_t q = 0; q < npix; q += 16) {
         __m512 d[6];
-#pragma GCC unroll 6
+SIMD_UNROLL(6)
         for (int o = 0; o < OB; o++)
             d[o] = _mm512_load_ps(dyo[o] + q);
-#pragma GCC unroll 10
+SIMD_UNROLL(10)
         for (int t = 0; t < TT; t++) {
             __m512 xv = _mm512_loadu_ps(xt[t] + q);
-#pragma GCC unroll 6
+SIMD_UNROLL(6)
             for (int o = 0; o < OB; o++)
                 acc[o][t] = _mm512_fmadd_ps(d[o], xv, acc[o][t]);
         }
     }
-#pragma GCC unroll 6
+SIMD_UNROLL(6)
     for (int o = 0; o < OB; o++) {
         if (o >= no)
             break;
-#pragma GCC unroll 10
+SIMD_UNROLL(10)
         for (int t = 0; t < TT; t++) {
             if (t >= nt)
                 break;

@@ -30,6 +30,15 @@ int cpu_has_avx512(void);
 #endif
 #define AVX512_INLINE static inline __attribute__((always_inline)) AVX512_FN
 
+/* Full unrolling turns the tile loops into register code. Sanitizer builds
+ * skip it: there it only multiplies compile time (minutes per file). */
+#if defined(SOMA_SANITIZE_BUILD)
+#define SIMD_UNROLL(n)
+#else
+#define SIMD_PRAGMA(x) _Pragma(#x)
+#define SIMD_UNROLL(n) SIMD_PRAGMA(GCC unroll n)
+#endif
+
 /* The lanes [0, n) of a 16-lane vector, n in 0..16. */
 AVX512_INLINE __mmask16 lanes(int n)
 {
