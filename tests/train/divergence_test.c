@@ -12,36 +12,21 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "core/rng.h"
 #include "data/dataset.h"
 #include "io/atomic_file.h"
 #include "io/checkpoint.h"
 #include "io/safetensors.h"
 #include "support/check.h"
+#include "support/synthetic.h"
 
 static const char *model_text =
     "input channels=1 height=8 width=8\n"
     "conv2d filters=4 size=3 pad=1\nbatchnorm\nrelu\nmaxpool size=2\n"
     "flatten\nlinear units=16\nrelu\nlinear units=3\n";
 
-/* Three classes of noisy 8x8 patterns: bright top, bright left, dark. */
 static soma_dataset *make_data(int n, uint64_t seed)
 {
-    soma_dataset *ds;
-    if (dataset_create(n, 1, 8, 8, 3, "synthetic", &ds) != SOMA_OK)
-        return NULL;
-    rng r;
-    rng_init(&r, seed, RNG_TEST, 3, 0);
-    for (int i = 0; i < n; i++) {
-        int label = (int)rng_below(&r, 3);
-        ds->labels[i] = (uint8_t)label;
-        for (int p = 0; p < 64; p++) {
-            int bright = (label == 0 && p < 24) || (label == 1 && p % 8 < 3);
-            ds->images[i * 64 + p] =
-                (uint8_t)(bright ? 160 + rng_below(&r, 90) : rng_below(&r, 120));
-        }
-    }
-    return ds;
+    return synthetic_patterns(n, seed, 3);
 }
 
 /* The last step the progress callback saw: the step after it is the one
