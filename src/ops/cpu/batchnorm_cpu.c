@@ -78,6 +78,28 @@ static AVX512_FN void grad_sums_avx512(const bn_geom *g, const float *x, const f
     *sum_dy = _mm512_reduce_add_pd(_mm512_add_pd(s0, s1));
     *sum_dy_xhat = _mm512_reduce_add_pd(_mm512_add_pd(t0, t1));
 }
+
+/* dx = a*dz - b - xhat*t over channel c, in float: xhat = (x - mean) * invstd
+ * (the difference first, so a large mean does not cancel) */
+static AVX512_FN void grad_input_avx512(const bn_geom *g, const float *x, const float *dy,
+                                        const float *y, int c, float mean, float invstd,
+                                        float a, float b, float t, float *dx)
+{
+    __m512 vm = _mm512_set1_ps(mean), vk = _mm512_set1_ps(invstd);
+    __m512 va = _mm512_set1_ps(a), vb = _mm512_set1_ps(b), vt = _mm512_set1_ps(t);
+    for (int n = 0; n < g->n; n++) {
+        const float *xp = AT(g, x, n, c), *dyp = AT(g, dy, n, c);
+        const float *yp = y ? AT(g, y, n, c) : NULL;
+        float *dxp = AT(g, dx, n, c);
+        for (int i = 0; i < g->spatial; i += 16) {
+            __mmask16 m = lanes(g->spatial - i);
+            __m512 xhat = _mm512_mul_ps(_mm512_sub_ps(_mm512_maskz_loadu_ps(m, xp + i), vm), vk);
+            __m512 d = load_dy(dyp + i, yp ? yp + i : NULL, g->spatial - i);
+            __m512 r = _mm512_fnmadd_ps(xhat, vt, _mm512_fmsub_ps(va, d, vb));
+            _mm512_mask_storeu_ps(dxp + i, m, r);
+        }
+    }
+}
 #endif
 
 /* sum and sum of squares of channel c over the batch */
@@ -204,6 +226,13 @@ void cpu_batchnorm_backward(const bn_geom *g, const float *x, const float *gamma
         if (!dx)
             continue;
         double k = gamma[c] * invstd / count;
+#if SIMD_AVX512
+        if (g->spatial >= BN_VECTOR_MIN && cpu_has_avx512()) {
+            grad_input_avx512(g, x, dy, y, c, (float)mean, (float)invstd, (float)(k * count),
+                              (float)(k * sum_dy), (float)(k * sum_dy_xhat), dx);
+            continue;
+        }
+#endif
         for (int b = 0; b < g->n; b++) {
             const float *xp = AT(g, x, b, c), *dyp = AT(g, dy, b, c);
             const float *yp = y ? AT(g, y, b, c) : NULL;
