@@ -26,7 +26,17 @@ static double now(void)
     return t.tv_sec + 1e-9 * t.tv_nsec;
 }
 
-static void keep_min(double *slot, double t) { *slot = t < *slot ? t : *slot; }
+/* LAYER_PROFILE_MEAN=1 in the environment: means over the timed steps
+ * instead of minima, to see what jitter costs with more threads */
+static int mean_mode, warming_up;
+
+static void keep_min(double *slot, double t)
+{
+    if (mean_mode)
+        *slot = (*slot >= 1e8 ? 0.0 : *slot) + (warming_up ? 0.0 : t);
+    else
+        *slot = t < *slot ? t : *slot;
+}
 
 int main(int argc, char **argv)
 {
@@ -37,6 +47,7 @@ int main(int argc, char **argv)
     int batch = argc > 2 ? atoi(argv[2]) : 64, steps = argc > 3 ? atoi(argv[3]) : 30;
     int training = argc > 4 ? atoi(argv[4]) : 1, threads = argc > 5 ? atoi(argv[5]) : 1;
     soma_set_threads(threads);
+    mean_mode = getenv("LAYER_PROFILE_MEAN") && atoi(getenv("LAYER_PROFILE_MEAN")) > 0;
     if (threads > 1 || (argc > 6 && argv[6][0] == 'w'))
         clock_id = CLOCK_MONOTONIC;
     soma_model *m;
@@ -68,6 +79,7 @@ int main(int argc, char **argv)
     for (int s = 0; s < steps + 3; s++) {
         double t0 = now(), t;
         ctx.step = s;
+        warming_up = s < 3;
         if (training) {
             network_zero_grads(m);
             keep_min(&zero, now() - t0);
@@ -93,9 +105,15 @@ int main(int argc, char **argv)
         }
     }
     free(fwd_seen), free(bwd_seen);
+    if (mean_mode) {
+        double k = 1.0 / steps;
+        zero *= k, loss_t *= k, optim *= k, total *= k;
+        for (int i = 0; i < nl; i++)
+            fwd[i] *= k, bwd[i] *= k;
+    }
     double us = 1e6 / batch, sum = zero + loss_t + optim;
-    printf("%-3s %-10s %-16s %9s %9s   (us/image, min over %d steps)\n", "#", "layer", "", "fwd",
-           "bwd", steps);
+    printf("%-3s %-10s %-16s %9s %9s   (us/image, %s over %d steps)\n", "#", "layer", "", "fwd",
+           "bwd", mean_mode ? "mean" : "min", steps);
     for (int i = 0; i < nl; i++) {
         char desc[64] = "";
         m->layers[i].cls->describe(&m->layers[i], desc, sizeof desc);
@@ -104,8 +122,9 @@ int main(int argc, char **argv)
         sum += fwd[i] + (training ? bwd[i] : 0.0);
     }
     printf("    zero grads %.2f, loss %.2f, optimizer %.2f\n", zero * us, loss_t * us, optim * us);
-    printf("    sum of minima %.2f us/image; fastest whole step %.2f us/image = %.0f images/s\n",
-           sum * us, total * us, batch / total);
+    printf("    sum of %s %.2f us/image; %s whole step %.2f us/image = %.0f images/s\n",
+           mean_mode ? "means" : "minima", sum * us, mean_mode ? "mean" : "fastest", total * us,
+           batch / total);
     optimizer_free(opt);
     soma_model_free(m);
     free(labels), free(fwd), free(bwd);
