@@ -22,6 +22,15 @@ int usage_error(const char *command, const char *fmt, ...)
     return EXIT_USAGE;
 }
 
+int args_outcome(parse_result r, const char *help)
+{
+    if (r == PARSE_HELP) {
+        fputs(help, stdout);
+        return 0;
+    }
+    return r == PARSE_ERROR ? EXIT_USAGE : -1;
+}
+
 cli_option *args_find(cli_option *options, int noptions, const char *name)
 {
     for (int i = 0; i < noptions; i++)

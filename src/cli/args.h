@@ -50,6 +50,13 @@ parse_result args_parse(const char *command, int argc, char **argv, cli_option *
                         int noptions, const char **positional, int max_positional,
                         int *npositional);
 
+/* The number of entries of an option table (an array, not a pointer). */
+#define ARGS_COUNT(options) ((int)(sizeof(options) / sizeof((options)[0])))
+
+/* What a command does after parsing: -1 to go on; otherwise the exit status,
+ * after printing `help` for -h/--help (a parse error was already reported). */
+int args_outcome(parse_result r, const char *help);
+
 /* Finds an option by name in a table (NULL if absent). */
 cli_option *args_find(cli_option *options, int noptions, const char *name);
 

@@ -50,15 +50,11 @@ int cmd_bench(int argc, char **argv, const command_line *full)
     };
     const char *positional[1];
     int npositional;
-    parse_result r = args_parse("bench", argc, argv, options,
-                                (int)(sizeof options / sizeof options[0]), positional, 1,
+    parse_result r = args_parse("bench", argc, argv, options, ARGS_COUNT(options), positional, 1,
                                 &npositional);
-    if (r == PARSE_HELP) {
-        fputs(bench_help, stdout);
-        return EXIT_OK;
-    }
-    if (r == PARSE_ERROR)
-        return EXIT_USAGE;
+    int outcome = args_outcome(r, bench_help);
+    if (outcome >= 0)
+        return outcome;
     if (npositional < 1) {
         fprintf(stderr, "usage: soma bench MODEL [options]  (see soma bench --help)\n");
         return EXIT_USAGE;

@@ -37,13 +37,11 @@ int cmd_eval(int argc, char **argv, const command_line *full)
     };
     const char *positional[1];
     int npositional;
-    parse_result r = args_parse("eval", argc, argv, options, 4, positional, 1, &npositional);
-    if (r == PARSE_HELP) {
-        fputs(eval_help, stdout);
-        return EXIT_OK;
-    }
-    if (r == PARSE_ERROR)
-        return EXIT_USAGE;
+    parse_result r = args_parse("eval", argc, argv, options, ARGS_COUNT(options), positional, 1,
+                                &npositional);
+    int outcome = args_outcome(r, eval_help);
+    if (outcome >= 0)
+        return outcome;
     if (npositional < 1) {
         fprintf(stderr, "usage: soma eval CHECKPOINT [options]  (see soma eval --help)\n");
         return EXIT_USAGE;

@@ -101,12 +101,9 @@ int cmd_zoo(int argc, char **argv, const command_line *full)
     const char *positional[1];
     int npositional;
     parse_result r = args_parse("zoo", argc, argv, NULL, 0, positional, 0, &npositional);
-    if (r == PARSE_HELP) {
-        fputs(zoo_help, stdout);
-        return EXIT_OK;
-    }
-    if (r == PARSE_ERROR)
-        return EXIT_USAGE;
+    int outcome = args_outcome(r, zoo_help);
+    if (outcome >= 0)
+        return outcome;
     return list_zoo();
 }
 
@@ -116,12 +113,9 @@ int cmd_info(int argc, char **argv, const command_line *full)
     const char *positional[1];
     int npositional;
     parse_result r = args_parse("info", argc, argv, NULL, 0, positional, 1, &npositional);
-    if (r == PARSE_HELP) {
-        fputs(info_help, stdout);
-        return EXIT_OK;
-    }
-    if (r == PARSE_ERROR)
-        return EXIT_USAGE;
+    int outcome = args_outcome(r, info_help);
+    if (outcome >= 0)
+        return outcome;
     if (npositional == 0)
         return list_zoo();
 

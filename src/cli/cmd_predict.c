@@ -168,14 +168,11 @@ int cmd_predict(int argc, char **argv, const command_line *full)
     };
     static const char *positional[MAX_FILES + 1];
     int npositional;
-    parse_result r = args_parse("predict", argc, argv, options, 2, positional, MAX_FILES + 1,
-                                &npositional);
-    if (r == PARSE_HELP) {
-        fputs(predict_help, stdout);
-        return EXIT_OK;
-    }
-    if (r == PARSE_ERROR)
-        return EXIT_USAGE;
+    parse_result r = args_parse("predict", argc, argv, options, ARGS_COUNT(options), positional,
+                                MAX_FILES + 1, &npositional);
+    int outcome = args_outcome(r, predict_help);
+    if (outcome >= 0)
+        return outcome;
     if (npositional < 2) {
         fprintf(stderr,
                 "usage: soma predict CHECKPOINT FILE... [--top K]  (see soma predict --help)\n");

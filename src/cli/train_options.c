@@ -126,17 +126,14 @@ int train_options_parse(int argc, char **argv, train_options *o)
         {"profile", OPT_FLAG, &profile, 0, 0, 0, 0, NULL, 0},
         {"quiet", OPT_FLAG, &quiet, 0, 0, 0, 0, NULL, 0},
     };
-    int noptions = (int)(sizeof options / sizeof options[0]);
+    int noptions = ARGS_COUNT(options);
     const char *positional[1];
     int npositional;
     parse_result r = args_parse("train", argc, argv, options, noptions, positional, 1,
                                 &npositional);
-    if (r == PARSE_HELP) {
-        fputs(train_help, stdout);
-        return 0;
-    }
-    if (r == PARSE_ERROR)
-        return EXIT_USAGE;
+    int outcome = args_outcome(r, train_help);
+    if (outcome >= 0)
+        return outcome;
     if (npositional < 1) {
         fprintf(stderr, "usage: soma train MODEL [options]  (see soma train --help)\n");
         return EXIT_USAGE;
