@@ -88,15 +88,21 @@ static void col2im(const conv_geom *g, const float *col, float *dx)
             }
 }
 
+/* The column matrix of image x: x itself for a pointwise convolution, else
+ * im2col into scratch. */
+static const float *columns(const conv_geom *g, const float *x, float *scratch)
+{
+    if (is_pointwise(g))
+        return x;
+    im2col(g, x, scratch);
+    return scratch;
+}
+
 void gemm_forward_image(const conv_geom *g, const float *x, const float *w, const float *b,
                         float *y, float *scratch)
 {
     int kdim = g->c * g->kh * g->kw, plane = g->oh * g->ow;
-    const float *col = x;
-    if (!is_pointwise(g)) {
-        im2col(g, x, scratch);
-        col = scratch;
-    }
+    const float *col = columns(g, x, scratch);
     for (int k = 0; k < g->k; k++) {
         float bias = b ? b[k] : 0.0f;
         for (int p = 0; p < plane; p++)
@@ -110,26 +116,21 @@ void gemm_dx_image(const conv_geom *g, const float *w, const float *dy, float *d
                    float *scratch)
 {
     int kdim = g->c * g->kh * g->kw, plane = g->oh * g->ow;
-    if (is_pointwise(g)) {
-        cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, kdim, plane, g->k, 1.0f, w, kdim,
-                    dy, plane, 0.0f, dx, plane);
-        return;
-    }
+    /* a pointwise convolution's column matrix is dx itself */
+    float *dcol = is_pointwise(g) ? dx : scratch;
     cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, kdim, plane, g->k, 1.0f, w, kdim, dy,
-                plane, 0.0f, scratch, plane);
-    memset(dx, 0, sizeof *dx * (size_t)g->c * g->h * g->w);
-    col2im(g, scratch, dx);
+                plane, 0.0f, dcol, plane);
+    if (dcol != dx) {
+        memset(dx, 0, sizeof *dx * (size_t)g->c * g->h * g->w);
+        col2im(g, dcol, dx);
+    }
 }
 
 void gemm_dw_image(const conv_geom *g, const float *x, const float *dy, float *dw_part,
                    float *db_part, float *scratch)
 {
     int kdim = g->c * g->kh * g->kw, plane = g->oh * g->ow;
-    const float *col = x;
-    if (!is_pointwise(g)) {
-        im2col(g, x, scratch);
-        col = scratch;
-    }
+    const float *col = columns(g, x, scratch);
     cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, g->k, kdim, plane, 1.0f, dy, plane, col,
                 plane, 1.0f, dw_part, kdim);
     for (int k = 0; k < g->k; k++) {
