@@ -8,31 +8,18 @@ import gzip
 import os
 import sys
 
-
-def find(directory, stem):
-    for suffix in ("", ".gz"):
-        path = os.path.join(directory, stem + suffix)
-        if os.path.exists(path):
-            return path
-    raise SystemExit(f"idx_subset.py: {directory}: no {stem}[.gz]")
-
-
-def read(path):
-    with (gzip.open if path.endswith(".gz") else open)(path, "rb") as f:
-        return f.read()
+import idx_files
 
 
 def head(data, n):
     """The first n items of an IDX file, header count rewritten."""
-    ndim = data[3]
-    dims = [int.from_bytes(data[4 + 4 * i:8 + 4 * i], "big") for i in range(ndim)]
-    if n > dims[0]:
-        raise SystemExit(f"idx_subset.py: asked for {n} items, the file has {dims[0]}")
+    shape, start = idx_files.dims(data)
+    if n > shape[0]:
+        raise SystemExit(f"idx_subset.py: asked for {n} items, the file has {shape[0]}")
     item = 1
-    for d in dims[1:]:
+    for d in shape[1:]:
         item *= d
-    header = data[:4] + n.to_bytes(4, "big") + data[8:4 + 4 * ndim]
-    start = 4 + 4 * ndim
+    header = data[:4] + n.to_bytes(4, "big") + data[8:start]
     return header + data[start:start + n * item]
 
 
@@ -41,8 +28,8 @@ def main():
     os.makedirs(dst, exist_ok=True)
     for kind in ("images-idx3-ubyte", "labels-idx1-ubyte"):
         with gzip.open(os.path.join(dst, f"train-{kind}.gz"), "wb", compresslevel=1) as f:
-            f.write(head(read(find(src, f"train-{kind}")), n))
-        test = find(src, f"t10k-{kind}")
+            f.write(head(idx_files.read(idx_files.find(src, f"train-{kind}")), n))
+        test = idx_files.find(src, f"t10k-{kind}")
         link = os.path.join(dst, os.path.basename(test))
         if os.path.lexists(link):
             os.remove(link)
@@ -50,4 +37,7 @@ def main():
 
 
 if __name__ == "__main__":
-    main()
+    try:
+        main()
+    except FileNotFoundError as e:
+        raise SystemExit(f"idx_subset.py: {e}")

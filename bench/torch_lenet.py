@@ -22,6 +22,7 @@ import numpy as np
 import torch
 from torch import nn
 
+import idx_files
 import torch_common
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -29,28 +30,15 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 
 def read_idx(path):
     """An IDX file (raw or gzip) as a numpy array, shape from its header."""
-    opener = gzip.open if path.endswith(".gz") else open
-    with opener(path, "rb") as f:
-        data = f.read()
-    if data[0] != 0 or data[1] != 0 or data[2] != 0x08:
-        raise ValueError(f"{path}: not an unsigned-byte IDX file")
-    ndim = data[3]
-    dims = [int.from_bytes(data[4 + 4 * i: 8 + 4 * i], "big") for i in range(ndim)]
-    return np.frombuffer(data, dtype=np.uint8, offset=4 + 4 * ndim).reshape(dims)
-
-
-def find(directory, prefix):
-    for suffix in ("", ".gz"):
-        path = os.path.join(directory, prefix + suffix)
-        if os.path.exists(path):
-            return path
-    raise FileNotFoundError(f"{directory}: no {prefix}[.gz]")
+    data = idx_files.read(path)
+    shape, start = idx_files.dims(data)
+    return np.frombuffer(data, dtype=np.uint8, offset=start).reshape(shape)
 
 
 def load(directory, split):
     stem = "train" if split == "train" else "t10k"
-    images = read_idx(find(directory, f"{stem}-images-idx3-ubyte"))
-    labels = read_idx(find(directory, f"{stem}-labels-idx1-ubyte"))
+    images = read_idx(idx_files.find(directory, f"{stem}-images-idx3-ubyte"))
+    labels = read_idx(idx_files.find(directory, f"{stem}-labels-idx1-ubyte"))
     x = torch.from_numpy(images.copy()).unsqueeze(1)  # N x 1 x H x W, uint8
     return x, torch.from_numpy(labels.astype(np.int64))
 
