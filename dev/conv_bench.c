@@ -125,7 +125,7 @@ static void run(const shape *s)
                    pass == 0 ? "forward" : pass == 2 ? "dw" : g.stride == 1 ? "dx" : "dx+dw",
                    names[a], best * 1e3,
                    flop / best * 1e-9, err,
-                   (&auto_plan.forward)[pass] == a ? "  <- auto" : "");
+                   (int)(&auto_plan.forward)[pass] == a ? "  <- auto" : "");
             free(ws);
         }
     free(x), free(w), free(b), free(dy), free(y), free(yref), free(dx), free(dxref);

@@ -84,14 +84,14 @@ int main(int argc, char **argv)
             network_zero_grads(m);
             keep_min(&zero, now() - t0);
         }
-        network_forward(m, batch, &ctx);
+        network_forward(m, &ctx);
         if (training) {
             double ls;
             int correct;
             t = now();
             network_loss(m, batch, labels, &ls, &correct);
             keep_min(&loss_t, now() - t);
-            network_backward(m, batch, &ctx);
+            network_backward(m, &ctx);
             t = now();
             optimizer_step(opt, 1e-5f, m->params, m->grads);
             keep_min(&optim, now() - t);

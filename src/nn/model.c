@@ -104,7 +104,7 @@ soma_status soma_model_predict(soma_model *m, const float *input, int n, float *
         int count = n - first < batch ? n - first : batch;
         ctx.batch = count;
         m->be->upload(m->input_buf, input + in_size * first, sizeof(float) * in_size * count);
-        const float *logits = network_forward(m, count, &ctx);
+        const float *logits = network_forward(m, &ctx);
         m->be->softmax_xent_forward(logits, NULL, count, m->classes, m->probs, NULL, NULL);
         m->be->download(probs + (size_t)m->classes * first, m->probs,
                         sizeof(float) * (size_t)m->classes * count);

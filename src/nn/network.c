@@ -217,7 +217,7 @@ soma_status network_plan(soma_model *m, int batch)
     return SOMA_OK;
 }
 
-const float *network_forward(soma_model *m, int batch, const run_ctx *ctx)
+const float *network_forward(soma_model *m, const run_ctx *ctx)
 {
     const float *x = m->input_buf;
     for (int i = 0; i < m->nlayers; i++) {
@@ -230,7 +230,6 @@ const float *network_forward(soma_model *m, int batch, const run_ctx *ctx)
             m->fwd_seconds[i] += omp_get_wtime() - t0;
         x = m->acts[i];
     }
-    (void)batch;
     return x;
 }
 
@@ -246,9 +245,8 @@ void network_loss(soma_model *m, int batch, const int32_t *labels_host, double *
                               m->dact[0]);
 }
 
-void network_backward(soma_model *m, int batch, const run_ctx *ctx)
+void network_backward(soma_model *m, const run_ctx *ctx)
 {
-    (void)batch;
     int cur = 0;
     for (int i = m->nlayers - 1; i >= 0; i--) {
         layer *l = &m->layers[i];

@@ -54,12 +54,12 @@ soma_status network_build_limited(const model_spec *spec, const char *text, cons
                                   size_t max_params, soma_model **out);
 /* Plans activation, cache and workspace memory for a batch size (idempotent). */
 soma_status network_plan(soma_model *m, int batch);
-/* Forward on m->input_buf for `batch` samples; returns the logits. */
-const float *network_forward(soma_model *m, int batch, const run_ctx *ctx);
+/* Forward on m->input_buf for ctx->batch samples; returns the logits. */
+const float *network_forward(soma_model *m, const run_ctx *ctx);
 /* Loss and gradients: labels are host ints; fills m->grads (accumulating). */
 void network_loss(soma_model *m, int batch, const int32_t *labels_host, double *loss_sum,
                   int *correct);
-void network_backward(soma_model *m, int batch, const run_ctx *ctx);
+void network_backward(soma_model *m, const run_ctx *ctx);
 void network_zero_grads(soma_model *m);
 
 /* Iterates named tensors in PyTorch state_dict order: for each layer, params

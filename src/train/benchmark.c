@@ -43,7 +43,7 @@ soma_status soma_benchmark(soma_model *m, int batch, int training, int warmup, i
             if (training)
                 train_step(m, opt, cfg.lr * 0.01f, batch, labels, 1, s, &loss, &correct);
             else
-                network_forward(m, batch, &ctx);
+                network_forward(m, &ctx);
             if (s >= warmup)
                 times[s - warmup] = omp_get_wtime() - t0;
         }

@@ -9,9 +9,9 @@ void train_step(soma_model *m, optimizer *opt, float lr, int batch, const int32_
 {
     run_ctx ctx = {m->be, batch, 1, seed, global_step, m->workspace};
     network_zero_grads(m);
-    network_forward(m, batch, &ctx);
+    network_forward(m, &ctx);
     network_loss(m, batch, labels, loss_sum, correct);
-    network_backward(m, batch, &ctx);
+    network_backward(m, &ctx);
     optimizer_step(opt, lr, m->params, m->grads);
 }
 
@@ -45,7 +45,7 @@ soma_status evaluate_dataset(soma_model *m, const soma_dataset *ds, int batch, d
         dataset_gather(ds, indices, count, m->norm_mean, m->norm_std, host, labels);
         m->be->upload(m->input_buf, host, sizeof(float) * in_size * count);
         ctx.batch = count;
-        const float *logits = network_forward(m, count, &ctx);
+        const float *logits = network_forward(m, &ctx);
         double l;
         int c;
         m->be->upload(m->labels, labels, sizeof(int32_t) * count);
