@@ -73,7 +73,8 @@ int main(int argc, char **argv)
     double zero = 1e9, loss_t = 1e9, optim = 1e9, total = 1e9;
     for (int i = 0; i < nl; i++)
         fwd[i] = bwd[i] = 1e9;
-    run_ctx ctx = {m->be, batch, training, 1, 0, m->workspace};
+    run_ctx ctx = {.be = m->be, .batch = batch, .training = training, .seed = 1,
+                   .workspace = m->workspace, .grads = m->grads};
     double *fwd_seen = calloc(nl, sizeof *fwd_seen), *bwd_seen = calloc(nl, sizeof *bwd_seen);
     m->profile = 1; /* the network's own per-layer timers (wall clock) */
     for (int s = 0; s < steps + 3; s++) {

@@ -49,10 +49,10 @@ static void backward(layer *l, const run_ctx *ctx, const float *x, const float *
     bn_geom g = geom(l, ctx->batch);
     if (ctx->training)
         ctx->be->batchnorm_backward(&g, x, l->param[0], y, l->cache, l->cache + l->in.c, dy, dx,
-                                    l->grad[0], l->grad[1]);
+                                    layer_grad(l, ctx, 0), layer_grad(l, ctx, 1));
     else
         ctx->be->batchnorm_backward_eval(&g, x, l->param[0], y, l->buffer[0], l->buffer[1], dy,
-                                         dx, l->grad[0], l->grad[1]);
+                                         dx, layer_grad(l, ctx, 0), layer_grad(l, ctx, 1));
 }
 
 static double flops(const layer *l) { return 4.0 * shape_size(l->in); }
@@ -66,4 +66,5 @@ const layer_class batchnorm_class = {
     .name = "batchnorm", .keys = keys, .configure = configure, .cache_floats = cache_floats,
     .workspace_floats = layer_no_workspace, .forward = forward, .backward = backward,
     .flops = flops, .describe = describe, .fuses_relu = 1,
+    .mixes_samples = 1,
 };

@@ -37,6 +37,10 @@ typedef struct tensor_spec {
     size_t offset; /* into the network's flat buffer, set by the network */
 } tensor_spec;
 
+/* One pass of the network over `batch` samples. A training step split over
+ * threads (network_slices) runs one pass per slice: samples first ..
+ * first + batch - 1 of the step's batch, with the slice's own workspace and
+ * gradient buffer. */
 typedef struct run_ctx {
     const soma_backend *be;
     int batch;
@@ -44,6 +48,8 @@ typedef struct run_ctx {
     uint64_t seed;
     long long step;  /* global step, keys dropout masks */
     float *workspace;
+    int first;       /* the first sample of this pass within the step's batch */
+    float *grads;    /* flat buffer the parameter gradients accumulate into */
 } run_ctx;
 
 typedef struct layer layer;
@@ -65,6 +71,9 @@ typedef struct layer_class {
     void (*describe)(const layer *l, char *buf, size_t size);
     /* can apply the ReLU that follows it (backend.h, "fused ReLU") */
     int fuses_relu;
+    /* training couples the samples of a batch (batch statistics): the step
+     * cannot be split into independent slices of samples */
+    int mixes_samples;
 } layer_class;
 
 struct layer {
@@ -78,8 +87,7 @@ struct layer {
 
     int nparams; /* trainable: weight, bias, gamma, beta */
     tensor_spec params[LAYER_MAX_TENSORS];
-    float *param[LAYER_MAX_TENSORS];
-    float *grad[LAYER_MAX_TENSORS];
+    float *param[LAYER_MAX_TENSORS]; /* gradients: layer_grad */
 
     int nbuffers; /* not trained, saved: running_mean, running_var */
     tensor_spec buffers[LAYER_MAX_TENSORS];
@@ -96,6 +104,13 @@ struct layer {
         struct { float eps, momentum; } bn;
     } u;
 };
+
+/* The gradient of parameter k in the pass's gradient buffer (same layout as
+ * the parameters). */
+static inline float *layer_grad(const layer *l, const run_ctx *ctx, int k)
+{
+    return ctx->grads + l->params[k].offset;
+}
 
 /* Adds a trainable tensor to a layer during configure. */
 void layer_add_param(layer *l, const char *name, int ndim, const int *dims, tensor_init init,

@@ -98,7 +98,7 @@ soma_status soma_model_predict(soma_model *m, const float *input, int n, float *
     if (m->planned_batch < batch)
         SOMA_TRY(network_plan(m, batch));
     batch = m->planned_batch;
-    run_ctx ctx = {m->be, 0, 0, 0, 0, m->workspace};
+    run_ctx ctx = {.be = m->be, .workspace = m->workspace, .grads = m->grads};
     size_t in_size = shape_size(m->input);
     for (int first = 0; first < n; first += batch) {
         int count = n - first < batch ? n - first : batch;

@@ -23,10 +23,8 @@ static void point_tensors(soma_model *m)
 {
     for (int i = 0; i < m->nlayers; i++) {
         layer *l = &m->layers[i];
-        for (int t = 0; t < l->nparams; t++) {
+        for (int t = 0; t < l->nparams; t++)
             l->param[t] = m->params + l->params[t].offset;
-            l->grad[t] = m->grads + l->params[t].offset;
-        }
         for (int t = 0; t < l->nbuffers; t++)
             l->buffer[t] = m->buffers + l->buffers[t].offset;
     }

@@ -36,7 +36,8 @@ soma_status soma_benchmark(soma_model *m, int batch, int training, int warmup, i
         for (int i = 0; i < batch; i++)
             labels[i] = (int32_t)rng_below(&r, (uint32_t)m->classes);
         m->be->upload(m->input_buf, host, sizeof(float) * in_size);
-        run_ctx ctx = {m->be, batch, 0, 1, 0, m->workspace};
+        run_ctx ctx = {.be = m->be, .batch = batch, .seed = 1, .workspace = m->workspace,
+                       .grads = m->grads};
         for (int s = 0; s < warmup + steps; s++) {
             double t0 = omp_get_wtime(), loss;
             int correct;

@@ -7,7 +7,8 @@
 void train_step(soma_model *m, optimizer *opt, float lr, int batch, const int32_t *labels,
                 uint64_t seed, long long global_step, double *loss_sum, int *correct)
 {
-    run_ctx ctx = {m->be, batch, 1, seed, global_step, m->workspace};
+    run_ctx ctx = {.be = m->be, .batch = batch, .training = 1, .seed = seed,
+                   .step = global_step, .workspace = m->workspace, .grads = m->grads};
     network_zero_grads(m);
     network_forward(m, &ctx);
     network_loss(m, batch, labels, loss_sum, correct);
@@ -35,7 +36,7 @@ soma_status evaluate_dataset(soma_model *m, const soma_dataset *ds, int batch, d
         free(host), free(labels), free(indices);
         return soma_error(SOMA_ERR_MEMORY, "out of memory");
     }
-    run_ctx ctx = {m->be, 0, 0, 0, 0, m->workspace};
+    run_ctx ctx = {.be = m->be, .workspace = m->workspace, .grads = m->grads};
     double loss_sum = 0.0;
     long long right = 0;
     for (int first = 0; first < ds->n; first += batch) {

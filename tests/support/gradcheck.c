@@ -45,10 +45,8 @@ int harness_make(layer_harness *h, const char *line, shape3 in, int batch, int t
     h->buffers = zeros(h->nbuffers);
     h->cache = zeros(h->l.cls->cache_floats(&h->l, batch));
     h->workspace = zeros(h->l.cls->workspace_floats(&h->l, &soma_cpu_backend, batch));
-    for (int t = 0; t < h->l.nparams; t++) {
+    for (int t = 0; t < h->l.nparams; t++)
         h->l.param[t] = h->params + h->l.params[t].offset;
-        h->l.grad[t] = h->grads + h->l.params[t].offset;
-    }
     for (int t = 0; t < h->l.nbuffers; t++)
         h->l.buffer[t] = h->buffers + h->l.buffers[t].offset;
     h->l.cache = h->cache;
@@ -63,7 +61,8 @@ int harness_make(layer_harness *h, const char *line, shape3 in, int batch, int t
         h->buffers[i] = 0.5f + rng_uniform(&r);
     for (size_t i = 0; i < ny; i++)
         h->dy[i] = rng_normal(&r);
-    h->ctx = (run_ctx){&soma_cpu_backend, batch, training, 7, 11, h->workspace};
+    h->ctx = (run_ctx){.be = &soma_cpu_backend, .batch = batch, .training = training, .seed = 7,
+                        .step = 11, .workspace = h->workspace, .grads = h->grads};
     return 1;
 }
 
