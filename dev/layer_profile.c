@@ -90,7 +90,7 @@ int main(int argc, char **argv)
             double ls;
             int correct;
             t = now();
-            network_loss(m, batch, labels, &ls, &correct);
+            network_loss(m, &ctx, batch, labels, &ls, &correct);
             keep_min(&loss_t, now() - t);
             network_backward(m, &ctx);
             t = now();

@@ -23,8 +23,9 @@ static void forward(layer *l, const run_ctx *ctx, const float *x, float *y)
 {
     size_t n = shape_size(l->in) * ctx->batch;
     if (ctx->training && l->u.dropout.p > 0.0f)
-        ctx->be->dropout_forward(x, y, l->cache, n, l->u.dropout.p, ctx->seed,
-                                 (uint64_t)ctx->step, l->index);
+        ctx->be->dropout_forward(x, y, layer_sample_cache(l, ctx), n, l->u.dropout.p, ctx->seed,
+                                 (uint64_t)ctx->step, l->index,
+                                 shape_size(l->in) * (size_t)ctx->first);
     else
         ctx->be->copy(y, x, n);
 }
@@ -37,7 +38,7 @@ static void backward(layer *l, const run_ctx *ctx, const float *x, const float *
     if (!dx)
         return;
     if (l->u.dropout.p > 0.0f)
-        ctx->be->dropout_backward(dy, l->cache, dx, n);
+        ctx->be->dropout_backward(dy, layer_sample_cache(l, ctx), dx, n);
     else
         ctx->be->copy(dx, dy, n);
 }

@@ -112,6 +112,13 @@ static inline float *layer_grad(const layer *l, const run_ctx *ctx, int k)
     return ctx->grads + l->params[k].offset;
 }
 
+/* This pass's part of a cache kept per sample (cache_floats proportional to
+ * the batch): the slice's samples start at sample ctx->first. */
+static inline float *layer_sample_cache(const layer *l, const run_ctx *ctx)
+{
+    return l->cache + l->cls->cache_floats(l, ctx->first);
+}
+
 /* Adds a trainable tensor to a layer during configure. */
 void layer_add_param(layer *l, const char *name, int ndim, const int *dims, tensor_init init,
                      int fan_in, int fan_out);

@@ -10,6 +10,14 @@
 #define MAX_PARAMS ((size_t)1 << 30)
 #define MAX_PLAN_FLOATS ((size_t)1 << 32)
 
+/* A training step split into one slice of samples per thread (train/step.c)
+ * meets the other threads once, where a layer-by-layer step meets them at
+ * every layer. It needs layers that treat samples independently, a gradient
+ * buffer per extra slice (at most this many floats in all: 256 MiB) and a
+ * few samples per slice. */
+#define SLICE_GRADS_MAX ((size_t)1 << 26)
+#define SLICE_MIN_SAMPLES 4
+
 static soma_status alloc_floats(const soma_backend *be, size_t n, float **out)
 {
     *out = be->alloc(n * sizeof(float));
@@ -44,6 +52,7 @@ soma_status network_build_limited(const model_spec *spec, const char *text, cons
     if (!m)
         return soma_error(SOMA_ERR_MEMORY, "out of memory");
     m->be = &soma_cpu_backend;
+    m->slices = 1;
     m->input = spec->input;
     m->nlayers = spec->nlayers;
     m->layers = calloc((size_t)spec->nlayers, sizeof *m->layers);
@@ -138,10 +147,45 @@ static void release_plan(soma_model *m)
     be->free(m->workspace);
     be->free(m->probs);
     be->free(m->labels);
+    be->free(m->slice_grads);
     m->acts = NULL;
     m->input_buf = m->dact[0] = m->dact[1] = m->cache = m->workspace = m->probs = NULL;
+    m->slice_grads = NULL;
     m->labels = NULL;
     m->planned_batch = 0;
+    m->slices = 1;
+}
+
+static int plan_slices(const soma_model *m, int batch, int threads)
+{
+    if (threads < 2 || batch < SLICE_MIN_SAMPLES * threads ||
+        m->nparams * (size_t)(threads - 1) > SLICE_GRADS_MAX)
+        return 1;
+    for (int i = 0; i < m->nlayers; i++)
+        if (m->layers[i].cls->mixes_samples)
+            return 1;
+    return threads < NETWORK_MAX_SLICES ? threads : NETWORK_MAX_SLICES;
+}
+
+static size_t max_workspace(const soma_model *m, int batch)
+{
+    size_t work = 0;
+    for (int i = 0; i < m->nlayers; i++) {
+        size_t w = m->layers[i].cls->workspace_floats(&m->layers[i], m->be, batch);
+        if (w > work)
+            work = w;
+    }
+    return (work + 15) & ~(size_t)15; /* slices' workspaces stay 64-byte aligned */
+}
+
+int network_slices(const soma_model *m, int batch)
+{
+    return batch >= SLICE_MIN_SAMPLES * m->slices ? m->slices : 1;
+}
+
+float *network_slice_grads(const soma_model *m, int slice)
+{
+    return slice == 0 ? m->grads : m->slice_grads + (size_t)(slice - 1) * m->nparams;
 }
 
 soma_status network_plan(soma_model *m, int batch)
@@ -151,16 +195,21 @@ soma_status network_plan(soma_model *m, int batch)
         return SOMA_OK;
     release_plan(m);
     const soma_backend *be = m->be;
-    size_t max_act = shape_size(m->input), cache = 0, work = 0;
+    size_t max_act = shape_size(m->input), cache = 0;
+    int slices = plan_slices(m, batch, threads);
+    size_t work = max_workspace(m, batch);
+    size_t slice_work = max_workspace(m, (batch + slices - 1) / slices);
+    if (slices > 1 && slice_work * slices > work)
+        work = slice_work * slices;
+    size_t slice_grads = m->nparams * (size_t)(slices - 1);
     m->acts = calloc((size_t)m->nlayers, sizeof *m->acts);
     if (!m->acts)
         return soma_error(SOMA_ERR_MEMORY, "out of memory");
     /* add up the plan before allocating any of it */
-    size_t total = shape_size(m->input) * (size_t)batch;
+    size_t total = shape_size(m->input) * (size_t)batch + work + slice_grads;
     for (int i = 0; i < m->nlayers; i++) {
         const layer *l = &m->layers[i];
-        total += shape_size(l->out) * (size_t)batch * 3 + l->cls->cache_floats(l, batch) +
-                 l->cls->workspace_floats(l, be, batch);
+        total += shape_size(l->out) * (size_t)batch * 3 + l->cls->cache_floats(l, batch);
     }
     if (total > MAX_PLAN_FLOATS) {
         free(m->acts);
@@ -177,14 +226,12 @@ soma_status network_plan(soma_model *m, int batch)
         if (act > max_act)
             max_act = act;
         cache += l->cls->cache_floats(l, batch);
-        size_t w = l->cls->workspace_floats(l, be, batch);
-        if (w > work)
-            work = w;
         if (l->fused_away)
             m->acts[i] = m->acts[i - 1];
         else
             st = alloc_floats(be, act * batch, &m->acts[i]);
     }
+    m->dact_sample = max_act;
     if (st == SOMA_OK)
         st = alloc_floats(be, max_act * batch, &m->dact[0]);
     if (st == SOMA_OK)
@@ -193,6 +240,8 @@ soma_status network_plan(soma_model *m, int batch)
         st = alloc_floats(be, cache, &m->cache);
     if (st == SOMA_OK)
         st = alloc_floats(be, work, &m->workspace);
+    if (st == SOMA_OK)
+        st = alloc_floats(be, slice_grads, &m->slice_grads);
     if (st == SOMA_OK)
         st = alloc_floats(be, (size_t)m->classes * batch, &m->probs);
     if (st == SOMA_OK) {
@@ -210,50 +259,64 @@ soma_status network_plan(soma_model *m, int batch)
         l->cache = m->cache + offset;
         offset += l->cls->cache_floats(l, batch);
     }
+    m->slices = slices;
+    m->slice_workspace = slice_work;
     m->planned_batch = batch;
     m->planned_threads = threads;
     return SOMA_OK;
 }
 
+/* Where the pass's first sample starts in a batch buffer of samples of shape s. */
+static size_t at(shape3 s, const run_ctx *ctx) { return shape_size(s) * (size_t)ctx->first; }
+
 const float *network_forward(soma_model *m, const run_ctx *ctx)
 {
-    const float *x = m->input_buf;
+    const float *x = m->input_buf + at(m->input, ctx);
     for (int i = 0; i < m->nlayers; i++) {
         layer *l = &m->layers[i];
         if (l->fused_away)
             continue; /* applied by the layer before: x is already its output */
+        float *y = m->acts[i] + at(l->out, ctx);
         double t0 = m->profile ? omp_get_wtime() : 0.0;
-        l->cls->forward(l, ctx, x, m->acts[i]);
+        l->cls->forward(l, ctx, x, y);
         if (m->profile)
             m->fwd_seconds[i] += omp_get_wtime() - t0;
-        x = m->acts[i];
+        x = y;
     }
     return x;
 }
 
-void network_loss(soma_model *m, int batch, const int32_t *labels_host, double *loss_sum,
-                  int *correct)
+void network_loss(soma_model *m, const run_ctx *ctx, int step_batch,
+                  const int32_t *labels_host, double *loss_sum, int *correct)
 {
     const soma_backend *be = m->be;
-    be->upload(m->labels, labels_host, sizeof(int32_t) * (size_t)batch);
-    be->softmax_xent_forward(m->acts[m->nlayers - 1], m->labels, batch, m->classes, m->probs,
-                             loss_sum, correct);
-    /* the loss is the batch mean, so each sample's gradient is divided by batch */
-    be->softmax_xent_backward(m->probs, m->labels, batch, m->classes, 1.0f / (float)batch,
-                              m->dact[0]);
+    size_t first = (size_t)ctx->first, classes = (size_t)m->classes;
+    int32_t *labels = m->labels + first;
+    float *probs = m->probs + first * classes;
+    be->upload(labels, labels_host + first, sizeof(int32_t) * (size_t)ctx->batch);
+    be->softmax_xent_forward(m->acts[m->nlayers - 1] + first * classes, labels, ctx->batch,
+                             m->classes, probs, loss_sum, correct);
+    /* the loss is the step's batch mean: each sample's gradient is divided by it */
+    be->softmax_xent_backward(probs, labels, ctx->batch, m->classes, 1.0f / (float)step_batch,
+                              m->dact[0] + m->dact_sample * first);
 }
 
 void network_backward(soma_model *m, const run_ctx *ctx)
 {
+    /* the gradient buffers serve every layer: a slice keeps to its own
+     * samples' part of them at the largest layer's size, whichever layer
+     * each slice has reached */
+    float *dact[2] = {m->dact[0] + m->dact_sample * ctx->first,
+                      m->dact[1] + m->dact_sample * ctx->first};
     int cur = 0;
     for (int i = m->nlayers - 1; i >= 0; i--) {
         layer *l = &m->layers[i];
         if (l->fused_away)
             continue; /* the layer before masks dy itself; dy stays where it is */
-        const float *x = i > 0 ? m->acts[i - 1] : m->input_buf;
-        float *dx = i > 0 ? m->dact[1 - cur] : NULL;
+        const float *x = (i > 0 ? m->acts[i - 1] : m->input_buf) + at(l->in, ctx);
+        float *dx = i > 0 ? dact[1 - cur] : NULL;
         double t0 = m->profile ? omp_get_wtime() : 0.0;
-        l->cls->backward(l, ctx, x, m->acts[i], m->dact[cur], dx);
+        l->cls->backward(l, ctx, x, m->acts[i] + at(l->out, ctx), dact[cur], dx);
         if (m->profile)
             m->bwd_seconds[i] += omp_get_wtime() - t0;
         cur = 1 - cur;

@@ -32,10 +32,17 @@ struct soma_model {
     float *input_buf;  /* batch x input */
     float **acts;      /* acts[i]: output of layer i */
     float *dact[2];    /* ping-pong input-gradient buffers */
+    size_t dact_sample; /* floats per sample in them: the largest activation */
     float *cache;
     float *workspace;
     float *probs;      /* softmax output, batch x classes */
     int32_t *labels;   /* batch labels on the device */
+    /* a training step split into `slices` slices of samples run side by side
+     * (network_slices): slice s > 0 accumulates its gradients in its own
+     * buffer, and uses workspace floats [s, s + 1) x slice_workspace */
+    int slices;
+    float *slice_grads;    /* (slices - 1) x nparams */
+    size_t slice_workspace;
 
     int training;
     float norm_mean, norm_std;
@@ -54,11 +61,24 @@ soma_status network_build_limited(const model_spec *spec, const char *text, cons
                                   size_t max_params, soma_model **out);
 /* Plans activation, cache and workspace memory for a batch size (idempotent). */
 soma_status network_plan(soma_model *m, int batch);
-/* Forward on m->input_buf for ctx->batch samples; returns the logits. */
+#define NETWORK_MAX_SLICES 64
+
+/* How many slices a training step of `batch` samples is split into (1: the
+ * whole batch in one pass, each layer splitting its work over threads). */
+int network_slices(const soma_model *m, int batch);
+/* The gradient buffer of slice s (slice 0: m->grads). */
+float *network_slice_grads(const soma_model *m, int slice);
+
+/* The passes cover samples ctx->first .. ctx->first + ctx->batch - 1 of the
+ * planned buffers (all of a batch, or one slice of it). */
+/* Forward from m->input_buf; returns the pass's logits. */
 const float *network_forward(soma_model *m, const run_ctx *ctx);
-/* Loss and gradients: labels are host ints; fills m->grads (accumulating). */
-void network_loss(soma_model *m, int batch, const int32_t *labels_host, double *loss_sum,
-                  int *correct);
+/* Softmax cross-entropy: labels_host holds the step's step_batch labels;
+ * returns the pass's loss sum and correct count, and puts the gradient of the
+ * step's mean loss where network_backward starts. */
+void network_loss(soma_model *m, const run_ctx *ctx, int step_batch,
+                  const int32_t *labels_host, double *loss_sum, int *correct);
+/* Gradients into ctx->grads (accumulating). */
 void network_backward(soma_model *m, const run_ctx *ctx);
 void network_zero_grads(soma_model *m);
 

@@ -34,7 +34,7 @@ static size_t max_cache(const layer *l, int batch) { return shape_size(l->out) *
 static void max_forward(layer *l, const run_ctx *ctx, const float *x, float *y)
 {
     pool_geom g = geom(l, ctx->batch);
-    ctx->be->maxpool_forward(&g, x, y, (int32_t *)l->cache);
+    ctx->be->maxpool_forward(&g, x, y, (int32_t *)layer_sample_cache(l, ctx));
 }
 
 static void max_backward(layer *l, const run_ctx *ctx, const float *x, const float *y,
@@ -43,7 +43,7 @@ static void max_backward(layer *l, const run_ctx *ctx, const float *x, const flo
     (void)x, (void)y;
     pool_geom g = geom(l, ctx->batch);
     if (dx)
-        ctx->be->maxpool_backward(&g, dy, (const int32_t *)l->cache, dx);
+        ctx->be->maxpool_backward(&g, dy, (const int32_t *)layer_sample_cache(l, ctx), dx);
 }
 
 static void avg_forward(layer *l, const run_ctx *ctx, const float *x, float *y)

@@ -91,9 +91,10 @@ typedef struct soma_backend {
                                 float *dx, size_t n);
 
     /* inverted dropout: mask[i] = 1/(1-p) kept, 0 dropped; drawn from the
-     * counter-based stream (seed, RNG_DROPOUT, step, layer) */
+     * counter-based stream (seed, RNG_DROPOUT, step, layer) at element
+     * offset + i of the batch (x being a slice of it from element offset) */
     void (*dropout_forward)(const float *x, float *y, float *mask, size_t n, float p,
-                            uint64_t seed, uint64_t step, int layer);
+                            uint64_t seed, uint64_t step, int layer, size_t offset);
     void (*dropout_backward)(const float *dy, const float *mask, float *dx, size_t n);
 
     /* training: batch statistics; saves mean and 1/sqrt(var+eps) per channel

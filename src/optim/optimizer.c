@@ -203,9 +203,9 @@ soma_status optimizer_create(const soma_backend *be, const soma_optimizer_config
     return SOMA_OK;
 }
 
-void optimizer_step(optimizer *o, float lr, float *params, const float *grads)
+void optimizer_step_range(const optimizer *o, float lr, float *params, const float *grads,
+                          size_t begin, size_t end)
 {
-    o->t++;
     optim_step_args a = {
         .kind = (int)o->cfg.kind,
         .lr = lr,
@@ -215,10 +215,20 @@ void optimizer_step(optimizer *o, float lr, float *params, const float *grads)
         .beta2 = o->cfg.beta2,
         .eps = o->cfg.eps,
         .weight_decay = o->cfg.weight_decay,
-        .t = o->t,
+        .t = o->t + 1,
     };
-    if (o->n > 0)
-        o->be->optimizer_step(&a, params, grads, o->state1, o->state2, o->n);
+    if (end > begin)
+        o->be->optimizer_step(&a, params + begin, grads + begin,
+                              o->state1 ? o->state1 + begin : NULL,
+                              o->state2 ? o->state2 + begin : NULL, end - begin);
+}
+
+void optimizer_count(optimizer *o) { o->t++; }
+
+void optimizer_step(optimizer *o, float lr, float *params, const float *grads)
+{
+    optimizer_step_range(o, lr, params, grads, 0, o->n);
+    optimizer_count(o);
 }
 
 void optimizer_free(optimizer *o)

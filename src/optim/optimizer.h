@@ -38,6 +38,13 @@ soma_status optimizer_config_check(const soma_optimizer_config *cfg);
  * t += 1, then params -= update(grads). */
 void optimizer_step(optimizer *o, float lr, float *params, const float *grads);
 
+/* The same step in parts, run side by side: step t + 1 on parameters
+ * [begin, end) only; once every parameter has had its part, optimizer_count
+ * the step. */
+void optimizer_step_range(const optimizer *o, float lr, float *params, const float *grads,
+                          size_t begin, size_t end);
+void optimizer_count(optimizer *o);
+
 /* Releases the state and the object (NULL is fine). */
 void optimizer_free(optimizer *o);
 

@@ -38,11 +38,12 @@ soma_status soma_benchmark(soma_model *m, int batch, int training, int warmup, i
         m->be->upload(m->input_buf, host, sizeof(float) * in_size);
         run_ctx ctx = {.be = m->be, .batch = batch, .seed = 1, .workspace = m->workspace,
                        .grads = m->grads};
+        step_data data = {.labels = labels}; /* the random inputs stay in place */
         for (int s = 0; s < warmup + steps; s++) {
             double t0 = omp_get_wtime(), loss;
             int correct;
             if (training)
-                train_step(m, opt, cfg.lr * 0.01f, batch, labels, 1, s, &loss, &correct);
+                train_step(m, opt, cfg.lr * 0.01f, batch, &data, 1, s, &loss, &correct);
             else
                 network_forward(m, &ctx);
             if (s >= warmup)

@@ -1,18 +1,95 @@
 #include "train/step.h"
 
+#include <omp.h>
 #include <stdlib.h>
 
 #include "data/dataset.h"
+#include "ops/cpu/partition.h"
 
-void train_step(soma_model *m, optimizer *opt, float lr, int batch, const int32_t *labels,
+/* The pass's samples into m->input_buf, their labels into data->labels. */
+static void load(soma_model *m, const run_ctx *ctx, const step_data *data)
+{
+    if (!data->ds)
+        return;
+    size_t in = shape_size(m->input), first = (size_t)ctx->first;
+    dataset_gather(data->ds, data->indices + first, ctx->batch, m->norm_mean, m->norm_std,
+                   data->host + in * first, data->labels + first);
+    m->be->upload(m->input_buf + in * first, data->host + in * first,
+                  sizeof(float) * in * (size_t)ctx->batch);
+}
+
+/* Loading, forward, loss and backward of one pass: a whole batch, or a slice of it. */
+static void pass(soma_model *m, const run_ctx *ctx, int batch, const step_data *data,
+                 double *loss_sum, int *correct)
+{
+    load(m, ctx, data);
+    m->be->fill(ctx->grads, m->nparams, 0.0f);
+    network_forward(m, ctx);
+    network_loss(m, ctx, batch, data->labels, loss_sum, correct);
+    network_backward(m, ctx);
+}
+
+/* Parameters [begin, end): the slices' gradients added into slice 0's, in
+ * slice order (the same sums for the same thread count). */
+static void reduce_grads(const soma_model *m, int slices, size_t begin, size_t end)
+{
+    for (int s = 1; s < slices; s++) {
+        const float *g = network_slice_grads(m, s);
+        for (size_t i = begin; i < end; i++)
+            m->grads[i] += g[i];
+    }
+}
+
+/*
+ * The step split into slices of samples, one per thread: each thread runs
+ * its slice through the whole network on one core, then, after the one
+ * barrier of the step, sums and applies its share of the gradients. A
+ * layer-by-layer step instead meets the other threads at every layer, and
+ * small layers (LeNet-5's) leave a thread waiting at each meeting.
+ */
+static void sliced_step(soma_model *m, optimizer *opt, float lr, int batch, int slices,
+                        const step_data *data, uint64_t seed, long long global_step,
+                        double *loss_sum, int *correct)
+{
+    double losses[NETWORK_MAX_SLICES];
+    int rights[NETWORK_MAX_SLICES];
+#pragma omp parallel num_threads(slices)
+    {
+        int s = omp_get_thread_num(), first, end;
+        partition(batch, slices, s, &first, &end);
+        run_ctx ctx = {.be = m->be, .batch = end - first, .training = 1, .seed = seed,
+                       .step = global_step, .first = first,
+                       .workspace = m->workspace + m->slice_workspace * s,
+                       .grads = network_slice_grads(m, s)};
+        pass(m, &ctx, batch, data, &losses[s], &rights[s]);
+#pragma omp barrier
+        /* whole 64-byte lines per thread, the optimizer's vector loops aligned */
+        size_t lines = (m->nparams + 15) / 16, b = lines * s / slices * 16,
+               e = lines * (s + 1) / slices * 16;
+        if (e > m->nparams)
+            e = m->nparams;
+        if (b < e) {
+            reduce_grads(m, slices, b, e);
+            optimizer_step_range(opt, lr, m->params, m->grads, b, e);
+        }
+    }
+    optimizer_count(opt);
+    *loss_sum = 0.0, *correct = 0;
+    for (int s = 0; s < slices; s++)
+        *loss_sum += losses[s], *correct += rights[s];
+}
+
+void train_step(soma_model *m, optimizer *opt, float lr, int batch, const step_data *data,
                 uint64_t seed, long long global_step, double *loss_sum, int *correct)
 {
+    int slices = m->profile ? 1 : network_slices(m, batch);
+    if (slices > 1) {
+        sliced_step(m, opt, lr, batch, slices, data, seed, global_step, loss_sum, correct);
+        return;
+    }
     run_ctx ctx = {.be = m->be, .batch = batch, .training = 1, .seed = seed,
                    .step = global_step, .workspace = m->workspace, .grads = m->grads};
-    network_zero_grads(m);
-    network_forward(m, &ctx);
-    network_loss(m, batch, labels, loss_sum, correct);
-    network_backward(m, &ctx);
+    pass(m, &ctx, batch, data, loss_sum, correct);
     optimizer_step(opt, lr, m->params, m->grads);
 }
 

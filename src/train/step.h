@@ -6,8 +6,18 @@
 #include "nn/network.h"
 #include "optim/optimizer.h"
 
-/* Forward, loss, backward and the optimizer update on m->input_buf. */
-void train_step(soma_model *m, optimizer *opt, float lr, int batch, const int32_t *labels,
+/* A step's samples: gathered from ds (samples indices[0..batch-1]) inside
+ * the step, each slice its own, through host staging into m->input_buf; or,
+ * with ds NULL, already in m->input_buf with their labels in `labels`. */
+typedef struct step_data {
+    const soma_dataset *ds;
+    const int *indices;
+    float *host;     /* batch x sample floats */
+    int32_t *labels; /* batch labels, filled when ds is set */
+} step_data;
+
+/* Forward, loss, backward and the optimizer update of one batch. */
+void train_step(soma_model *m, optimizer *opt, float lr, int batch, const step_data *data,
                 uint64_t seed, long long global_step, double *loss_sum, int *correct);
 
 /* Evaluation-mode loss and accuracy over a whole dataset. */

@@ -179,7 +179,6 @@ static soma_status run_epoch(trainer *t, soma_progress_fn progress, void *user,
     const soma_train_config *c = t->cfg;
     soma_model *m = t->m;
     run_state *rs = &t->rs;
-    size_t in_size = shape_size(m->input);
     for (int i = 0; i < t->train->n; i++)
         t->order[i] = i;
     rng r;
@@ -188,13 +187,11 @@ static soma_status run_epoch(trainer *t, soma_progress_fn progress, void *user,
     while (rs->step < t->steps_per_epoch) {
         int first = rs->step * c->batch;
         int count = t->train->n - first < c->batch ? t->train->n - first : c->batch;
-        dataset_gather(t->train, t->order + first, count, m->norm_mean, m->norm_std,
-                       t->batch_host, t->labels);
-        m->be->upload(m->input_buf, t->batch_host, sizeof(float) * in_size * count);
+        step_data data = {t->train, t->order + first, t->batch_host, t->labels};
         double lr = schedule_lr(c, rs->global_step, t->steps_per_epoch);
         double loss_sum;
         int correct;
-        train_step(m, t->opt, (float)lr, count, t->labels, rs->seed, rs->global_step, &loss_sum,
+        train_step(m, t->opt, (float)lr, count, &data, rs->seed, rs->global_step, &loss_sum,
                    &correct);
         if (!isfinite(loss_sum))
             return diverged(t, "the loss", rs->step + 1);

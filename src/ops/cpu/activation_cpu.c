@@ -53,21 +53,25 @@ void cpu_activation_backward(activation_kind kind, const float *y, const float *
     }
 }
 
-/* Mask element i comes from block i/4 of the stream (seed, DROPOUT, step,
- * layer): the same mask for any thread count and on resume. */
+/* Element i of the batch (x[0] being element `offset`) draws its mask from
+ * block i/4 of the stream (seed, DROPOUT, step, layer): the same mask for any
+ * thread count, any split of the batch into slices, and on resume. */
 void cpu_dropout_forward(const float *x, float *y, float *mask, size_t n, float p, uint64_t seed,
-                         uint64_t step, int layer)
+                         uint64_t step, int layer, size_t offset)
 {
     float keep_scale = p < 1.0f ? 1.0f / (1.0f - p) : 0.0f;
     /* keep when the 32-bit draw >= p * 2^32 */
     double threshold = (double)p * 4294967296.0;
-    size_t blocks = (n + 3) / 4;
+    size_t first = offset / 4, end = (offset + n + 3) / 4;
 #pragma omp parallel for schedule(static) num_threads(threads_for(n))
-    for (size_t blk = 0; blk < blocks; blk++) {
+    for (size_t blk = first; blk < end; blk++) {
         uint32_t r[4];
         rng_block(seed, RNG_DROPOUT, step, (uint64_t)layer, blk, r);
-        for (size_t k = 0; k < 4 && blk * 4 + k < n; k++) {
-            size_t i = blk * 4 + k;
+        for (size_t k = 0; k < 4; k++) {
+            size_t g = blk * 4 + k; /* element of the batch */
+            if (g < offset || g >= offset + n)
+                continue;
+            size_t i = g - offset;
             mask[i] = (double)r[k] >= threshold ? keep_scale : 0.0f;
             y[i] = x[i] * mask[i];
         }

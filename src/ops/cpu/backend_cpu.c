@@ -30,7 +30,9 @@ int soma_get_threads(void)
     return soma_threads;
 }
 
-int cpu_threads(void) { return soma_get_threads(); }
+/* Inside a parallel region (a training step split into slices of samples,
+ * one per thread) each kernel runs on the thread that calls it. */
+int cpu_threads(void) { return omp_in_parallel() ? 1 : soma_get_threads(); }
 
 const char *soma_build_info(void)
 {

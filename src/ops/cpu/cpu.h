@@ -32,7 +32,7 @@ void cpu_activation_forward(activation_kind kind, const float *x, float *y, size
 void cpu_activation_backward(activation_kind kind, const float *y, const float *dy, float *dx,
                              size_t n);
 void cpu_dropout_forward(const float *x, float *y, float *mask, size_t n, float p, uint64_t seed,
-                         uint64_t step, int layer);
+                         uint64_t step, int layer, size_t offset);
 void cpu_dropout_backward(const float *dy, const float *mask, float *dx, size_t n);
 
 void cpu_batchnorm_forward_train(const bn_geom *g, const float *x, const float *gamma,

@@ -22,10 +22,11 @@
 
 /* Each loop below is elementwise: split statically over soma's threads when
  * n is large, and vectorised ("simd" also promises the compiler that the
- * buffers do not overlap). */
+ * buffers do not overlap). The if clause names `parallel`: unnamed, it would
+ * apply to `simd` too (OpenMP 5), and small loops would run unvectorised. */
 #define ELEMENTWISE_LOOP                                                      \
     _Pragma("omp parallel for simd schedule(static) num_threads(cpu_threads()) \
-             if (n >= OPTIM_PARALLEL_MIN)")
+             if (parallel: n >= OPTIM_PARALLEL_MIN)")
 
 /* A loop that cannot be vectorised is still correct: sanitizer builds, and
  * the sqrtf loops unless the build passes -fno-math-errno (sqrtf may set
