@@ -4,8 +4,8 @@
  * output when relu is on), xhat = (x - mean) * invstd,
  *   dgamma = sum(dz * xhat), dbeta = sum(dz),
  *   dx = gamma * invstd / m * (m dz - sum(dz) - xhat sum(dz xhat)).
- * Shapes cover the vector path (spatial >= 16, with and without a tail)
- * and the scalar one; a channel mean far from zero checks that xhat does
+ * Shapes cover the vector path (spatial >= 16, with and without a tail),
+ * the scalar one, per-feature statistics and several channel groups; a channel mean far from zero checks that xhat does
  * not lose its digits to cancellation.
  */
 #include <math.h>
@@ -82,6 +82,8 @@ int main(void)
         check_shape(4, 2, 64, relu, 0.0f);  /* vector path, whole vectors */
         check_shape(5, 3, 7, relu, 0.0f);   /* scalar path */
         check_shape(6, 2, 49, relu, 30.0f); /* mean far from zero */
+        check_shape(16, 12, 1000, relu, 0.0f); /* several channel groups, vectors across planes */
+        check_shape(9, 70, 1, relu, 0.0f);     /* per feature, two groups */
     }
     return check_finish("bn_backward");
 }

@@ -11,9 +11,14 @@
 #include "ops/cpu/batchnorm_fast.h"
 #include "ops/cpu/cpu.h"
 #include "ops/cpu/simd.h"
+#include <stdint.h>
 
 /* Below this many values per sample and channel the vector loops do not pay. */
 #define BN_VECTOR_MIN 16
+
+/* How far ahead the first passes prefetch, in samples: a run is a few KB,
+ * and memory needs more than that in flight. */
+#define BN_PREFETCH_SAMPLES 2
 
 #if SIMD_AVX512
 
@@ -88,7 +93,7 @@ static AVX512_FN void stats(const bn_geom *g, const float *x, int c0, int c1, do
     size_t sample = (size_t)g->c * g->spatial;
     zero_sums(acc, channels);
     for (int b = 0; b < g->n; b++) {
-        size_t ahead = b + 1 < g->n ? sample : 0;
+        size_t ahead = b + BN_PREFETCH_SAMPLES < g->n ? sample * BN_PREFETCH_SAMPLES : 0;
         for (int k = 0; k < channels; k++)
             stats_run(BN_AT(g, x, b, c0 + k), ahead, g->spatial, &acc[k]);
     }
@@ -104,25 +109,67 @@ int bn_stats_avx512(const bn_geom *g, const float *x, int c0, int c1, double *su
     return 1;
 }
 
+/*
+ * The second passes walk a sample's run of channels [c0, c1) as one flat
+ * array, in vectors aligned on the output (no store splits a line, and a
+ * 7x7 or 14x14 plane's tail shares its vector with the next plane). A
+ * vector holds the end of one channel and the start of the next at most
+ * (spatial >= 16): `first` marks the lanes of the earlier one.
+ */
+typedef struct run_walk {
+    int at, n;         /* this vector: flat offsets [at, at + n) of the run */
+    int k, next;       /* its channels in the group (next == k if it holds one) */
+    __mmask16 first;   /* lanes of channel k */
+} run_walk;
+
+/* the first vector of a run of `len` values whose output starts at out */
+AVX512_INLINE run_walk walk_start(const float *out, int len, int spatial)
+{
+    int head = (int)(((64 - ((uintptr_t)out & 63)) & 63) / sizeof(float));
+    run_walk w = {0, head ? head : 16, 0, 0, 0};
+    if (w.n > len)
+        w.n = len;
+    w.next = w.n > spatial ? 1 : 0;
+    w.first = lanes(spatial);
+    return w;
+}
+
+AVX512_INLINE void walk_advance(run_walk *w, int len, int spatial)
+{
+    w->at += w->n;
+    w->n = len - w->at < 16 ? len - w->at : 16;
+    int end = (w->k + 1) * spatial; /* where channel k ends */
+    if (w->at >= end)
+        w->k++, end += spatial;
+    w->first = lanes(end - w->at);
+    w->next = w->at + w->n > end ? w->k + 1 : w->k;
+}
+
+/* per lane: p[k] on the lanes of channel k, p[next] on the others */
+AVX512_INLINE __m512 per_lane(const float *p, const run_walk *w)
+{
+    return _mm512_mask_blend_ps(w->first, _mm512_set1_ps(p[w->next]), _mm512_set1_ps(p[w->k]));
+}
+
 /* Samples in reverse: the stats pass read them forwards, so the last ones
  * are the likeliest still in cache. */
 static AVX512_FN void affine(const bn_geom *g, const float *x, int c0, int c1,
                              const float *scale, const float *shift, float *y)
 {
     const __m512 zero = _mm512_setzero_ps();
-    for (int b = g->n - 1; b >= 0; b--)
-        for (int k = 0; k < c1 - c0; k++) {
-            const float *xp = BN_AT(g, x, b, c0 + k);
-            float *yp = BN_AT(g, y, b, c0 + k);
-            __m512 vs = _mm512_set1_ps(scale[k]), vh = _mm512_set1_ps(shift[k]);
-            for (int i = 0; i < g->spatial; i += 16) {
-                __mmask16 m = lanes(g->spatial - i);
-                __m512 v = _mm512_add_ps(_mm512_mul_ps(_mm512_maskz_loadu_ps(m, xp + i), vs), vh);
-                if (g->relu)
-                    v = _mm512_maskz_mov_ps(_mm512_cmp_ps_mask(v, zero, _CMP_GT_OQ), v);
-                _mm512_mask_storeu_ps(yp + i, m, v);
-            }
+    int len = (c1 - c0) * g->spatial;
+    for (int b = g->n - 1; b >= 0; b--) {
+        const float *xr = BN_AT(g, x, b, c0);
+        float *yr = BN_AT(g, y, b, c0);
+        for (run_walk w = walk_start(yr, len, g->spatial); w.at < len;
+             walk_advance(&w, len, g->spatial)) {
+            __m512 v = _mm512_maskz_loadu_ps(lanes(w.n), xr + w.at);
+            v = _mm512_add_ps(_mm512_mul_ps(v, per_lane(scale, &w)), per_lane(shift, &w));
+            if (g->relu)
+                v = _mm512_maskz_mov_ps(_mm512_cmp_ps_mask(v, zero, _CMP_GT_OQ), v);
+            _mm512_mask_storeu_ps(yr + w.at, lanes(w.n), v);
         }
+    }
 }
 
 int bn_affine_avx512(const bn_geom *g, const float *x, int c0, int c1, const float *scale,
@@ -166,7 +213,7 @@ static AVX512_FN void grad_sums(const bn_geom *g, const float *x, const float *d
     size_t sample = (size_t)g->c * g->spatial;
     zero_sums(acc, channels);
     for (int b = 0; b < g->n; b++) {
-        size_t ahead = b + 1 < g->n ? sample : 0;
+        size_t ahead = b + BN_PREFETCH_SAMPLES < g->n ? sample * BN_PREFETCH_SAMPLES : 0;
         for (int k = 0; k < channels; k++) {
             int c = c0 + k;
             grad_sums_run(BN_AT(g, x, b, c), BN_AT(g, dy, b, c), y ? BN_AT(g, y, b, c) : NULL, ahead,
@@ -194,22 +241,22 @@ static AVX512_FN void grad_input(const bn_geom *g, const float *x, const float *
                                  const float *invstd, const float *a, const float *b,
                                  const float *t, float *dx)
 {
-    for (int n = g->n - 1; n >= 0; n--)
-        for (int k = 0; k < c1 - c0; k++) {
-            int c = c0 + k;
-            const float *xp = BN_AT(g, x, n, c), *dyp = BN_AT(g, dy, n, c);
-            const float *yp = y ? BN_AT(g, y, n, c) : NULL;
-            float *dxp = BN_AT(g, dx, n, c);
-            __m512 vm = _mm512_set1_ps(mean[c]), vk = _mm512_set1_ps(invstd[c]);
-            __m512 va = _mm512_set1_ps(a[k]), vb = _mm512_set1_ps(b[k]), vt = _mm512_set1_ps(t[k]);
-            for (int i = 0; i < g->spatial; i += 16) {
-                __mmask16 m = lanes(g->spatial - i);
-                __m512 xhat = _mm512_mul_ps(_mm512_sub_ps(_mm512_maskz_loadu_ps(m, xp + i), vm), vk);
-                __m512 d = load_dy(dyp + i, yp ? yp + i : NULL, g->spatial - i);
-                __m512 r = _mm512_fnmadd_ps(xhat, vt, _mm512_fmsub_ps(va, d, vb));
-                _mm512_mask_storeu_ps(dxp + i, m, r);
-            }
+    int len = (c1 - c0) * g->spatial;
+    for (int n = g->n - 1; n >= 0; n--) {
+        const float *xr = BN_AT(g, x, n, c0), *dyr = BN_AT(g, dy, n, c0);
+        const float *yr = y ? BN_AT(g, y, n, c0) : NULL;
+        float *dxr = BN_AT(g, dx, n, c0);
+        for (run_walk w = walk_start(dxr, len, g->spatial); w.at < len;
+             walk_advance(&w, len, g->spatial)) {
+            __m512 v = _mm512_maskz_loadu_ps(lanes(w.n), xr + w.at);
+            __m512 xhat = _mm512_mul_ps(_mm512_sub_ps(v, per_lane(mean + c0, &w)),
+                                        per_lane(invstd + c0, &w));
+            __m512 d = load_dy(dyr + w.at, yr ? yr + w.at : NULL, w.n);
+            __m512 r = _mm512_fnmadd_ps(xhat, per_lane(t, &w),
+                                        _mm512_fmsub_ps(per_lane(a, &w), d, per_lane(b, &w)));
+            _mm512_mask_storeu_ps(dxr + w.at, lanes(w.n), r);
         }
+    }
 }
 
 int bn_grad_input_avx512(const bn_geom *g, const float *x, const float *dy, const float *y,

@@ -49,6 +49,16 @@ static void group_stats(const bn_geom *g, const float *x, int c0, int c1, double
         return;
     for (int k = 0; k < c1 - c0; k++)
         sum[k] = sumsq[k] = 0.0;
+    if (g->spatial == 1) { /* per feature: across the sample's channels, which vectorises */
+        for (int b = 0; b < g->n; b++) {
+            const float *xp = BN_AT(g, x, b, c0);
+            for (int k = 0; k < c1 - c0; k++) {
+                sum[k] += xp[k];
+                sumsq[k] += (double)xp[k] * xp[k];
+            }
+        }
+        return;
+    }
     for (int b = 0; b < g->n; b++)
         for (int k = 0; k < c1 - c0; k++) {
             const float *xp = BN_AT(g, x, b, c0 + k);
@@ -67,6 +77,17 @@ static void group_affine(const bn_geom *g, const float *x, int c0, int c1, const
 {
     if (bn_affine_avx512(g, x, c0, c1, scale, shift, y))
         return;
+    if (g->spatial == 1) {
+        for (int b = 0; b < g->n; b++) {
+            const float *xp = BN_AT(g, x, b, c0);
+            float *yp = BN_AT(g, y, b, c0);
+            for (int k = 0; k < c1 - c0; k++) {
+                float v = xp[k] * scale[k] + shift[k];
+                yp[k] = g->relu && !(v > 0.0f) ? 0.0f : v;
+            }
+        }
+        return;
+    }
     for (int b = 0; b < g->n; b++)
         for (int k = 0; k < c1 - c0; k++) {
             const float *xp = BN_AT(g, x, b, c0 + k);
@@ -146,6 +167,18 @@ static void group_grad_sums(const bn_geom *g, const float *x, const float *dy, c
         return;
     for (int k = 0; k < c1 - c0; k++)
         sum_dy[k] = sum_dy_xhat[k] = 0.0;
+    if (g->spatial == 1) {
+        for (int b = 0; b < g->n; b++) {
+            const float *xp = BN_AT(g, x, b, c0), *dyp = BN_AT(g, dy, b, c0);
+            const float *yp = y ? BN_AT(g, y, b, c0) : NULL;
+            for (int k = 0; k < c1 - c0; k++) {
+                float d = masked_dy(dyp, yp, k);
+                sum_dy[k] += d;
+                sum_dy_xhat[k] += d * ((xp[k] - (double)mean[c0 + k]) * invstd[c0 + k]);
+            }
+        }
+        return;
+    }
     for (int b = 0; b < g->n; b++)
         for (int k = 0; k < c1 - c0; k++) {
             int c = c0 + k;
@@ -159,6 +192,42 @@ static void group_grad_sums(const bn_geom *g, const float *x, const float *dy, c
             }
             sum_dy[k] = s, sum_dy_xhat[k] = t;
         }
+}
+
+/* dx of channels [c0, c1) from the sums, in double:
+ * k * (m * dz - sum(dz) - xhat * sum(dz * xhat)), k = gamma * invstd / m */
+static inline float grad_input_at(double count, float gamma, float mean, float invstd,
+                                  double sum_dy, double sum_dy_xhat, float x, float dz)
+{
+    double k = gamma * (double)invstd / count, xhat = (x - (double)mean) * invstd;
+    return (float)(k * (count * dz - sum_dy - xhat * sum_dy_xhat));
+}
+
+static void group_grad_input(const bn_geom *g, const float *x, const float *gamma,
+                             const float *y, int c0, int c1, const float *mean,
+                             const float *invstd, const float *dy, const double *sum_dy,
+                             const double *sum_dy_xhat, float *dx)
+{
+    double count = (double)g->n * g->spatial;
+    for (int n = 0; n < g->n; n++) {
+        if (g->spatial == 1) { /* per feature: across channels, as in group_stats */
+            const float *xp = BN_AT(g, x, n, c0), *dyp = BN_AT(g, dy, n, c0);
+            const float *yp = y ? BN_AT(g, y, n, c0) : NULL;
+            float *dxp = BN_AT(g, dx, n, c0);
+            for (int k = 0; k < c1 - c0; k++)
+                dxp[k] = grad_input_at(count, gamma[c0 + k], mean[c0 + k], invstd[c0 + k],
+                                       sum_dy[k], sum_dy_xhat[k], xp[k], masked_dy(dyp, yp, k));
+            continue;
+        }
+        for (int c = c0; c < c1; c++) {
+            const float *xp = BN_AT(g, x, n, c), *dyp = BN_AT(g, dy, n, c);
+            const float *yp = y ? BN_AT(g, y, n, c) : NULL;
+            float *dxp = BN_AT(g, dx, n, c);
+            for (int s = 0; s < g->spatial; s++)
+                dxp[s] = grad_input_at(count, gamma[c], mean[c], invstd[c], sum_dy[c - c0],
+                                       sum_dy_xhat[c - c0], xp[s], masked_dy(dyp, yp, s));
+        }
+    }
 }
 
 /* dx = gamma*invstd/m * (m*dz - sum(dz) - xhat*sum(dz*xhat)), dz = dy masked by a fused ReLU */
@@ -184,20 +253,9 @@ void cpu_batchnorm_backward(const bn_geom *g, const float *x, const float *gamma
             b[c - c0] = (float)(k * sum_dy[c - c0]);
             t[c - c0] = (float)(k * sum_dy_xhat[c - c0]);
         }
-        if (!dx || bn_grad_input_avx512(g, x, dy, y, c0, c1, save_mean, save_invstd, a, b, t, dx))
-            continue;
-        for (int n = 0; n < g->n; n++)
-            for (int c = c0; c < c1; c++) {
-                const float *xp = BN_AT(g, x, n, c), *dyp = BN_AT(g, dy, n, c);
-                const float *yp = y ? BN_AT(g, y, n, c) : NULL;
-                float *dxp = BN_AT(g, dx, n, c);
-                double mean = save_mean[c], invstd = save_invstd[c], k = gamma[c] * invstd / count;
-                for (int s = 0; s < g->spatial; s++) {
-                    double xhat = (xp[s] - mean) * invstd;
-                    dxp[s] = (float)(k * (count * masked_dy(dyp, yp, s) - sum_dy[c - c0] -
-                                          xhat * sum_dy_xhat[c - c0]));
-                }
-            }
+        if (dx && !bn_grad_input_avx512(g, x, dy, y, c0, c1, save_mean, save_invstd, a, b, t, dx))
+            group_grad_input(g, x, gamma, y, c0, c1, save_mean, save_invstd, dy, sum_dy,
+                             sum_dy_xhat, dx);
     }
 }
 
