@@ -1,7 +1,9 @@
 /*
  * Reproducibility: the same seed and threads give bit-identical weights; a
  * run stopped (at an epoch boundary or mid-epoch) and resumed from its
- * checkpoint ends bit-identical to the run that was never stopped.
+ * checkpoint ends bit-identical to the run that was never stopped. Both with
+ * batch normalisation (steps run whole) and without (two threads split each
+ * step into slices, the last batch of an epoch too).
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -13,10 +15,15 @@
 #include "support/check.h"
 #include "support/synthetic.h"
 
-static const char *model_text =
+static const char *with_bn =
     "input channels=1 height=8 width=8\n"
     "conv2d filters=4 size=3 pad=1\nbatchnorm\nrelu\nmaxpool size=2\n"
     "flatten\nlinear units=16\nrelu\ndropout p=0.25\nlinear units=3\n";
+static const char *without_bn =
+    "input channels=1 height=8 width=8\n"
+    "conv2d filters=4 size=3 pad=1\nrelu\nmaxpool size=2\n"
+    "flatten\nlinear units=16\nrelu\ndropout p=0.25\nlinear units=3\n";
+static const char *model_text; /* the one being tested */
 
 static soma_dataset *make_data(int n, uint64_t seed)
 {
@@ -84,6 +91,7 @@ static void check_resume(const soma_dataset *tr, const soma_dataset *val, soma_s
 int main(void)
 {
     soma_set_threads(2);
+    model_text = with_bn;
     soma_dataset *tr = make_data(200, 1), *val = make_data(64, 2);
     CHECK(tr && val);
     char dir[] = "/tmp/soma-resume-XXXXXX";
@@ -101,6 +109,15 @@ int main(void)
     check_resume(tr, val, SOMA_SCHEDULE_CONST, SOMA_OPT_ADAM, 7, dir);
     check_resume(tr, val, SOMA_SCHEDULE_COSINE, SOMA_OPT_MOMENTUM, 10, dir);
     check_resume(tr, val, SOMA_SCHEDULE_COSINE, SOMA_OPT_RMSPROP, 16, dir);
+
+    /* sliced steps: batches of 32 and the epoch's last of 8 in two slices */
+    model_text = without_bn;
+    soma_model *probe;
+    CHECK(soma_model_parse(model_text, "resume_test", &probe) == SOMA_OK);
+    CHECK(network_plan(probe, 32) == SOMA_OK);
+    CHECK(network_slices(probe, 32) == 2 && network_slices(probe, 8) == 2);
+    soma_model_free(probe);
+    check_resume(tr, val, SOMA_SCHEDULE_COSINE, SOMA_OPT_ADAMW, 10, dir);
 
     char cmd[600];
     snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
