@@ -48,8 +48,8 @@ static void backward(layer *l, const run_ctx *ctx, const float *x, const float *
                      const float *dy, float *dx)
 {
     conv_geom g = geom(l, ctx->batch);
-    ctx->be->conv2d_backward(&g, x, l->param[0], y, dy, dx, layer_grad(l, ctx, 0), layer_grad(l, ctx, 1),
-                             ctx->workspace);
+    ctx->be->conv2d_backward(&g, x, l->param[0], y, dy, dx, layer_grad(l, ctx, 0),
+                             layer_grad(l, ctx, 1), ctx->workspace);
 }
 
 static double flops(const layer *l)

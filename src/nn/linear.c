@@ -30,8 +30,9 @@ static void forward(layer *l, const run_ctx *ctx, const float *x, float *y)
 static void backward(layer *l, const run_ctx *ctx, const float *x, const float *y,
                      const float *dy, float *dx)
 {
-    ctx->be->linear_backward(x, l->param[0], l->fused_relu ? y : NULL, dy, dx, layer_grad(l, ctx, 0),
-                             layer_grad(l, ctx, 1), ctx->batch, l->in.c, l->out.c, ctx->workspace);
+    ctx->be->linear_backward(x, l->param[0], l->fused_relu ? y : NULL, dy, dx,
+                             layer_grad(l, ctx, 0), layer_grad(l, ctx, 1), ctx->batch, l->in.c,
+                             l->out.c, ctx->workspace);
 }
 
 /* a fused ReLU's masked dy */

@@ -5,8 +5,9 @@
  *   dgamma = sum(dz * xhat), dbeta = sum(dz),
  *   dx = gamma * invstd / m * (m dz - sum(dz) - xhat sum(dz xhat)).
  * Shapes cover the vector path (spatial >= 16, with and without a tail),
- * the scalar one, per-feature statistics and several channel groups; a channel mean far from zero checks that xhat does
- * not lose its digits to cancellation.
+ * the scalar one, per-feature statistics and several channel groups; a
+ * channel mean far from zero checks that xhat does not lose its digits to
+ * cancellation.
  */
 #include <math.h>
 #include <stdlib.h>

@@ -216,8 +216,8 @@ static AVX512_FN void grad_sums(const bn_geom *g, const float *x, const float *d
         size_t ahead = b + BN_PREFETCH_SAMPLES < g->n ? sample * BN_PREFETCH_SAMPLES : 0;
         for (int k = 0; k < channels; k++) {
             int c = c0 + k;
-            grad_sums_run(BN_AT(g, x, b, c), BN_AT(g, dy, b, c), y ? BN_AT(g, y, b, c) : NULL, ahead,
-                          g->spatial, _mm512_set1_pd(mean[c]), _mm512_set1_pd(invstd[c]),
+            grad_sums_run(BN_AT(g, x, b, c), BN_AT(g, dy, b, c), y ? BN_AT(g, y, b, c) : NULL,
+                          ahead, g->spatial, _mm512_set1_pd(mean[c]), _mm512_set1_pd(invstd[c]),
                           &acc[k]);
         }
     }
