@@ -24,7 +24,7 @@ WORKLOADS = [  # name, title, model file, batch, what is timed
     ("alexnet-train", "AlexNet convolutions training, 224x224 (alexnet-convs)",
      "alexnet-convs.cfg", 8, "train"),
 ]
-SOMA_LINE = re.compile(r"^(train|inference)\s+[\d,]+ img/s\s+\(([\d.]+) ms per batch of (\d+)\)")
+SOMA_LINE = re.compile(r"^(train|inference)\s+[\d,.]+ img/s\s+\(([\d.]+) ms per batch of (\d+)\)")
 
 
 def read(path, default=None):
