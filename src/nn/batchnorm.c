@@ -48,8 +48,9 @@ static void backward(layer *l, const run_ctx *ctx, const float *x, const float *
 {
     bn_geom g = geom(l, ctx->batch);
     if (ctx->training)
-        ctx->be->batchnorm_backward(&g, x, l->param[0], y, l->cache, l->cache + l->in.c, dy, dx,
-                                    layer_grad(l, ctx, 0), layer_grad(l, ctx, 1));
+        ctx->be->batchnorm_backward(&g, x, l->param[0], l->param[1], l->cache,
+                                    l->cache + l->in.c, dy, dx, layer_grad(l, ctx, 0),
+                                    layer_grad(l, ctx, 1));
     else
         ctx->be->batchnorm_backward_eval(&g, x, l->param[0], y, l->buffer[0], l->buffer[1], dy,
                                          dx, layer_grad(l, ctx, 0), layer_grad(l, ctx, 1));

@@ -106,10 +106,12 @@ typedef struct soma_backend {
     void (*batchnorm_forward_eval)(const bn_geom *g, const float *x, const float *gamma,
                                    const float *beta, const float *running_mean,
                                    const float *running_var, float *y);
-    /* y: the output, read only when g->relu */
+    /* With a fused ReLU the mask (y > 0) is rebuilt from x, gamma, beta and
+     * the saved statistics, exactly as forward computed y: y is not read. */
     void (*batchnorm_backward)(const bn_geom *g, const float *x, const float *gamma,
-                               const float *y, const float *save_mean, const float *save_invstd,
-                               const float *dy, float *dx, float *dgamma, float *dbeta);
+                               const float *beta, const float *save_mean,
+                               const float *save_invstd, const float *dy, float *dx,
+                               float *dgamma, float *dbeta);
     /* gradients of the evaluation-mode (running statistics) transform */
     void (*batchnorm_backward_eval)(const bn_geom *g, const float *x, const float *gamma,
                                     const float *y, const float *running_mean,

@@ -34,7 +34,7 @@ static void check_shape(int n, int c, int spatial, int relu, float offset)
     for (int i = 0; i < c; i++)
         gamma[i] = 0.5f + rng_uniform(&r), beta[i] = rng_normal(&r);
     be->batchnorm_forward_train(&g, x, gamma, beta, y, st, st + c, st + 2 * c, st + 3 * c);
-    be->batchnorm_backward(&g, x, gamma, y, st, st + c, dy, dx, dgamma, dbeta);
+    be->batchnorm_backward(&g, x, gamma, beta, st, st + c, dy, dx, dgamma, dbeta);
 
     double m = (double)n * spatial, worst = 0.0;
     for (int ch = 0; ch < c; ch++) {

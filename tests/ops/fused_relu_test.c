@@ -90,15 +90,24 @@ static void check_linear(int n, int in, int out)
     free(dx0), free(dx1), free(dw0), free(dw1), free(db0), free(db1);
 }
 
-static void check_batchnorm(int n, int c, int spatial, int training)
+/* ties: inputs 1, 3, 5 over and over and beta 0, so that a third of them sit
+ * exactly on the ReLU's threshold (x == mean gives x * scale + shift == 0):
+ * backward's mask, rebuilt from x, must round as forward did to agree there */
+static void check_batchnorm(int n, int c, int spatial, int training, int ties)
 {
     bn_geom g = {n, c, spatial, 1e-5f, 0.1f, 0}, gr = g;
     gr.relu = 1;
     size_t nx = (size_t)n * c * spatial;
     float *x = randoms(nx, 9), *dy = randoms(nx, 10), *gamma = randoms(c, 11);
     float *beta = randoms(c, 12);
-    if (nx > 5)
+    if (ties) {
+        for (size_t i = 0; i < nx; i++)
+            x[i] = (float)(1 + 2 * (i % 3));
+        for (int i = 0; i < c; i++)
+            beta[i] = 0.0f;
+    } else if (nx > 5) {
         x[5] = NAN; /* a NaN input: its channel is NaN either way */
+    }
     float *y0 = malloc(sizeof *y0 * nx), *y1 = malloc(sizeof *y1 * nx), *dz = malloc(sizeof *dz * nx);
     float *dx0 = malloc(sizeof *dx0 * nx), *dx1 = malloc(sizeof *dx1 * nx);
     float *st = calloc(8 * (size_t)c, sizeof *st); /* mean, invstd, rm, rv, twice */
@@ -118,8 +127,8 @@ static void check_batchnorm(int n, int c, int spatial, int training)
               "batchnorm %dx%dx%d (%d): forward differs", n, c, spatial, training);
     be->activation_backward(ACT_RELU, y0, dy, dz, nx);
     if (training) {
-        be->batchnorm_backward(&g, x, gamma, NULL, s0, s0 + c, dz, dx0, grads, grads + c);
-        be->batchnorm_backward(&gr, x, gamma, y1, s1, s1 + c, dy, dx1, grads + 2 * c,
+        be->batchnorm_backward(&g, x, gamma, beta, s0, s0 + c, dz, dx0, grads, grads + c);
+        be->batchnorm_backward(&gr, x, gamma, beta, s1, s1 + c, dy, dx1, grads + 2 * c,
                                grads + 3 * c);
     } else {
         be->batchnorm_backward_eval(&g, x, gamma, NULL, s0 + 2 * c, s0 + 3 * c, dz, dx0, grads,
@@ -142,9 +151,12 @@ int main(void)
     check_linear(5, 13, 7);
     check_linear(64, 400, 120); /* large enough for threads */
     for (int training = 0; training <= 1; training++) {
-        check_batchnorm(4, 3, 49, training);
-        check_batchnorm(3, 5, 7, training);
-        check_batchnorm(6, 9, 1, training);
+        check_batchnorm(4, 3, 49, training, 0);
+        check_batchnorm(3, 5, 7, training, 0);
+        check_batchnorm(6, 9, 1, training, 0);
+        check_batchnorm(4, 3, 48, training, 1);
+        check_batchnorm(3, 5, 9, training, 1);
+        check_batchnorm(6, 9, 1, training, 1);
     }
     return check_finish("fused_relu");
 }

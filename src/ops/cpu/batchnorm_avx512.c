@@ -41,12 +41,15 @@ AVX512_INLINE void load_doubles(const float *p, int n, __m512d *lo, __m512d *hi)
     *hi = _mm512_cvtps_pd(_mm512_extractf32x8_ps(v, 1));
 }
 
-/* dy (lanes past n zero), masked by a fused ReLU's output y when y != NULL */
-AVX512_INLINE __m512 load_dy(const float *dy, const float *y, int n)
+/* dy (lanes past n zero), zero where a fused ReLU's forward output was not
+ * positive: x * scale + shift, a product then a sum as bn_affine_at */
+AVX512_INLINE __m512 load_dz(const float *dy, __m512 x, int relu, __m512 scale, __m512 shift,
+                             int n)
 {
     __mmask16 m = lanes(n);
-    if (y)
-        m &= _mm512_cmp_ps_mask(_mm512_maskz_loadu_ps(m, y), _mm512_setzero_ps(), _CMP_GT_OQ);
+    if (relu)
+        m &= _mm512_cmp_ps_mask(_mm512_add_ps(_mm512_mul_ps(x, scale), shift),
+                                _mm512_setzero_ps(), _CMP_GT_OQ);
     return _mm512_maskz_loadu_ps(m, dy);
 }
 
@@ -182,18 +185,18 @@ int bn_affine_avx512(const bn_geom *g, const float *x, int c0, int c1, const flo
 }
 
 /* one sample's run of one channel: sum(dz) and sum(dz * xhat) into a */
-AVX512_INLINE void grad_sums_run(const float *xp, const float *dyp, const float *yp,
-                                 size_t ahead, int spatial, __m512d m, __m512d k, lane_sums *a)
+AVX512_INLINE void grad_sums_run(const float *xp, const float *dyp, int relu, __m512 scale,
+                                 __m512 shift, size_t ahead, int spatial, __m512d m, __m512d k,
+                                 lane_sums *a)
 {
     __m512d s0 = a->s0, s1 = a->s1, t0 = a->t0, t1 = a->t1;
     for (int i = 0; i < spatial; i += 16) {
         prefetch_next(xp + i + ahead);
         prefetch_next(dyp + i + ahead);
-        if (yp)
-            prefetch_next(yp + i + ahead);
-        __m512d xlo, xhi;
-        load_doubles(xp + i, spatial - i, &xlo, &xhi);
-        __m512 d = load_dy(dyp + i, yp ? yp + i : NULL, spatial - i);
+        __m512 x = _mm512_maskz_loadu_ps(lanes(spatial - i), xp + i);
+        __m512d xlo = _mm512_cvtps_pd(_mm512_castps512_ps256(x));
+        __m512d xhi = _mm512_cvtps_pd(_mm512_extractf32x8_ps(x, 1));
+        __m512 d = load_dz(dyp + i, x, relu, scale, shift, spatial - i);
         __m512d dlo = _mm512_cvtps_pd(_mm512_castps512_ps256(d));
         __m512d dhi = _mm512_cvtps_pd(_mm512_extractf32x8_ps(d, 1));
         s0 = _mm512_add_pd(s0, dlo);
@@ -205,8 +208,9 @@ AVX512_INLINE void grad_sums_run(const float *xp, const float *dyp, const float 
 }
 
 static AVX512_FN void grad_sums(const bn_geom *g, const float *x, const float *dy,
-                                const float *y, int c0, int c1, const float *mean,
-                                const float *invstd, double *sum_dy, double *sum_dy_xhat)
+                                const float *scale, const float *shift, int c0, int c1,
+                                const float *mean, const float *invstd, double *sum_dy,
+                                double *sum_dy_xhat)
 {
     lane_sums acc[BN_GROUP_MAX];
     int channels = c1 - c0;
@@ -216,42 +220,44 @@ static AVX512_FN void grad_sums(const bn_geom *g, const float *x, const float *d
         size_t ahead = b + BN_PREFETCH_SAMPLES < g->n ? sample * BN_PREFETCH_SAMPLES : 0;
         for (int k = 0; k < channels; k++) {
             int c = c0 + k;
-            grad_sums_run(BN_AT(g, x, b, c), BN_AT(g, dy, b, c), y ? BN_AT(g, y, b, c) : NULL,
-                          ahead, g->spatial, _mm512_set1_pd(mean[c]), _mm512_set1_pd(invstd[c]),
-                          &acc[k]);
+            grad_sums_run(BN_AT(g, x, b, c), BN_AT(g, dy, b, c), scale != NULL,
+                          _mm512_set1_ps(scale ? scale[k] : 0.0f),
+                          _mm512_set1_ps(scale ? shift[k] : 0.0f), ahead, g->spatial,
+                          _mm512_set1_pd(mean[c]), _mm512_set1_pd(invstd[c]), &acc[k]);
         }
     }
     reduce_sums(acc, channels, sum_dy, sum_dy_xhat);
 }
 
-int bn_grad_sums_avx512(const bn_geom *g, const float *x, const float *dy, const float *y,
-                        int c0, int c1, const float *mean, const float *invstd, double *sum_dy,
-                        double *sum_dy_xhat)
+int bn_grad_sums_avx512(const bn_geom *g, const float *x, const float *dy, const float *scale,
+                        const float *shift, int c0, int c1, const float *mean,
+                        const float *invstd, double *sum_dy, double *sum_dy_xhat)
 {
     if (!applies(g))
         return 0;
-    grad_sums(g, x, dy, y, c0, c1, mean, invstd, sum_dy, sum_dy_xhat);
+    grad_sums(g, x, dy, scale, shift, c0, c1, mean, invstd, sum_dy, sum_dy_xhat);
     return 1;
 }
 
 /* xhat = (x - mean) * invstd, the difference first so a large mean does not
  * cancel; samples in reverse, as in affine() */
 static AVX512_FN void grad_input(const bn_geom *g, const float *x, const float *dy,
-                                 const float *y, int c0, int c1, const float *mean,
-                                 const float *invstd, const float *a, const float *b,
-                                 const float *t, float *dx)
+                                 const float *scale, const float *shift, int c0, int c1,
+                                 const float *mean, const float *invstd, const float *a,
+                                 const float *b, const float *t, float *dx)
 {
-    int len = (c1 - c0) * g->spatial;
+    int len = (c1 - c0) * g->spatial, relu = scale != NULL;
+    const __m512 zero = _mm512_setzero_ps();
     for (int n = g->n - 1; n >= 0; n--) {
         const float *xr = BN_AT(g, x, n, c0), *dyr = BN_AT(g, dy, n, c0);
-        const float *yr = y ? BN_AT(g, y, n, c0) : NULL;
         float *dxr = BN_AT(g, dx, n, c0);
         for (run_walk w = walk_start(dxr, len, g->spatial); w.at < len;
              walk_advance(&w, len, g->spatial)) {
             __m512 v = _mm512_maskz_loadu_ps(lanes(w.n), xr + w.at);
             __m512 xhat = _mm512_mul_ps(_mm512_sub_ps(v, per_lane(mean + c0, &w)),
                                         per_lane(invstd + c0, &w));
-            __m512 d = load_dy(dyr + w.at, yr ? yr + w.at : NULL, w.n);
+            __m512 d = load_dz(dyr + w.at, v, relu, relu ? per_lane(scale, &w) : zero,
+                               relu ? per_lane(shift, &w) : zero, w.n);
             __m512 r = _mm512_fnmadd_ps(xhat, per_lane(t, &w),
                                         _mm512_fmsub_ps(per_lane(a, &w), d, per_lane(b, &w)));
             _mm512_mask_storeu_ps(dxr + w.at, lanes(w.n), r);
@@ -259,13 +265,14 @@ static AVX512_FN void grad_input(const bn_geom *g, const float *x, const float *
     }
 }
 
-int bn_grad_input_avx512(const bn_geom *g, const float *x, const float *dy, const float *y,
-                         int c0, int c1, const float *mean, const float *invstd,
-                         const float *a, const float *b, const float *t, float *dx)
+int bn_grad_input_avx512(const bn_geom *g, const float *x, const float *dy, const float *scale,
+                         const float *shift, int c0, int c1, const float *mean,
+                         const float *invstd, const float *a, const float *b, const float *t,
+                         float *dx)
 {
     if (!applies(g))
         return 0;
-    grad_input(g, x, dy, y, c0, c1, mean, invstd, a, b, t, dx);
+    grad_input(g, x, dy, scale, shift, c0, c1, mean, invstd, a, b, t, dx);
     return 1;
 }
 
@@ -285,21 +292,22 @@ int bn_affine_avx512(const bn_geom *g, const float *x, int c0, int c1, const flo
     return 0;
 }
 
-int bn_grad_sums_avx512(const bn_geom *g, const float *x, const float *dy, const float *y,
-                        int c0, int c1, const float *mean, const float *invstd, double *sum_dy,
-                        double *sum_dy_xhat)
+int bn_grad_sums_avx512(const bn_geom *g, const float *x, const float *dy, const float *scale,
+                        const float *shift, int c0, int c1, const float *mean,
+                        const float *invstd, double *sum_dy, double *sum_dy_xhat)
 {
-    (void)g, (void)x, (void)dy, (void)y, (void)c0, (void)c1, (void)mean, (void)invstd;
-    (void)sum_dy, (void)sum_dy_xhat;
+    (void)g, (void)x, (void)dy, (void)scale, (void)shift, (void)c0, (void)c1, (void)mean;
+    (void)invstd, (void)sum_dy, (void)sum_dy_xhat;
     return 0;
 }
 
-int bn_grad_input_avx512(const bn_geom *g, const float *x, const float *dy, const float *y,
-                         int c0, int c1, const float *mean, const float *invstd,
-                         const float *a, const float *b, const float *t, float *dx)
+int bn_grad_input_avx512(const bn_geom *g, const float *x, const float *dy, const float *scale,
+                         const float *shift, int c0, int c1, const float *mean,
+                         const float *invstd, const float *a, const float *b, const float *t,
+                         float *dx)
 {
-    (void)g, (void)x, (void)dy, (void)y, (void)c0, (void)c1, (void)mean, (void)invstd;
-    (void)a, (void)b, (void)t, (void)dx;
+    (void)g, (void)x, (void)dy, (void)scale, (void)shift, (void)c0, (void)c1, (void)mean;
+    (void)invstd, (void)a, (void)b, (void)t, (void)dx;
     return 0;
 }
 

@@ -82,7 +82,7 @@ static void group_affine(const bn_geom *g, const float *x, int c0, int c1, const
             const float *xp = BN_AT(g, x, b, c0);
             float *yp = BN_AT(g, y, b, c0);
             for (int k = 0; k < c1 - c0; k++) {
-                float v = xp[k] * scale[k] + shift[k];
+                float v = bn_affine_at(xp[k], scale[k], shift[k]);
                 yp[k] = g->relu && !(v > 0.0f) ? 0.0f : v;
             }
         }
@@ -94,12 +94,12 @@ static void group_affine(const bn_geom *g, const float *x, int c0, int c1, const
             float *yp = BN_AT(g, y, b, c0 + k);
             if (g->relu)
                 for (int s = 0; s < g->spatial; s++) {
-                    float v = xp[s] * scale[k] + shift[k];
+                    float v = bn_affine_at(xp[s], scale[k], shift[k]);
                     yp[s] = v > 0.0f ? v : 0.0f;
                 }
             else
                 for (int s = 0; s < g->spatial; s++)
-                    yp[s] = xp[s] * scale[k] + shift[k];
+                    yp[s] = bn_affine_at(xp[s], scale[k], shift[k]);
         }
 }
 
@@ -127,8 +127,8 @@ void cpu_batchnorm_forward_train(const bn_geom *g, const float *x, const float *
             running_mean[c] = (float)((1.0 - g->momentum) * running_mean[c] + g->momentum * mean);
             running_var[c] =
                 (float)((1.0 - g->momentum) * running_var[c] + g->momentum * unbiased);
-            scale[c - c0] = (float)(gamma[c] * invstd);
-            shift[c - c0] = (float)(beta[c] - mean * scale[c - c0]);
+            bn_scale_shift(gamma[c], beta[c], save_mean[c], save_invstd[c], &scale[c - c0],
+                           &shift[c - c0]);
         }
         group_affine(g, x, c0, c1, scale, shift, y);
     }
@@ -157,22 +157,41 @@ static inline float masked_dy(const float *dy, const float *y, int i)
     return y && !(y[i] > 0.0f) ? 0.0f : dy[i];
 }
 
-/* sum(dz) and sum(dz * xhat) of channels [c0, c1), xhat = (x - mean) * invstd,
- * dz = dy masked by a fused ReLU (y != NULL) */
-static void group_grad_sums(const bn_geom *g, const float *x, const float *dy, const float *y,
-                            int c0, int c1, const float *mean, const float *invstd,
-                            double *sum_dy, double *sum_dy_xhat)
+/* The fused ReLU's mask of a training-mode backward, rebuilt from x: the
+ * channel's scale and shift, or none (relu 0). */
+typedef struct relu_mask {
+    int relu;
+    float scale, shift;
+} relu_mask;
+
+/* dy, or 0 where the fused ReLU's forward output was not positive */
+static inline float masked_by_x(float dy, float x, relu_mask m)
 {
-    if (bn_grad_sums_avx512(g, x, dy, y, c0, c1, mean, invstd, sum_dy, sum_dy_xhat))
+    return m.relu && !(bn_affine_at(x, m.scale, m.shift) > 0.0f) ? 0.0f : dy;
+}
+
+static inline relu_mask mask_of(const float *scale, const float *shift, int k)
+{
+    relu_mask m = {scale != NULL, scale ? scale[k] : 0.0f, scale ? shift[k] : 0.0f};
+    return m;
+}
+
+/* sum(dz) and sum(dz * xhat) of channels [c0, c1), xhat = (x - mean) * invstd,
+ * dz = dy masked by a fused ReLU (scale, shift from c0; NULL: none) */
+static void group_grad_sums(const bn_geom *g, const float *x, const float *dy,
+                            const float *scale, const float *shift, int c0, int c1,
+                            const float *mean, const float *invstd, double *sum_dy,
+                            double *sum_dy_xhat)
+{
+    if (bn_grad_sums_avx512(g, x, dy, scale, shift, c0, c1, mean, invstd, sum_dy, sum_dy_xhat))
         return;
     for (int k = 0; k < c1 - c0; k++)
         sum_dy[k] = sum_dy_xhat[k] = 0.0;
     if (g->spatial == 1) {
         for (int b = 0; b < g->n; b++) {
             const float *xp = BN_AT(g, x, b, c0), *dyp = BN_AT(g, dy, b, c0);
-            const float *yp = y ? BN_AT(g, y, b, c0) : NULL;
             for (int k = 0; k < c1 - c0; k++) {
-                float d = masked_dy(dyp, yp, k);
+                float d = masked_by_x(dyp[k], xp[k], mask_of(scale, shift, k));
                 sum_dy[k] += d;
                 sum_dy_xhat[k] += d * ((xp[k] - (double)mean[c0 + k]) * invstd[c0 + k]);
             }
@@ -183,12 +202,12 @@ static void group_grad_sums(const bn_geom *g, const float *x, const float *dy, c
         for (int k = 0; k < c1 - c0; k++) {
             int c = c0 + k;
             const float *xp = BN_AT(g, x, b, c), *dyp = BN_AT(g, dy, b, c);
-            const float *yp = y ? BN_AT(g, y, b, c) : NULL;
-            double s = sum_dy[k], t = sum_dy_xhat[k], m = mean[c], is = invstd[c];
+            relu_mask m = mask_of(scale, shift, k);
+            double s = sum_dy[k], t = sum_dy_xhat[k], mu = mean[c], is = invstd[c];
             for (int i = 0; i < g->spatial; i++) {
-                float d = masked_dy(dyp, yp, i);
+                float d = masked_by_x(dyp[i], xp[i], m);
                 s += d;
-                t += d * ((xp[i] - m) * is);
+                t += d * ((xp[i] - mu) * is);
             }
             sum_dy[k] = s, sum_dy_xhat[k] = t;
         }
@@ -204,46 +223,54 @@ static inline float grad_input_at(double count, float gamma, float mean, float i
 }
 
 static void group_grad_input(const bn_geom *g, const float *x, const float *gamma,
-                             const float *y, int c0, int c1, const float *mean,
-                             const float *invstd, const float *dy, const double *sum_dy,
-                             const double *sum_dy_xhat, float *dx)
+                             const float *scale, const float *shift, int c0, int c1,
+                             const float *mean, const float *invstd, const float *dy,
+                             const double *sum_dy, const double *sum_dy_xhat, float *dx)
 {
     double count = (double)g->n * g->spatial;
     for (int n = 0; n < g->n; n++) {
         if (g->spatial == 1) { /* per feature: across channels, as in group_stats */
             const float *xp = BN_AT(g, x, n, c0), *dyp = BN_AT(g, dy, n, c0);
-            const float *yp = y ? BN_AT(g, y, n, c0) : NULL;
             float *dxp = BN_AT(g, dx, n, c0);
             for (int k = 0; k < c1 - c0; k++)
                 dxp[k] = grad_input_at(count, gamma[c0 + k], mean[c0 + k], invstd[c0 + k],
-                                       sum_dy[k], sum_dy_xhat[k], xp[k], masked_dy(dyp, yp, k));
+                                       sum_dy[k], sum_dy_xhat[k], xp[k],
+                                       masked_by_x(dyp[k], xp[k], mask_of(scale, shift, k)));
             continue;
         }
         for (int c = c0; c < c1; c++) {
             const float *xp = BN_AT(g, x, n, c), *dyp = BN_AT(g, dy, n, c);
-            const float *yp = y ? BN_AT(g, y, n, c) : NULL;
             float *dxp = BN_AT(g, dx, n, c);
+            relu_mask m = mask_of(scale, shift, c - c0);
             for (int s = 0; s < g->spatial; s++)
                 dxp[s] = grad_input_at(count, gamma[c], mean[c], invstd[c], sum_dy[c - c0],
-                                       sum_dy_xhat[c - c0], xp[s], masked_dy(dyp, yp, s));
+                                       sum_dy_xhat[c - c0], xp[s], masked_by_x(dyp[s], xp[s], m));
         }
     }
 }
 
-/* dx = gamma*invstd/m * (m*dz - sum(dz) - xhat*sum(dz*xhat)), dz = dy masked by a fused ReLU */
+/* dx = gamma*invstd/m * (m*dz - sum(dz) - xhat*sum(dz*xhat)), dz = dy masked
+ * by a fused ReLU, its mask rebuilt from x (one stream less than reading y) */
 void cpu_batchnorm_backward(const bn_geom *g, const float *x, const float *gamma,
-                            const float *y, const float *save_mean, const float *save_invstd,
+                            const float *beta, const float *save_mean, const float *save_invstd,
                             const float *dy, float *dx, float *dgamma, float *dbeta)
 {
     double count = (double)g->n * g->spatial;
-    if (!g->relu)
-        y = NULL;
-    channel_groups groups = plan_groups(g, y ? 3 : 2);
+    channel_groups groups = plan_groups(g, 2);
 #pragma omp parallel for schedule(static) num_threads(cpu_threads())
     for (int q = 0; q < groups.count; q++) {
         int c0 = q * groups.size, c1 = c0 + groups.size < g->c ? c0 + groups.size : g->c;
+        float scale_buf[BN_GROUP_MAX], shift_buf[BN_GROUP_MAX];
+        const float *scale = NULL, *shift = NULL;
+        if (g->relu) {
+            for (int c = c0; c < c1; c++)
+                bn_scale_shift(gamma[c], beta[c], save_mean[c], save_invstd[c],
+                               &scale_buf[c - c0], &shift_buf[c - c0]);
+            scale = scale_buf, shift = shift_buf;
+        }
         double sum_dy[BN_GROUP_MAX], sum_dy_xhat[BN_GROUP_MAX];
-        group_grad_sums(g, x, dy, y, c0, c1, save_mean, save_invstd, sum_dy, sum_dy_xhat);
+        group_grad_sums(g, x, dy, scale, shift, c0, c1, save_mean, save_invstd, sum_dy,
+                        sum_dy_xhat);
         float a[BN_GROUP_MAX], b[BN_GROUP_MAX], t[BN_GROUP_MAX];
         for (int c = c0; c < c1; c++) {
             dgamma[c] += (float)sum_dy_xhat[c - c0];
@@ -253,9 +280,10 @@ void cpu_batchnorm_backward(const bn_geom *g, const float *x, const float *gamma
             b[c - c0] = (float)(k * sum_dy[c - c0]);
             t[c - c0] = (float)(k * sum_dy_xhat[c - c0]);
         }
-        if (dx && !bn_grad_input_avx512(g, x, dy, y, c0, c1, save_mean, save_invstd, a, b, t, dx))
-            group_grad_input(g, x, gamma, y, c0, c1, save_mean, save_invstd, dy, sum_dy,
-                             sum_dy_xhat, dx);
+        if (dx && !bn_grad_input_avx512(g, x, dy, scale, shift, c0, c1, save_mean, save_invstd,
+                                        a, b, t, dx))
+            group_grad_input(g, x, gamma, scale, shift, c0, c1, save_mean, save_invstd, dy,
+                             sum_dy, sum_dy_xhat, dx);
     }
 }
 

@@ -42,7 +42,7 @@ void cpu_batchnorm_forward_eval(const bn_geom *g, const float *x, const float *g
                                 const float *beta, const float *running_mean,
                                 const float *running_var, float *y);
 void cpu_batchnorm_backward(const bn_geom *g, const float *x, const float *gamma,
-                            const float *y, const float *save_mean, const float *save_invstd,
+                            const float *beta, const float *save_mean, const float *save_invstd,
                             const float *dy, float *dx, float *dgamma, float *dbeta);
 void cpu_batchnorm_backward_eval(const bn_geom *g, const float *x, const float *gamma,
                                  const float *y, const float *running_mean,
