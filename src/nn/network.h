@@ -15,6 +15,8 @@
 #include "nn/layer.h"
 #include "soma.h"
 
+#define NETWORK_MAX_SLICES 64 /* slices of a training step at most */
+
 struct soma_model {
     char *text;   /* the model definition as parsed */
     char *source; /* file name, or zoo name */
@@ -61,7 +63,6 @@ soma_status network_build_limited(const model_spec *spec, const char *text, cons
                                   size_t max_params, soma_model **out);
 /* Plans activation, cache and workspace memory for a batch size (idempotent). */
 soma_status network_plan(soma_model *m, int batch);
-#define NETWORK_MAX_SLICES 64
 
 /* How many slices a training step of `batch` samples is split into (1: the
  * whole batch in one pass, each layer splitting its work over threads). */
@@ -69,8 +70,9 @@ int network_slices(const soma_model *m, int batch);
 /* The gradient buffer of slice s (slice 0: m->grads). */
 float *network_slice_grads(const soma_model *m, int slice);
 
-/* The passes cover samples ctx->first .. ctx->first + ctx->batch - 1 of the
- * planned buffers (all of a batch, or one slice of it). */
+/* The passes below cover samples ctx->first .. ctx->first + ctx->batch - 1
+ * of the planned buffers (all of a batch, or one slice of it). */
+
 /* Forward from m->input_buf; returns the pass's logits. */
 const float *network_forward(soma_model *m, const run_ctx *ctx);
 /* Softmax cross-entropy: labels_host holds the step's step_batch labels;

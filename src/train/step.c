@@ -4,7 +4,7 @@
 #include <stdlib.h>
 
 #include "data/dataset.h"
-#include "ops/cpu/partition.h"
+#include "core/partition.h"
 
 /* The pass's samples into m->input_buf, their labels into data->labels. */
 static void load(soma_model *m, const run_ctx *ctx, const step_data *data)

@@ -12,7 +12,7 @@
 #include "ops/cpu/conv_algos.h"
 #include "ops/cpu/conv_common.h"
 #include "ops/cpu/cpu.h"
-#include "ops/cpu/partition.h"
+#include "core/partition.h"
 #include "ops/cpu/relu_fused.h"
 #include "ops/cpu/simd.h"
 

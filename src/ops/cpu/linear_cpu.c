@@ -10,7 +10,7 @@
 #include <omp.h>
 
 #include "ops/cpu/cpu.h"
-#include "ops/cpu/partition.h"
+#include "core/partition.h"
 #include "ops/cpu/relu_fused.h"
 
 /* Below this many multiply-adds (~15 us) a second thread costs more than it saves. */

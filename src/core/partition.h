@@ -1,7 +1,7 @@
 /* Static splitting of [0, n) over threads: the same split for the same thread
  * count, so reductions happen in a fixed order and results are reproducible. */
-#ifndef SOMA_OPS_CPU_PARTITION_H
-#define SOMA_OPS_CPU_PARTITION_H
+#ifndef SOMA_CORE_PARTITION_H
+#define SOMA_CORE_PARTITION_H
 
 static inline void partition(int n, int parts, int part, int *begin, int *end)
 {
