@@ -6,6 +6,8 @@
 # Usage: scripts/kill-test.sh [KILLS] [SOMA_BIN]   (default 20, $SOMA_BIN or build/soma)
 #   KILL_TEST_SEED=N   seed of the kill times (default 1), to replay a failure
 #   KILL_TEST_IMAGES=N training images (default 2000; more makes a longer run)
+#   KILL_TEST_THREADS=N threads of every run (default 1; 2 splits LeNet-5's
+#                      steps into slices, see docs/design.md)
 #
 # For each kill: a fresh output directory, the same training as the
 # reference run, SIGKILL after a random delay within the reference run's
@@ -29,8 +31,8 @@ trap 'rm -rf "$work"' EXIT
 trap 'echo "kill-test: unexpected failure at line $LINENO (exit $?)" >&2' ERR
 
 "$root/scripts/make-tiny-mnist.sh" "$work/data" "${KILL_TEST_IMAGES:-2000}"
-flags=(lenet5 --data "$work/data" --epochs 3 --batch 32 --threads 1 --checkpoint-every 5
-       --seed 3 --val-split 0.1 --quiet)
+flags=(lenet5 --data "$work/data" --epochs 3 --batch 32 --threads "${KILL_TEST_THREADS:-1}"
+       --checkpoint-every 5 --seed 3 --val-split 0.1 --quiet)
 
 now_ms() { echo $(($(date +%s%N) / 1000000)); }
 
