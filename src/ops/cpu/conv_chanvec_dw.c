@@ -65,26 +65,29 @@ SIMD_UNROLL(11)
                 acc[f][q][j] = _mm512_setzero_ps();
     const float *d = dyt;
     for (int oy = 0; oy < oh; oy++) {
-        const float *base = in + (size_t)oy * s * wp;
-        for (int ox = 0; ox < ow; ox++, base += s, d += 16) {
+        /* one pointer per tap row, stepped along the output row: the taps of
+         * a row are then constant displacements from it (indexing base by
+         * off[q] + j made the compiler keep NR x KK offsets, spilled) */
+        const float *row[9];
+SIMD_UNROLL(9)
+        for (int q = 0; q < NR; q++)
+            row[q] = in + (size_t)oy * s * wp + off[q];
+        for (int ox = 0; ox < ow; ox++, d += 16) {
             __m512 dv[3];
 SIMD_UNROLL(3)
             for (int f = 0; f < FB; f++)
                 dv[f] = _mm512_load_ps(d + f * fstride);
 SIMD_UNROLL(9)
-            for (int q = 0; q < NR; q++)
+            for (int q = 0; q < NR; q++) {
 SIMD_UNROLL(11)
                 for (int j = 0; j < KK; j++) {
-                    if (FB == 1) {
-                        acc[0][q][j] =
-                            _mm512_fmadd_ps(_mm512_set1_ps(base[off[q] + j]), dv[0], acc[0][q][j]);
-                    } else {
-                        __m512 b = _mm512_set1_ps(base[off[q] + j]);
+                    __m512 b = _mm512_set1_ps(row[q][j]);
 SIMD_UNROLL(3)
-                        for (int f = 0; f < FB; f++)
-                            acc[f][q][j] = _mm512_fmadd_ps(b, dv[f], acc[f][q][j]);
-                    }
+                    for (int f = 0; f < FB; f++)
+                        acc[f][q][j] = _mm512_fmadd_ps(b, dv[f], acc[f][q][j]);
                 }
+                row[q] += s;
+            }
         }
     }
 SIMD_UNROLL(3)
