@@ -5,35 +5,35 @@
 #include "ops/cpu/simd.h"
 
 #if SIMD_AVX512
-/* Each padded row in whole vectors: the lanes over the source row take its
- * values in order (an expanding load, which reads only as many as there are
- * such lanes), the others are zero. Rows are short (a 28-pixel row and its
- * border is two vectors), where three libc calls per row cost more than the
- * copying. */
+/* Zeros over [p, p + n). */
+AVX512_INLINE void zero_run(float *p, int n)
+{
+    for (int i = 0; i < n; i += 16)
+        _mm512_mask_storeu_ps(p + i, lanes(n - i), _mm512_setzero_ps());
+}
+
+/* Row by row in vectors: the border's zeros, then the source row copied to
+ * its place. Rows are short (a 28-pixel row and its border is two vectors),
+ * where three libc calls per row cost more than the copying. */
 static AVX512_FN void pad_planes_avx512(const float *x, int planes, int h, int w, int top,
                                         int left, int hp, int wp, float *out)
 {
-    const __m512 zero = _mm512_setzero_ps();
+    int right = wp - left - w;
     for (int c = 0; c < planes; c++) {
         const float *src = x + (size_t)c * h * w;
         float *dst = out + (size_t)c * hp * wp;
-        for (int r = 0; r < hp; r++) {
-            float *row = dst + (size_t)r * wp;
-            int sr = r - top; /* source row, when in range */
-            for (int i = 0; i < wp; i += 16) {
-                __mmask16 store = lanes(wp - i);
-                __m512 v = zero;
-                if (sr >= 0 && sr < h) {
-                    /* lanes i + k with left <= i + k < left + w */
-                    int lo = left - i, hi = left + w - i;
-                    __mmask16 in = lanes(hi) & (__mmask16)~lanes(lo);
-                    if (in)
-                        v = _mm512_maskz_expandloadu_ps(
-                            in, src + (size_t)sr * w + (i > left ? i - left : 0));
-                }
-                _mm512_mask_storeu_ps(row + i, store, v);
+        zero_run(dst, top * wp);
+        for (int r = 0; r < h; r++) {
+            float *row = dst + (size_t)(top + r) * wp;
+            const float *sr = src + (size_t)r * w;
+            zero_run(row, left);
+            for (int i = 0; i < w; i += 16) {
+                __mmask16 m = lanes(w - i);
+                _mm512_mask_storeu_ps(row + left + i, m, _mm512_maskz_loadu_ps(m, sr + i));
             }
+            zero_run(row + left + w, right);
         }
+        zero_run(dst + (size_t)(top + h) * wp, (hp - top - h) * wp);
     }
 }
 #endif
