@@ -32,10 +32,10 @@ static soma_status configure(layer *l, const layer_spec *s)
     return SOMA_OK;
 }
 
-static size_t workspace_floats(const layer *l, const soma_backend *be, int batch)
+static size_t workspace_floats(const layer *l, const soma_backend *be, int batch, int threads)
 {
     conv_geom g = geom(l, batch);
-    return be->conv2d_workspace(&g);
+    return be->conv2d_workspace(&g, threads);
 }
 
 static void forward(layer *l, const run_ctx *ctx, const float *x, float *y)

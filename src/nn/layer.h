@@ -61,7 +61,8 @@ typedef struct layer_class {
     soma_status (*configure)(layer *l, const layer_spec *spec);
     /* floats saved between forward and backward, and scratch, for a batch */
     size_t (*cache_floats)(const layer *l, int batch);
-    size_t (*workspace_floats)(const layer *l, const soma_backend *be, int batch);
+    /* for a pass over `batch` samples whose kernels split work over `threads` */
+    size_t (*workspace_floats)(const layer *l, const soma_backend *be, int batch, int threads);
     void (*forward)(layer *l, const run_ctx *ctx, const float *x, float *y);
     /* dx may be NULL (first layer) */
     void (*backward)(layer *l, const run_ctx *ctx, const float *x, const float *y,
@@ -128,7 +129,7 @@ size_t tensor_spec_count(const tensor_spec *t);
 
 /* Class slots shared by layers that need nothing there. */
 size_t layer_no_cache(const layer *l, int batch);
-size_t layer_no_workspace(const layer *l, const soma_backend *be, int batch);
+size_t layer_no_workspace(const layer *l, const soma_backend *be, int batch, int threads);
 void layer_no_description(const layer *l, char *buf, size_t size);
 
 /* The class registry (src/nn/registry.c). */

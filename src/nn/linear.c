@@ -36,9 +36,9 @@ static void backward(layer *l, const run_ctx *ctx, const float *x, const float *
 }
 
 /* a fused ReLU's masked dy */
-static size_t workspace_floats(const layer *l, const soma_backend *be, int batch)
+static size_t workspace_floats(const layer *l, const soma_backend *be, int batch, int threads)
 {
-    (void)be;
+    (void)be, (void)threads;
     return l->fused_relu ? (size_t)batch * l->out.c : 0;
 }
 

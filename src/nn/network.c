@@ -167,11 +167,11 @@ static int plan_slices(const soma_model *m, int batch, int threads)
     return threads < NETWORK_MAX_SLICES ? threads : NETWORK_MAX_SLICES;
 }
 
-static size_t max_workspace(const soma_model *m, int batch)
+static size_t max_workspace(const soma_model *m, int batch, int threads)
 {
     size_t work = 0;
     for (int i = 0; i < m->nlayers; i++) {
-        size_t w = m->layers[i].cls->workspace_floats(&m->layers[i], m->be, batch);
+        size_t w = m->layers[i].cls->workspace_floats(&m->layers[i], m->be, batch, threads);
         if (w > work)
             work = w;
     }
@@ -197,8 +197,9 @@ soma_status network_plan(soma_model *m, int batch)
     const soma_backend *be = m->be;
     size_t max_act = shape_size(m->input), cache = 0;
     int slices = plan_slices(m, batch, threads);
-    size_t work = max_workspace(m, batch);
-    size_t slice_work = max_workspace(m, (batch + slices - 1) / slices);
+    /* a slice's kernels run on its one thread */
+    size_t work = max_workspace(m, batch, threads);
+    size_t slice_work = max_workspace(m, (batch + slices - 1) / slices, 1);
     if (slices > 1 && slice_work * slices > work)
         work = slice_work * slices;
     size_t slice_grads = m->nparams * (size_t)(slices - 1);

@@ -69,7 +69,9 @@ typedef struct soma_backend {
                             float *dx, float *dw, float *db, int n, int in, int out,
                             float *workspace);
 
-    size_t (*conv2d_workspace)(const conv_geom *g); /* floats */
+    /* floats of workspace for calls made with `threads` threads (the
+     * kernels' split: soma_get_threads(), or 1 within a slice of a step) */
+    size_t (*conv2d_workspace)(const conv_geom *g, int threads);
     void (*conv2d_forward)(const conv_geom *g, const float *x, const float *w, const float *b,
                            float *y, float *workspace);
     /* y: the output, read only when g->relu */

@@ -11,6 +11,7 @@
 #include "core/rng.h"
 #include "ops/cpu/conv_algos.h"
 #include "ops/cpu/simd.h"
+#include "soma.h"
 #include "support/check.h"
 
 static float *randoms(size_t n, uint64_t stream)
@@ -33,7 +34,7 @@ static void check_conv(conv_geom g)
     float *x = randoms(nx, 1), *w = randoms(nw, 2), *b = randoms(g.k, 3), *dy = randoms(ny, 4);
     float *y = malloc(sizeof *y * ny), *dx = malloc(sizeof *dx * nx);
     float *dw = calloc(nw, sizeof *dw), *db = calloc(g.k, sizeof *db);
-    float *ws = malloc(sizeof *ws * be->conv2d_workspace(&g));
+    float *ws = malloc(sizeof *ws * be->conv2d_workspace(&g, soma_get_threads()));
     be->conv2d_forward(&g, x, w, b, y, ws);
     be->conv2d_backward(&g, x, w, y, dy, dx, dw, db, ws);
     int bad_y = 0, bad_dw = 0;

@@ -44,7 +44,7 @@ int harness_make(layer_harness *h, const char *line, shape3 in, int batch, int t
     h->params = zeros(h->nparams), h->grads = zeros(h->nparams);
     h->buffers = zeros(h->nbuffers);
     h->cache = zeros(h->l.cls->cache_floats(&h->l, batch));
-    h->workspace = zeros(h->l.cls->workspace_floats(&h->l, &soma_cpu_backend, batch));
+    h->workspace = zeros(h->l.cls->workspace_floats(&h->l, &soma_cpu_backend, batch, soma_get_threads()));
     for (int t = 0; t < h->l.nparams; t++)
         h->l.param[t] = h->params + h->l.params[t].offset;
     for (int t = 0; t < h->l.nbuffers; t++)

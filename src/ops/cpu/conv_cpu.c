@@ -239,10 +239,10 @@ void conv_backward_planned(const conv_geom *g, const conv_plan *p, int threads, 
     }
 }
 
-size_t cpu_conv2d_workspace(const conv_geom *g)
+size_t cpu_conv2d_workspace(const conv_geom *g, int threads)
 {
     conv_plan p = conv_plan_auto(g);
-    return conv_plan_workspace(g, &p, cpu_threads());
+    return conv_plan_workspace(g, &p, threads);
 }
 
 void cpu_conv2d_forward(const conv_geom *g, const float *x, const float *w, const float *b,

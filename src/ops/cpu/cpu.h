@@ -17,7 +17,7 @@ void cpu_linear_backward(const float *x, const float *w, const float *y, const f
                          float *dx, float *dw, float *db, int n, int in, int out,
                          float *workspace);
 
-size_t cpu_conv2d_workspace(const conv_geom *g);
+size_t cpu_conv2d_workspace(const conv_geom *g, int threads);
 void cpu_conv2d_forward(const conv_geom *g, const float *x, const float *w, const float *b,
                         float *y, float *workspace);
 void cpu_conv2d_backward(const conv_geom *g, const float *x, const float *w, const float *y,
