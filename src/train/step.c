@@ -45,7 +45,9 @@ static void reduce_grads(const soma_model *m, int slices, size_t begin, size_t e
  * its slice through the whole network on one core, then, after the one
  * barrier of the step, sums and applies its share of the gradients. A
  * layer-by-layer step instead meets the other threads at every layer, and
- * small layers (LeNet-5's) leave a thread waiting at each meeting.
+ * small layers (LeNet-5's) leave a thread waiting at each meeting. Should
+ * the runtime give fewer threads (OMP_DYNAMIC), a thread takes several
+ * slices; the sums, in slice order, stay the same.
  */
 static void sliced_step(soma_model *m, optimizer *opt, float lr, int batch, int slices,
                         const step_data *data, uint64_t seed, long long global_step,
@@ -55,17 +57,20 @@ static void sliced_step(soma_model *m, optimizer *opt, float lr, int batch, int 
     int rights[NETWORK_MAX_SLICES];
 #pragma omp parallel num_threads(slices)
     {
-        int s = omp_get_thread_num(), first, end;
-        partition(batch, slices, s, &first, &end);
-        run_ctx ctx = {.be = m->be, .batch = end - first, .training = 1, .seed = seed,
-                       .step = global_step, .first = first,
-                       .workspace = m->workspace + m->slice_workspace * s,
-                       .grads = network_slice_grads(m, s)};
-        pass(m, &ctx, batch, data, &losses[s], &rights[s]);
+        int t = omp_get_thread_num(), threads = omp_get_num_threads();
+        for (int s = t; s < slices; s += threads) {
+            int first, end;
+            partition(batch, slices, s, &first, &end);
+            run_ctx ctx = {.be = m->be, .batch = end - first, .training = 1, .seed = seed,
+                           .step = global_step, .first = first,
+                           .workspace = m->workspace + m->slice_workspace * s,
+                           .grads = network_slice_grads(m, s)};
+            pass(m, &ctx, batch, data, &losses[s], &rights[s]);
+        }
 #pragma omp barrier
         /* whole 64-byte lines per thread, the optimizer's vector loops aligned */
-        size_t lines = (m->nparams + 15) / 16, b = lines * s / slices * 16,
-               e = lines * (s + 1) / slices * 16;
+        size_t lines = (m->nparams + 15) / 16, b = lines * t / threads * 16,
+               e = lines * (t + 1) / threads * 16;
         if (e > m->nparams)
             e = m->nparams;
         if (b < e) {
