@@ -37,8 +37,10 @@ void cpu_activation_backward(activation_kind kind, const float *y, const float *
     switch (kind) {
     case ACT_RELU:
 #pragma omp parallel for simd schedule(static) num_threads(threads_for(n))
-        for (size_t i = 0; i < n; i++)
-            dx[i] = y[i] > 0.0f ? dy[i] : 0.0f;
+        for (size_t i = 0; i < n; i++) {
+            float d = dy[i]; /* read always: see relu_mask (relu_fused.h) */
+            dx[i] = y[i] > 0.0f ? d : 0.0f;
+        }
         break;
     case ACT_TANH:
 #pragma omp parallel for simd schedule(static) num_threads(threads_for(n))
