@@ -37,6 +37,10 @@ static channel_groups plan_groups(const bn_geom *g, int streams)
     if (count > g->c)
         count = g->c;
     size = (g->c + count - 1) / count;
+    /* rounding the size up can undo the multiple (6 channels, 2 threads:
+     * 4 groups of 2 are 3 groups): smaller groups until it holds */
+    while (size > 1 && ((g->c + size - 1) / size) % threads)
+        size--;
     count = (g->c + size - 1) / size;
     return (channel_groups){size, count};
 }
