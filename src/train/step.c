@@ -3,8 +3,8 @@
 #include <omp.h>
 #include <stdlib.h>
 
-#include "data/dataset.h"
 #include "core/partition.h"
+#include "data/dataset.h"
 
 /* The pass's samples into m->input_buf, their labels into data->labels. */
 static void load(soma_model *m, const run_ctx *ctx, const step_data *data)
