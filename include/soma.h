@@ -276,6 +276,13 @@ soma_status soma_checkpoint_load_model(const char *path, soma_model **out);
 soma_status soma_checkpoint_save_model(const char *path, const soma_model *model);
 /** A metadata value stored in a checkpoint (NULL if absent); free() the result. */
 char *soma_checkpoint_metadata(const char *path, const char *key);
+/**
+ * Several metadata values from one read of the checkpoint: values[i] is set
+ * to keys[i]'s value (free() it) or NULL when absent. On an error every
+ * value is NULL.
+ */
+soma_status soma_checkpoint_metadata_get(const char *path, const char *const *keys, int n,
+                                         char **values);
 
 /** Normalisation stored with a model: inputs are (x/255 - mean) / std. */
 void soma_model_normalization(const soma_model *model, float *mean, float *std);

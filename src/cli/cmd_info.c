@@ -32,7 +32,8 @@ static const char zoo_help[] =
 static const char *const shown_metadata[] = {
     "model_source", "epoch",  "step",      "global_step", "best_epoch", "best_val_accuracy",
     "optimizer",    "optimizer.lr", "optimizer.weight_decay", "batch", "epochs", "seed",
-    "threads",      "norm_mean", "norm_std", "seconds", "command", "soma.checksum", NULL};
+    "threads",      "norm_mean", "norm_std", "seconds", "command", "soma.checksum"};
+#define NSHOWN ((int)(sizeof shown_metadata / sizeof shown_metadata[0]))
 
 /* A safetensors file: 8-byte little-endian header size, then a JSON object.
  * A damaged one is still recognised by its name, so that its error comes
@@ -63,14 +64,16 @@ static void print_model(const soma_model *model)
     }
 }
 
+/* One read of the file for all the keys (a checkpoint can be hundreds of MB). */
 static void print_metadata(const char *path)
 {
+    char *values[NSHOWN];
     printf("checkpoint %s\n", path);
-    for (int i = 0; shown_metadata[i]; i++) {
-        char *value = soma_checkpoint_metadata(path, shown_metadata[i]);
-        if (value)
-            printf("  %-24s %s\n", shown_metadata[i], value);
-        free(value);
+    soma_checkpoint_metadata_get(path, shown_metadata, NSHOWN, values);
+    for (int i = 0; i < NSHOWN; i++) {
+        if (values[i])
+            printf("  %-24s %s\n", shown_metadata[i], values[i]);
+        free(values[i]);
     }
 }
 

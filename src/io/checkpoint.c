@@ -353,13 +353,31 @@ soma_status soma_checkpoint_save_model(const char *path, const soma_model *m)
     return checkpoint_save(path, m, NULL, NULL, NULL);
 }
 
+soma_status soma_checkpoint_metadata_get(const char *path, const char *const *keys, int n,
+                                         char **values)
+{
+    for (int i = 0; i < n; i++)
+        values[i] = NULL;
+    st_file *f;
+    SOMA_TRY(st_read(path, &f));
+    soma_status st = SOMA_OK;
+    for (int i = 0; i < n && st == SOMA_OK; i++) {
+        const char *v = st_meta(f, keys[i]);
+        if (v && !(values[i] = strdup(v)))
+            st = soma_error(SOMA_ERR_MEMORY, "out of memory");
+    }
+    st_free(f);
+    if (st != SOMA_OK)
+        for (int i = 0; i < n; i++) {
+            free(values[i]);
+            values[i] = NULL;
+        }
+    return st;
+}
+
 char *soma_checkpoint_metadata(const char *path, const char *key)
 {
-    st_file *f;
-    if (st_read(path, &f) != SOMA_OK)
-        return NULL;
-    const char *v = st_meta(f, key);
-    char *copy = v ? strdup(v) : NULL;
-    st_free(f);
-    return copy;
+    char *value;
+    soma_checkpoint_metadata_get(path, &key, 1, &value);
+    return value;
 }
