@@ -50,8 +50,6 @@ typedef struct trainer {
     int *order;            /* this epoch's sample order */
     float *batch_host;
     int32_t *labels;
-    float *best_params;    /* host copy of the best weights (early stopping) */
-    float *best_buffers;
     char path_last[4096], path_best[4096];
     double last_save; /* omp_get_wtime() of the last checkpoint */
 } trainer;
@@ -83,15 +81,15 @@ static soma_status check_config(const soma_train_config *c, const soma_model *m,
 static void keep_best(trainer *t)
 {
     soma_model *m = t->m;
-    m->be->download(t->best_params, m->params, sizeof(float) * m->nparams);
-    m->be->download(t->best_buffers, m->buffers, sizeof(float) * m->nbuffers);
+    m->be->download(t->rs.best_params, m->params, sizeof(float) * m->nparams);
+    m->be->download(t->rs.best_buffers, m->buffers, sizeof(float) * m->nbuffers);
 }
 
 static void restore_best(trainer *t)
 {
     soma_model *m = t->m;
-    m->be->upload(m->params, t->best_params, sizeof(float) * m->nparams);
-    m->be->upload(m->buffers, t->best_buffers, sizeof(float) * m->nbuffers);
+    m->be->upload(m->params, t->rs.best_params, sizeof(float) * m->nparams);
+    m->be->upload(m->buffers, t->rs.best_buffers, sizeof(float) * m->nbuffers);
 }
 
 static soma_status setup(trainer *t)
@@ -105,9 +103,10 @@ static soma_status setup(trainer *t)
     t->order = malloc(sizeof(int) * t->train->n);
     t->batch_host = malloc(sizeof(float) * in_size * c->batch);
     t->labels = malloc(sizeof(int32_t) * c->batch);
-    t->best_params = malloc(sizeof(float) * (m->nparams + 1));
-    t->best_buffers = malloc(sizeof(float) * (m->nbuffers + 1));
-    if (!t->order || !t->batch_host || !t->labels || !t->best_params || !t->best_buffers)
+    /* host copies of the best weights (early stopping), kept in the run state */
+    t->rs.best_params = malloc(sizeof(float) * (m->nparams + 1));
+    t->rs.best_buffers = malloc(sizeof(float) * (m->nbuffers + 1));
+    if (!t->order || !t->batch_host || !t->labels || !t->rs.best_params || !t->rs.best_buffers)
         return soma_error(SOMA_ERR_MEMORY, "out of memory");
     if (c->out_dir) {
         snprintf(t->path_last, sizeof t->path_last, "%s/last.safetensors", c->out_dir);
@@ -115,8 +114,6 @@ static soma_status setup(trainer *t)
     }
     t->rs.seed = c->seed;
     t->rs.best_val_accuracy = NAN;
-    t->rs.best_params = t->best_params;
-    t->rs.best_buffers = t->best_buffers;
     if (c->resume) {
         SOMA_TRY(checkpoint_restore(c->resume, m, t->opt, &t->rs, c));
         if (!t->rs.best_loaded && t->rs.best_epoch > 0)
@@ -294,8 +291,8 @@ static void trainer_free(trainer *t)
     free(t->order);
     free(t->batch_host);
     free(t->labels);
-    free(t->best_params);
-    free(t->best_buffers);
+    free(t->rs.best_params);
+    free(t->rs.best_buffers);
 }
 
 soma_status soma_train(soma_model *m, const soma_dataset *train, const soma_dataset *val,
