@@ -45,15 +45,14 @@ static void train_run_free(train_run *r)
         metrics_csv_close(&r->metrics);
 }
 
-/* Set by the signal handler. soma_train clears its own stop flag when it
- * starts, so a signal that came during loading is passed on again here. */
+/* Set by the signal handler: a signal during loading ends the command before
+ * training starts (run()); one during training reaches soma_train through
+ * soma_request_stop(), whose flag stays set until a run ends. */
 static volatile sig_atomic_t stop_signalled;
 
 static void on_progress(const soma_progress *p, void *user)
 {
     train_run *r = user;
-    if (stop_signalled)
-        soma_request_stop();
     progress_show(&r->view, p);
     if (p->epoch_done && !r->metrics_warned && metrics_csv_append(&r->metrics, p) != SOMA_OK) {
         progress_clear(&r->view);
