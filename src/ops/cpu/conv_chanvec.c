@@ -33,21 +33,7 @@ size_t chanvec_scratch(const conv_geom *g, conv_pass pass)
 void chanvec_pack(const conv_geom *g, const float *w, const float *b, int transposed,
                   float *packed)
 {
-    int outs = g->k, ins = g->c, kk = g->kh * g->kw, nob = (outs + 15) / 16;
-    for (int ob = 0; ob < nob; ob++)
-        for (int i = 0; i < ins; i++)
-            for (int t = 0; t < kk; t++) {
-                float *dst = packed + (((size_t)ob * ins + i) * kk + t) * 16;
-                for (int l = 0; l < 16; l++) {
-                    int o = ob * 16 + l;
-                    dst[l] = o >= outs ? 0.0f
-                             : transposed ? w[((size_t)i * outs + o) * kk + (kk - 1 - t)]
-                                          : w[((size_t)o * ins + i) * kk + t];
-                }
-            }
-    float *bias = packed + (size_t)nob * 16 * ins * kk;
-    for (int o = 0; o < nob * 16; o++)
-        bias[o] = (b && o < outs) ? b[o] : 0.0f;
+    pack_filters(g, w, b, transposed, 16, packed);
 }
 
 #if SIMD_AVX512

@@ -38,6 +38,26 @@ static AVX512_FN void pad_planes_avx512(const float *x, int planes, int h, int w
 }
 #endif
 
+void pack_filters(const conv_geom *g, const float *w, const float *b, int transposed, int block,
+                  float *packed)
+{
+    int outs = g->k, ins = g->c, kk = g->kh * g->kw, nob = (outs + block - 1) / block;
+    for (int ob = 0; ob < nob; ob++)
+        for (int i = 0; i < ins; i++)
+            for (int t = 0; t < kk; t++) {
+                float *dst = packed + (((size_t)ob * ins + i) * kk + t) * block;
+                for (int l = 0; l < block; l++) {
+                    int o = ob * block + l;
+                    dst[l] = o >= outs ? 0.0f
+                             : transposed ? w[((size_t)i * outs + o) * kk + (kk - 1 - t)]
+                                          : w[((size_t)o * ins + i) * kk + t];
+                }
+            }
+    float *bias = packed + (size_t)nob * block * ins * kk;
+    for (int o = 0; o < nob * block; o++)
+        bias[o] = (b && o < outs) ? b[o] : 0.0f;
+}
+
 void pad_planes(const float *x, int planes, int h, int w, int top, int left, int hp, int wp,
                 float *out)
 {

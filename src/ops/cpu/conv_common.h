@@ -4,8 +4,17 @@
 
 #include <stddef.h>
 
+#include "ops/backend.h"
+
 static inline int round16(int n) { return (n + 15) / 16 * 16; }
 static inline size_t round16z(size_t n) { return (n + 15) / 16 * 16; }
+
+/* Filters (and bias, may be NULL) packed in blocks of `block` output
+ * channels: [out/block][in][k][k][block], then the bias padded to whole
+ * blocks; channels past the last filter are zero. transposed: the filters of
+ * the input-gradient convolution (in and out swapped, taps reversed). */
+void pack_filters(const conv_geom *g, const float *w, const float *b, int transposed, int block,
+                  float *packed);
 
 /* Copies `planes` planes of h x w into planes of hp x wp, each placed at row
  * `top`, column `left`, with zeros around. */

@@ -93,22 +93,7 @@ size_t rowvec_dw_part(const conv_geom *g)
 void rowvec_pack(const conv_geom *g, const float *w, const float *b, int transposed,
                  float *packed)
 {
-    int outs = g->k, ins = g->c, kk = g->kh * g->kw, ob_n = fwd_block(outs);
-    int nob = (outs + ob_n - 1) / ob_n;
-    for (int ob = 0; ob < nob; ob++)
-        for (int i = 0; i < ins; i++)
-            for (int t = 0; t < kk; t++) {
-                float *dst = packed + (((size_t)ob * ins + i) * kk + t) * ob_n;
-                for (int l = 0; l < ob_n; l++) {
-                    int o = ob * ob_n + l;
-                    dst[l] = o >= outs ? 0.0f
-                             : transposed ? w[((size_t)i * outs + o) * kk + (kk - 1 - t)]
-                                          : w[((size_t)o * ins + i) * kk + t];
-                }
-            }
-    float *bias = packed + (size_t)nob * ob_n * ins * kk;
-    for (int o = 0; o < nob * ob_n; o++)
-        bias[o] = (b && o < outs) ? b[o] : 0.0f;
+    pack_filters(g, w, b, transposed, fwd_block(g->k), packed);
 }
 
 /* Rows per tile for OB channels and NV vectors: about 24 accumulators, and
