@@ -12,6 +12,13 @@
 
 #if SIMD_AVX512
 
+/* 0, 2, 4, ..., 30: the even lanes of a 32-value run, and each output
+ * lane's offset from the run's start */
+AVX512_INLINE __m512i even_lanes(void)
+{
+    return _mm512_setr_epi32(0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30);
+}
+
 AVX512_INLINE void take(__m512 v, __m512i at, __m512 *best, __m512i *arg)
 {
     __mmask16 m = _mm512_cmp_ps_mask(v, *best, _CMP_GT_OQ) | _mm512_cmp_ps_mask(v, v, _CMP_UNORD_Q);
@@ -19,15 +26,11 @@ AVX512_INLINE void take(__m512 v, __m512i at, __m512 *best, __m512i *arg)
     *arg = _mm512_mask_blend_epi32(m, *arg, at);
 }
 
-static AVX512_FN void plane_2x2(const float *x, int h, int w, int oh, int ow, float *y,
+static AVX512_FN void plane_2x2(const float *x, int w, int oh, int ow, float *y,
                                 int32_t *argmax)
 {
-    (void)h;
-    const __m512i even = _mm512_setr_epi32(0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26,
-                                           28, 30);
+    const __m512i even = even_lanes(), lane2 = even;
     const __m512i odd = _mm512_add_epi32(even, _mm512_set1_epi32(1));
-    const __m512i lane2 = _mm512_slli_epi32(_mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9,
-                                                              10, 11, 12, 13, 14, 15), 1);
     for (int oy = 0; oy < oh; oy++) {
         const float *r0 = x + (size_t)2 * oy * w, *r1 = r0 + w;
         for (int ox = 0; ox < ow; ox += 16) {
@@ -62,8 +65,7 @@ static AVX512_FN void plane_2x2_backward(const float *dy, const int32_t *argmax,
     const __m512i lo_idx = _mm512_setr_epi32(0, 16, 1, 17, 2, 18, 3, 19, 4, 20, 5, 21, 6, 22,
                                              7, 23);
     const __m512i hi_idx = _mm512_add_epi32(lo_idx, _mm512_set1_epi32(8));
-    const __m512i lane2 = _mm512_slli_epi32(_mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9,
-                                                              10, 11, 12, 13, 14, 15), 1);
+    const __m512i lane2 = even_lanes();
     const __m512 zero = _mm512_setzero_ps();
     for (int oy = 0; oy < oh; oy++) {
         float *r0 = dx + (size_t)2 * oy * w, *r1 = r0 + w;
@@ -114,10 +116,7 @@ int maxpool_2x2_backward(const pool_geom *g, const float *dy, const int32_t *arg
 static AVX512_FN void plane_s2(const float *x, int w, int k, int oh, int ow, float *y,
                                int32_t *argmax)
 {
-    const __m512i even = _mm512_setr_epi32(0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26,
-                                           28, 30);
-    const __m512i lane2 = _mm512_slli_epi32(_mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9,
-                                                              10, 11, 12, 13, 14, 15), 1);
+    const __m512i even = even_lanes(), lane2 = even;
     for (int oy = 0; oy < oh; oy++)
         for (int ox = 0; ox < ow; ox += 16) {
             int n = ow - ox < 16 ? ow - ox : 16;
@@ -157,7 +156,7 @@ int maxpool_s2_forward(const pool_geom *g, const float *x, float *y, int32_t *ar
 #pragma omp parallel for schedule(static) num_threads(threads)
     for (int p = 0; p < planes; p++) {
         if (two)
-            plane_2x2(x + in_plane * p, g->h, g->w, g->oh, g->ow, y + out_plane * p,
+            plane_2x2(x + in_plane * p, g->w, g->oh, g->ow, y + out_plane * p,
                       argmax + out_plane * p);
         else
             plane_s2(x + in_plane * p, g->w, g->size, g->oh, g->ow, y + out_plane * p,
