@@ -190,6 +190,14 @@ static void print_header(const train_options *o, const train_run *r)
     fflush(stdout);
 }
 
+/* A float setting as the user wrote it (0.001, not 0.001000000047). */
+static double as_written(float x)
+{
+    char text[32];
+    snprintf(text, sizeof text, "%.7g", (double)x);
+    return strtod(text, NULL);
+}
+
 static soma_status write_summary(const train_options *o, const train_run *r,
                                  const soma_train_config *cfg, const soma_train_result *result,
                                  double test_loss, double test_accuracy, double wall_seconds)
@@ -215,11 +223,8 @@ static soma_status write_summary(const train_options *o, const train_run *r,
     s.val_images = r->val ? soma_dataset_count(r->val) : 0;
     s.optimizer = soma_optimizer_name(cfg->opt.kind);
     s.schedule = soma_schedule_name(cfg->schedule);
-    char lr_text[32]; /* the float as written, not 0.001000000047 */
-    snprintf(lr_text, sizeof lr_text, "%.7g", (double)cfg->opt.lr);
-    s.lr = strtod(lr_text, NULL);
-    snprintf(lr_text, sizeof lr_text, "%.7g", (double)cfg->opt.weight_decay);
-    s.weight_decay = strtod(lr_text, NULL);
+    s.lr = as_written(cfg->opt.lr);
+    s.weight_decay = as_written(cfg->opt.weight_decay);
     /* soma_train leaves the best weights in the model (without validation the last are best) */
     s.tested_checkpoint = result->best_epoch > 0 ? "best.safetensors" : "last.safetensors";
     s.batch = cfg->batch;

@@ -24,5 +24,4 @@ typedef struct train_options {
  * the exit status (0 after --help, 2 after a usage error, message printed). */
 int train_options_parse(int argc, char **argv, train_options *out);
 
-
 #endif

@@ -208,7 +208,15 @@ static soma_status load_weights(const st_file *f, const char *path, soma_model *
     return SOMA_OK;
 }
 
-static soma_status check_format(st_file *f, const char *path);
+static soma_status check_format(st_file *f, const char *path)
+{
+    const char *format = st_meta(f, "format");
+    if (!format || strcmp(format, CHECKPOINT_FORMAT) != 0)
+        return soma_error(SOMA_ERR_FORMAT,
+                          "%s: not a soma checkpoint (metadata 'format' is not '%s')", path,
+                          CHECKPOINT_FORMAT);
+    return SOMA_OK;
+}
 
 static soma_status open_checkpoint(const char *path, st_file **f)
 {
@@ -243,16 +251,6 @@ static soma_status model_from_checkpoint(const st_file *f, const char *path, siz
         *out = NULL;
     }
     return st;
-}
-
-static soma_status check_format(st_file *f, const char *path)
-{
-    const char *format = st_meta(f, "format");
-    if (!format || strcmp(format, CHECKPOINT_FORMAT) != 0)
-        return soma_error(SOMA_ERR_FORMAT,
-                          "%s: not a soma checkpoint (metadata 'format' is not '%s')", path,
-                          CHECKPOINT_FORMAT);
-    return SOMA_OK;
 }
 
 soma_status checkpoint_load_model(const char *path, soma_model **out)

@@ -19,7 +19,6 @@
 #include <string.h>
 
 #include "core/edit_distance.h"
-
 #include "core/error.h"
 #include "nn/layer.h"
 
