@@ -199,6 +199,8 @@ typedef struct soma_train_config {
     const char *out_dir;  /* where checkpoints go (NULL = none) */
     const char *resume;   /* checkpoint to continue from (NULL = fresh start) */
     const char *command;  /* the command line, recorded in checkpoints */
+    const char *settings; /* the run's settings as a JSON object, recorded in checkpoints
+                             (metadata "settings") so that a resume can check them; or NULL */
     int profile;          /* time each layer's forward and backward */
 } soma_train_config;
 
@@ -228,8 +230,10 @@ typedef void (*soma_progress_fn)(const soma_progress *progress, void *user);
 /** The outcome of soma_train. */
 typedef struct soma_train_result {
     int epochs_run;
-    int best_epoch;           /* epoch with the best validation accuracy (0 if none) */
+    int best_epoch;           /* epoch with the best validation accuracy, ties broken by the
+                                 lower validation loss (0 if none) */
     double best_val_accuracy; /* NaN without validation */
+    double best_val_loss;     /* the best epoch's validation loss (NaN without validation) */
     double final_train_loss;
     double final_train_accuracy;
     double seconds;
@@ -240,8 +244,9 @@ typedef struct soma_train_result {
 /**
  * Trains `model` on `train`, watching `val` (may be NULL) for early stopping.
  * Writes `out_dir/last.safetensors` at every epoch end and
- * `out_dir/best.safetensors` when validation accuracy improves (without a
- * validation set every epoch counts as an improvement). With a validation set
+ * `out_dir/best.safetensors` when validation accuracy improves, or stays
+ * equal with a lower validation loss (without a validation set every epoch
+ * counts as an improvement). With a validation set
  * the best weights are restored at the end, whether or not training stopped
  * early. When soma_request_stop() was called (from a signal handler, say) it
  * checkpoints after the current step and returns SOMA_ERR_INTERRUPTED.

@@ -6,12 +6,15 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "cli/commands.h"
 #include "cli/format.h"
+#include "cli/metrics_csv.h"
 #include "cli/out_dir.h"
 #include "cli/progress.h"
+#include "cli/run_dir.h"
 #include "cli/run_files.h"
 #include "cli/train_options.h"
 #include "core/error.h"
@@ -23,7 +26,8 @@
 typedef struct train_run {
     soma_model *model;
     soma_dataset *all, *train, *val, *test;
-    char *name, *out_dir, *command;
+    char *name, *out_dir, *command, *settings;
+    int lock_fd; /* the run directory's lock, held while the run writes there */
     metrics_csv metrics;
     int metrics_open;
     progress_view view;
@@ -41,6 +45,8 @@ static void train_run_free(train_run *r)
     free(r->name);
     free(r->out_dir);
     free(r->command);
+    free(r->settings);
+    run_dir_unlock(r->lock_fd);
     if (r->metrics_open)
         metrics_csv_close(&r->metrics);
 }
@@ -122,14 +128,15 @@ static int report_interrupted(train_run *r, const command_line *full)
 /* Loads the splits: train (split into train + validation) and, if present, test. */
 static soma_status load_data(const train_options *o, train_run *r)
 {
-    SOMA_TRY(soma_dataset_find(o->data, "train", &r->all));
-    SOMA_TRY(check_model_fits_data(r->model, o->model, r->all, o->data));
-    if (o->val_split > 0) {
-        SOMA_TRY(soma_dataset_split(r->all, o->val_split, o->config.seed, &r->train, &r->val));
+    const run_settings *s = &o->s;
+    SOMA_TRY(soma_dataset_find(s->data, "train", &r->all));
+    SOMA_TRY(check_model_fits_data(r->model, s->model, r->all, s->data));
+    if (s->val_split > 0) {
+        SOMA_TRY(soma_dataset_split(r->all, s->val_split, s->train.seed, &r->train, &r->val));
     } else {
         r->train = r->all;
     }
-    soma_status st = soma_dataset_find(o->data, "test", &r->test);
+    soma_status st = soma_dataset_find(s->data, "test", &r->test);
     if (st == SOMA_ERR_IO) {
         /* a directory with training data only: train anyway, skip the test */
         if (!o->quiet)
@@ -139,22 +146,54 @@ static soma_status load_data(const train_options *o, train_run *r)
         return SOMA_OK;
     }
     if (st == SOMA_OK)
-        st = check_model_fits_data(r->model, o->model, r->test, o->data);
+        st = check_model_fits_data(r->model, s->model, r->test, s->data);
     return st;
 }
 
+/* A run resumed into a new directory brings its best checkpoint along, so
+ * that the directory holds the whole run. */
+static soma_status copy_best_checkpoint(const char *from_dir, const char *to_dir)
+{
+    char *from = cli_path_join(from_dir, "best.safetensors");
+    char *to = cli_path_join(to_dir, "best.safetensors");
+    soma_status st = SOMA_OK;
+    if (!from || !to)
+        st = soma_error(SOMA_ERR_MEMORY, "out of memory");
+    else if (access(from, F_OK) == 0)
+        st = run_dir_copy_file(from, to);
+    free(from);
+    free(to);
+    return st;
+}
+
+/* The run directory: created, locked, and empty unless this run continues
+ * the one in it. A run resumed into another directory takes its records along. */
 static soma_status prepare_out_dir(const train_options *o, train_run *r)
 {
-    if (o->out) {
+    char *checkpoint_dir = o->resume ? dir_name(o->resume) : NULL;
+    soma_status st = SOMA_OK;
+    if (o->out)
         r->out_dir = strdup(o->out);
-    } else if (o->resume) {
-        r->out_dir = dir_name(o->resume); /* continue where the checkpoint lives */
-    } else {
-        return create_default_out_dir(r->name, &r->out_dir);
-    }
-    if (!r->out_dir)
-        return soma_error(SOMA_ERR_MEMORY, "out of memory");
-    return make_dirs(r->out_dir);
+    else if (o->resume)
+        r->out_dir = checkpoint_dir ? strdup(checkpoint_dir) : NULL;
+    else
+        st = create_default_out_dir(r->name, &r->out_dir);
+    if (st == SOMA_OK && (!r->out_dir || (o->resume && !checkpoint_dir)))
+        st = soma_error(SOMA_ERR_MEMORY, "out of memory");
+    if (st == SOMA_OK)
+        st = make_dirs(r->out_dir);
+    if (st == SOMA_OK)
+        st = run_dir_lock(r->out_dir, &r->lock_fd);
+    int same_dir = o->resume && st == SOMA_OK && run_dir_same(checkpoint_dir, r->out_dir);
+    if (st == SOMA_OK && !same_dir)
+        st = run_dir_require_empty(r->out_dir, o->overwrite);
+    if (st == SOMA_OK && o->resume && !same_dir)
+        st = copy_best_checkpoint(checkpoint_dir, r->out_dir);
+    if (st == SOMA_OK)
+        st = metrics_csv_open(&r->metrics, r->out_dir, o->resume ? checkpoint_dir : NULL);
+    r->metrics_open = st == SOMA_OK;
+    free(checkpoint_dir);
+    return st;
 }
 
 static void print_header(const train_options *o, const train_run *r)
@@ -166,10 +205,11 @@ static void print_header(const train_options *o, const train_run *r)
             putchar('\n');
         free(table);
     }
+    const run_settings *s = &o->s;
     char a[32], b[32], n[32];
     int c, h, w;
     soma_dataset_shape(r->all, &c, &h, &w);
-    printf("data       %s: %s training + %s validation images, %dx%dx%d, %d classes\n", o->data,
+    printf("data       %s: %s training + %s validation images, %dx%dx%d, %d classes\n", s->data,
            format_count(soma_dataset_count(r->train), a, sizeof a),
            format_count(r->val ? soma_dataset_count(r->val) : 0, b, sizeof b), c, h, w,
            soma_dataset_classes(r->all));
@@ -177,14 +217,15 @@ static void print_header(const train_options *o, const train_run *r)
     if (r->test)
         printf("test       %s images from %s\n", format_count(soma_dataset_count(r->test), n, sizeof n),
                soma_dataset_source(r->test));
-    const soma_train_config *cfg = &o->config;
+    const soma_train_config *cfg = &s->train;
     printf("optimizer  %s  lr %g  weight decay %g  schedule %s  batch %d  epochs %d\n",
            soma_optimizer_name(cfg->opt.kind), (double)cfg->opt.lr, (double)cfg->opt.weight_decay,
            soma_schedule_name(cfg->schedule), cfg->batch, cfg->epochs);
     if (o->resume)
-        printf("resume     %s\n", o->resume);
+        printf("resume     %s (epoch %d, step %d)\n", o->resume, o->position.epoch + 1,
+               o->position.step);
     else
-        printf("init       %s  seed %llu\n", o->init_name, (unsigned long long)cfg->seed);
+        printf("init       %s  seed %llu\n", s->init, (unsigned long long)cfg->seed);
     printf("threads    %d\n", soma_get_threads());
     printf("output     %s\n", r->out_dir);
     fflush(stdout);
@@ -199,9 +240,11 @@ static double as_written(float x)
 }
 
 static soma_status write_summary(const train_options *o, const train_run *r,
-                                 const soma_train_config *cfg, const soma_train_result *result,
-                                 double test_loss, double test_accuracy, double wall_seconds)
+                                 const soma_train_result *result, double test_loss,
+                                 double test_accuracy, double wall_seconds)
 {
+    const run_settings *set = &o->s;
+    const soma_train_config *cfg = &set->train;
     run_summary s;
     memset(&s, 0, sizeof s);
     s.test_accuracy = test_accuracy;
@@ -212,12 +255,13 @@ static soma_status write_summary(const train_options *o, const train_run *r,
     s.epochs_run = result->epochs_run;
     s.best_epoch = result->best_epoch;
     s.best_val_accuracy = result->best_val_accuracy;
+    s.best_val_loss = result->best_val_loss;
     s.stopped_early = result->stopped_early;
     s.parameters = soma_model_param_count(r->model);
     s.wall_seconds = wall_seconds;
     s.images_per_second = result->images_per_second;
-    s.model = o->model;
-    s.data = o->data;
+    s.model = set->model;
+    s.data = set->data;
     s.data_source = soma_dataset_source(r->all);
     s.train_images = soma_dataset_count(r->train);
     s.val_images = r->val ? soma_dataset_count(r->val) : 0;
@@ -230,47 +274,109 @@ static soma_status write_summary(const train_options *o, const train_run *r,
     s.batch = cfg->batch;
     s.seed = cfg->seed;
     s.threads = soma_get_threads();
-    s.command = r->command;
+    s.command = set->command;
+    s.resumed_by = o->resume ? r->command : NULL;
+    s.started_at = set->started_at;
+    s.settings = r->settings;
     return summary_json_write(r->out_dir, &s);
 }
 
-static int run(const train_options *o, const command_line *full, train_run *r)
+/* A run that has done all its epochs (or stopped early) has nothing left to do. */
+static int already_complete(const train_options *o)
+{
+    const soma_train_config *c = &o->s.train;
+    const run_position *p = &o->position;
+    if (!o->resume || p->step != 0)
+        return 0;
+    if (p->epoch >= c->epochs) {
+        printf("%s: the run is already complete (%d of %d epochs); nothing changed. Train "
+               "longer with --epochs N.\n",
+               o->resume, p->epoch, c->epochs);
+        return 1;
+    }
+    if (c->patience > 0 && p->epochs_since_best >= c->patience) {
+        printf("%s: the run already stopped early (no better validation accuracy in %d "
+               "epochs); nothing changed. Continue with a larger --patience.\n",
+               o->resume, p->epochs_since_best);
+        return 1;
+    }
+    return 0;
+}
+
+/* Fixes what only the start of a run knows: when it began and the command. */
+static soma_status record_start(train_options *o, train_run *r, const command_line *full)
+{
+    r->command = join_command(full->argc, full->argv);
+    if (!r->command)
+        return soma_error(SOMA_ERR_MEMORY, "out of memory");
+    if (!o->resume || o->legacy_resume) {
+        char stamp[32];
+        time_t now = time(NULL);
+        struct tm utc;
+        gmtime_r(&now, &utc);
+        strftime(stamp, sizeof stamp, "%Y-%m-%dT%H:%M:%SZ", &utc);
+        SOMA_TRY(run_settings_set(&o->s.started_at, stamp));
+        SOMA_TRY(run_settings_set(&o->s.command, r->command));
+    }
+    r->settings = run_settings_to_json(&o->s);
+    return r->settings ? SOMA_OK : soma_error(SOMA_ERR_MEMORY, "out of memory");
+}
+
+/* The model: from the checkpoint when resuming without naming one (the
+ * checkpoint holds its definition), else as named. */
+static soma_status open_model(const train_options *o, train_run *r)
+{
+    if (o->resume && !o->model_named)
+        return soma_checkpoint_load_model(o->resume, &r->model);
+    return soma_model_open(o->s.model, &r->model);
+}
+
+/* A stop request while loading ends the command before training starts. */
+static soma_status stop_check(soma_status st)
+{
+    return st == SOMA_OK && stop_signalled ? SOMA_ERR_INTERRUPTED : st;
+}
+
+static int run(train_options *o, const command_line *full, train_run *r)
 {
     double started = cli_seconds();
     install_stop_handlers();
     soma_set_threads(o->threads);
-    r->name = model_short_name(o->model);
+    if (already_complete(o))
+        return EXIT_OK;
+    r->name = model_short_name(o->s.model);
     if (!r->name)
         return report_error(soma_error(SOMA_ERR_MEMORY, "out of memory"));
     soma_status st = SOMA_OK;
     if (o->resume && access(o->resume, R_OK) != 0) /* before creating its directory */
         st = soma_error(SOMA_ERR_IO, "%s: cannot open: %s", o->resume, strerror(errno));
     if (st == SOMA_OK)
-        st = soma_model_open(o->model, &r->model);
+        st = stop_check(open_model(o, r));
     if (st == SOMA_OK)
-        st = load_data(o, r);
+        st = stop_check(load_data(o, r));
     if (st == SOMA_OK && !o->resume)
-        st = soma_model_init(r->model, o->init, o->config.seed);
+        st = soma_model_init(r->model, o->init, o->s.train.seed);
     if (st == SOMA_OK)
-        st = prepare_out_dir(o, r);
-    if (st == SOMA_OK) {
-        st = metrics_csv_open(&r->metrics, r->out_dir, o->resume != NULL);
-        r->metrics_open = st == SOMA_OK;
+        st = record_start(o, r, full);
+    if (st == SOMA_OK)
+        st = stop_check(prepare_out_dir(o, r));
+    if (st == SOMA_ERR_INTERRUPTED) {
+        fprintf(stderr, "soma: interrupted before training started\n");
+        return EXIT_INTERRUPTED;
     }
-    r->command = join_command(full->argc, full->argv);
-    if (st == SOMA_OK && !r->command)
-        st = soma_error(SOMA_ERR_MEMORY, "out of memory");
     if (st != SOMA_OK)
         return report_error(st);
 
-    progress_init(&r->view, o->quiet, o->config.profile);
+    progress_init(&r->view, o->quiet, o->profile);
     if (!o->quiet)
         print_header(o, r);
 
-    soma_train_config cfg = o->config;
+    soma_train_config cfg = o->s.train;
     cfg.out_dir = r->out_dir;
     cfg.resume = o->resume;
     cfg.command = r->command;
+    cfg.settings = r->settings;
+    cfg.profile = o->profile;
     soma_train_result result;
     memset(&result, 0, sizeof result);
     if (stop_signalled) {
@@ -292,7 +398,7 @@ static int run(const train_options *o, const command_line *full, train_run *r)
         print_accuracy_line("test", test_accuracy, test_loss, soma_dataset_count(r->test));
     }
 
-    st = write_summary(o, r, &cfg, &result, test_loss, test_accuracy, cli_seconds() - started);
+    st = write_summary(o, r, &result, test_loss, test_accuracy, cli_seconds() - started);
     if (st != SOMA_OK)
         return report_error(st);
     if (!o->quiet) {
@@ -309,11 +415,13 @@ int cmd_train(int argc, char **argv, const command_line *full)
 {
     train_options o;
     int rc = train_options_parse(argc, argv, &o);
-    if (rc >= 0)
-        return rc;
-    train_run r;
-    memset(&r, 0, sizeof r);
-    rc = run(&o, full, &r);
-    train_run_free(&r);
+    if (rc < 0) {
+        train_run r;
+        memset(&r, 0, sizeof r);
+        r.lock_fd = -1;
+        rc = run(&o, full, &r);
+        train_run_free(&r);
+    }
+    train_options_free(&o);
     return rc;
 }

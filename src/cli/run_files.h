@@ -1,8 +1,7 @@
 /*
- * The files `soma train` writes in its output directory besides the
- * checkpoints: metrics.csv (one row per epoch, rewritten atomically as each
- * epoch ends, so an interrupted run keeps its rows) and summary.json (the
- * outcome, written atomically at the end).
+ * summary.json, which `soma train` writes atomically in its output directory
+ * at the end of a run: the outcome and every setting (see metrics_csv.h for
+ * the per-epoch rows).
  */
 #ifndef SOMA_CLI_RUN_FILES_H
 #define SOMA_CLI_RUN_FILES_H
@@ -12,22 +11,6 @@
 
 #include "core/strbuf.h"
 #include "soma.h"
-
-#define METRICS_HEADER \
-    "epoch,train_loss,train_accuracy,val_loss,val_accuracy,lr,seconds,images_per_second\n"
-
-typedef struct metrics_csv {
-    char *path;
-    strbuf rows;        /* data rows written so far (no header) */
-    int drop_from_next; /* resumed: drop kept rows from the next row's epoch on */
-} metrics_csv;
-
-/* Starts DIR/metrics.csv. With `resume`, the rows already there are kept,
- * except those for epochs that the resumed run writes again. */
-soma_status metrics_csv_open(metrics_csv *m, const char *dir, int resume);
-/* Adds the row of an epoch that just ended and rewrites the file. */
-soma_status metrics_csv_append(metrics_csv *m, const soma_progress *p);
-void metrics_csv_close(metrics_csv *m);
 
 /* What summary.json records. Doubles that are NaN are written as null. */
 typedef struct run_summary {
@@ -42,7 +25,11 @@ typedef struct run_summary {
     double weight_decay;
     int batch, threads, train_images, val_images;
     uint64_t seed;
-    const char *command;
+    const char *command;    /* the command that began the run */
+    const char *resumed_by; /* the command that finished it after a resume, or NULL */
+    const char *started_at;
+    const char *settings;   /* the run's settings, a JSON object (run_settings_to_json) */
+    double best_val_loss;
     const char *tested_checkpoint; /* the file holding the weights that were tested */
 } run_summary;
 

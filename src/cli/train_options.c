@@ -9,6 +9,10 @@
 #include <string.h>
 
 #include "cli/args.h"
+#include "cli/choices.h"
+#include "cli/commands.h"
+#include "cli/thread_check.h"
+#include "core/error.h"
 
 static const char train_help[] =
     "usage: soma train MODEL [options]\n"
@@ -24,8 +28,11 @@ static const char train_help[] =
     "training:\n"
     "  --epochs N              epochs, 1..100000 (default 20)\n"
     "  --batch N               mini-batch size, 1..65536 (default 32)\n"
-    "  --opt NAME              sgd, momentum, nesterov, adagrad, rmsprop, adam, adamw\n"
-    "                          (default adamw: lr 0.002, weight decay 0.05)\n"
+    "  --opt NAME              sgd, momentum, nesterov, adagrad, rmsprop, adam, adamw;\n"
+    "                          a named optimizer starts from its own defaults (adamw:\n"
+    "                          lr 0.001, weight decay 0.01, as in PyTorch). Without\n"
+    "                          --opt: adamw with lr 0.002, weight decay 0.05, the\n"
+    "                          recipe tuned for the zoo models\n"
     "  --lr X                  learning rate (default: the optimizer's, e.g. 0.001 for adam)\n"
     "  --momentum X            momentum coefficient in [0, 1) for momentum, nesterov (0.9)\n"
     "  --weight-decay X        L2 penalty (decoupled for adamw) (default: the optimizer's)\n"
@@ -38,10 +45,18 @@ static const char train_help[] =
     "                          (default 0 = never; needs --val-split > 0)\n"
     "  --seed N                seed for initialisation, shuffling, dropout (default 1)\n"
     "  --threads N             threads, 0 = all cores (default 0)\n"
-    "output:\n"
-    "  --out DIR               output directory (default runs/MODEL-YYYYmmdd-HHMMSS)\n"
-    "  --resume CKPT           continue from a checkpoint (e.g. OUT/last.safetensors);\n"
-    "                          the output directory defaults to the checkpoint's\n"
+    "runs:\n"
+    "  --out DIR               output directory (default runs/MODEL-YYYYmmdd-HHMMSS); it\n"
+    "                          must be empty or new\n"
+    "  --overwrite             replace the run in --out DIR (its checkpoints, metrics.csv\n"
+    "                          and summary.json are removed first)\n"
+    "  --resume CKPT           continue the run of a checkpoint (e.g. OUT/last.safetensors)\n"
+    "                          with the settings it was started with; MODEL may be\n"
+    "                          left out. Only --epochs, --patience, --checkpoint-every,\n"
+    "                          --threads and --out may change; the output directory\n"
+    "                          defaults to the checkpoint's\n"
+    "  --config FILE           take every setting from a summary.json or checkpoint of an\n"
+    "                          earlier run (MODEL may be left out); flags given override\n"
     "  --checkpoint-every N    also write last.safetensors every N steps, or every N\n"
     "                          minutes with a suffix m, e.g. 10m (default 0 = at\n"
     "                          epoch ends only)\n"
@@ -53,6 +68,8 @@ static const char train_help[] =
     "  soma train lenet5 --epochs 10\n"
     "  soma train lenet5-bn --data fashion-mnist --opt momentum --lr 0.05 --schedule cosine\n"
     "  soma train mlp --epochs 1 --out /tmp/run --quiet\n"
+    "  soma train --resume runs/lenet5-20260101-120000/last.safetensors --epochs 30\n"
+    "  soma train --config runs/lenet5-20260101-120000/summary.json --seed 2\n"
     "\n"
     "Ctrl-C stops after the current step, saves OUT/last.safetensors and prints the\n"
     "command that resumes (exit status 130).\n";
@@ -60,16 +77,26 @@ static const char train_help[] =
 /* "500" = every 500 steps, "10m" = every 10 minutes */
 static int parse_checkpoint_every(const char *text, soma_train_config *c)
 {
-    char *end;
-    errno = 0;
-    double v = strtod(text, &end);
-    if (end == text || errno || !isfinite(v) || v < 0)
+    char number[64];
+    size_t n = strlen(text);
+    int minutes = n > 0 && text[n - 1] == 'm';
+    if (minutes)
+        n--;
+    /* plain decimal digits: no sign, no hex, no inf */
+    if (n == 0 || n >= sizeof number || !(text[0] == '.' || (text[0] >= '0' && text[0] <= '9')))
         return 0;
-    if (strcmp(end, "m") == 0 && v <= 1e6) {
+    memcpy(number, text, n);
+    number[n] = '\0';
+    if (!args_is_decimal(number))
+        return 0;
+    double v = strtod(number, NULL);
+    if (minutes) {
+        if (!(v > 0) || v > 1e6) /* 0m would mean "never" in a roundabout way */
+            return 0;
         c->checkpoint_minutes = v;
         return 1;
     }
-    if (*end || v != floor(v) || v > INT_MAX)
+    if (v != floor(v) || v > INT_MAX)
         return 0;
     c->checkpoint_every = (int)v;
     return 1;
@@ -87,41 +114,228 @@ static int parse_init(const char *name, soma_init *out)
     return 0;
 }
 
+/* The flags as given, before they are laid over the base settings. */
+typedef struct flag_values {
+    const char *data, *opt, *schedule, *init, *checkpoint_every;
+    int epochs, batch, patience, step_epochs;
+    double lr, momentum, weight_decay, warmup, val_split, step_gamma;
+    uint64_t seed;
+} flag_values;
+
+static int given(cli_option *options, int n, const char *name)
+{
+    return args_find(options, n, name)->given;
+}
+
+/* Lays the given flags over `s`. Naming an optimizer starts from its own
+ * documented defaults (AdamW's are lr 0.001, weight decay 0.01, as in
+ * PyTorch); the recipe's settings apply only when no --opt is given. */
+static int apply_flags(cli_option *options, int n, const flag_values *v, run_settings *s)
+{
+    soma_train_config *c = &s->train;
+    /* names are taken in any case and with their aliases (cli/choices.c),
+     * and recorded as the one name they stand for */
+    if (given(options, n, "data")) {
+        const char *data = data_choice("train", v->data);
+        if (!data)
+            return EXIT_USAGE;
+        if (run_settings_set(&s->data, data) != SOMA_OK)
+            return report_error(SOMA_ERR_MEMORY);
+    }
+    if (given(options, n, "opt")) {
+        const char *name = choice_parse("train", &optimizer_choices, v->opt);
+        soma_optimizer_kind kind;
+        if (!name)
+            return EXIT_USAGE;
+        if (soma_optimizer_parse(name, &kind) != SOMA_OK)
+            return report_error(SOMA_ERR_ARGUMENT);
+        c->opt = soma_optimizer_defaults(kind);
+    }
+    if (given(options, n, "schedule")) {
+        const char *name = choice_parse("train", &schedule_choices, v->schedule);
+        if (!name)
+            return EXIT_USAGE;
+        if (soma_schedule_parse(name, &c->schedule) != SOMA_OK)
+            return report_error(SOMA_ERR_ARGUMENT);
+    }
+    if (given(options, n, "init")) {
+        const char *name = choice_parse("train", &init_choices, v->init);
+        if (!name)
+            return EXIT_USAGE;
+        if (run_settings_set(&s->init, name) != SOMA_OK)
+            return report_error(SOMA_ERR_MEMORY);
+    }
+    if (given(options, n, "lr"))
+        c->opt.lr = (float)v->lr;
+    if (given(options, n, "momentum"))
+        c->opt.momentum = (float)v->momentum;
+    if (given(options, n, "weight-decay"))
+        c->opt.weight_decay = (float)v->weight_decay;
+    if (given(options, n, "step-epochs"))
+        c->step_epochs = v->step_epochs;
+    if (given(options, n, "step-gamma"))
+        c->step_gamma = (float)v->step_gamma;
+    if (given(options, n, "warmup"))
+        c->warmup_epochs = (float)v->warmup;
+    if (given(options, n, "epochs"))
+        c->epochs = v->epochs;
+    if (given(options, n, "batch"))
+        c->batch = v->batch;
+    if (given(options, n, "patience"))
+        c->patience = v->patience;
+    if (given(options, n, "seed"))
+        c->seed = v->seed;
+    if (given(options, n, "val-split"))
+        s->val_split = v->val_split;
+    if (v->checkpoint_every) {
+        c->checkpoint_every = 0;
+        c->checkpoint_minutes = 0;
+        if (!parse_checkpoint_every(v->checkpoint_every, c))
+            return usage_error("train",
+                               "--checkpoint-every expects N steps (0 = at epoch ends only) "
+                               "or Nm minutes with N > 0 (e.g. 10m), got '%s'",
+                               v->checkpoint_every);
+    }
+    return -1;
+}
+
+static int may_change_on_resume(const char *option)
+{
+    for (const char *const *p = resume_may_change; *p; p++)
+        if (strcmp(*p, option) == 0)
+            return 1;
+    return 0;
+}
+
+/* A resumed run keeps its settings: a flag that says otherwise is an error
+ * that names both values. */
+static int check_resume_flags(cli_option *options, int n, const run_settings *recorded,
+                              const run_settings *asked, const char *checkpoint)
+{
+    for (int i = 0; i < n; i++) {
+        if (!options[i].given || may_change_on_resume(options[i].name))
+            continue;
+        char was[128], now[128];
+        run_settings_option_text(recorded, options[i].name, was, sizeof was);
+        run_settings_option_text(asked, options[i].name, now, sizeof now);
+        if (*was && strcmp(was, now) != 0)
+            return usage_error("train",
+                               "--%s %s contradicts %s, which was trained with %s %s; a resumed "
+                               "run keeps its settings (only --epochs, --patience, "
+                               "--checkpoint-every, --threads and --out may change)",
+                               options[i].name, now, checkpoint, options[i].name, was);
+    }
+    return -1;
+}
+
+/* The base the flags go over: the defaults, a --config file or the --resume checkpoint. */
+static int load_base(train_options *o, run_settings *base)
+{
+    const char *from = o->resume ? o->resume : o->config;
+    if (!from)
+        return run_settings_defaults(base) == SOMA_OK ? -1 : report_error(SOMA_ERR_MEMORY);
+    soma_status st = run_settings_load(from, base, o->resume ? &o->position : NULL);
+    if (st == SOMA_ERR_UNSUPPORTED && o->resume) {
+        /* a checkpoint from before settings were recorded: the flags say it all */
+        if (!o->quiet)
+            printf("note: %s records no run settings (an older soma wrote it); using the "
+                   "command's flags, which must match the run's\n",
+                   o->resume);
+        soma_error_clear();
+        o->legacy_resume = 1;
+        return run_settings_defaults(base) == SOMA_OK ? -1 : report_error(SOMA_ERR_MEMORY);
+    }
+    return st == SOMA_OK ? -1 : report_error(st);
+}
+
+/* Checks that hold whatever the settings came from. */
+static int check_settings(cli_option *options, int n, const run_settings *s)
+{
+    const soma_train_config *c = &s->train;
+    if (given(options, n, "momentum") && c->opt.kind != SOMA_OPT_MOMENTUM &&
+        c->opt.kind != SOMA_OPT_NESTEROV)
+        return usage_error("train", "--momentum applies to --opt momentum or nesterov, not %s",
+                           soma_optimizer_name(c->opt.kind));
+    if (c->patience > 0 && s->val_split == 0)
+        return usage_error("train", "--patience needs a validation set (--val-split > 0)");
+    if (c->schedule != SOMA_SCHEDULE_STEP &&
+        (given(options, n, "step-epochs") || given(options, n, "step-gamma")))
+        return usage_error("train", "--step-epochs and --step-gamma need --schedule step");
+    if (c->warmup_epochs > c->epochs)
+        return usage_error("train", "--warmup (%g epochs) is longer than --epochs (%d)",
+                           (double)c->warmup_epochs, c->epochs);
+    return -1;
+}
+
+/* Fills o->s: base settings, the flags over them, then what only a run knows. */
+static int resolve(train_options *o, cli_option *options, int n, const flag_values *v,
+                   const char *model)
+{
+    run_settings base;
+    int rc = load_base(o, &base);
+    if (rc >= 0)
+        return rc;
+    rc = run_settings_copy(&o->s, &base) == SOMA_OK ? -1 : report_error(SOMA_ERR_MEMORY);
+    if (rc < 0)
+        rc = apply_flags(options, n, v, &o->s);
+    if (rc < 0 && model && run_settings_set(&o->s.model, model) != SOMA_OK)
+        rc = report_error(SOMA_ERR_MEMORY);
+    if (rc < 0 && o->resume && !o->legacy_resume) {
+        rc = check_resume_flags(options, n, &base, &o->s, o->resume);
+        if (rc < 0) {
+            /* keep the recorded settings, with only what may change taken from the flags */
+            soma_train_config asked = o->s.train;
+            run_settings_free(&o->s);
+            rc = run_settings_copy(&o->s, &base) == SOMA_OK ? -1 : report_error(SOMA_ERR_MEMORY);
+            if (rc < 0) {
+                o->s.train.epochs = asked.epochs;
+                o->s.train.patience = asked.patience;
+                o->s.train.checkpoint_every = asked.checkpoint_every;
+                o->s.train.checkpoint_minutes = asked.checkpoint_minutes;
+            }
+        }
+    }
+    run_settings_free(&base);
+    if (rc < 0 && (!o->s.model || (o->legacy_resume && !o->model_named)))
+        rc = usage_error("train", "no MODEL given (usage: soma train MODEL [options])");
+    if (rc < 0)
+        rc = check_settings(options, n, &o->s);
+    if (rc < 0)
+        parse_init(o->s.init, &o->init);
+    return rc;
+}
+
 int train_options_parse(int argc, char **argv, train_options *o)
 {
     memset(o, 0, sizeof *o);
-    soma_train_config defaults = soma_train_defaults();
-    const char *data = "mnist", *opt = NULL, *schedule = NULL, *init = "he";
-    const char *out = NULL, *resume = NULL;
-    int epochs = defaults.epochs, batch = defaults.batch, patience = 0, threads = 0;
-    int step_epochs = defaults.step_epochs > 0 ? defaults.step_epochs : 10;
-    int profile = 0, quiet = 0;
-    const char *checkpoint_every = NULL;
-    double lr = 0, momentum = 0, weight_decay = 0, warmup = 0, val_split = 0.1;
-    double step_gamma = defaults.step_gamma > 0 ? defaults.step_gamma : 0.1;
-    uint64_t seed = 1;
+    flag_values v;
+    memset(&v, 0, sizeof v);
+    int profile = 0, quiet = 0, overwrite = 0, threads = 0;
+    const char *out = NULL, *resume = NULL, *config = NULL;
 
     cli_option options[] = {
-        {"data", OPT_STRING, &data, 0, 0, 0, 0, "a dataset name or directory", 0},
-        {"val-split", OPT_NUMBER, &val_split, 0, 1, 0, 1, "a fraction in [0, 1)", 0},
-        {"epochs", OPT_INT, &epochs, 1, 100000, 0, 0, "a whole number from 1 to 100000", 0},
-        {"batch", OPT_INT, &batch, 1, 65536, 0, 0, "a whole number from 1 to 65536", 0},
-        {"opt", OPT_STRING, &opt, 0, 0, 0, 0, "an optimizer name", 0},
-        {"lr", OPT_NUMBER, &lr, 0, HUGE_VAL, 1, 0, "a positive number", 0},
-        {"momentum", OPT_NUMBER, &momentum, 0, 1, 0, 1, "a number in [0, 1)", 0},
-        {"weight-decay", OPT_NUMBER, &weight_decay, 0, HUGE_VAL, 0, 0, "a number >= 0", 0},
-        {"schedule", OPT_STRING, &schedule, 0, 0, 0, 0, "const, step or cosine", 0},
-        {"step-epochs", OPT_INT, &step_epochs, 1, 100000, 0, 0, "a whole number from 1 to 100000",
-         0},
-        {"step-gamma", OPT_NUMBER, &step_gamma, 0, 1, 1, 0, "a number in (0, 1]", 0},
-        {"warmup", OPT_NUMBER, &warmup, 0, 100000, 0, 0, "a number of epochs >= 0", 0},
-        {"init", OPT_STRING, &init, 0, 0, 0, 0, "he, xavier or lecun", 0},
-        {"patience", OPT_INT, &patience, 0, 100000, 0, 0, "a whole number >= 0", 0},
-        {"seed", OPT_U64, &seed, 0, 0, 0, 0, "a whole number >= 0", 0},
+        {"data", OPT_STRING, &v.data, 0, 0, 0, 0, "a dataset name or directory", 0},
+        {"val-split", OPT_NUMBER, &v.val_split, 0, 1, 0, 1, "a fraction in [0, 1)", 0},
+        {"epochs", OPT_INT, &v.epochs, 1, 100000, 0, 0, "a whole number from 1 to 100000", 0},
+        {"batch", OPT_INT, &v.batch, 1, 65536, 0, 0, "a whole number from 1 to 65536", 0},
+        {"opt", OPT_STRING, &v.opt, 0, 0, 0, 0, "an optimizer name", 0},
+        {"lr", OPT_NUMBER, &v.lr, 0, HUGE_VAL, 1, 0, "a positive number", 0},
+        {"momentum", OPT_NUMBER, &v.momentum, 0, 1, 0, 1, "a number in [0, 1)", 0},
+        {"weight-decay", OPT_NUMBER, &v.weight_decay, 0, HUGE_VAL, 0, 0, "a number >= 0", 0},
+        {"schedule", OPT_STRING, &v.schedule, 0, 0, 0, 0, "const, step or cosine", 0},
+        {"step-epochs", OPT_INT, &v.step_epochs, 1, 100000, 0, 0,
+         "a whole number from 1 to 100000", 0},
+        {"step-gamma", OPT_NUMBER, &v.step_gamma, 0, 1, 1, 0, "a number in (0, 1]", 0},
+        {"warmup", OPT_NUMBER, &v.warmup, 0, 100000, 0, 0, "a number of epochs >= 0", 0},
+        {"init", OPT_STRING, &v.init, 0, 0, 0, 0, "he, xavier or lecun", 0},
+        {"patience", OPT_INT, &v.patience, 0, 100000, 0, 0, "a whole number >= 0", 0},
+        {"seed", OPT_U64, &v.seed, 0, 0, 0, 0, "a whole number >= 0", 0},
         {"threads", OPT_INT, &threads, 0, 1024, 0, 0, "a whole number from 0 to 1024", 0},
         {"out", OPT_STRING, &out, 0, 0, 0, 0, "a directory", 0},
+        {"overwrite", OPT_FLAG, &overwrite, 0, 0, 0, 0, NULL, 0},
         {"resume", OPT_STRING, &resume, 0, 0, 0, 0, "a checkpoint file", 0},
-        {"checkpoint-every", OPT_STRING, &checkpoint_every, 0, 0, 0, 0,
+        {"config", OPT_STRING, &config, 0, 0, 0, 0, "a summary.json or checkpoint", 0},
+        {"checkpoint-every", OPT_STRING, &v.checkpoint_every, 0, 0, 0, 0,
          "N steps or Nm minutes", 0},
         {"profile", OPT_FLAG, &profile, 0, 0, 0, 0, NULL, 0},
         {"quiet", OPT_FLAG, &quiet, 0, 0, 0, 0, NULL, 0},
@@ -134,69 +348,29 @@ int train_options_parse(int argc, char **argv, train_options *o)
     int outcome = args_outcome(r, train_help);
     if (outcome >= 0)
         return outcome;
-    if (npositional < 1) {
+    if (npositional < 1 && !resume && !config) {
         fprintf(stderr, "usage: soma train MODEL [options]  (see soma train --help)\n");
         return EXIT_USAGE;
     }
-
-    soma_optimizer_kind kind = defaults.opt.kind;
-    if (opt && soma_optimizer_parse(opt, &kind) != SOMA_OK)
-        return usage_error("train",
-                           "--opt expects sgd, momentum, nesterov, adagrad, rmsprop, adam or "
-                           "adamw, got '%s'",
-                           opt);
-    soma_schedule sched = defaults.schedule;
-    if (schedule && soma_schedule_parse(schedule, &sched) != SOMA_OK)
-        return usage_error("train", "--schedule expects const, step or cosine, got '%s'",
-                           schedule);
-    if (!parse_init(init, &o->init))
-        return usage_error("train", "--init expects he, xavier or lecun, got '%s'", init);
-    if (args_find(options, noptions, "momentum")->given && kind != SOMA_OPT_MOMENTUM &&
-        kind != SOMA_OPT_NESTEROV)
-        return usage_error("train", "--momentum applies to --opt momentum or nesterov, not %s",
-                           soma_optimizer_name(kind));
-    if (patience > 0 && val_split == 0)
-        return usage_error("train", "--patience needs a validation set (--val-split > 0)");
-    if (sched != SOMA_SCHEDULE_STEP && (args_find(options, noptions, "step-epochs")->given ||
-                                        args_find(options, noptions, "step-gamma")->given))
-        return usage_error("train", "--step-epochs and --step-gamma need --schedule step");
-    if (warmup > epochs)
-        return usage_error("train", "--warmup (%g epochs) is longer than --epochs (%d)", warmup,
-                           epochs);
-
-    soma_train_config *c = &o->config;
-    *c = defaults;
-    /* the default optimizer comes with the default recipe's settings; another
-     * starts from its own documented defaults */
-    c->opt = kind == defaults.opt.kind ? defaults.opt : soma_optimizer_defaults(kind);
-    o->lr_given = args_find(options, noptions, "lr")->given;
-    if (o->lr_given)
-        c->opt.lr = (float)lr;
-    if (args_find(options, noptions, "momentum")->given)
-        c->opt.momentum = (float)momentum;
-    if (args_find(options, noptions, "weight-decay")->given)
-        c->opt.weight_decay = (float)weight_decay;
-    c->schedule = sched;
-    c->step_epochs = step_epochs;
-    c->step_gamma = (float)step_gamma;
-    c->warmup_epochs = (float)warmup;
-    c->epochs = epochs;
-    c->batch = batch;
-    c->patience = patience;
-    c->seed = seed;
-    if (checkpoint_every && !parse_checkpoint_every(checkpoint_every, c))
-        return usage_error("train",
-                           "--checkpoint-every expects N (steps) or Nm (minutes), got '%s'",
-                           checkpoint_every);
-    c->profile = profile;
-
-    o->model = positional[0];
-    o->data = data;
+    if (resume && config)
+        return usage_error("train", "--resume and --config exclude each other (a resumed run "
+                                    "takes its settings from its checkpoint)");
+    if (overwrite && !out)
+        return usage_error("train", "--overwrite needs --out DIR");
     o->out = out;
     o->resume = resume;
-    o->init_name = init;
-    o->val_split = val_split;
+    o->config = config;
+    o->overwrite = overwrite;
     o->threads = threads;
     o->quiet = quiet;
-    return -1;
+    o->profile = profile;
+    o->model_named = npositional > 0;
+    int rc = resolve(o, options, noptions, &v, npositional ? positional[0] : NULL);
+    /* before any data is loaded or directory made */
+    return rc >= 0 ? rc : threads_check(threads);
+}
+
+void train_options_free(train_options *o)
+{
+    run_settings_free(&o->s);
 }

@@ -1,27 +1,34 @@
-/* The options of `soma train`, parsed and checked, ready to fill a soma_train_config. */
+/* The options of `soma train`, resolved into the settings of a run. */
 #ifndef SOMA_CLI_TRAIN_OPTIONS_H
 #define SOMA_CLI_TRAIN_OPTIONS_H
 
 #include <stdint.h>
 
+#include "cli/run_settings.h"
 #include "soma.h"
 
 typedef struct train_options {
-    const char *model;
-    const char *data;
-    const char *out;    /* NULL: runs/<model>-<timestamp> (or the --resume checkpoint's directory) */
-    const char *resume; /* NULL: fresh start */
-    soma_train_config config; /* optimizer, schedule, epochs, batch, patience, seed, ... */
-    int lr_given;
-    soma_init init;
-    const char *init_name;
-    double val_split;
+    /* every setting of the run: the defaults, or the --config file or the
+     * --resume checkpoint, with the flags laid over them */
+    run_settings s;
+    soma_init init;      /* s.init, parsed */
+    const char *out;     /* NULL: runs/<model>-<timestamp> (or the --resume checkpoint's directory) */
+    const char *resume;  /* NULL: fresh start */
+    const char *config;  /* the --config file, or NULL */
+    run_position position; /* where the --resume checkpoint stands */
+    int model_named;     /* MODEL was given on the command line */
+    int legacy_resume;   /* the checkpoint records no settings: the flags are taken as given */
+    int overwrite;       /* --overwrite: replace the run in --out */
     int threads;
     int quiet;
+    int profile;
 } train_options;
 
-/* Parses the arguments after "train". Returns -1 when they are fine, else
- * the exit status (0 after --help, 2 after a usage error, message printed). */
+/* Parses the arguments after "train" and resolves the settings (reading the
+ * --config or --resume file). Returns -1 when all is fine, else the exit
+ * status (0 after --help, 2 after a usage error, 1 after an error reading a
+ * file; message printed). train_options_free releases what it holds either way. */
 int train_options_parse(int argc, char **argv, train_options *out);
+void train_options_free(train_options *o);
 
 #endif

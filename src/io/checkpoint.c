@@ -71,6 +71,7 @@ static soma_status write_meta(st_writer *w, const soma_model *m, optimizer *opt,
         SOMA_TRY(set_meta_fmt(w, "global_step", "%lld", rs->global_step));
         SOMA_TRY(set_meta_fmt(w, "best_epoch", "%d", rs->best_epoch));
         SOMA_TRY(set_meta_fmt(w, "best_val_accuracy", "%.17g", rs->best_val_accuracy));
+        SOMA_TRY(set_meta_fmt(w, "best_val_loss", "%.17g", rs->best_val_loss));
         SOMA_TRY(set_meta_fmt(w, "epochs_since_best", "%d", rs->epochs_since_best));
         SOMA_TRY(set_meta_fmt(w, "epoch_loss_sum", "%.17g", rs->epoch_loss_sum));
         SOMA_TRY(set_meta_fmt(w, "epoch_correct", "%lld", rs->epoch_correct));
@@ -83,6 +84,8 @@ static soma_status write_meta(st_writer *w, const soma_model *m, optimizer *opt,
         SOMA_TRY(set_meta_fmt(w, "threads", "%d", soma_get_threads()));
         if (cfg->command)
             SOMA_TRY(st_writer_set_meta(w, "command", cfg->command));
+        if (cfg->settings)
+            SOMA_TRY(st_writer_set_meta(w, "settings", cfg->settings));
     }
     return SOMA_OK;
 }
@@ -309,6 +312,9 @@ static soma_status restore_state(const st_file *f, const char *path, optimizer *
     SOMA_TRY(meta_int(f, path, "epochs_since_best", 0, 1e9, &v));
     rs->epochs_since_best = (int)v;
     SOMA_TRY(meta_number(f, path, "best_val_accuracy", &rs->best_val_accuracy));
+    rs->best_val_loss = NAN; /* absent from files of soma 0.1 */
+    if (st_meta(f, "best_val_loss"))
+        SOMA_TRY(meta_number(f, path, "best_val_loss", &rs->best_val_loss));
     SOMA_TRY(meta_number(f, path, "epoch_loss_sum", &rs->epoch_loss_sum));
     SOMA_TRY(meta_int(f, path, "epoch_correct", 0, 1e15, &rs->epoch_correct));
     SOMA_TRY(meta_int(f, path, "epoch_seen", 0, 1e15, &rs->epoch_seen));

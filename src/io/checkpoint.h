@@ -12,7 +12,10 @@
 #include "nn/network.h"
 #include "optim/optimizer.h"
 
-#define CHECKPOINT_FORMAT "soma-checkpoint-1"
+/* Version 2 is sealed with a CRC32 of the whole file; version 1 (still
+ * read) with a CRC32 of the data section only. */
+#define CHECKPOINT_FORMAT "soma-checkpoint-2"
+#define CHECKPOINT_FORMAT_V1 "soma-checkpoint-1"
 
 /* Where a run stands: enough, with the weights and optimizer, to resume. */
 typedef struct run_state {
@@ -22,6 +25,7 @@ typedef struct run_state {
     long long global_step;  /* steps since the start of the run */
     int best_epoch;
     double best_val_accuracy;
+    double best_val_loss;   /* breaks ties in accuracy (NaN in files of soma 0.1) */
     int epochs_since_best;
     double epoch_loss_sum;  /* running sums of the unfinished epoch */
     long long epoch_correct, epoch_seen;

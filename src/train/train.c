@@ -52,6 +52,7 @@ typedef struct trainer {
     int32_t *labels;
     char path_last[4096], path_best[4096];
     double last_save; /* omp_get_wtime() of the last checkpoint */
+    int saved_last;   /* this run has written path_last */
 } trainer;
 
 static soma_status check_config(const soma_train_config *c, const soma_model *m,
@@ -114,6 +115,7 @@ static soma_status setup(trainer *t)
     }
     t->rs.seed = c->seed;
     t->rs.best_val_accuracy = NAN;
+    t->rs.best_val_loss = NAN;
     if (c->resume) {
         SOMA_TRY(checkpoint_restore(c->resume, m, t->opt, &t->rs, c));
         if (!t->rs.best_loaded && t->rs.best_epoch > 0)
@@ -128,7 +130,9 @@ static soma_status save_last(trainer *t)
     if (!t->cfg->out_dir)
         return SOMA_OK;
     t->last_save = omp_get_wtime();
-    return checkpoint_save(t->path_last, t->m, t->opt, &t->rs, t->cfg);
+    SOMA_TRY(checkpoint_save(t->path_last, t->m, t->opt, &t->rs, t->cfg));
+    t->saved_last = 1;
+    return SOMA_OK;
 }
 
 /* --checkpoint-every: N steps or N minutes since the last checkpoint */
@@ -145,12 +149,13 @@ static int checkpoint_due(const trainer *t, double now)
  * checkpoint is named only when one exists (a run can diverge before its first). */
 static soma_status diverged(trainer *t, const char *what, int step)
 {
-    int saved = t->cfg->out_dir && access(t->path_last, F_OK) == 0;
+    /* only a checkpoint of this run counts: an old file under the same name does not */
+    const char *good = t->saved_last ? t->path_last : t->cfg->resume;
     return soma_error(SOMA_ERR_DIVERGED,
                       "training diverged at epoch %d step %d: %s is not finite; "
                       "try a lower learning rate (now %g)%s%s",
                       t->rs.epoch + 1, step, what, (double)t->cfg->opt.lr,
-                      saved ? "; the last good checkpoint is " : "", saved ? t->path_last : "");
+                      good ? "; the last good checkpoint is " : "", good ? good : "");
 }
 
 /* What a checkpoint would hold that is not finite (adaptive methods'
@@ -251,14 +256,18 @@ static soma_status end_epoch(trainer *t, soma_progress_fn progress, void *user, 
         SOMA_TRY(evaluate_dataset(t->m, t->val, c->batch, &p.val_loss, &p.val_accuracy));
         SOMA_TRY(network_plan(t->m, c->batch));
     }
-    /* without validation, the latest epoch counts as the best */
+    /* without validation, the latest epoch counts as the best; equal accuracy
+     * (common on small validation sets) is broken by the lower loss */
     p.improved = isnan(p.val_accuracy) || isnan(rs->best_val_accuracy) ||
-                 p.val_accuracy > rs->best_val_accuracy;
+                 p.val_accuracy > rs->best_val_accuracy ||
+                 (p.val_accuracy == rs->best_val_accuracy &&
+                  (isnan(rs->best_val_loss) || p.val_loss < rs->best_val_loss));
     rs->epoch++;
     rs->step = 0;
     rs->seconds += seconds;
     if (p.improved) {
         rs->best_val_accuracy = p.val_accuracy;
+        rs->best_val_loss = p.val_loss;
         rs->best_epoch = rs->epoch;
         rs->epochs_since_best = 0;
         keep_best(t);
@@ -327,6 +336,7 @@ soma_status soma_train(soma_model *m, const soma_dataset *train, const soma_data
         result->epochs_run = t.rs.epoch;
         result->best_epoch = t.rs.best_epoch;
         result->best_val_accuracy = t.rs.best_val_accuracy;
+        result->best_val_loss = t.rs.best_val_loss;
         result->final_train_loss = last_loss;
         result->final_train_accuracy = last_acc;
         result->seconds = seconds_before + wall;
