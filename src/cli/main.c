@@ -36,39 +36,18 @@ static void print_help(FILE *out)
                  "  soma info lenet5\n");
 }
 
-int report_error(soma_status status)
+static int unknown_command(const char *name)
 {
-    const char *message = soma_last_error();
-    if (!message || !*message)
-        message = soma_status_name(status);
-    fprintf(stderr, "soma: error: %s\n", message);
-    return status == SOMA_ERR_INTERRUPTED ? EXIT_INTERRUPTED : EXIT_ERROR;
-}
-
-void print_accuracy_line(const char *split, double accuracy, double loss, int images)
-{
-    printf("%s accuracy %.2f%%  (error %.2f%%, loss %.4f)  on %d images\n", split,
-           100.0 * accuracy, 100.0 * (1.0 - accuracy), loss, images);
-    fflush(stdout);
-}
-
-soma_status check_model_fits_data(const soma_model *model, const char *model_name,
-                                  const soma_dataset *ds, const char *data_name)
-{
-    int mc, mh, mw, dc, dh, dw;
-    soma_model_input_shape(model, &mc, &mh, &mw);
-    soma_dataset_shape(ds, &dc, &dh, &dw);
-    if (mc != dc || mh != dh || mw != dw)
-        return soma_error(SOMA_ERR_SHAPE,
-                          "model %s takes %dx%dx%d inputs (CxHxW) but %s has %dx%dx%d images",
-                          model_name, mc, mh, mw, data_name, dc, dh, dw);
-    int model_classes = soma_model_classes(model);
-    int data_classes = soma_dataset_classes(ds);
-    if (data_classes > model_classes)
-        return soma_error(SOMA_ERR_SHAPE,
-                          "model %s has %d outputs but %s has labels up to %d (%d classes)",
-                          model_name, model_classes, data_name, data_classes - 1, data_classes);
-    return SOMA_OK;
+    const char *names[NCOMMANDS + 1];
+    for (int i = 0; i < NCOMMANDS; i++)
+        names[i] = commands[i].name;
+    names[NCOMMANDS] = "help";
+    const char *hint = suggest_word(name, names, NCOMMANDS + 1);
+    if (hint)
+        fprintf(stderr, "soma: unknown command '%s' (did you mean '%s'?)\n", name, hint);
+    else
+        fprintf(stderr, "soma: unknown command '%s' (see soma --help)\n", name);
+    return EXIT_USAGE;
 }
 
 int main(int argc, char **argv)
@@ -89,7 +68,7 @@ int main(int argc, char **argv)
     }
     /* "soma help train" is "soma train --help" */
     if (strcmp(name, "help") == 0) {
-        if (argc < 3) {
+        if (argc < 3 || strcmp(argv[2], "help") == 0) {
             print_help(stdout);
             return EXIT_OK;
         }
@@ -99,8 +78,7 @@ int main(int argc, char **argv)
                 char *help_argv[] = {help_flag, NULL};
                 return commands[i].run(1, help_argv, &full);
             }
-        fprintf(stderr, "soma: unknown command '%s' (see soma --help)\n", argv[2]);
-        return EXIT_USAGE;
+        return unknown_command(argv[2]);
     }
     for (int i = 0; i < NCOMMANDS; i++)
         if (strcmp(name, commands[i].name) == 0)
@@ -110,13 +88,5 @@ int main(int argc, char **argv)
         fprintf(stderr, "soma: unknown option '%s' (see soma --help)\n", name);
         return EXIT_USAGE;
     }
-    const char *names[NCOMMANDS];
-    for (int i = 0; i < NCOMMANDS; i++)
-        names[i] = commands[i].name;
-    const char *hint = suggest_word(name, names, NCOMMANDS);
-    if (hint)
-        fprintf(stderr, "soma: unknown command '%s' (did you mean '%s'?)\n", name, hint);
-    else
-        fprintf(stderr, "soma: unknown command '%s' (see soma --help)\n", name);
-    return EXIT_USAGE;
+    return unknown_command(name);
 }

@@ -1,0 +1,40 @@
+/* What the subcommands share: error lines, accuracy lines, the data-fits-model check. */
+#include <stdio.h>
+
+#include "cli/commands.h"
+#include "core/error.h"
+
+int report_error(soma_status status)
+{
+    const char *message = soma_last_error();
+    if (!message || !*message)
+        message = soma_status_name(status);
+    fprintf(stderr, "soma: error: %s\n", message);
+    return status == SOMA_ERR_INTERRUPTED ? EXIT_INTERRUPTED : EXIT_ERROR;
+}
+
+void print_accuracy_line(const char *split, double accuracy, double loss, int images)
+{
+    printf("%s accuracy %.2f%%  (error %.2f%%, loss %.4f)  on %d images\n", split,
+           100.0 * accuracy, 100.0 * (1.0 - accuracy), loss, images);
+    fflush(stdout);
+}
+
+soma_status check_model_fits_data(const soma_model *model, const char *model_name,
+                                  const soma_dataset *ds, const char *data_name)
+{
+    int mc, mh, mw, dc, dh, dw;
+    soma_model_input_shape(model, &mc, &mh, &mw);
+    soma_dataset_shape(ds, &dc, &dh, &dw);
+    if (mc != dc || mh != dh || mw != dw)
+        return soma_error(SOMA_ERR_SHAPE,
+                          "model %s takes %dx%dx%d inputs (CxHxW) but %s has %dx%dx%d images",
+                          model_name, mc, mh, mw, data_name, dc, dh, dw);
+    int model_classes = soma_model_classes(model);
+    int data_classes = soma_dataset_classes(ds);
+    if (data_classes > model_classes)
+        return soma_error(SOMA_ERR_SHAPE,
+                          "model %s has %d outputs but %s has labels up to %d (%d classes)",
+                          model_name, model_classes, data_name, data_classes - 1, data_classes);
+    return SOMA_OK;
+}
