@@ -94,7 +94,7 @@ for ((i = 1; i <= kills; i++)); do
     else
         loadable=$((loadable + 1)) # nothing written, nothing broken
         no_checkpoint=$((no_checkpoint + 1))
-        resume=()
+        resume=(--overwrite) # a fresh start: the killed run may have left metrics.csv
         what="$what, no checkpoint yet"
     fi
     ((tmp_files == 0)) || what="$what, $tmp_files temporary file(s) left"

@@ -88,34 +88,26 @@ static void install_stop_handlers(void)
     sigaction(SIGTERM, &sa, NULL);
 }
 
-/* The original command with "--resume CHECKPOINT" in place of any earlier --resume. */
-static char *resume_command(const command_line *full, const char *checkpoint)
+/* The command that continues a run: the checkpoint holds its settings, so
+ * only the thread count (which results depend on) needs repeating. */
+static char *resume_command(const command_line *full, const char *checkpoint, int threads)
 {
     strbuf sb;
     strbuf_init(&sb);
-    for (int i = 0; i < full->argc; i++) {
-        const char *arg = full->argv[i];
-        if (strcmp(arg, "--resume") == 0) {
-            i++;
-            continue;
-        }
-        if (strncmp(arg, "--resume=", 9) == 0)
-            continue;
-        if (i)
-            strbuf_append(&sb, " ");
-        append_shell_word(&sb, arg);
-    }
-    strbuf_append(&sb, " --resume ");
+    append_shell_word(&sb, full->argv[0]);
+    strbuf_append(&sb, " train --resume ");
     append_shell_word(&sb, checkpoint);
+    if (threads)
+        strbuf_appendf(&sb, " --threads %d", threads);
     return strbuf_take(&sb);
 }
 
-static int report_interrupted(train_run *r, const command_line *full)
+static int report_interrupted(train_run *r, const command_line *full, int threads)
 {
     progress_clear(&r->view);
     char *checkpoint = cli_path_join(r->out_dir, "last.safetensors");
     if (checkpoint && access(checkpoint, R_OK) == 0) {
-        char *again = resume_command(full, checkpoint);
+        char *again = resume_command(full, checkpoint, threads);
         fprintf(stderr, "soma: interrupted; resume with: %s\n", again ? again : "");
         free(again);
     } else {
@@ -386,7 +378,7 @@ static int run(train_options *o, const command_line *full, train_run *r)
     st = soma_train(r->model, r->train, r->val, &cfg, on_progress, r, &result);
     progress_clear(&r->view);
     if (st == SOMA_ERR_INTERRUPTED)
-        return report_interrupted(r, full);
+        return report_interrupted(r, full, o->threads);
     if (st != SOMA_OK)
         return report_error(st);
 

@@ -162,7 +162,7 @@ wait "$pid"
 rc=$?
 set -e
 check "interrupted: exit 130 (rc=$rc): $(cat "$tmp/stop.err")" test "$rc" -eq 130
-check "interrupted: resume hint" grep -qF "soma: interrupted; resume with: $soma train mlp --epochs 50" "$tmp/stop.err"
+check "interrupted: resume hint" grep -qF "soma: interrupted; resume with: $soma train --resume $stop/last.safetensors --threads 1" "$tmp/stop.err"
 check "interrupted: hint names the checkpoint" grep -qF -- "--resume $stop/last.safetensors" "$tmp/stop.err"
 check "interrupted: last.safetensors saved" test -s "$stop/last.safetensors"
 check "interrupted: no summary.json" test ! -e "$stop/summary.json"
