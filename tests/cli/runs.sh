@@ -45,6 +45,8 @@ run train "${tiny[@]}" --epochs 1 --seed 5 --val-split 0.2 --opt sgd --lr 0.1 --
 check "train a (rc=$rc): $(cat err)" test "$rc" -eq 0
 run train "${tiny[@]}" --epochs 2 --seed 5 --val-split 0.2 --opt sgd --lr 0.1 --schedule const --out whole
 check "train whole (rc=$rc): $(cat err)" test "$rc" -eq 0
+cp -r a m0
+m0_before=$(fingerprint m0)
 before=$(fingerprint a)
 for flag in "--seed 6" "--data mnist" "--val-split 0.3" "--lr 0.2" "--batch 4" "--opt adam" \
             "--schedule cosine" "--init xavier"; do
@@ -66,6 +68,13 @@ check "resumed metrics equal the uninterrupted run's" test "$(rows a)" = "$(rows
 check "summary keeps the first command and records the resume" \
     grep -q '"resumed_by": ".*--resume a/last.safetensors' a/summary.json
 check "the original command stays" grep -q '"command": ".*--out a"' a/summary.json
+
+# resumed into a new directory: the run's rows and best checkpoint come along
+run train --resume m0/last.safetensors --epochs 2 --out moved --quiet
+check "resume into a new --out (rc=$rc): $(cat err)" test "$rc" -eq 0
+check "the new directory has all the rows" test "$(cut -d, -f1 moved/metrics.csv | tr '\n' ' ')" = "epoch 1 2 "
+check "the new directory has a best checkpoint" test -s moved/best.safetensors
+check "the old directory is untouched" test "$(fingerprint m0)" = "$m0_before"
 
 # ---- 4. a finished run is left alone
 before=$(fingerprint a)
