@@ -7,8 +7,13 @@
 #
 # Needs only bash, coreutils and gzip. SOMA_BIN trains the tiny model once to
 # get a real checkpoint (good/tiny.safetensors), from which the damaged
-# checkpoints are cut. The fuzz seeds in fuzz/corpus/checkpoint/ are copied
-# from here as well.
+# checkpoints are cut. Checkpoints are sealed with a CRC32 of the whole file
+# (soma-checkpoint-2): the files that must fail a later check (a value, the
+# model text, a tensor's shape) are resealed after the edit, computed here
+# with gzip (its trailer holds the CRC32 of its input), so that they pass the
+# checksum and fail the check they are named for. The fuzz seeds in
+# fuzz/corpus/checkpoint/ and fuzz/corpus/safetensors/checkpoint.safetensors
+# are written here as well.
 set -euo pipefail
 export LC_ALL=C
 
@@ -49,6 +54,44 @@ header_len() { # the N of a safetensors file
     local b=($(od -An -tu1 -N8 "$1")) n=0 i
     for ((i = 7; i >= 0; i--)); do n=$((n * 256 + b[i])); done
     echo "$n"
+}
+# The whole-file CRC32: soma's header starts {"__metadata__":{"soma.crc32":"
+# and the 8 hex digits at byte 39 are the CRC32 of the file with them as '0'.
+crc_at=39
+seal() {
+    local file=$1 crc
+    [[ $(head -c $crc_at "$file" | tail -c +9) == '{"__metadata__":{"soma.crc32":"' ]] ||
+        { echo "make-bad-corpus: $file has no soma.crc32 to seal" >&2; exit 1; }
+    printf 00000000 | dd of="$file" bs=1 seek=$crc_at conv=notrunc status=none
+    crc=$(gzip -c <"$file" | tail -c 8 | od -An -tu4 -N4 | tr -d ' ')
+    printf %08x "$crc" | dd of="$file" bs=1 seek=$crc_at conv=notrunc status=none
+}
+# checkpoint FILE METADATA TENSORS [DATA_FILE]: a sealed soma checkpoint, its
+# metadata (JSON members, without braces) after the checksum.
+checkpoint() {
+    safetensors "$1" "{\"__metadata__\":{\"soma.crc32\":\"00000000\",$2},$3}" "${4:-/dev/null}"
+    seal "$1"
+}
+header_of() { # the header of a safetensors file, without its padding
+    local h
+    h=$(head -c $((8 + $(header_len "$1"))) "$1" | tail -c +9)
+    printf '%s' "${h%"${h##*[! ]}"}"
+}
+# recut FROM TO SED_SCRIPT: TO is FROM with its header edited, resealed.
+recut() {
+    tail -c +$((9 + $(header_len "$1"))) "$1" >"$tmp/data"
+    safetensors "$2" "$(header_of "$1" | sed -E "$3")" "$tmp/data"
+    seal "$2"
+}
+# poke_f32 FILE TENSOR B0 B1 B2 B3: the tensor's first float becomes those
+# bytes (little-endian), and the file is resealed.
+poke_f32() {
+    local begin i bytes=("${@:3}")
+    begin=$(header_of "$1" | grep -o "\"$2\":{[^}]*}" | sed -E 's/.*"data_offsets":\[([0-9]+),.*/\1/')
+    for i in 0 1 2 3; do
+        poke "$1" $((8 + $(header_len "$1") + begin + i)) $((bytes[i]))
+    done
+    seal "$1"
 }
 
 # ------------------------------------------------------------ good fixtures
@@ -91,13 +134,13 @@ cp "$out"/good/*-ubyte "$tmp/train/"
 good_ckpt=$out/good/tiny.safetensors
 cp "$tmp/train/run/last.safetensors" "$good_ckpt"
 
-# A hand-made checkpoint: no optimizer, no checksum, zero weights. Each
-# hand-made bad checkpoint below differs from it in one way only.
+# A hand-made checkpoint: no optimizer, zero weights. Each hand-made bad
+# checkpoint below differs from it in one way only.
 hand_model='input channels=1 height=2 width=2\nflatten\nlinear units=2\n'
-hand_meta='"__metadata__":{"format":"soma-checkpoint-1","model":"'$hand_model'","norm_mean":"0.5","norm_std":"0.25"}'
+hand_meta='"format":"soma-checkpoint-2","model":"'$hand_model'","norm_mean":"0.5","norm_std":"0.25"'
 hand_tensors='"1.weight":{"dtype":"F32","shape":[2,4],"data_offsets":[0,32]},"1.bias":{"dtype":"F32","shape":[2],"data_offsets":[32,40]}'
 head -c 40 /dev/zero >"$tmp/zeros40"
-safetensors "$out/good/hand.safetensors" "{$hand_meta,$hand_tensors}" "$tmp/zeros40"
+checkpoint "$out/good/hand.safetensors" "$hand_meta" "$hand_tensors" "$tmp/zeros40"
 
 # ------------------------------------------------------------ IDX files
 # images-*: stand in for train-images-idx3-ubyte beside good labels;
@@ -161,6 +204,10 @@ printf '%s\n%s\nflatten\nlinear units=3\n' "$input" "$input" >"$m/second-input-l
 printf '%s\n' "$input" >"$m/no-layers.cfg"
 printf '%s\nflatten\x00\nlinear units=3\n' "$input" >"$m/nul-byte.cfg"
 printf '%s\nflatten\nlinear units=3 \xc3\xa9\n' "$input" >"$m/non-ascii-outside-comment.cfg"
+# comments may hold UTF-8 only: the model text goes into checkpoint metadata
+printf '%s\nflatten # Gr\xf6\xdfe in Latin-1\nlinear units=3\n' "$input" >"$m/non-utf8-in-comment.cfg"
+printf '# a slash as two bytes: \xc0\xaf\n%s\nflatten\nlinear units=3\n' "$input" >"$m/overlong-utf8.cfg"
+printf '%s\nflatten # cut short: \xe2\x82\nlinear units=3\n' "$input" >"$m/truncated-utf8-sequence.cfg"
 { printf '%s\nflatten\nlinear units=3 # ' "$input"; printf 'x%.0s' $(seq 1100); printf '\n'; } >"$m/line-too-long.cfg"
 : >"$m/empty.cfg"
 printf '# only a comment\n\n   \n' >"$m/only-comments.cfg"
@@ -184,7 +231,8 @@ poke "$c/flipped-data-byte.safetensors" $((data_start + 100)) $(($(peek "$good_c
 # the header's first quote becomes an 'x': {x__metadata__":...
 cp "$good_ckpt" "$c/header-json-malformed.safetensors"
 poke "$c/header-json-malformed.safetensors" 9 120
-safetensors "$c/header-json-trailing-comma.safetensors" "{$hand_meta,$hand_tensors,}" "$tmp/zeros40"
+safetensors "$c/header-json-trailing-comma.safetensors" \
+    "{\"__metadata__\":{\"soma.crc32\":\"00000000\",$hand_meta},$hand_tensors,}" "$tmp/zeros40"
 safetensors "$c/header-not-an-object.safetensors" '[1,2,3]'
 safetensors "$c/header-not-json.safetensors" 'PK this is a zip file, not a header'
 deep=$(printf '[%.0s' $(seq 200))$(printf ']%.0s' $(seq 200))
@@ -215,33 +263,67 @@ safetensors "$c/hostile-metadata-not-a-string.safetensors" \
     '{"__metadata__":{"format":1},"x":{"dtype":"U8","shape":[8],"data_offsets":[0,8]}}' <(head -c 8 /dev/zero)
 safetensors "$c/hostile-invalid-utf8.safetensors" \
     $'{"\xff\xfe":{"dtype":"U8","shape":[8],"data_offsets":[0,8]}}' <(head -c 8 /dev/zero)
-safetensors "$c/checksum-not-hex.safetensors" \
-    "{\"__metadata__\":{\"soma.checksum\":\"zzzzzzzz\",${hand_meta#\"__metadata__\":\{},$hand_tensors}" "$tmp/zeros40"
 safetensors "$c/not-a-soma-checkpoint.safetensors" \
     '{"__metadata__":{"format":"pt"},"weight":{"dtype":"F32","shape":[2,4],"data_offsets":[0,32]},"bias":{"dtype":"F32","shape":[2],"data_offsets":[32,40]}}' \
     "$tmp/zeros40"
-safetensors "$c/no-model-metadata.safetensors" \
-    "{\"__metadata__\":{\"format\":\"soma-checkpoint-1\",\"norm_mean\":\"0.5\",\"norm_std\":\"0.25\"},$hand_tensors}" \
-    "$tmp/zeros40"
-safetensors "$c/missing-norm-metadata.safetensors" \
-    "{\"__metadata__\":{\"format\":\"soma-checkpoint-1\",\"model\":\"$hand_model\"},$hand_tensors}" "$tmp/zeros40"
-safetensors "$c/norm-std-not-a-number.safetensors" \
-    "{${hand_meta/\"0.25\"/\"abc\"},$hand_tensors}" "$tmp/zeros40"
-safetensors "$c/model-text-has-unknown-key.safetensors" \
-    "{${hand_meta/units=2/unitz=2},$hand_tensors}" "$tmp/zeros40"
-safetensors "$c/tensor-shape-does-not-match-model.safetensors" \
-    "{$hand_meta,${hand_tensors/\[2,4\]/[4,2]}}" "$tmp/zeros40"
-safetensors "$c/tensor-missing.safetensors" \
-    "{$hand_meta,\"1.weight\":{\"dtype\":\"F32\",\"shape\":[2,4],\"data_offsets\":[0,32]}}" \
-    <(head -c 32 /dev/zero)
-safetensors "$c/tensor-wrong-dtype.safetensors" \
-    "{$hand_meta,\"1.weight\":{\"dtype\":\"F64\",\"shape\":[2,4],\"data_offsets\":[0,64]},\"1.bias\":{\"dtype\":\"F32\",\"shape\":[2],\"data_offsets\":[64,72]}}" \
-    <(head -c 72 /dev/zero)
-# the model text asks for 16.7M weights; the file holds 40 bytes
-safetensors "$c/model-claims-more-parameters-than-file.safetensors" \
-    "{${hand_meta/units=2/units=16777216},$hand_tensors}" "$tmp/zeros40"
 : >"$c/empty.safetensors"
 noise 700 21 >"$c/binary-garbage.safetensors"
+
+# The checksum: missing, misplaced, malformed, or not matching one flipped bit.
+safetensors "$c/checksum-not-hex.safetensors" \
+    "{\"__metadata__\":{\"soma.crc32\":\"zzzzzzzz\",$hand_meta},$hand_tensors}" "$tmp/zeros40"
+safetensors "$c/checksum-not-first.safetensors" \
+    "{\"__metadata__\":{$hand_meta,\"soma.crc32\":\"00000000\"},$hand_tensors}" "$tmp/zeros40"
+# one bit of the key: soma.crc32 becomes soma.crc33, and the file has no checksum
+cp "$good_ckpt" "$c/checksum-key-renamed.safetensors"
+poke "$c/checksum-key-renamed.safetensors" 35 $(($(peek "$good_ckpt" 35) ^ 1))
+# one bit of a metadata value (a digit of norm_std), which the v1 CRC did not cover
+at=$(grep -abo '"norm_std":"0\.[0-9]' "$good_ckpt" | cut -d: -f1)
+cp "$good_ckpt" "$c/header-value-flipped.safetensors"
+poke "$c/header-value-flipped.safetensors" $((at + 14)) $(($(peek "$good_ckpt" $((at + 14))) ^ 1))
+safetensors "$c/v2-without-checksum.safetensors" "{\"__metadata__\":{$hand_meta},$hand_tensors}" "$tmp/zeros40"
+safetensors "$c/v1-without-checksum.safetensors" \
+    "{\"__metadata__\":{${hand_meta/soma-checkpoint-2/soma-checkpoint-1}},$hand_tensors}" "$tmp/zeros40"
+checkpoint "$c/format-from-a-newer-soma.safetensors" "${hand_meta/soma-checkpoint-2/soma-checkpoint-3}" \
+    "$hand_tensors" "$tmp/zeros40"
+
+# Sealed, so that each fails the check it is named for and not the checksum.
+checkpoint "$c/no-model-metadata.safetensors" \
+    '"format":"soma-checkpoint-2","norm_mean":"0.5","norm_std":"0.25"' "$hand_tensors" "$tmp/zeros40"
+checkpoint "$c/missing-norm-metadata.safetensors" \
+    "\"format\":\"soma-checkpoint-2\",\"model\":\"$hand_model\"" "$hand_tensors" "$tmp/zeros40"
+checkpoint "$c/norm-std-not-a-number.safetensors" "${hand_meta/\"0.25\"/\"abc\"}" "$hand_tensors" "$tmp/zeros40"
+checkpoint "$c/model-text-has-unknown-key.safetensors" "${hand_meta/units=2/unitz=2}" "$hand_tensors" \
+    "$tmp/zeros40"
+checkpoint "$c/tensor-shape-does-not-match-model.safetensors" "$hand_meta" "${hand_tensors/\[2,4\]/[4,2]}" \
+    "$tmp/zeros40"
+checkpoint "$c/tensor-missing.safetensors" "$hand_meta" \
+    '"1.weight":{"dtype":"F32","shape":[2,4],"data_offsets":[0,32]}' <(head -c 32 /dev/zero)
+checkpoint "$c/tensor-wrong-dtype.safetensors" "$hand_meta" \
+    '"1.weight":{"dtype":"F64","shape":[2,4],"data_offsets":[0,64]},"1.bias":{"dtype":"F32","shape":[2],"data_offsets":[64,72]}' \
+    <(head -c 72 /dev/zero)
+# the model text asks for 16.7M weights; the file holds 40 bytes
+checkpoint "$c/model-claims-more-parameters-than-file.safetensors" "${hand_meta/units=2/units=16777216}" \
+    "$hand_tensors" "$tmp/zeros40"
+
+# Values: the real checkpoint with one value changed, resealed. It stands at
+# the end of epoch 2 of 2: epoch 2, step 0, global_step 16 (8 steps of batch
+# 8 over 60 images), optimizer.t 16.
+recut "$good_ckpt" "$c/norm-std-zero.safetensors" 's/"norm_std":"[^"]*"/"norm_std":"0"/'
+recut "$good_ckpt" "$c/norm-mean-huge.safetensors" 's/"norm_mean":"[^"]*"/"norm_mean":"1e30"/'
+cp "$good_ckpt" "$c/weight-nan.safetensors"
+poke_f32 "$c/weight-nan.safetensors" 0.weight 0x00 0x00 0xc0 0x7f
+cp "$good_ckpt" "$c/optimizer-state-inf.safetensors"
+poke_f32 "$c/optimizer-state-inf.safetensors" optimizer.exp_avg_sq 0x00 0x00 0x80 0x7f
+cp "$good_ckpt" "$c/running-var-negative.safetensors"
+poke_f32 "$c/running-var-negative.safetensors" 1.running_var 0x00 0x00 0x80 0xbf
+# the run's position; only a resume reads it
+recut "$good_ckpt" "$c/step-past-epoch-end.safetensors" \
+    's/"step":"0"/"step":"9"/; s/"global_step":"16"/"global_step":"25"/; s/"optimizer.t":"16"/"optimizer.t":"25"/; s/"epoch_seen":"0"/"epoch_seen":"60"/'
+recut "$good_ckpt" "$c/global-step-does-not-match-epoch.safetensors" \
+    's/"global_step":"16"/"global_step":"17"/; s/"optimizer.t":"16"/"optimizer.t":"17"/'
+recut "$good_ckpt" "$c/epoch-past-epochs.safetensors" 's/"epoch":"2"/"epoch":"7"/'
+recut "$good_ckpt" "$c/optimizer-steps-not-global-step.safetensors" 's/"optimizer.t":"16"/"optimizer.t":"1000000"/'
 
 # ------------------------------------------------------------ images
 g=$out/image
@@ -257,15 +339,67 @@ printf 'P2\n4 4\n255\n0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0\n' >"$g/ascii-p2.pgm"
 : >"$g/empty.pgm"
 { printf '\x00\x00\x08\x03'; be32 2000000; be32 4; be32 4; noise 64 43; } >"$g/idx-claims-2-million-images-idx3-ubyte"
 cp "$good_labels" "$g/idx-labels-not-images-idx1-ubyte"
+# images whose header says they cannot fit a 4x4 model: refused from the
+# header alone, before gigabytes of pixels are taken or read
+{ printf 'P5\n16384 16384\n255\n'; noise 10 44; } >"$g/pgm-16384x16384-holds-10-bytes.pgm"
+{ printf '\x00\x00\x08\x03'; be32 1000000; be32 28; be32 28; noise 64 45; } \
+    >"$g/idx-28x28-images-for-4x4-model-idx3-ubyte"
+# PNG, chunk by chunk: a chunk's CRC-32 is the one gzip writes in its
+# trailer; IDAT is gzip's deflate data between a zlib header and an Adler-32.
+png_crc32() { # of stdin, big-endian
+    local b=($(gzip -c | tail -c 8 | head -c 4 | od -An -tu1))
+    hex8 "${b[3]}"; hex8 "${b[2]}"; hex8 "${b[1]}"; hex8 "${b[0]}"
+}
+png_adler32() { # of FILE, big-endian
+    local a=1 s=0 x
+    for x in $(od -An -tu1 -v "$1"); do a=$(((a + x) % 65521)); s=$(((s + a) % 65521)); done
+    be32 $((s << 16 | a))
+}
+png_chunk() { # TYPE DATA_FILE
+    be32 "$(wc -c <"$2")"
+    { printf '%s' "$1"; cat "$2"; } >"$tmp/chunk"
+    cat "$tmp/chunk"
+    png_crc32 <"$tmp/chunk"
+}
+# png_file FILE WIDTH HEIGHT COLOR_TYPE IDAT_FILE: 8-bit, IHDR + one IDAT + IEND
+png_file() {
+    { be32 "$2"; be32 "$3"; printf '\x08'; hex8 "$4"; printf '\x00\x00\x00'; } >"$tmp/ihdr"
+    : >"$tmp/iend"
+    { printf '\x89PNG\r\n\x1a\n'; png_chunk IHDR "$tmp/ihdr"; png_chunk IDAT "$5"; png_chunk IEND "$tmp/iend"; } >"$1"
+}
+png_zlib() { printf '\x78\x9c'; gzip -9nc "$1" | tail -c +11 | head -c -8; png_adler32 "$1"; } # of FILE
+# good/digit.png: digit.pgm's pixels, each row after its filter byte (0 = none)
+for r in 0 1 2 3; do printf '\x00'; tail -c 16 "$out/good/digit.pgm" | head -c $((4 * r + 4)) | tail -c 4; done >"$tmp/rows"
+png_zlib "$tmp/rows" >"$tmp/idat"
+png_file "$out/good/digit.png" 4 4 0 "$tmp/idat"
+head -c 50 "$out/good/digit.png" >"$g/truncated-in-idat.png"
+head -c 100 /dev/zero >"$tmp/zeros100"
+png_zlib "$tmp/zeros100" >"$tmp/idat-huge"
+png_file "$g/rgb-16384x16384-in-69-bytes.png" 16384 16384 2 "$tmp/idat-huge"
+noise 20 46 >"$tmp/idat-noise"
+png_file "$g/idat-not-zlib.png" 4 4 0 "$tmp/idat-noise"
+png_file "$g/width-0.png" 0 4 0 "$tmp/idat"
 
 # ------------------------------------------------------------ fuzz seeds
 rm -f "$seeds"/*
 cp "$good_ckpt" "$seeds/tiny-trained.safetensors"
 cp "$out/good/hand.safetensors" "$seeds/hand.safetensors"
 for f in truncated-in-data flipped-data-byte header-json-malformed tensor-shape-does-not-match-model \
-    model-claims-more-parameters-than-file missing-norm-metadata hostile-offsets-overlap; do
+    model-claims-more-parameters-than-file missing-norm-metadata hostile-offsets-overlap \
+    checksum-key-renamed norm-std-zero weight-nan; do
     cp "$c/$f.safetensors" "$seeds/"
 done
+# A checkpoint-like file for the safetensors reader, written without soma's
+# writer: 0.weight = i/2 - 1, 0.bias = [0.5, -0.25, 3], optimizer.step = 42.
+floats() { local b; for b in "$@"; do hex8 $((b)); done; }
+{
+    floats 0 0 0x80 0xbf 0 0 0 0xbf 0 0 0 0 0 0 0 0x3f 0 0 0x80 0x3f 0 0 0xc0 0x3f
+    floats 0 0 0 0x3f 0 0 0x80 0xbe 0 0 0x40 0x40
+    floats 42 0 0 0 0 0 0 0
+} >"$tmp/foreign-data"
+checkpoint "$root/fuzz/corpus/safetensors/checkpoint.safetensors" '"soma.model":"input channels=1\nconv"' \
+    '"0.weight":{"dtype":"F32","shape":[2,3],"data_offsets":[0,24]},"0.bias":{"dtype":"F32","shape":[3],"data_offsets":[24,36]},"optimizer.step":{"dtype":"I64","shape":[],"data_offsets":[36,44]}' \
+    "$tmp/foreign-data"
 
 echo "make-bad-corpus: $(find "$out" -type f | wc -l) files, $(du -sk "$out" | cut -f1) KiB in $out;" \
     "$(ls "$seeds" | wc -l) fuzz seeds in $seeds"

@@ -8,7 +8,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/strbuf.h"
 #include "io/atomic_file.h"
+#include "io/checkpoint_checks.h"
 #include "io/safetensors.h"
 
 static void tensor_dims(const tensor_spec *t, int64_t *dims)
@@ -93,6 +95,12 @@ static soma_status write_meta(st_writer *w, const soma_model *m, optimizer *opt,
 soma_status checkpoint_save(const char *path, const soma_model *m, optimizer *opt,
                             const run_state *rs, const soma_train_config *cfg)
 {
+    char why[160];
+    if (!checkpoint_normalization_ok(m->norm_mean, m->norm_std, why, sizeof why))
+        return soma_error(SOMA_ERR_ARGUMENT,
+                          "%s: not saved: the model's input normalisation %s (train the model "
+                          "or set it with soma_model_set_normalization)",
+                          path, why);
     st_writer *w = st_writer_create();
     if (!w)
         return soma_error(SOMA_ERR_MEMORY, "out of memory");
@@ -203,21 +211,43 @@ static soma_status load_weights(const st_file *f, const char *path, soma_model *
     double mean, std;
     SOMA_TRY(meta_number(f, path, "norm_mean", &mean));
     SOMA_TRY(meta_number(f, path, "norm_std", &std));
-    if (!isfinite(mean) || !isfinite(std) || std < 0.0)
-        return soma_error(SOMA_ERR_FORMAT, "%s: bad normalisation mean %g std %g", path, mean,
-                          std);
+    char why[160];
+    if (!checkpoint_normalization_ok(mean, std, why, sizeof why))
+        return soma_error(SOMA_ERR_FORMAT, "%s: metadata %s", path, why);
     m->norm_mean = (float)mean;
     m->norm_std = (float)std;
     return SOMA_OK;
 }
 
+/* The format's version, and the checksum that version must carry: a file
+ * that soma wrote is never read unchecked. */
 static soma_status check_format(st_file *f, const char *path)
 {
+    static const char family[] = "soma-checkpoint-";
     const char *format = st_meta(f, "format");
-    if (!format || strcmp(format, CHECKPOINT_FORMAT) != 0)
+    if (!format || strncmp(format, family, sizeof family - 1) != 0)
         return soma_error(SOMA_ERR_FORMAT,
                           "%s: not a soma checkpoint (metadata 'format' is not '%s')", path,
                           CHECKPOINT_FORMAT);
+    st_checksum have = st_checksum_of(f);
+    if (strcmp(format, CHECKPOINT_FORMAT) == 0 && have != ST_CHECKSUM_FILE)
+        return soma_error(SOMA_ERR_FORMAT,
+                          "%s: has no checksum (metadata '%s' must open the header of a %s "
+                          "file): it was damaged or edited",
+                          path, ST_CRC_KEY, CHECKPOINT_FORMAT);
+    if (strcmp(format, CHECKPOINT_FORMAT_V1) == 0 && have == ST_CHECKSUM_NONE)
+        return soma_error(SOMA_ERR_FORMAT,
+                          "%s: has no checksum (metadata '%s' of a %s file is missing): it was "
+                          "damaged or edited",
+                          path, ST_CHECKSUM_KEY, CHECKPOINT_FORMAT_V1);
+    if (strcmp(format, CHECKPOINT_FORMAT) != 0 && strcmp(format, CHECKPOINT_FORMAT_V1) != 0) {
+        char shown[64];
+        str_sanitize(shown, sizeof shown, format);
+        return soma_error(SOMA_ERR_FORMAT,
+                          "%s: format '%s' is not one this soma reads (%s, %s): written by a "
+                          "newer soma?",
+                          path, shown, CHECKPOINT_FORMAT, CHECKPOINT_FORMAT_V1);
+    }
     return SOMA_OK;
 }
 
@@ -225,6 +255,8 @@ static soma_status open_checkpoint(const char *path, st_file **f)
 {
     SOMA_TRY(st_read(path, f));
     soma_status st = check_format(*f, path);
+    if (st == SOMA_OK)
+        st = checkpoint_check_tensors(*f, path);
     if (st != SOMA_OK) {
         st_free(*f);
         *f = NULL;
@@ -274,6 +306,8 @@ soma_status checkpoint_parse_model(const uint8_t *bytes, size_t len, const char 
     st_file *f;
     SOMA_TRY(st_parse_memory(bytes, len, name, &f));
     soma_status st = check_format(f, name);
+    if (st == SOMA_OK)
+        st = checkpoint_check_tensors(f, name);
     if (st == SOMA_OK)
         st = model_from_checkpoint(f, name, len, out);
     st_free(f);
@@ -343,6 +377,11 @@ soma_status checkpoint_restore(const char *path, soma_model *m, optimizer *opt, 
         st = load_weights(f, path, m);
     if (st == SOMA_OK)
         st = restore_state(f, path, opt, rs, cfg, m);
+    long long epochs = 0;
+    if (st == SOMA_OK)
+        st = meta_int(f, path, "epochs", 1, 1e6, &epochs);
+    if (st == SOMA_OK)
+        st = checkpoint_check_run_state(path, rs, opt->t, cfg->batch, epochs);
     st_free(f);
     return st;
 }
@@ -364,7 +403,7 @@ soma_status soma_checkpoint_metadata_get(const char *path, const char *const *ke
         values[i] = NULL;
     st_file *f;
     SOMA_TRY(st_read(path, &f));
-    soma_status st = SOMA_OK;
+    soma_status st = check_format(f, path); /* a damaged file's metadata is not shown */
     for (int i = 0; i < n && st == SOMA_OK; i++) {
         const char *v = st_meta(f, keys[i]);
         if (v && !(values[i] = strdup(v)))

@@ -21,6 +21,7 @@ struct st_file {
     const json_value *meta; /* the "__metadata__" object, or NULL */
     int ntensors;
     st_tensor_info *tensors;
+    st_checksum checksum; /* the one verified */
 };
 
 static const struct { const char *name; size_t size; } dtypes[ST_DTYPE_COUNT] = {
@@ -88,6 +89,30 @@ uint32_t st_crc32(uint32_t crc, const void *data, size_t len)
         len -= chunk;
     }
     return crc;
+}
+
+void st_crc_digits(uint32_t crc, char digits[8])
+{
+    for (int i = 0; i < 8; i++)
+        digits[i] = "0123456789abcdef"[(crc >> (28 - 4 * i)) & 0xF];
+}
+
+uint32_t st_sealed_crc(const uint8_t *bytes, size_t len)
+{
+    uint32_t crc = st_crc32(0, bytes, ST_CRC_AT);
+    crc = st_crc32(crc, "00000000", 8);
+    return st_crc32(crc, bytes + ST_CRC_AT + 8, len - ST_CRC_AT - 8);
+}
+
+soma_status st_seal(uint8_t *bytes, size_t len)
+{
+    if (len <= ST_CRC_AT + 8 || memcmp(bytes + 8, ST_CRC_PREFIX, ST_CRC_AT - 8) != 0)
+        return soma_error(SOMA_ERR_FORMAT, "safetensors: the header does not start with %s",
+                          ST_CRC_PREFIX);
+    char digits[8];
+    st_crc_digits(st_sealed_crc(bytes, len), digits);
+    memcpy(bytes + ST_CRC_AT, digits, 8);
+    return SOMA_OK;
 }
 
 void st_free(st_file *f)
@@ -237,11 +262,46 @@ static soma_status check_tiling(const st_file *f, span *spans, size_t data_len)
     return SOMA_OK;
 }
 
-static soma_status check_checksum(const st_file *f, const uint8_t *data, size_t data_len)
+static int lowercase_hex(const uint8_t *s, size_t n)
 {
-    const char *want = st_meta(f, ST_CHECKSUM_KEY);
-    if (!want)
-        return SOMA_OK;
+    for (size_t i = 0; i < n; i++)
+        if (!((s[i] >= '0' && s[i] <= '9') || (s[i] >= 'a' && s[i] <= 'f')))
+            return 0;
+    return 1;
+}
+
+/* ST_CRC_KEY: the CRC32 of every byte of the file, so one flipped bit
+ * anywhere is caught. It must open the header, where its digits have a
+ * fixed place; they must be lowercase, or a flipped case bit ('a' to 'A')
+ * would pass. */
+static soma_status check_sealed(st_file *f, const uint8_t *bytes, size_t len, size_t header_len)
+{
+    const size_t prefix = ST_CRC_AT - 8;
+    if (header_len < prefix + 9 || memcmp(bytes + 8, ST_CRC_PREFIX, prefix) != 0)
+        return soma_error(SOMA_ERR_FORMAT,
+                          "%s: metadata '%s' is not the first entry of the header, where it "
+                          "must be to be checked",
+                          f->name, ST_CRC_KEY);
+    const uint8_t *digits = bytes + ST_CRC_AT;
+    if (!lowercase_hex(digits, 8) || digits[8] != '"')
+        return soma_error(SOMA_ERR_FORMAT, "%s: metadata '%s' is not 8 lowercase hex digits",
+                          f->name, ST_CRC_KEY);
+    uint32_t stored = 0;
+    for (int i = 0; i < 8; i++) {
+        int nibble = digits[i] <= '9' ? digits[i] - '0' : digits[i] - 'a' + 10;
+        stored = (stored << 4) | (uint32_t)nibble;
+    }
+    if (stored != st_sealed_crc(bytes, len))
+        return soma_error(SOMA_ERR_FORMAT, "%s: checksum mismatch (file is corrupt or was modified)",
+                          f->name);
+    f->checksum = ST_CHECKSUM_FILE;
+    return SOMA_OK;
+}
+
+/* ST_CHECKSUM_KEY (soma-checkpoint-1): the CRC32 of the data section only. */
+static soma_status check_data_checksum(st_file *f, const char *want, const uint8_t *data,
+                                       size_t data_len)
+{
     char *end;
     unsigned long stored = strtoul(want, &end, 16);
     if (strlen(want) != 8 || *end != '\0' || strspn(want, "0123456789abcdefABCDEF") != 8)
@@ -250,6 +310,19 @@ static soma_status check_checksum(const st_file *f, const uint8_t *data, size_t 
     if ((uint32_t)stored != st_crc32(0, data, data_len))
         return soma_error(SOMA_ERR_FORMAT, "%s: checksum mismatch (file is corrupt or was modified)",
                           f->name);
+    if (f->checksum == ST_CHECKSUM_NONE)
+        f->checksum = ST_CHECKSUM_DATA;
+    return SOMA_OK;
+}
+
+static soma_status check_checksums(st_file *f, const uint8_t *bytes, size_t len,
+                                   size_t header_len)
+{
+    if (st_meta(f, ST_CRC_KEY))
+        SOMA_TRY(check_sealed(f, bytes, len, header_len));
+    const char *data_crc = st_meta(f, ST_CHECKSUM_KEY);
+    if (data_crc)
+        SOMA_TRY(check_data_checksum(f, data_crc, bytes + 8 + header_len, len - 8 - header_len));
     return SOMA_OK;
 }
 
@@ -284,7 +357,7 @@ static soma_status parse_header(st_file *f, const uint8_t *bytes, size_t len, si
         st = check_tiling(f, spans, data_len);
     free(spans);
     if (st == SOMA_OK)
-        st = check_checksum(f, data, data_len);
+        st = check_checksums(f, bytes, len, header_len);
     return st;
 }
 
@@ -381,6 +454,8 @@ const st_tensor_info *st_find(const st_file *f, const char *name)
             return &f->tensors[i];
     return NULL;
 }
+
+st_checksum st_checksum_of(const st_file *f) { return f ? f->checksum : ST_CHECKSUM_NONE; }
 
 const char *st_meta(const st_file *f, const char *key)
 {

@@ -11,9 +11,15 @@
  *             relative to the start of this section
  *
  * The reader treats a file as hostile: every number is checked before it is
- * used, the tensors must tile the data section exactly (in any order), and
- * a "soma.checksum" metadata entry, when present, must match the CRC32 of
- * the data section. See docs/checkpoint-format.md.
+ * used and the tensors must tile the data section exactly (in any order).
+ *
+ * soma's writer seals every file with a CRC32 of the whole file: the header
+ * starts with {"__metadata__":{"soma.crc32":"XXXXXXXX", and XXXXXXXX is the
+ * CRC32 of all the file's bytes (length, header, data) with those 8 digits
+ * taken as '0'. The reader checks it when the header starts so, and refuses
+ * "soma.crc32" anywhere else. Files of soma-checkpoint-1 carry instead
+ * "soma.checksum", the CRC32 of the data section alone, which is checked
+ * too. See docs/checkpoint-format.md.
  */
 #ifndef SOMA_IO_SAFETENSORS_H
 #define SOMA_IO_SAFETENSORS_H
@@ -30,7 +36,16 @@
 
 #define ST_MAX_DIMS 16
 #define ST_MAX_HEADER ((size_t)100 << 20)
+/* soma-checkpoint-1: the CRC32 of the data section only (read, not written) */
 #define ST_CHECKSUM_KEY "soma.checksum"
+/* The whole-file CRC32, in lowercase hex, first in the header: the file's
+ * bytes start with ST_CRC_PREFIX and the digits sit at offset ST_CRC_AT. */
+#define ST_CRC_KEY "soma.crc32"
+#define ST_CRC_PREFIX "{\"__metadata__\":{\"" ST_CRC_KEY "\":\""
+#define ST_CRC_AT (8 + sizeof ST_CRC_PREFIX - 1)
+
+/* What a file's checksum covers: nothing, the data section, or every byte. */
+typedef enum st_checksum { ST_CHECKSUM_NONE, ST_CHECKSUM_DATA, ST_CHECKSUM_FILE } st_checksum;
 
 typedef enum st_dtype {
     ST_BOOL,
@@ -71,9 +86,11 @@ soma_status st_writer_add_f32(st_writer *w, const char *name, int ndim, const in
                               const float *data);
 soma_status st_writer_add_i64(st_writer *w, const char *name, int ndim, const int64_t *dims,
                               const int64_t *data);
-/* Sets (or replaces) a metadata string. ST_CHECKSUM_KEY is reserved. */
+/* Sets (or replaces) a metadata string. ST_CRC_KEY and ST_CHECKSUM_KEY are
+ * reserved. */
 soma_status st_writer_set_meta(st_writer *w, const char *key, const char *value);
-/* Writes the file atomically, adding ST_CHECKSUM_KEY = CRC32 of the data. */
+/* Writes the file atomically, sealed with ST_CRC_KEY (the whole-file CRC32)
+ * as the first metadata entry. */
 soma_status st_writer_save(st_writer *w, const char *path);
 /* The bytes st_writer_save would write (the checksum included), malloc'd. */
 soma_status st_writer_serialize(st_writer *w, uint8_t **bytes, size_t *len);
@@ -108,6 +125,8 @@ const char *st_name(const st_file *f, int i);
 const st_tensor_info *st_tensor_at(const st_file *f, int i);
 /* NULL if there is no such tensor. */
 const st_tensor_info *st_find(const st_file *f, const char *name);
+/* Which checksum the file carried (and the reader verified). */
+st_checksum st_checksum_of(const st_file *f);
 /* A metadata value, NULL if absent. */
 const char *st_meta(const st_file *f, const char *key);
 int st_meta_count(const st_file *f);
@@ -129,5 +148,13 @@ soma_status st_tensor_bytes(st_dtype dtype, int ndim, const int64_t *dims, size_
 void st_format_shape(char *buf, size_t size, int ndim, const int64_t *dims);
 /* zlib's CRC32, continued from `crc` (0 to start), for any length. */
 uint32_t st_crc32(uint32_t crc, const void *data, size_t len);
+/* The CRC32 of bytes[0..len) with the 8 bytes at ST_CRC_AT taken as '0'
+ * (len must exceed ST_CRC_AT + 8): what ST_CRC_KEY holds. */
+uint32_t st_sealed_crc(const uint8_t *bytes, size_t len);
+/* The 8 lowercase hex digits of a CRC32 (no NUL). */
+void st_crc_digits(uint32_t crc, char digits[8]);
+/* Writes the whole-file CRC32 into bytes that start with ST_CRC_PREFIX (a
+ * file edited in memory, e.g. by a test); SOMA_ERR_FORMAT if they do not. */
+soma_status st_seal(uint8_t *bytes, size_t len);
 
 #endif

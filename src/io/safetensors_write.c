@@ -1,7 +1,8 @@
 #define _POSIX_C_SOURCE 200809L /* strdup */
 
-/* The safetensors writer: tensors in insertion order, metadata first, the
- * header padded with spaces so the data starts 8-byte aligned. */
+/* The safetensors writer: tensors in insertion order, metadata first and
+ * opened by the whole-file CRC32 (ST_CRC_KEY), the header padded with spaces
+ * so the data starts 8-byte aligned. */
 #include <stdlib.h>
 #include <string.h>
 
@@ -122,7 +123,6 @@ soma_status st_writer_add_i64(st_writer *w, const char *name, int ndim, const in
     return st_writer_add(w, name, ST_I64, ndim, dims, data);
 }
 
-/* Sets a metadata entry without the reserved-key check (for the checksum). */
 static soma_status set_meta(st_writer *w, const char *key, const char *value)
 {
     char *copy = strdup(value);
@@ -164,7 +164,7 @@ soma_status st_writer_set_meta(st_writer *w, const char *key, const char *value)
         return soma_error(SOMA_ERR_ARGUMENT, "safetensors writer: no writer, key or value");
     char shown[80];
     str_sanitize(shown, sizeof shown, key);
-    if (strcmp(key, ST_CHECKSUM_KEY) == 0)
+    if (strcmp(key, ST_CRC_KEY) == 0 || strcmp(key, ST_CHECKSUM_KEY) == 0)
         return soma_error(SOMA_ERR_ARGUMENT, "safetensors writer: metadata '%s' is reserved",
                           shown);
     if (!valid_utf8(key) || !valid_utf8(value))
@@ -173,23 +173,24 @@ soma_status st_writer_set_meta(st_writer *w, const char *key, const char *value)
     return set_meta(w, key, value);
 }
 
-/* Builds the 8-byte length and the padded header; sets the checksum. */
-static soma_status build_header(st_writer *w, uint8_t length[8], char **header, size_t *header_len)
+/* The CRC32 of the whole file, its digits still '0', then written in. */
+static void seal(const st_writer *w, const uint8_t length[8], char *header, size_t header_len)
 {
-    uint32_t crc = 0;
+    uint32_t crc = st_crc32(0, length, 8);
+    crc = st_crc32(crc, header, header_len);
     for (int i = 0; i < w->ntensors; i++)
         crc = st_crc32(crc, w->tensors[i].data, w->tensors[i].nbytes);
-    char hex[9];
-    for (int i = 0; i < 8; i++)
-        hex[i] = "0123456789abcdef"[(crc >> (28 - 4 * i)) & 0xF];
-    hex[8] = '\0';
-    SOMA_TRY(set_meta(w, ST_CHECKSUM_KEY, hex));
+    st_crc_digits(crc, header + ST_CRC_AT - 8);
+}
 
+/* Builds the 8-byte length and the padded, sealed header. */
+static soma_status build_header(st_writer *w, uint8_t length[8], char **header, size_t *header_len)
+{
     strbuf sb;
     strbuf_init(&sb);
-    strbuf_append(&sb, "{\"__metadata__\":{");
+    strbuf_append(&sb, ST_CRC_PREFIX "00000000\"");
     for (int i = 0; i < w->nmeta; i++) {
-        strbuf_append(&sb, i ? "," : "");
+        strbuf_append(&sb, ",");
         strbuf_append_json_string(&sb, w->meta_keys[i]);
         strbuf_append(&sb, ":");
         strbuf_append_json_string(&sb, w->meta_values[i]);
@@ -221,6 +222,7 @@ static soma_status build_header(st_writer *w, uint8_t length[8], char **header, 
         length[i] = (uint8_t)((uint64_t)sb.len >> (8 * i));
     *header_len = sb.len;
     *header = strbuf_take(&sb);
+    seal(w, length, *header, *header_len);
     return SOMA_OK;
 }
 

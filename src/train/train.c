@@ -13,6 +13,7 @@
 #include "core/rng.h"
 #include "data/dataset.h"
 #include "io/checkpoint.h"
+#include "io/checkpoint_checks.h"
 #include "optim/schedule.h"
 #include "train/profile.h"
 #include "train/step.h"
@@ -118,6 +119,7 @@ static soma_status setup(trainer *t)
     t->rs.best_val_loss = NAN;
     if (c->resume) {
         SOMA_TRY(checkpoint_restore(c->resume, m, t->opt, &t->rs, c));
+        SOMA_TRY(checkpoint_check_position(c->resume, &t->rs, t->train->n, c->batch));
         if (!t->rs.best_loaded && t->rs.best_epoch > 0)
             keep_best(t); /* saved at the best epoch's end: the weights are the best */
     } else if (m->norm_std <= 0.0f)

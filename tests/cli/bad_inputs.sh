@@ -21,10 +21,11 @@ passed=0 failed=0
 pass() { passed=$((passed + 1)); }
 fail() { failed=$((failed + 1)); echo "FAIL: $*" >&2; }
 
-# run ARGS...: soma (at most 20 s) with stdout, stderr and the exit status kept.
+# run ARGS...: soma (at most 20 s) with stdout, stderr and the exit status kept;
+# it runs in $tmp/cwd, or in $run_in when set.
 run() {
     set +e
-    (cd "$tmp/cwd" && timeout 20 "$soma" "$@" >"$tmp/out" 2>"$tmp/err")
+    (cd "${run_in:-$tmp/cwd}" && timeout 20 "$soma" "$@" >"$tmp/out" 2>"$tmp/err")
     rc=$?
     set -e
 }
@@ -124,15 +125,21 @@ declare -A says=(
     [unknown-layer.cfg]="unknown layer 'convolution'"
     # checkpoint/
     [binary-garbage.safetensors]="over the 100 MiB limit"
-    [checksum-not-hex.safetensors]="not 8 hex digits"
+    [checksum-key-renamed.safetensors]="has no checksum \(metadata 'soma.crc32' must open the header"
+    [checksum-not-first.safetensors]="'soma.crc32' is not the first entry of the header"
+    [checksum-not-hex.safetensors]="'soma.crc32' is not 8 lowercase hex digits"
     [empty.safetensors]="0 bytes, too short"
+    [epoch-past-epochs.safetensors]="metadata 'epoch' = 7 is past 'epochs' = 2"
     [flipped-data-byte.safetensors]="checksum mismatch"
+    [format-from-a-newer-soma.safetensors]="format 'soma-checkpoint-3' is not one this soma reads"
+    [global-step-does-not-match-epoch.safetensors]="metadata 'global_step' = 17 does not match 'epoch' = 2 and 'step' = 0 at 8 steps per epoch"
     [header-json-malformed.safetensors]="JSON error"
     [header-json-trailing-comma.safetensors]="trailing comma"
     [header-length-huge.safetensors]="over the 100 MiB limit"
     [header-length-past-end.safetensors]="runs past the end of the file"
     [header-not-an-object.safetensors]="not a safetensors file"
     [header-not-json.safetensors]="not a safetensors file"
+    [header-value-flipped.safetensors]="checksum mismatch"
     [hostile-17-dimensions.safetensors]="more dimensions than the 16"
     [hostile-deep-nesting.safetensors]="nested deeper than 64"
     [hostile-duplicate-key.safetensors]="duplicate key"
@@ -149,8 +156,14 @@ declare -A says=(
     [model-claims-more-parameters-than-file.safetensors]="more than the file holds"
     [model-text-has-unknown-key.safetensors]="unknown key 'unitz'"
     [no-model-metadata.safetensors]="'model' is missing"
+    [norm-mean-huge.safetensors]="metadata 'norm_mean' = 1e\+30 is outside \[0, 1\]"
     [norm-std-not-a-number.safetensors]="'norm_std' is not a number"
+    [norm-std-zero.safetensors]="metadata 'norm_std' = 0 is not a positive finite number"
     [not-a-soma-checkpoint.safetensors]="not a soma checkpoint"
+    [optimizer-state-inf.safetensors]="tensor 'optimizer.exp_avg_sq' holds inf at index 0"
+    [optimizer-steps-not-global-step.safetensors]="metadata 'optimizer.t' = 1000000 differs from 'global_step' = 16"
+    [running-var-negative.safetensors]="tensor '1.running_var' holds -1 at index 0, but it is a variance"
+    [step-past-epoch-end.safetensors]="metadata 'step' = 9 is past the end of an epoch \(8 steps of batch 8 over 60"
     [tensor-missing.safetensors]="no tensor '1.bias'"
     [tensor-shape-does-not-match-model.safetensors]="has shape \[4,2\], the model expects \[2,4\]"
     [tensor-wrong-dtype.safetensors]="dtype F64, expected F32"
@@ -158,6 +171,9 @@ declare -A says=(
     [truncated-in-data.safetensors]="past the end of the data"
     [truncated-in-header.safetensors]="runs past the end of the file"
     [truncated-last-byte.safetensors]="past the end of the data"
+    [v1-without-checksum.safetensors]="has no checksum \(metadata 'soma.checksum' of a soma-checkpoint-1 file is missing"
+    [v2-without-checksum.safetensors]="has no checksum \(metadata 'soma.crc32' must open the header"
+    [weight-nan.safetensors]="tensor '0.weight' holds nan at index 0"
     # image/ (soma predict)
     [16-bit.pgm]="maxval 65535 is not supported"
     [28x28-for-4x4-model.pgm]="28x28 but the model expects 4x4"
@@ -217,16 +233,30 @@ for file in "$corpus"/model/*; do
 done
 
 # ---- checkpoints: eval, info, predict, and train --resume
+# A resume runs where good/tiny.safetensors was trained: the run's settings
+# name its model and data relative to it (tiny.cfg, --data .).
+mkdir "$tmp/resume-in"
+cp "$good/tiny.cfg" "$good"/*-ubyte "$tmp/resume-in/"
 for file in "$corpus"/checkpoint/*; do
     name=$(basename "$file")
-    expect_error 1 "$file" "${says[$name]}" eval "$file" --data "$good" --threads 1
-    expect_error 1 "$file" "${says[$name]}" info "$file"
-    expect_error 1 "$file" "${says[$name]}" predict "$file" "$good/digit.pgm" --threads 1
+    case $name in
+    step-past-epoch-end.* | global-step-* | epoch-past-epochs.* | optimizer-steps-not-global-step.*)
+        # the run's position: only a resume reads it
+        expect_ok eval "$file" --data "$good" --threads 1
+        expect_ok info "$file"
+        ;;
+    *)
+        expect_error 1 "$file" "${says[$name]}" eval "$file" --data "$good" --threads 1
+        expect_error 1 "$file" "${says[$name]}" info "$file"
+        expect_error 1 "$file" "${says[$name]}" predict "$file" "$good/digit.pgm" --threads 1
+        ;;
+    esac
     # a resume checks first that the checkpoint holds the same model
-    expect_error 1 "$file" "${says[$name]}|holds a different model" train "$good/tiny.cfg" \
-        --data "$good" --epochs 1 --batch 8 --threads 1 --quiet --resume "$file" --out "$tmp/out-$name"
+    run_in=$tmp/resume-in expect_error 1 "$file" "${says[$name]}|holds a different model" train tiny.cfg \
+        --data . --epochs 100 --batch 8 --threads 1 --quiet --resume "$file" --out "$tmp/out-$name"
     empty_or_absent "$tmp/out-$name" && pass || fail "resume from $name wrote into its output directory"
 done
+[[ $(ls "$tmp/resume-in" | wc -l) -eq 5 ]] && pass || fail "a refused resume wrote into $tmp/resume-in: $(ls "$tmp/resume-in")"
 
 # ---- images: soma predict with a good checkpoint
 for file in "$corpus"/image/*; do

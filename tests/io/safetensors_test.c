@@ -1,5 +1,6 @@
 /* The safetensors reader against hand-built files (the spec, not our writer),
- * the writer's output byte by byte, and every kind of corruption. */
+ * the writer's output byte by byte, both checksums, and every kind of
+ * corruption. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -21,6 +22,17 @@ static uint32_t crc32_reference(const uint8_t *p, size_t n)
             crc = (crc >> 1) ^ (0xEDB88320u & (0u - (crc & 1u)));
     }
     return ~crc;
+}
+
+/* The whole-file CRC (ST_CRC_KEY) by the reference: its 8 digits as '0'. */
+static uint32_t sealed_crc_reference(const uint8_t *p, size_t n)
+{
+    uint8_t *copy = malloc(n);
+    memcpy(copy, p, n);
+    memset(copy + ST_CRC_AT, '0', 8);
+    uint32_t crc = crc32_reference(copy, n);
+    free(copy);
+    return crc;
 }
 
 /* 8-byte little-endian length + header + data. */
@@ -81,6 +93,7 @@ static void test_hand_built(void)
         const st_tensor_info *a = st_find(f, "a");
         CHECK(a && a->dtype == ST_F32 && a->ndim == 2 && a->dims[0] == 2 && a->dims[1] == 1);
         CHECK(a && a->nbytes == 8 && a->data == b + 8 + strlen(hand_header));
+        CHECK(st_checksum_of(f) == ST_CHECKSUM_NONE);
         float af[2];
         int64_t bi[2];
         CHECK(st_get_f32(f, "a", 2, (const int64_t[]){2, 1}, af) == SOMA_OK);
@@ -165,6 +178,34 @@ static void test_bad_headers(void)
     expect_header_error("{\"__metadata__\":{\"soma.checksum\":\"xyz\"}}", 0, "is not 8 hex digits");
     expect_header_error("{\"__metadata__\":{\"soma.checksum\":\"+1234567\"}}", 0, "8 hex digits");
     expect_header_error("{\"__metadata__\":{\"soma.checksum\":\"00000001\"}}", 0, "checksum mismatch");
+    /* soma-checkpoint-1's CRC of the data section alone */
+    char v1[160];
+    snprintf(v1, sizeof v1,
+             "{\"__metadata__\":{\"soma.checksum\":\"%08x\"},"
+             "\"a\":{\"dtype\":\"U8\",\"shape\":[3],\"data_offsets\":[0,3]}}",
+             crc32_reference((const uint8_t *)"abc", 3));
+    size_t v1_len;
+    uint8_t *v1_file = make_file(v1, (const uint8_t *)"abc", 3, &v1_len);
+    st_file *v1_f = NULL;
+    CHECK_MSG(st_parse_memory(v1_file, v1_len, "v1", &v1_f) == SOMA_OK, "%s", soma_last_error());
+    CHECK(st_checksum_of(v1_f) == ST_CHECKSUM_DATA);
+    st_free(v1_f);
+    v1_file[v1_len - 1] = 'd';
+    expect_error(v1_file, v1_len, "checksum mismatch", "v1 data changed");
+    free(v1_file);
+    /* the whole-file CRC is checked only where it has a fixed place */
+    expect_header_error("{\"__metadata__\":{\"soma.crc32\":\"00000000\"}}", 0, "checksum mismatch");
+    expect_header_error("{\"__metadata__\":{\"soma.crc32\":\"0000000A\"}}", 0,
+                        "metadata 'soma.crc32' is not 8 lowercase hex digits");
+    expect_header_error("{\"__metadata__\":{\"soma.crc32\":\"0000000\"}}", 0,
+                        "not 8 lowercase hex digits");
+    expect_header_error("{\"__metadata__\":{\"format\":\"x\",\"soma.crc32\":\"00000000\"}}", 0,
+                        "metadata 'soma.crc32' is not the first entry of the header");
+    expect_header_error("{\"__metadata__\": {\"soma.crc32\":\"00000000\"}}", 0,
+                        "not the first entry");
+    expect_header_error("{\"a\":{\"dtype\":\"F32\",\"shape\":[0],\"data_offsets\":[0,0]},"
+                        "\"__metadata__\":{\"soma.crc32\":\"00000000\"}}",
+                        0, "not the first entry");
     expect_header_error("{" T("a", "F32", "[1]", 0, 4) "," T("a", "F32", "[1]", 4, 8) "}", 8,
                         "header: JSON error at byte 54: duplicate key \"a\"");
     expect_header_error("{\"a\" 1}", 0, "bad.safetensors: header: JSON error at byte 5: expected ':'");
@@ -220,6 +261,7 @@ static void test_writer(const char *path)
     CHECK(st_writer_add_f32(wr, "neg", 1, (const int64_t[]){-3}, bias) != SOMA_OK);
     CHECK(st_writer_add_f32(wr, "huge", 3, (const int64_t[]){1LL << 40, 1LL << 40, 1LL << 40}, bias) != SOMA_OK);
     CHECK(st_writer_set_meta(wr, ST_CHECKSUM_KEY, "00000000") == SOMA_ERR_ARGUMENT);
+    CHECK(st_writer_set_meta(wr, ST_CRC_KEY, "00000000") == SOMA_ERR_ARGUMENT);
     CHECK(st_writer_save(wr, path) == SOMA_OK);
 
     uint8_t *file;
@@ -231,6 +273,12 @@ static void test_writer(const char *path)
     size_t data_len = 24 + 12 + 8 + 0 + 5;
     CHECK(n + 8 + data_len == len);
     CHECK((8 + n) % 8 == 0 && file[8] == '{');
+    /* the whole-file CRC opens the header */
+    CHECK(memcmp(file + 8, "{\"__metadata__\":{\"soma.crc32\":\"", 31) == 0 && ST_CRC_AT == 39);
+    char crc[16];
+    snprintf(crc, sizeof crc, "%08x", sealed_crc_reference(file, len));
+    CHECK_MSG(memcmp(file + ST_CRC_AT, crc, 8) == 0 && file[ST_CRC_AT + 8] == '"', "want %s", crc);
+    CHECK(st_sealed_crc(file, len) == sealed_crc_reference(file, len));
     /* the data section: tensors in insertion order, little-endian as in memory */
     const uint8_t *data = file + 8 + n;
     CHECK(memcmp(data, w, 24) == 0 && memcmp(data + 24, bias, 12) == 0);
@@ -241,10 +289,10 @@ static void test_writer(const char *path)
     CHECK(strcmp(json_key_at(h, 0), "__metadata__") == 0);
     CHECK(strcmp(json_key_at(h, 1), "0.weight") == 0 && strcmp(json_key_at(h, 5), "raw") == 0);
     const json_value *meta = json_object_get(h, "__metadata__");
+    CHECK(strcmp(json_key_at(meta, 0), ST_CRC_KEY) == 0 && json_count(meta) == 3);
     CHECK(strcmp(json_string(json_object_get(meta, "soma.model")), model_text) == 0);
-    char crc[16];
-    snprintf(crc, sizeof crc, "%08x", crc32_reference(data, data_len));
-    CHECK_MSG(strcmp(json_string(json_object_get(meta, ST_CHECKSUM_KEY)), crc) == 0, "want %s", crc);
+    CHECK(strcmp(json_string(json_object_get(meta, ST_CRC_KEY)), crc) == 0);
+    CHECK(json_object_get(meta, ST_CHECKSUM_KEY) == NULL); /* v1's data-only CRC: not written */
     const json_value *offs = json_object_get(json_object_get(h, "0.bias"), "data_offsets");
     CHECK(json_number(json_at(offs, 0)) == 24 && json_number(json_at(offs, 1)) == 36);
     const json_value *shape = json_object_get(json_object_get(h, "optimizer.step"), "shape");
@@ -275,7 +323,8 @@ static void test_writer(const char *path)
         CHECK(st_find(f, "raw")->dtype == ST_U8 && st_find(f, "raw")->data[4] == 250);
         CHECK(strcmp(st_meta(f, "soma.model"), model_text) == 0);
         CHECK(strcmp(st_meta(f, "epoch"), "3") == 0);
-        CHECK(strcmp(st_meta(f, ST_CHECKSUM_KEY), crc) == 0);
+        CHECK(strcmp(st_meta(f, ST_CRC_KEY), crc) == 0);
+        CHECK(st_checksum_of(f) == ST_CHECKSUM_FILE);
     }
     st_free(f);
     free(file);
@@ -321,11 +370,11 @@ static void test_foreign_file(void)
     CHECK(b[0] == 0.5f && b[1] == -0.25f && b[2] == 3.0f);
     CHECK(st_get_i64(f, "optimizer.step", 0, NULL, &step) == SOMA_OK && step == 42);
     CHECK(strcmp(st_meta(f, "soma.model"), "input channels=1\nconv") == 0);
-    CHECK(st_meta(f, ST_CHECKSUM_KEY) != NULL);
+    CHECK(st_meta(f, ST_CRC_KEY) != NULL && st_checksum_of(f) == ST_CHECKSUM_FILE);
     st_free(f);
 }
 
-/* Every truncation, every flipped data byte, random damage anywhere. */
+/* Every truncation, every flipped bit, random damage anywhere. */
 static void test_corruption(void)
 {
     float w[8] = {1, 2, 3, 4, 5, 6, 7, 8};
@@ -353,6 +402,29 @@ static void test_corruption(void)
         expect_error(bad, len, "bad.safetensors: checksum mismatch (file is corrupt or was modified)",
                      "flipped data byte");
     }
+    /* any single bit: refused, or (the key itself damaged) read as a file
+     * without the whole-file CRC, which a checkpoint may not be
+     * (checkpoint_test checks that refusal) */
+    for (size_t bit = 0; bit < 8 * len; bit++) {
+        memcpy(bad, good, len);
+        bad[bit / 8] ^= (uint8_t)(1u << (bit % 8));
+        st_file *f = NULL;
+        if (st_parse_memory(bad, len, "bad.safetensors", &f) == SOMA_OK)
+            CHECK_MSG(st_checksum_of(f) != ST_CHECKSUM_FILE && bit / 8 >= 8 &&
+                          bit / 8 < ST_CRC_AT,
+                      "bit %zu flipped: accepted", bit);
+        st_free(f);
+    }
+    /* st_seal makes an edited file whole again */
+    memcpy(bad, good, len);
+    bad[len - 1] ^= 1;
+    CHECK(st_seal(bad, len) == SOMA_OK);
+    st_file *sealed = NULL;
+    CHECK_MSG(st_parse_memory(bad, len, "sealed", &sealed) == SOMA_OK, "%s", soma_last_error());
+    st_free(sealed);
+    CHECK(st_seal(bad, ST_CRC_AT + 8) == SOMA_ERR_FORMAT);
+    bad[10] = 'x';
+    CHECK(st_seal(bad, len) == SOMA_ERR_FORMAT);
     /* the header: any flip must give an error or a still-consistent file */
     rng r;
     rng_init(&r, 1, RNG_TEST, 0, 0);
