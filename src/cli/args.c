@@ -39,43 +39,6 @@ cli_option *args_find(cli_option *options, int noptions, const char *name)
     return NULL;
 }
 
-static int starts_with(const char *s, const char *prefix)
-{
-    return strncmp(s, prefix, strlen(prefix)) == 0;
-}
-
-const char *suggest_word(const char *unknown, const char *const *words, int nwords)
-{
-    /* A near miss by spelling first ("--epoch" -> "--epochs"), then a word
-     * that the unknown one extends or abbreviates ("--lr-rate" -> "--lr"). */
-    const char *best = NULL;
-    int best_distance = 1 << 30;
-    for (int i = 0; i < nwords; i++) {
-        int d = edit_distance(unknown, words[i]);
-        if (d < best_distance) {
-            best_distance = d;
-            best = words[i];
-        }
-    }
-    int limit = (int)strlen(unknown) / 3;
-    if (limit < 2)
-        limit = 2;
-    if (best && best_distance <= limit)
-        return best;
-    best = NULL;
-    size_t best_len = 0;
-    for (int i = 0; i < nwords; i++) {
-        size_t len = strlen(words[i]);
-        if (len < 2 || strlen(unknown) < 2)
-            continue;
-        if ((starts_with(unknown, words[i]) || starts_with(words[i], unknown)) && len > best_len) {
-            best = words[i];
-            best_len = len;
-        }
-    }
-    return best;
-}
-
 const char *args_suggest(const cli_option *options, int noptions, const char *unknown)
 {
     enum { MAX_NAMES = 64 };
@@ -113,9 +76,39 @@ static int parse_u64(const char *s, uint64_t *out)
     return 1;
 }
 
+static int digits(const char **s)
+{
+    int n = 0;
+    for (; isdigit((unsigned char)**s); (*s)++)
+        n++;
+    return n;
+}
+
+int args_is_decimal(const char *s)
+{
+    if (*s == '+' || *s == '-')
+        s++;
+    int mantissa = digits(&s);
+    if (*s == '.') {
+        s++;
+        mantissa += digits(&s);
+    }
+    if (mantissa == 0)
+        return 0;
+    if (*s == 'e' || *s == 'E') {
+        s++;
+        if (*s == '+' || *s == '-')
+            s++;
+        if (digits(&s) == 0)
+            return 0;
+    }
+    return *s == '\0';
+}
+
 static int parse_double(const char *s, double *out)
 {
-    if (!*s || isspace((unsigned char)*s))
+    /* strtod would also take hex (0x10), inf, nan and leading blanks */
+    if (!args_is_decimal(s))
         return 0;
     char *end;
     errno = 0;

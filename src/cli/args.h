@@ -12,6 +12,8 @@
 
 #include <stdint.h>
 
+#include "core/edit_distance.h" /* suggest_word */
+
 #define EXIT_USAGE 2
 
 typedef enum option_type {
@@ -63,8 +65,9 @@ cli_option *args_find(cli_option *options, int noptions, const char *name);
 /* The closest option name to `unknown` (for "did you mean"), or NULL. */
 const char *args_suggest(const cli_option *options, int noptions, const char *unknown);
 
-/* The word of `words` closest to `unknown` by spelling or prefix, or NULL. */
-const char *suggest_word(const char *unknown, const char *const *words, int nwords);
+/* 1 if `s` is a whole decimal number, [+-]digits[.digits][e[+-]digits]:
+ * not hex (0x10), inf, nan, or blank-padded, which strtod would accept. */
+int args_is_decimal(const char *s);
 
 /* Prints "soma CMD: message" on stderr as one line. Returns EXIT_USAGE. */
 int usage_error(const char *command, const char *fmt, ...)

@@ -4,6 +4,7 @@
 #include "cli/args.h"
 #include "cli/commands.h"
 #include "cli/format.h"
+#include "cli/thread_check.h"
 
 static const char bench_help[] =
     "usage: soma bench MODEL [options]\n"
@@ -62,6 +63,8 @@ int cmd_bench(int argc, char **argv, const command_line *full)
         fprintf(stderr, "usage: soma bench MODEL [options]  (see soma bench --help)\n");
         return EXIT_USAGE;
     }
+    if (threads_check(threads) >= 0)
+        return EXIT_ERROR;
     soma_set_threads(threads);
     soma_model *model = NULL;
     soma_status st = soma_model_open(positional[0], &model);

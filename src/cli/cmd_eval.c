@@ -4,8 +4,10 @@
 #include <string.h>
 
 #include "cli/args.h"
+#include "cli/choices.h"
 #include "cli/commands.h"
 #include "cli/format.h"
+#include "cli/thread_check.h"
 
 static const char eval_help[] =
     "usage: soma eval CHECKPOINT [options]\n"
@@ -50,6 +52,10 @@ int cmd_eval(int argc, char **argv, const command_line *full)
         return usage_error("eval", "--split expects test or train, got '%s'", split);
 
     const char *path = positional[0];
+    if (checkpoint_argument_check("eval", path) >= 0)
+        return EXIT_USAGE;
+    if (threads_check(threads) >= 0)
+        return EXIT_ERROR;
     soma_set_threads(threads);
     /* the command recorded in the checkpoint says what it was trained on */
     char *recorded = NULL;
@@ -60,6 +66,12 @@ int cmd_eval(int argc, char **argv, const command_line *full)
     }
     if (!data)
         data = recorded && *recorded ? recorded : "mnist";
+    /* any case and the aliases, as for soma train (the recorded one too) */
+    data = data_choice("eval", data);
+    if (!data) {
+        free(recorded);
+        return EXIT_USAGE;
+    }
 
     soma_model *model = NULL;
     soma_dataset *ds = NULL;

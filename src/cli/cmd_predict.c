@@ -6,8 +6,10 @@
 #include <unistd.h>
 
 #include "cli/args.h"
+#include "cli/choices.h"
 #include "cli/commands.h"
 #include "cli/image_read.h"
+#include "cli/thread_check.h"
 #include "core/error.h"
 
 #define PREDICT_BATCH 256
@@ -66,7 +68,7 @@ static void top_classes(const predictor *p, const float *probs, int *order)
 static soma_status predict_image(predictor *p, const char *path)
 {
     image img;
-    SOMA_TRY(image_read(path, &img));
+    SOMA_TRY(image_read(path, p->w, p->h, &img));
     soma_status st = image_to_input(&img, path, p->c, p->h, p->w, p->mean, p->std, p->input);
     image_free(&img);
     if (st == SOMA_OK)
@@ -98,17 +100,19 @@ static char *labels_beside(const char *images_path)
     return labels;
 }
 
-static soma_status predict_idx(predictor *p, const char *path)
+static soma_status predict_idx(predictor *p, const char *checkpoint, const char *path)
 {
+    /* the shape from the header first: a file of other images is refused unread */
+    int c, h, w;
+    if (idx_image_shape(path, &c, &h, &w) && (c != p->c || h != p->h || w != p->w))
+        return soma_error(SOMA_ERR_SHAPE, "%s: images are %dx%dx%d, the model expects %dx%dx%d",
+                          path, c, h, w, p->c, p->h, p->w);
     char *labels_path = labels_beside(path);
     soma_dataset *ds = NULL;
     soma_status st = soma_dataset_load_idx(path, labels_path, &ds);
-    int c = 0, h = 0, w = 0;
+    /* the shapes, and labels the model has outputs for, as soma eval checks them */
     if (st == SOMA_OK)
-        soma_dataset_shape(ds, &c, &h, &w);
-    if (st == SOMA_OK && (c != p->c || h != p->h || w != p->w))
-        st = soma_error(SOMA_ERR_SHAPE, "%s: images are %dx%dx%d, the model expects %dx%dx%d",
-                        path, c, h, w, p->c, p->h, p->w);
+        st = check_model_fits_data(p->model, checkpoint, ds, path);
     int count = st == SOMA_OK ? soma_dataset_count(ds) : 0;
     long long correct = 0;
     for (int first = 0; st == SOMA_OK && first < count; first += PREDICT_BATCH) {
@@ -133,29 +137,44 @@ static soma_status predict_idx(predictor *p, const char *path)
     return st;
 }
 
-static soma_status predict_all(predictor *p, const char *checkpoint, const char **files,
-                               int nfiles)
+/* Loads the checkpoint and what a batch needs; an exit status on failure, else -1. */
+static int predictor_open(predictor *p, const char *checkpoint)
 {
-    SOMA_TRY(soma_checkpoint_load_model(checkpoint, &p->model));
+    soma_status st = soma_checkpoint_load_model(checkpoint, &p->model);
+    if (st != SOMA_OK)
+        return report_error(st);
     soma_model_input_shape(p->model, &p->c, &p->h, &p->w);
     soma_model_normalization(p->model, &p->mean, &p->std);
     p->classes = soma_model_classes(p->model);
-    if (p->top > p->classes)
-        p->top = p->classes;
+    if (p->top > p->classes) /* never clamped silently */
+        return usage_error("predict", "--top %d is more than the %d classes of %s", p->top,
+                           p->classes, checkpoint);
     size_t sample = (size_t)p->c * p->h * p->w;
     p->input = malloc(sizeof(float) * sample * PREDICT_BATCH);
     p->probs = malloc(sizeof(float) * (size_t)p->classes * PREDICT_BATCH);
     p->order = malloc(sizeof(int) * (size_t)p->classes);
     if (!p->input || !p->probs || !p->order)
-        return soma_error(SOMA_ERR_MEMORY, "out of memory");
+        return report_error(soma_error(SOMA_ERR_MEMORY, "out of memory"));
+    return -1;
+}
+
+/* Each file on its own: a bad one is one line on stderr, and the others go on. */
+static int predict_all(predictor *p, const char *checkpoint, const char **files, int nfiles)
+{
+    int rc = predictor_open(p, checkpoint);
+    if (rc >= 0)
+        return rc;
+    int failed = 0;
     for (int i = 0; i < nfiles; i++) {
-        soma_status st = looks_like_idx(files[i]) ? predict_idx(p, files[i])
+        soma_status st = looks_like_idx(files[i]) ? predict_idx(p, checkpoint, files[i])
                                                   : predict_image(p, files[i]);
         fflush(stdout);
-        if (st != SOMA_OK)
-            return st;
+        if (st != SOMA_OK) {
+            report_error(st);
+            failed++;
+        }
     }
-    return SOMA_OK;
+    return failed ? EXIT_ERROR : EXIT_OK;
 }
 
 int cmd_predict(int argc, char **argv, const command_line *full)
@@ -178,12 +197,15 @@ int cmd_predict(int argc, char **argv, const command_line *full)
                 "usage: soma predict CHECKPOINT FILE... [--top K]  (see soma predict --help)\n");
         return EXIT_USAGE;
     }
+    if (checkpoint_argument_check("predict", positional[0]) >= 0)
+        return EXIT_USAGE;
+    if (threads_check(threads) >= 0)
+        return EXIT_ERROR;
     soma_set_threads(threads);
     predictor p;
     memset(&p, 0, sizeof p);
     p.top = top;
-    soma_status st = predict_all(&p, positional[0], positional + 1, npositional - 1);
-    int rc = st == SOMA_OK ? EXIT_OK : report_error(st);
+    int rc = predict_all(&p, positional[0], positional + 1, npositional - 1);
     free(p.input);
     free(p.probs);
     free(p.order);

@@ -49,7 +49,32 @@ static int pgm_field(FILE *fp, long *value)
     return 1;
 }
 
-static soma_status read_pgm(FILE *fp, const char *path, image *out)
+/* "x.pgm: image is 28x28 but the model expects 4x4", from the header alone. */
+static soma_status check_size(const char *path, long width, long height, int want_width,
+                              int want_height)
+{
+    if (want_width > 0 && want_height > 0 && (width != want_width || height != want_height))
+        return soma_error(SOMA_ERR_SHAPE,
+                          "%s: image is %ldx%ld but the model expects %dx%d (width x height); "
+                          "resize it first",
+                          path, width, height, want_width, want_height);
+    return SOMA_OK;
+}
+
+/* Bytes left in the stream from here, or -1 if it cannot tell (a pipe). */
+static long long bytes_left(FILE *fp)
+{
+    long here = ftell(fp);
+    if (here < 0 || fseek(fp, 0, SEEK_END) != 0)
+        return -1;
+    long end = ftell(fp);
+    if (end < 0 || fseek(fp, here, SEEK_SET) != 0)
+        return -1;
+    return end - here;
+}
+
+static soma_status read_pgm(FILE *fp, const char *path, int want_width, int want_height,
+                            image *out)
 {
     long width, height, maxval;
     if (!pgm_field(fp, &width) || !pgm_field(fp, &height) || !pgm_field(fp, &maxval))
@@ -60,7 +85,13 @@ static soma_status read_pgm(FILE *fp, const char *path, image *out)
     if (maxval < 1 || maxval > 255)
         return soma_error(SOMA_ERR_UNSUPPORTED,
                           "%s: PGM maxval %ld is not supported (8-bit images only)", path, maxval);
+    SOMA_TRY(check_size(path, width, height, want_width, want_height));
     size_t n = (size_t)width * (size_t)height;
+    long long left = bytes_left(fp);
+    if (left >= 0 && (unsigned long long)left < n) /* before taking memory for pixels not there */
+        return soma_error(SOMA_ERR_FORMAT,
+                          "%s: PGM data is truncated (expected %zu bytes, the file holds %lld)",
+                          path, n, left);
     uint8_t *pixels = malloc(n);
     if (!pixels)
         return soma_error(SOMA_ERR_MEMORY, "%s: out of memory", path);
@@ -80,29 +111,47 @@ static soma_status read_pgm(FILE *fp, const char *path, image *out)
 }
 
 #ifdef SOMA_HAVE_PNG
-static soma_status read_png(const char *path, image *out)
+/* libpng says "Read Error" when the file ends early: say which file, and that it is cut short. */
+static soma_status png_failure(FILE *fp, const char *path, const png_image *png)
+{
+    if (feof(fp))
+        return soma_error(SOMA_ERR_FORMAT, "%s: truncated PNG (the file ends early: %s)", path,
+                          png->message);
+    if (ferror(fp))
+        return soma_error(SOMA_ERR_IO, "%s: cannot read: %s", path, png->message);
+    return soma_error(SOMA_ERR_FORMAT, "%s: corrupt PNG: %s", path, png->message);
+}
+
+static soma_status read_png(FILE *fp, const char *path, int want_width, int want_height,
+                            image *out)
 {
     png_image png;
     memset(&png, 0, sizeof png);
     png.version = PNG_IMAGE_VERSION;
-    if (!png_image_begin_read_from_file(&png, path))
-        return soma_error(SOMA_ERR_FORMAT, "%s: %s", path, png.message);
-    if (png.width > IMAGE_MAX_SIDE || png.height > IMAGE_MAX_SIDE) {
+    /* reads the signature and the header chunks only */
+    if (!png_image_begin_read_from_stdio(&png, fp))
+        return png_failure(fp, path, &png);
+    soma_status st = SOMA_OK;
+    if (png.width > IMAGE_MAX_SIDE || png.height > IMAGE_MAX_SIDE)
+        st = soma_error(SOMA_ERR_FORMAT, "%s: PNG size %ux%u is out of range", path, png.width,
+                        png.height);
+    if (st == SOMA_OK)
+        st = check_size(path, (long)png.width, (long)png.height, want_width, want_height);
+    if (st != SOMA_OK) {
         png_image_free(&png);
-        return soma_error(SOMA_ERR_FORMAT, "%s: PNG size %ux%u is out of range", path,
-                          png.width, png.height);
+        return st;
     }
     int color = (png.format & PNG_FORMAT_FLAG_COLOR) != 0;
-    png.format = color ? PNG_FORMAT_RGB : PNG_FORMAT_GRAY; /* alpha is composited away */
-    size_t size = PNG_IMAGE_SIZE(png);
-    uint8_t *pixels = malloc(size);
+    png.format = color ? PNG_FORMAT_RGB : PNG_FORMAT_GRAY;
+    /* zeroed: libpng composites any alpha onto what the buffer holds, so black */
+    uint8_t *pixels = calloc(1, PNG_IMAGE_SIZE(png));
     if (!pixels) {
         png_image_free(&png);
         return soma_error(SOMA_ERR_MEMORY, "%s: out of memory", path);
     }
     if (!png_image_finish_read(&png, NULL, pixels, 0, NULL)) {
         free(pixels);
-        return soma_error(SOMA_ERR_FORMAT, "%s: %s", path, png.message);
+        return png_failure(fp, path, &png); /* finish_read has freed png */
     }
     out->width = (int)png.width;
     out->height = (int)png.height;
@@ -112,25 +161,20 @@ static soma_status read_png(const char *path, image *out)
 }
 #endif
 
-soma_status image_read(const char *path, image *out)
+soma_status image_read_stream(FILE *fp, const char *path, int want_width, int want_height,
+                              image *out)
 {
     memset(out, 0, sizeof *out);
-    FILE *fp = fopen(path, "rb");
-    if (!fp)
-        return soma_error(SOMA_ERR_IO, "%s: cannot open: %s", path, strerror(errno));
     unsigned char magic[8] = {0};
     size_t got = fread(magic, 1, 2, fp);
-    if (got == 2 && magic[0] == 'P' && magic[1] == '5') {
-        soma_status st = read_pgm(fp, path, out);
-        fclose(fp);
-        return st;
-    }
+    if (got == 2 && magic[0] == 'P' && magic[1] == '5')
+        return read_pgm(fp, path, want_width, want_height, out);
     got += fread(magic + 2, 1, 6, fp);
-    fclose(fp);
     static const unsigned char png_magic[8] = {0x89, 'P', 'N', 'G', '\r', '\n', 0x1a, '\n'};
     if (got == 8 && memcmp(magic, png_magic, 8) == 0) {
 #ifdef SOMA_HAVE_PNG
-        return read_png(path, out);
+        rewind(fp);
+        return read_png(fp, path, want_width, want_height, out);
 #else
         return soma_error(SOMA_ERR_UNSUPPORTED,
                           "%s: PNG images need a soma built with libpng; convert to PGM (P5)",
@@ -142,6 +186,17 @@ soma_status image_read(const char *path, image *out)
                           "%s: only binary 8-bit PGM (P5) is supported among the netpbm formats",
                           path);
     return soma_error(SOMA_ERR_FORMAT, "%s: not an image soma can read (PGM P5, PNG, IDX)", path);
+}
+
+soma_status image_read(const char *path, int want_width, int want_height, image *out)
+{
+    memset(out, 0, sizeof *out);
+    FILE *fp = fopen(path, "rb");
+    if (!fp)
+        return soma_error(SOMA_ERR_IO, "%s: cannot open: %s", path, strerror(errno));
+    soma_status st = image_read_stream(fp, path, want_width, want_height, out);
+    fclose(fp);
+    return st;
 }
 
 soma_status image_to_input(const image *img, const char *path, int c, int h, int w, float mean,

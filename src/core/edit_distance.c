@@ -29,3 +29,44 @@ int edit_distance(const char *a, const char *b)
     }
     return row[lb];
 }
+
+static int starts_with(const char *s, const char *prefix)
+{
+    for (; *prefix; s++, prefix++)
+        if (tolower((unsigned char)*s) != tolower((unsigned char)*prefix))
+            return 0;
+    return 1;
+}
+
+const char *suggest_word(const char *unknown, const char *const *words, int nwords)
+{
+    /* A near miss by spelling first ("--epoch" -> "--epochs"), then a word
+     * that the unknown one extends or abbreviates ("--lr-rate" -> "--lr"). */
+    const char *best = NULL;
+    int best_distance = 1 << 30;
+    for (int i = 0; i < nwords; i++) {
+        int d = edit_distance(unknown, words[i]);
+        if (d < best_distance) {
+            best_distance = d;
+            best = words[i];
+        }
+    }
+    int limit = (int)strlen(unknown) / 3;
+    if (limit < 2)
+        limit = 2;
+    /* ...but not a word replaced whole ("x" is not a near miss of "he") */
+    if (best && best_distance <= limit && best_distance < (int)strlen(best))
+        return best;
+    best = NULL;
+    size_t best_len = 0;
+    for (int i = 0; i < nwords; i++) {
+        size_t len = strlen(words[i]);
+        if (len < 2 || strlen(unknown) < 2)
+            continue;
+        if ((starts_with(unknown, words[i]) || starts_with(words[i], unknown)) && len > best_len) {
+            best = words[i];
+            best_len = len;
+        }
+    }
+    return best;
+}

@@ -8,4 +8,9 @@
  * INT_MAX when either word is longer than EDIT_DISTANCE_MAX_LEN. */
 int edit_distance(const char *a, const char *b);
 
+/* The word of `words` closest to `unknown` by spelling (a few edits, case
+ * ignored) or else by prefix (one extends or abbreviates the other), or NULL:
+ * the "did you mean" of option names, commands, option values and models. */
+const char *suggest_word(const char *unknown, const char *const *words, int nwords);
+
 #endif

@@ -1,7 +1,9 @@
 /* The public model API: opening models, accessors, prediction. */
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
+#include "core/edit_distance.h"
 #include "nn/network.h"
 
 /* generated from the files in models/ (cmake/embed_models.cmake) */
@@ -41,6 +43,30 @@ const char *const *soma_zoo_names(void)
     return names;
 }
 
+/* The zoo model that a name which is none may have meant: "lenet" for
+ * lenet5, and "lenet5.cfg" or "models/lenet5.cfg" (the zoo's own file, given
+ * from outside the repository) as well; NULL if none is close. */
+static const char *zoo_suggestion(const char *name, int *exact)
+{
+    const char *base = strrchr(name, '/');
+    base = base ? base + 1 : name;
+    size_t n = strlen(base);
+    if (n > 4 && strcmp(base + n - 4, ".cfg") == 0)
+        n -= 4;
+    char stem[EDIT_DISTANCE_MAX_LEN + 1];
+    if (n > EDIT_DISTANCE_MAX_LEN)
+        return NULL;
+    memcpy(stem, base, n);
+    stem[n] = '\0';
+    const char *const *names = soma_zoo_names();
+    int count = 0;
+    while (names[count])
+        count++;
+    const char *hint = suggest_word(stem, names, count);
+    *exact = hint && strcmp(hint, stem) == 0;
+    return hint;
+}
+
 soma_status soma_model_open(const char *name_or_path, soma_model **out)
 {
     for (int i = 0; soma_zoo_table[i].name; i++)
@@ -49,17 +75,33 @@ soma_status soma_model_open(const char *name_or_path, soma_model **out)
             snprintf(file, sizeof file, "models/%s.cfg", name_or_path);
             return soma_model_parse(soma_zoo_table[i].text, file, out);
         }
+    int exact = 0;
+    const char *hint = zoo_suggestion(name_or_path, &exact);
     if (!strchr(name_or_path, '/') && !strchr(name_or_path, '.')) {
         char list[512] = "";
         for (int i = 0; soma_zoo_table[i].name; i++) {
             strncat(list, i ? ", " : "", sizeof list - strlen(list) - 1);
             strncat(list, soma_zoo_table[i].name, sizeof list - strlen(list) - 1);
         }
+        if (hint)
+            return soma_error(SOMA_ERR_ARGUMENT,
+                              "unknown model '%s' (did you mean '%s'?): expected one of %s, or a "
+                              "model file path",
+                              name_or_path, hint, list);
         return soma_error(SOMA_ERR_ARGUMENT,
                           "unknown model '%s': expected one of %s, or a model file path",
                           name_or_path, list);
     }
-    return soma_model_load_file(name_or_path, out);
+    soma_status st = soma_model_load_file(name_or_path, out);
+    if (st != SOMA_ERR_IO || !hint || access(name_or_path, F_OK) == 0)
+        return st;
+    char message[512];
+    snprintf(message, sizeof message, "%s", soma_last_error());
+    if (exact)
+        return soma_error(st, "%s (the zoo model '%s' is built in: give its name, %s, without a "
+                              "path or .cfg)",
+                          message, hint, hint);
+    return soma_error(st, "%s (did you mean the zoo model '%s'?)", message, hint);
 }
 
 size_t soma_model_param_count(const soma_model *m) { return m->nparams; }

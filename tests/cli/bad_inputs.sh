@@ -178,7 +178,7 @@ declare -A says=(
     [16-bit.pgm]="maxval 65535 is not supported"
     [28x28-for-4x4-model.pgm]="28x28 but the model expects 4x4"
     [ascii-p2.pgm]="only binary 8-bit PGM"
-    [corrupt.png]="CRC error|built with libpng"
+    [corrupt.png]="corrupt PNG: IHDR: CRC error|built with libpng"
     [dimensions-too-large.pgm]="out of range"
     [empty.pgm]="not an image soma can read"
     [header-garbage.pgm]="malformed PGM header"
@@ -187,6 +187,12 @@ declare -A says=(
     [text-file-named.png]="not an image soma can read"
     [truncated-signature.png]="not an image soma can read"
     [truncated.pgm]="truncated"
+    [idat-not-zlib.png]="corrupt PNG: IDAT|built with libpng"
+    [idx-28x28-images-for-4x4-model-idx3-ubyte]="images are 1x28x28, the model expects 1x4x4"
+    [pgm-16384x16384-holds-10-bytes.pgm]="16384x16384 but the model expects 4x4"
+    [rgb-16384x16384-in-69-bytes.png]="16384x16384 but the model expects 4x4|built with libpng"
+    [truncated-in-idat.png]="truncated PNG|built with libpng"
+    [width-0.png]="corrupt PNG: .*IHDR|built with libpng"
 )
 declare -A seen=()
 for file in "$corpus"/{idx,model,checkpoint,image}/*; do
