@@ -106,7 +106,7 @@ done
 expect_usage_error train mlp --opt adamm
 expect_stderr "--opt expects sgd, momentum, nesterov, adagrad, rmsprop, adam or adamw, got 'adamm'"
 expect_usage_error train mlp --schedule linear
-expect_usage_error train mlp --init glorot
+expect_usage_error train mlp --init glorot_normal # glorot is xavier; tests/cli/values.sh has the aliases
 expect_usage_error train mlp --lr
 expect_stderr "option '--lr' needs a value"
 expect_usage_error train mlp --out --quiet
