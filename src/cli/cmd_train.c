@@ -27,7 +27,8 @@ typedef struct train_run {
     soma_model *model;
     soma_dataset *all, *train, *val, *test;
     char *name, *out_dir, *command, *settings;
-    int lock_fd; /* the run directory's lock, held while the run writes there */
+    int lock_fd;     /* the run directory's lock, held while the run writes there */
+    int created_dir; /* this run made out_dir */
     metrics_csv metrics;
     int metrics_open;
     progress_view view;
@@ -43,12 +44,12 @@ static void train_run_free(train_run *r)
     soma_dataset_free(r->val);
     soma_dataset_free(r->test);
     free(r->name);
-    free(r->out_dir);
     free(r->command);
     free(r->settings);
-    run_dir_unlock(r->lock_fd);
+    run_dir_unlock(r->out_dir, r->lock_fd, r->created_dir);
     if (r->metrics_open)
         metrics_csv_close(&r->metrics);
+    free(r->out_dir);
 }
 
 /* Set by the signal handler: a signal during loading ends the command before
@@ -170,8 +171,11 @@ static soma_status prepare_out_dir(const train_options *o, train_run *r)
         r->out_dir = checkpoint_dir ? strdup(checkpoint_dir) : NULL;
     else
         st = create_default_out_dir(r->name, &r->out_dir);
+    r->created_dir = !o->out && !o->resume;
     if (st == SOMA_OK && (!r->out_dir || (o->resume && !checkpoint_dir)))
         st = soma_error(SOMA_ERR_MEMORY, "out of memory");
+    if (st == SOMA_OK && (o->out || o->resume) && access(r->out_dir, F_OK) != 0)
+        r->created_dir = 1;
     if (st == SOMA_OK)
         st = make_dirs(r->out_dir);
     if (st == SOMA_OK)

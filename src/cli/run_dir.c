@@ -58,10 +58,35 @@ soma_status run_dir_lock(const char *dir, int *fd)
     return SOMA_OK;
 }
 
-void run_dir_unlock(int fd)
+/* Whether DIR holds nothing but the lock file. */
+static int only_lock_left(const char *dir)
 {
-    if (fd >= 0)
-        close(fd);
+    DIR *d = opendir(dir);
+    if (!d)
+        return 0;
+    int others = 0;
+    struct dirent *e;
+    while ((e = readdir(d)))
+        others += strcmp(e->d_name, ".") && strcmp(e->d_name, "..") &&
+                  strcmp(e->d_name, RUN_DIR_LOCK);
+    closedir(d);
+    return others == 0;
+}
+
+void run_dir_unlock(const char *dir, int fd, int created)
+{
+    if (fd < 0)
+        return;
+    /* a run that wrote nothing leaves nothing: no lock file, and no
+     * directory if it made it (still holding the lock, so no other run
+     * is between the check and the removal) */
+    if (dir && only_lock_left(dir)) {
+        char *path = cli_path_join(dir, RUN_DIR_LOCK);
+        if (path && unlink(path) == 0 && created)
+            rmdir(dir);
+        free(path);
+    }
+    close(fd);
 }
 
 static int is_run_file(const char *name)
@@ -91,8 +116,14 @@ soma_status run_dir_require_empty(const char *dir, int overwrite)
         if (overwrite) {
             if (!is_run_file(name))
                 continue;
+            /* files only: a directory under a run file's name is not one soma made */
             char *path = cli_path_join(dir, name);
-            if (!path || remove(path) != 0)
+            struct stat sb;
+            if (path && lstat(path, &sb) == 0 && S_ISDIR(sb.st_mode)) {
+                free(path);
+                continue;
+            }
+            if (!path || unlink(path) != 0)
                 st = soma_error(SOMA_ERR_IO, "%s/%s: cannot remove it to overwrite the run: %s",
                                 dir, name, path ? strerror(errno) : "out of memory");
             free(path);

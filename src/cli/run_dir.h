@@ -13,8 +13,10 @@
 /* Takes DIR's lock (*fd stays open while it is held; -1 on failure). The
  * error names the process that holds it. */
 soma_status run_dir_lock(const char *dir, int *fd);
-/* Releases the lock taken by run_dir_lock (fd < 0 is a no-op). */
-void run_dir_unlock(int fd);
+/* Releases the lock taken by run_dir_lock (fd < 0 is a no-op). When DIR
+ * holds nothing else, the lock file goes too, and DIR itself if `created`
+ * (this run made it): a run refused before it wrote anything leaves no trace. */
+void run_dir_unlock(const char *dir, int fd, int created);
 
 /*
  * A fresh run may only start in an empty directory (the lock file aside).

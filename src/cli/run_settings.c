@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "core/error.h"
 #include "core/strbuf.h"
@@ -359,6 +360,10 @@ soma_status run_settings_load(const char *path, run_settings *s, run_position *p
     memset(s, 0, sizeof *s);
     if (pos)
         memset(pos, 0, sizeof *pos);
+    /* a pipe can be read only once: it must be a summary.json */
+    struct stat sb;
+    if (stat(path, &sb) == 0 && !S_ISREG(sb.st_mode) && !S_ISDIR(sb.st_mode) && !pos)
+        return load_summary(path, s);
     FILE *fp = fopen(path, "rb");
     if (!fp)
         return soma_error(SOMA_ERR_IO, "%s: cannot open: %s", path, strerror(errno));

@@ -176,9 +176,13 @@ check "val accuracy $logged% as logged: $(grep accuracy out)" grep -q "^val accu
 check "... on the 12 validation images" grep -q "on 12 images" out
 run eval whole/best.safetensors --split train
 check "eval --split train is the rest: 48 images" grep -q "on 48 images" out
-run eval whole/best.safetensors --data mnist
+cp -r "$good" other-data
+run eval whole/best.safetensors --data other-data
 check "another dataset than the run's is evaluated with a warning: $(cat err)" \
-    grep -q "warning: whole/best.safetensors was trained on .*; evaluating it on mnist" err
+    grep -q "warning: whole/best.safetensors was trained on $good; evaluating it on other-data" err
+run eval whole/best.safetensors --data mnist
+check "... and when that fails, the error is the one line: $(cat err)" \
+    test "$(wc -l <err)" -eq 1 -a "$rc" -eq 1
 
 echo "cli_runs: $passed passed, $failed failed"
 ((failed == 0))

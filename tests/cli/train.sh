@@ -91,7 +91,9 @@ eval_line=$(grep '^test accuracy ' "$tmp/out" || true)
 check "eval '$eval_line' = train '$test_line'" test "$eval_line" = "$test_line"
 check "eval names its data" grep -qF "t10k-images-idx3-ubyte" "$tmp/out"
 run eval "$out/best.safetensors" --data "$data" --split train --batch 1000 --threads 1
-check "eval on the train split" grep -qE '^train accuracy [0-9.]+%.* on 10000 images$' "$tmp/out"
+check "eval on the train split: the 9,000 images trained on" grep -qE '^train accuracy [0-9.]+%.* on 9000 images$' "$tmp/out"
+run eval "$out/best.safetensors" --data "$data" --split val --threads 1
+check "eval on the val split: the 1,000 held out" grep -qE '^val accuracy [0-9.]+%.* on 1000 images$' "$tmp/out"
 
 # ---- info on a checkpoint: the table and the metadata
 run info "$out/last.safetensors"
