@@ -187,3 +187,21 @@ void str_sanitize(char *dst, size_t size, const char *s)
     }
     dst[out] = '\0';
 }
+
+char *utf8_escaped(const char *s)
+{
+    strbuf sb;
+    strbuf_init(&sb);
+    size_t n = strlen(s);
+    for (size_t i = 0; i < n;) {
+        size_t len = utf8_char_length(s + i, n - i);
+        if (len) {
+            strbuf_append_n(&sb, s + i, len);
+            i += len;
+        } else {
+            strbuf_appendf(&sb, "\\x%02x", (unsigned char)s[i]);
+            i++;
+        }
+    }
+    return strbuf_take(&sb);
+}

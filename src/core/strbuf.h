@@ -37,6 +37,12 @@ char *strbuf_take(strbuf *sb);
  * it is not one: truncated, overlong, a surrogate, or above U+10FFFF. */
 size_t utf8_char_length(const char *s, size_t n);
 
+/* A copy of `s` in which each byte that is not part of well-formed UTF-8 is
+ * written as the four characters \xNN, so that a file name of any bytes can
+ * be stored where only UTF-8 is allowed (checkpoint metadata); malloc'd, NULL
+ * when out of memory. */
+char *utf8_escaped(const char *s);
+
 /* Copies `s` into dst[0..size) fit for a one-line error message: control
  * characters and bytes that are not UTF-8 become '?', and a string too long
  * is cut at a character boundary and ends in "...". */

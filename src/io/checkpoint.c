@@ -44,6 +44,18 @@ static soma_status set_meta_fmt(st_writer *w, const char *key, const char *fmt, 
     return st_writer_set_meta(w, key, buf);
 }
 
+/* A command line holds file names, which may be any bytes: stored as UTF-8,
+ * the other bytes as \xNN, so that no name keeps a run from its checkpoint. */
+static soma_status set_meta_escaped(st_writer *w, const char *key, const char *value)
+{
+    char *text = utf8_escaped(value);
+    if (!text)
+        return soma_error(SOMA_ERR_MEMORY, "out of memory");
+    soma_status st = st_writer_set_meta(w, key, text);
+    free(text);
+    return st;
+}
+
 static soma_status write_meta(st_writer *w, const soma_model *m, optimizer *opt,
                               const run_state *rs, const soma_train_config *cfg)
 {
@@ -85,7 +97,7 @@ static soma_status write_meta(st_writer *w, const soma_model *m, optimizer *opt,
         SOMA_TRY(set_meta_fmt(w, "epochs", "%d", cfg->epochs));
         SOMA_TRY(set_meta_fmt(w, "threads", "%d", soma_get_threads()));
         if (cfg->command)
-            SOMA_TRY(st_writer_set_meta(w, "command", cfg->command));
+            SOMA_TRY(set_meta_escaped(w, "command", cfg->command));
         if (cfg->settings)
             SOMA_TRY(st_writer_set_meta(w, "settings", cfg->settings));
     }

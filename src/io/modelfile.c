@@ -20,6 +20,7 @@
 
 #include "core/edit_distance.h"
 #include "core/error.h"
+#include "core/strbuf.h"
 #include "nn/layer.h"
 
 #define MODELFILE_MAX_BYTES (1u << 20)
@@ -93,8 +94,28 @@ static void list_append(char *buf, size_t size, const char *name)
 
 static int is_blank(char c) { return c == ' ' || c == '\t'; }
 
+/* Why the bytes at s[0..n), which utf8_char_length refused, are not UTF-8. */
+static const char *utf8_problem(const unsigned char *s, size_t n)
+{
+    if (s[0] < 0xC0)
+        return "a continuation byte without a lead byte";
+    if (s[0] > 0xF4)
+        return "a byte that never occurs in UTF-8";
+    size_t len = s[0] < 0xE0 ? 2 : s[0] < 0xF0 ? 3 : 4;
+    for (size_t i = 1; i < len; i++)
+        if (i >= n || (s[i] & 0xC0) != 0x80)
+            return "a truncated sequence";
+    if (s[0] == 0xED)
+        return "a UTF-16 surrogate";
+    if (s[0] == 0xF4)
+        return "beyond U+10FFFF";
+    return "an overlong encoding";
+}
+
 /* Checks a line's bytes and returns where its code ends (at '#' or n).
- * Control bytes are errors anywhere; non-ASCII bytes only outside comments. */
+ * Control bytes are errors anywhere; non-ASCII bytes only outside comments,
+ * and in comments they must be UTF-8: the text is stored in checkpoints,
+ * whose metadata is UTF-8, so a stray byte would fail the first checkpoint. */
 static soma_status check_bytes(const char *file, const char *s, size_t n, int line,
                                size_t *code_end)
 {
@@ -112,6 +133,15 @@ static soma_status check_bytes(const char *file, const char *s, size_t n, int li
             return error_at(file, line, col,
                             "bad character (byte 0x%02x): only ASCII is allowed outside comments",
                             c);
+        if (c >= 0x80) {
+            size_t len = utf8_char_length(s + i, n - i);
+            if (len == 0)
+                return error_at(file, line, col,
+                                "invalid UTF-8 byte 0x%02x in a comment (%s): save the file "
+                                "as UTF-8",
+                                c, utf8_problem((const unsigned char *)s + i, n - i));
+            i += len - 1;
+        }
     }
     return SOMA_OK;
 }

@@ -205,6 +205,33 @@ static void test_syntax(void)
     EXPECT_ERROR(text, 2, 8 + 5 * SPEC_MAX_VALUES, "too many keys");
 }
 
+/* Comments may hold any UTF-8, and only UTF-8: the text goes into every
+ * checkpoint's metadata, which a stray byte would make unwritable. */
+static void test_utf8_in_comments(void)
+{
+    model_spec spec;
+    soma_status st = modelfile_parse("# Gr\xc3\xb6\xc3\x9f" "e, \xe6\x97\xa5\xe6\x9c\xac, "
+                                     "\xf0\x9f\x99\x82\r\n" INPUT "relu # \xe2\x82\xac",
+                                     "x.cfg", &spec);
+    CHECK_MSG(st == SOMA_OK, "%s", soma_last_error());
+    CHECK(st != SOMA_OK || spec.nlayers == 1);
+    model_spec_free(&spec);
+
+    EXPECT_MESSAGE(INPUT "relu # Gr\xf6\xdf" "e (Latin-1)\n",
+                   "x.cfg:2:10: invalid UTF-8 byte 0xf6 in a comment (a byte that never occurs "
+                   "in UTF-8): save the file as UTF-8");
+    EXPECT_ERROR("# \xc0\xaf\n" INPUT "relu\n", 1, 3, "byte 0xc0 in a comment (an overlong");
+    EXPECT_ERROR("# \xe0\x80\xaf\n" INPUT "relu\n", 1, 3, "byte 0xe0 in a comment (an overlong");
+    EXPECT_ERROR(INPUT "relu # \xe2\x82\n", 2, 8, "byte 0xe2 in a comment (a truncated");
+    EXPECT_ERROR(INPUT "relu # \xe2\x82", 2, 8, "a truncated sequence"); /* at the end */
+    EXPECT_ERROR(INPUT "relu # \xc3x\n", 2, 8, "byte 0xc3 in a comment (a truncated");
+    EXPECT_ERROR(INPUT "relu # \x80\n", 2, 8, "0x80 in a comment (a continuation byte");
+    EXPECT_ERROR(INPUT "relu # \xed\xa0\x80\n", 2, 8, "0xed in a comment (a UTF-16 surrogate");
+    EXPECT_ERROR(INPUT "relu # \xf4\x90\x80\x80\n", 2, 8, "0xf4 in a comment (beyond U+10FFFF");
+    /* columns count bytes, past good characters too */
+    EXPECT_ERROR(INPUT "relu # \xc3\xa9\xff\n", 2, 10, "invalid UTF-8 byte 0xff");
+}
+
 static void test_limits(void)
 {
     /* a line of exactly 1024 characters is fine, 1025 is not */
@@ -405,6 +432,7 @@ int main(void)
     test_messages();
     test_names();
     test_syntax();
+    test_utf8_in_comments();
     test_limits();
     test_structure();
     test_load();
