@@ -270,6 +270,28 @@ soma_status soma_evaluate(soma_model *model, const soma_dataset *ds, int batch, 
 soma_status soma_benchmark(soma_model *model, int batch, int training, int warmup, int steps,
                            double *images_per_second);
 
+/** The memory soma_train needs, in bytes, part by part (soma_train_memory_estimate). */
+typedef struct soma_memory_estimate {
+    size_t parameters;  /* weights and running statistics */
+    size_t gradients;   /* one set, plus one per extra slice of a step split over threads */
+    size_t optimizer;   /* the optimizer's state: none (SGD), one set or two (Adam, AdamW) */
+    size_t activations; /* layer outputs, their gradients, caches and the batch, for the batch */
+    size_t workspace;   /* the layers' shared scratch for the batch and thread count */
+    size_t best;        /* the copy of the best weights kept for early stopping */
+    size_t checkpoint;  /* the copy a checkpoint is written from (with out_dir or resume) */
+    size_t total;
+    size_t available;   /* what the process can still allocate, plus what the model holds
+                           already; SIZE_MAX when no limit is known */
+    const char *limit;  /* the limit that sets `available` ("MemAvailable", "ulimit -v",
+                           "cgroup memory.max", ...), or NULL */
+} soma_memory_estimate;
+
+/** Estimates what soma_train needs for `model` and `config` at the current thread count. */
+soma_status soma_train_memory_estimate(const soma_model *model, const soma_train_config *config,
+                                       soma_memory_estimate *out);
+/** SOMA_ERR_MEMORY, with the numbers, when training would not fit (soma_train checks first). */
+soma_status soma_train_memory_check(const soma_model *model, const soma_train_config *config);
+
 /* ----------------------------------------------------------- checkpoints */
 
 /**

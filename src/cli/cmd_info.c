@@ -6,15 +6,18 @@
 #include "cli/args.h"
 #include "cli/commands.h"
 #include "cli/format.h"
+#include "core/sysmem.h"
 
 static const char info_help[] =
-    "usage: soma info MODEL|CHECKPOINT\n"
+    "usage: soma info MODEL|CHECKPOINT [--batch N]\n"
     "\n"
-    "Prints the layers of a model with their output shapes, parameters and FLOPs.\n"
-    "MODEL is a zoo name (see soma zoo) or a model file; for a checkpoint written\n"
-    "by soma train, its metadata follows (epoch, optimizer, the command, ...).\n"
-    "Without an argument, lists the zoo.\n"
+    "Prints the layers of a model with their output shapes, parameters and FLOPs,\n"
+    "and the memory that soma train would need for it (its default optimizer and\n"
+    "threads, batch N) beside what is available. MODEL is a zoo name (see soma zoo)\n"
+    "or a model file; for a checkpoint written by soma train, its metadata follows\n"
+    "(epoch, optimizer, the command, ...). Without an argument, lists the zoo.\n"
     "\n"
+    "  --batch N     the batch of the memory estimate (default 32)\n"
     "  -h, --help    show this help\n"
     "\n"
     "examples:\n"
@@ -62,6 +65,35 @@ static void print_model(const soma_model *model)
             putchar('\n');
         free(table);
     }
+}
+
+/* What soma train needs for the model with its defaults and `batch`: a
+ * total beside what is available, then the parts. */
+static void print_memory(const soma_model *model, int batch)
+{
+    soma_train_config cfg = soma_train_defaults();
+    cfg.batch = batch;
+    cfg.out_dir = "."; /* soma train always writes checkpoints */
+    soma_memory_estimate e;
+    if (soma_train_memory_estimate(model, &cfg, &e) != SOMA_OK)
+        return;
+    const char *opt = soma_optimizer_name(cfg.opt.kind);
+    char total[32], available[32], t[7][32];
+    int threads = soma_get_threads();
+    printf("memory     soma train --batch %d (%s, %d thread%s) needs about %s; ", batch, opt,
+           threads, threads == 1 ? "" : "s", memory_text(e.total, total, sizeof total));
+    if (e.limit)
+        printf("%s is available (%s)%s\n", memory_text(e.available, available, sizeof available),
+               e.limit, e.total > e.available ? ": it would be refused" : "");
+    else
+        printf("no limit is known\n");
+    printf("           parameters %s, gradients %s, %s state %s, activations %s, workspace %s, "
+           "best weights %s, checkpoint copy %s\n",
+           memory_text(e.parameters, t[0], sizeof t[0]), memory_text(e.gradients, t[1], sizeof t[1]),
+           opt, memory_text(e.optimizer, t[2], sizeof t[2]),
+           memory_text(e.activations, t[3], sizeof t[3]),
+           memory_text(e.workspace, t[4], sizeof t[4]), memory_text(e.best, t[5], sizeof t[5]),
+           memory_text(e.checkpoint, t[6], sizeof t[6]));
 }
 
 /* One read of the file for all the keys (a checkpoint can be hundreds of MB). */
@@ -113,9 +145,14 @@ int cmd_zoo(int argc, char **argv, const command_line *full)
 int cmd_info(int argc, char **argv, const command_line *full)
 {
     (void)full;
+    int batch = soma_train_defaults().batch;
+    cli_option options[] = {
+        {"batch", OPT_INT, &batch, 1, 65536, 0, 0, "a whole number from 1 to 65536", 0},
+    };
     const char *positional[1];
     int npositional;
-    parse_result r = args_parse("info", argc, argv, NULL, 0, positional, 1, &npositional);
+    parse_result r = args_parse("info", argc, argv, options, ARGS_COUNT(options), positional, 1,
+                                &npositional);
     int outcome = args_outcome(r, info_help);
     if (outcome >= 0)
         return outcome;
@@ -130,6 +167,7 @@ int cmd_info(int argc, char **argv, const command_line *full)
     if (st != SOMA_OK)
         return report_error(st);
     print_model(model);
+    print_memory(model, batch);
     if (checkpoint)
         print_metadata(what);
     soma_model_free(model);

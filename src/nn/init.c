@@ -12,9 +12,12 @@
 #include "core/rng.h"
 #include "nn/network.h"
 
-static void fill_host(const tensor_spec *t, soma_init scheme, rng *r, float *out)
+#define INIT_CHUNK ((size_t)1 << 16) /* floats per upload */
+
+/* Fills n values of a tensor, continuing the stream r where the last call
+ * left it. */
+static void fill_host(const tensor_spec *t, soma_init scheme, rng *r, float *out, size_t n)
 {
-    size_t n = tensor_spec_count(t);
     for (size_t i = 0; i < n; i++) {
         switch (t->init) {
         case INIT_ZERO: out[i] = 0.0f; break;
@@ -36,6 +39,11 @@ soma_status soma_model_init(soma_model *m, soma_init scheme, uint64_t seed)
 {
     if (scheme != SOMA_INIT_HE && scheme != SOMA_INIT_XAVIER && scheme != SOMA_INIT_LECUN)
         return soma_error(SOMA_ERR_ARGUMENT, "unknown initialisation %d", (int)scheme);
+    SOMA_TRY(network_alloc_weights(m));
+    /* through a small host buffer, so that a large tensor is not held twice */
+    float *host = malloc(INIT_CHUNK * sizeof *host);
+    if (!host)
+        return soma_error(SOMA_ERR_MEMORY, "out of memory");
     for (int i = 0; i < m->nlayers; i++) {
         layer *l = &m->layers[i];
         rng r;
@@ -45,14 +53,14 @@ soma_status soma_model_init(soma_model *m, soma_init scheme, uint64_t seed)
             const tensor_spec *t = is_param ? &l->params[k] : &l->buffers[k - l->nparams];
             float *dst = is_param ? l->param[k] : l->buffer[k - l->nparams];
             size_t n = tensor_spec_count(t);
-            float *host = malloc(n * sizeof *host);
-            if (!host)
-                return soma_error(SOMA_ERR_MEMORY, "out of memory");
-            fill_host(t, scheme, &r, host);
-            m->be->upload(dst, host, n * sizeof *host);
-            free(host);
+            for (size_t done = 0; done < n; done += INIT_CHUNK) {
+                size_t part = n - done < INIT_CHUNK ? n - done : INIT_CHUNK;
+                fill_host(t, scheme, &r, host, part);
+                m->be->upload(dst + done, host, part * sizeof *host);
+            }
         }
     }
+    free(host);
     network_zero_grads(m);
     return SOMA_OK;
 }

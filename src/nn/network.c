@@ -5,6 +5,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/strbuf.h"
+#include "core/sysmem.h"
+
 /* Refuse models whose parameters alone would not fit a sane budget (4 GiB;
  * AlexNet has 62M), and batches whose activations would not (16 GiB). */
 #define MAX_PARAMS ((size_t)1 << 30)
@@ -38,14 +41,9 @@ static void point_tensors(soma_model *m)
     }
 }
 
-soma_status network_build(const model_spec *spec, const char *text, const char *source,
-                          soma_model **out)
-{
-    return network_build_limited(spec, text, source, MAX_PARAMS, out);
-}
-
-soma_status network_build_limited(const model_spec *spec, const char *text, const char *source,
-                                  size_t max_params, soma_model **out)
+/* Shapes, parameter layout and counts: no memory for parameters yet. */
+static soma_status build_shapes(const model_spec *spec, const char *text, const char *source,
+                                size_t max_params, soma_model **out)
 {
     *out = NULL;
     soma_model *m = calloc(1, sizeof *m);
@@ -57,7 +55,7 @@ soma_status network_build_limited(const model_spec *spec, const char *text, cons
     m->nlayers = spec->nlayers;
     m->layers = calloc((size_t)spec->nlayers, sizeof *m->layers);
     m->text = strdup(text);
-    m->source = strdup(source);
+    m->source = utf8_escaped(source); /* stored in checkpoints, whose metadata is UTF-8 */
     m->fwd_seconds = calloc((size_t)spec->nlayers, sizeof(double));
     m->bwd_seconds = calloc((size_t)spec->nlayers, sizeof(double));
     if (!m->layers || !m->text || !m->source || !m->fwd_seconds || !m->bwd_seconds) {
@@ -117,18 +115,68 @@ soma_status network_build_limited(const model_spec *spec, const char *text, cons
             next->fused_away = 1;
         }
     }
-    soma_status st = alloc_floats(m->be, m->nparams, &m->params);
-    if (st == SOMA_OK)
-        st = alloc_floats(m->be, m->nparams, &m->grads);
-    if (st == SOMA_OK)
-        st = alloc_floats(m->be, m->nbuffers, &m->buffers);
-    if (st != SOMA_OK) {
-        soma_model_free(m);
-        return st;
-    }
-    point_tensors(m);
     m->norm_std = 0.0f; /* unset: soma_train derives it from the data */
     *out = m;
+    return SOMA_OK;
+}
+
+soma_status network_build(const model_spec *spec, const char *text, const char *source,
+                          soma_model **out)
+{
+    return build_shapes(spec, text, source, MAX_PARAMS, out);
+}
+
+soma_status network_build_limited(const model_spec *spec, const char *text, const char *source,
+                                  size_t max_params, soma_model **out)
+{
+    SOMA_TRY(build_shapes(spec, text, source, max_params, out));
+    soma_status st = network_alloc_weights(*out);
+    if (st != SOMA_OK) {
+        soma_model_free(*out);
+        *out = NULL;
+    }
+    return st;
+}
+
+int network_has_weights(const soma_model *m) { return m->params || m->nparams + m->nbuffers == 0; }
+
+/* An allocation of the model's own memory that failed: what it was for, and
+ * what the process had left. */
+static soma_status out_of_memory(const soma_model *m, const char *what, size_t floats)
+{
+    char need[32], left[32];
+    const char *limit = NULL;
+    size_t available = memory_available(&limit);
+    if (!limit)
+        return soma_error(SOMA_ERR_MEMORY, "%s: cannot allocate %s for %s", m->source,
+                          memory_text(floats * sizeof(float), need, sizeof need), what);
+    return soma_error(SOMA_ERR_MEMORY, "%s: cannot allocate %s for %s; %s is available (%s)",
+                      m->source, memory_text(floats * sizeof(float), need, sizeof need), what,
+                      memory_text(available, left, sizeof left), limit);
+}
+
+soma_status network_alloc_weights(soma_model *m)
+{
+    if (m->params || m->nparams + m->nbuffers == 0)
+        return SOMA_OK;
+    if (alloc_floats(m->be, m->nparams, &m->params) != SOMA_OK)
+        return out_of_memory(m, "the parameters", m->nparams);
+    if (alloc_floats(m->be, m->nbuffers, &m->buffers) != SOMA_OK) {
+        m->be->free(m->params);
+        m->params = NULL;
+        return out_of_memory(m, "the running statistics", m->nbuffers);
+    }
+    point_tensors(m);
+    return SOMA_OK;
+}
+
+/* The gradients, the same layout as the parameters, come with the first plan. */
+static soma_status alloc_grads(soma_model *m)
+{
+    if (m->grads || m->nparams == 0)
+        return SOMA_OK;
+    if (alloc_floats(m->be, m->nparams, &m->grads) != SOMA_OK)
+        return out_of_memory(m, "the gradients", m->nparams);
     return SOMA_OK;
 }
 
@@ -188,49 +236,61 @@ float *network_slice_grads(const soma_model *m, int slice)
     return slice == 0 ? m->grads : m->slice_grads + (size_t)(slice - 1) * m->nparams;
 }
 
-soma_status network_plan(soma_model *m, int batch)
+void network_plan_floats(const soma_model *m, int batch, int threads, plan_floats *p)
 {
-    int threads = soma_get_threads();
-    if (m->planned_batch == batch && m->planned_threads == threads)
-        return SOMA_OK;
-    release_plan(m);
-    const soma_backend *be = m->be;
-    size_t max_act = shape_size(m->input), cache = 0;
-    int slices = plan_slices(m, batch, threads);
+    size_t b = (size_t)batch, max_act = shape_size(m->input);
+    memset(p, 0, sizeof *p);
+    p->slices = plan_slices(m, batch, threads);
     /* a slice's kernels run on its one thread */
-    size_t work = max_workspace(m, batch, threads);
-    size_t slice_work = max_workspace(m, (batch + slices - 1) / slices, 1);
-    if (slices > 1 && slice_work * slices > work)
-        work = slice_work * slices;
-    size_t slice_grads = m->nparams * (size_t)(slices - 1);
-    m->acts = calloc((size_t)m->nlayers, sizeof *m->acts);
-    if (!m->acts)
-        return soma_error(SOMA_ERR_MEMORY, "out of memory");
-    /* add up the plan before allocating any of it */
-    size_t total = shape_size(m->input) * (size_t)batch + work + slice_grads;
+    p->workspace = max_workspace(m, batch, threads);
+    p->slice_workspace = max_workspace(m, (batch + p->slices - 1) / p->slices, 1);
+    if (p->slices > 1 && p->slice_workspace * p->slices > p->workspace)
+        p->workspace = p->slice_workspace * p->slices;
+    p->activations = shape_size(m->input) * b;
     for (int i = 0; i < m->nlayers; i++) {
-        const layer *l = &m->layers[i];
-        total += shape_size(l->out) * (size_t)batch * 3 + l->cls->cache_floats(l, batch);
-    }
-    if (total > MAX_PLAN_FLOATS) {
-        free(m->acts);
-        m->acts = NULL;
-        return soma_error(SOMA_ERR_MEMORY,
-                          "%s: batch %d needs more than %zu GiB of activations; use a smaller "
-                          "batch",
-                          m->source, batch, MAX_PLAN_FLOATS * sizeof(float) >> 30);
-    }
-    soma_status st = alloc_floats(be, shape_size(m->input) * batch, &m->input_buf);
-    for (int i = 0; i < m->nlayers && st == SOMA_OK; i++) {
         const layer *l = &m->layers[i];
         size_t act = shape_size(l->out);
         if (act > max_act)
             max_act = act;
-        cache += l->cls->cache_floats(l, batch);
+        if (!l->fused_away) /* those share the layer before's */
+            p->activations += act * b;
+        p->cache += l->cls->cache_floats(l, batch);
+    }
+    p->max_activation = max_act;
+    /* two gradient buffers of the largest activation, the probabilities, the labels */
+    p->activations += 2 * max_act * b + (size_t)m->classes * b + b;
+    p->slice_grads = m->nparams * (size_t)(p->slices - 1);
+}
+
+soma_status network_plan(soma_model *m, int batch)
+{
+    int threads = soma_get_threads();
+    SOMA_TRY(network_alloc_weights(m));
+    SOMA_TRY(alloc_grads(m));
+    if (m->planned_batch == batch && m->planned_threads == threads)
+        return SOMA_OK;
+    release_plan(m);
+    const soma_backend *be = m->be;
+    plan_floats plan;
+    network_plan_floats(m, batch, threads, &plan);
+    size_t max_act = plan.max_activation, cache = plan.cache, work = plan.workspace;
+    size_t slice_grads = plan.slice_grads;
+    /* add up the plan before allocating any of it */
+    if (plan.activations + plan.cache + plan.workspace + plan.slice_grads > MAX_PLAN_FLOATS)
+        return soma_error(SOMA_ERR_MEMORY,
+                          "%s: batch %d needs more than %zu GiB of activations; use a smaller "
+                          "batch",
+                          m->source, batch, MAX_PLAN_FLOATS * sizeof(float) >> 30);
+    m->acts = calloc((size_t)m->nlayers, sizeof *m->acts);
+    if (!m->acts)
+        return soma_error(SOMA_ERR_MEMORY, "out of memory");
+    soma_status st = alloc_floats(be, shape_size(m->input) * batch, &m->input_buf);
+    for (int i = 0; i < m->nlayers && st == SOMA_OK; i++) {
+        const layer *l = &m->layers[i];
         if (l->fused_away)
             m->acts[i] = m->acts[i - 1];
         else
-            st = alloc_floats(be, act * batch, &m->acts[i]);
+            st = alloc_floats(be, shape_size(l->out) * batch, &m->acts[i]);
     }
     m->dact_sample = max_act;
     if (st == SOMA_OK)
@@ -252,7 +312,10 @@ soma_status network_plan(soma_model *m, int batch)
     }
     if (st != SOMA_OK) {
         release_plan(m);
-        return soma_error_context(st, "planning memory for batch %d", batch);
+        char what[64];
+        snprintf(what, sizeof what, "the activations and workspace of batch %d", batch);
+        return out_of_memory(m, what,
+                             plan.activations + plan.cache + plan.workspace + plan.slice_grads);
     }
     size_t offset = 0;
     for (int i = 0; i < m->nlayers; i++) {
@@ -260,8 +323,8 @@ soma_status network_plan(soma_model *m, int batch)
         l->cache = m->cache + offset;
         offset += l->cls->cache_floats(l, batch);
     }
-    m->slices = slices;
-    m->slice_workspace = slice_work;
+    m->slices = plan.slices;
+    m->slice_workspace = plan.slice_workspace;
     m->planned_batch = batch;
     m->planned_threads = threads;
     return SOMA_OK;
@@ -324,7 +387,11 @@ void network_backward(soma_model *m, const run_ctx *ctx)
     }
 }
 
-void network_zero_grads(soma_model *m) { m->be->fill(m->grads, m->nparams, 0.0f); }
+void network_zero_grads(soma_model *m)
+{
+    if (m->grads)
+        m->be->fill(m->grads, m->nparams, 0.0f);
+}
 
 int network_tensor(const soma_model *m, int i, named_tensor *out)
 {

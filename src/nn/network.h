@@ -6,6 +6,11 @@
  * running statistics. Activations, caches and workspace are planned for a
  * batch size by network_plan and reused by every step: no allocation in the
  * training step.
+ *
+ * A built model has shapes, parameter counts and FLOPs but no memory for
+ * them (soma info on a model of a billion parameters allocates nothing):
+ * the weights come with soma_model_init, a checkpoint or the first plan
+ * (network_alloc_weights), the gradients with the first plan.
  */
 #ifndef SOMA_NN_NETWORK_H
 #define SOMA_NN_NETWORK_H
@@ -27,7 +32,7 @@ struct soma_model {
     int classes;
 
     size_t nparams, nbuffers;
-    float *params, *grads, *buffers;
+    float *params, *grads, *buffers; /* NULL until allocated (see above) */
 
     /* planned for `planned_batch` samples */
     int planned_batch, planned_threads;
@@ -54,15 +59,35 @@ struct soma_model {
     double *fwd_seconds, *bwd_seconds;
 };
 
-/* Builds a model from a parsed spec (shapes inferred, memory for params). */
+/* Builds a model from a parsed spec: shapes inferred, parameters laid out,
+ * no memory for them yet. */
 soma_status network_build(const model_spec *spec, const char *text, const char *source,
                           soma_model **out);
 /* The same, refusing models with more than max_params parameters and
- * buffers before allocating them (for models read from untrusted files). */
+ * buffers (for models read from untrusted files), and with the weights
+ * allocated for the caller to load. */
 soma_status network_build_limited(const model_spec *spec, const char *text, const char *source,
                                   size_t max_params, soma_model **out);
-/* Plans activation, cache and workspace memory for a batch size (idempotent). */
+/* Allocates the parameters and running statistics, zero, unless they are. */
+soma_status network_alloc_weights(soma_model *m);
+/* Whether the model has its weights (a model without parameters always has). */
+int network_has_weights(const soma_model *m);
+/* Allocates the weights and gradients unless they are, and plans
+ * activation, cache and workspace memory for a batch size (idempotent). */
 soma_status network_plan(soma_model *m, int batch);
+
+/* What network_plan allocates for `batch` samples on `threads` threads, in
+ * floats, besides the weights and gradients. */
+typedef struct plan_floats {
+    size_t activations;     /* input, layer outputs, two gradient buffers, probabilities, labels */
+    size_t cache;           /* saved between forward and backward */
+    size_t workspace;       /* shared scratch */
+    size_t slice_grads;     /* gradient buffers of slices 1.. (network_slices) */
+    size_t slice_workspace; /* per slice, within workspace */
+    size_t max_activation;  /* per sample: the largest of the input and the outputs */
+    int slices;
+} plan_floats;
+void network_plan_floats(const soma_model *m, int batch, int threads, plan_floats *out);
 
 /* How many slices a training step of `batch` samples is split into (1: the
  * whole batch in one pass, each layer splitting its work over threads). */

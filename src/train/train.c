@@ -99,6 +99,7 @@ static soma_status setup(trainer *t)
     const soma_train_config *c = t->cfg;
     soma_model *m = t->m;
     t->steps_per_epoch = (t->train->n + c->batch - 1) / c->batch;
+    SOMA_TRY(soma_train_memory_check(m, c)); /* before allocating any of it */
     SOMA_TRY(network_plan(m, c->batch));
     SOMA_TRY(optimizer_create(m->be, &c->opt, m->nparams, &t->opt));
     size_t in_size = shape_size(m->input);
