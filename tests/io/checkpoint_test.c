@@ -185,7 +185,8 @@ static void test_versions(void)
     CHECK(soma_model_parse(small_text, "small", &m) == SOMA_OK);
     soma_model_init(m, SOMA_INIT_HE, 1);
     CHECK(soma_checkpoint_save_model(path_in("unset.safetensors"), m) == SOMA_ERR_ARGUMENT);
-    CHECK_MSG(strstr(soma_last_error(), "not saved: the model's input normalisation 'norm_std' = 0"),
+    CHECK_MSG(strstr(soma_last_error(), "not saved: the model's input normalisation "
+                                        "'norm_std' = 0"),
               "%s", soma_last_error());
     CHECK(access(path_in("unset.safetensors"), F_OK) != 0);
     soma_model_set_normalization(m, 0.5f, 0.25f);
@@ -212,6 +213,8 @@ typedef struct edit {
     size_t index;
     float value;
 } edit;
+#define META(...) {.meta = {__VA_ARGS__}}
+#define POKE(name, i, v) {.tensor = name, .index = i, .value = v}
 
 /* `to` is `from` with the edit applied, written (and sealed) by the writer. */
 static void rewrite(const char *from, const char *to, const edit *e)
@@ -289,24 +292,24 @@ static void test_values_on_load(const char *good)
         edit e;
         const char *want;
     } cases[] = {
-        {{.meta = {"norm_std", "0"}}, "metadata 'norm_std' = 0 is not a positive finite number"},
-        {{.meta = {"norm_std", "-0.25"}}, "'norm_std' = -0.25 is not a positive"},
-        {{.meta = {"norm_std", "nan"}}, "'norm_std' = nan"},
-        {{.meta = {"norm_std", "inf"}}, "'norm_std' = inf"},
-        {{.meta = {"norm_std", "1e-45"}}, "'norm_std' = 1e-45"},
-        {{.meta = {"norm_std", "1e39"}}, "'norm_std' = 1e+39"},
-        {{.meta = {"norm_mean", "1e30"}}, "metadata 'norm_mean' = 1e+30 is outside [0, 1]"},
-        {{.meta = {"norm_mean", "-0.001"}}, "'norm_mean' = -0.001 is outside"},
-        {{.meta = {"norm_mean", "nan"}}, "'norm_mean' = nan is outside"},
-        {{.tensor = "0.weight", .index = 3, .value = NAN}, "tensor '0.weight' holds nan at index 3"},
-        {{.tensor = "0.bias", .index = 1, .value = INFINITY}, "tensor '0.bias' holds inf at index 1"},
-        {{.tensor = "1.running_mean", .index = 0, .value = -INFINITY}, "tensor '1.running_mean' holds -inf"},
-        {{.tensor = "1.running_var", .index = 1, .value = -1.0f},
+        {META("norm_std", "0"), "metadata 'norm_std' = 0 is not a positive finite number"},
+        {META("norm_std", "-0.25"), "'norm_std' = -0.25 is not a positive"},
+        {META("norm_std", "nan"), "'norm_std' = nan"},
+        {META("norm_std", "inf"), "'norm_std' = inf"},
+        {META("norm_std", "1e-45"), "'norm_std' = 1e-45"},
+        {META("norm_std", "1e39"), "'norm_std' = 1e+39"},
+        {META("norm_mean", "1e30"), "metadata 'norm_mean' = 1e+30 is outside [0, 1]"},
+        {META("norm_mean", "-0.001"), "'norm_mean' = -0.001 is outside"},
+        {META("norm_mean", "nan"), "'norm_mean' = nan is outside"},
+        {POKE("0.weight", 3, NAN), "tensor '0.weight' holds nan at index 3"},
+        {POKE("0.bias", 1, INFINITY), "tensor '0.bias' holds inf at index 1"},
+        {POKE("1.running_mean", 0, -INFINITY), "tensor '1.running_mean' holds -inf"},
+        {POKE("1.running_var", 1, -1.0f),
          "tensor '1.running_var' holds -1 at index 1, but it is a variance, never negative"},
-        {{.tensor = "5.weight", .index = 7, .value = NAN}, "tensor '5.weight' holds nan at index 7"},
-        {{.tensor = "optimizer.exp_avg", .index = 2, .value = NAN}, "tensor 'optimizer.exp_avg' holds nan"},
-        {{.tensor = "optimizer.exp_avg_sq", .index = 4, .value = INFINITY}, "'optimizer.exp_avg_sq' holds inf"},
-        {{.tensor = "optimizer.exp_avg_sq", .index = 0, .value = -1e-3f},
+        {POKE("5.weight", 7, NAN), "tensor '5.weight' holds nan at index 7"},
+        {POKE("optimizer.exp_avg", 2, NAN), "tensor 'optimizer.exp_avg' holds nan"},
+        {POKE("optimizer.exp_avg_sq", 4, INFINITY), "'optimizer.exp_avg_sq' holds inf"},
+        {POKE("optimizer.exp_avg_sq", 0, -1e-3f),
          "'optimizer.exp_avg_sq' holds -0.001 at index 0, but it is a sum of squares"},
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
@@ -317,10 +320,10 @@ static void test_values_on_load(const char *good)
         check_refusal(SOMA_ERR_FORMAT, bad, cases[i].want, cases[i].want);
     }
     /* what a good file may hold: a rewrite changes nothing, and the bounds are inclusive */
-    static const edit fine[] = {{.meta = {NULL}}, {.meta = {"norm_mean", "0", "norm_std", "1"}},
-                                {.meta = {"norm_mean", "1", "norm_std", "1e-30"}},
-                                {.tensor = "optimizer.exp_avg", .index = 0, .value = -5.0f},
-                                {.tensor = "1.running_var", .index = 0, .value = 0.0f}};
+    static const edit fine[] = {META(NULL), META("norm_mean", "0", "norm_std", "1"),
+                                META("norm_mean", "1", "norm_std", "1e-30"),
+                                POKE("optimizer.exp_avg", 0, -5.0f),
+                                POKE("1.running_var", 0, 0.0f)};
     for (size_t i = 0; i < sizeof fine / sizeof fine[0]; i++) {
         rewrite(good, bad, &fine[i]);
         soma_model *m = NULL;
@@ -341,40 +344,36 @@ static void expect_resume_refused(const char *good, const edit *e, const char *w
     soma_model_free(m);
 }
 
+#define REFUSED_ON_RESUME(want, ...) expect_resume_refused(good, &(edit)META(__VA_ARGS__), want)
+
 /* The run's position against itself and against the training set: the
  * checkpoint stands at the end of epoch 2 of 2 (3 steps an epoch). */
 static void test_position_on_resume(const char *good)
 {
     CHECK_MSG(run(3, NULL, good, 0) == SOMA_OK, "resume: %s", soma_last_error());
-    expect_resume_refused(good, &(edit){.meta = {"step", "1000000"}}, "'step' = 1000000");
-    expect_resume_refused(good,
-                          &(edit){.meta = {"step", "4", "global_step", "10", "optimizer.t", "10",
-                                   "epoch_seen", "40"}},
-                          "metadata 'step' = 4 is past the end of an epoch (3 steps of batch 16 "
-                          "over 40 training images)");
-    expect_resume_refused(good, &(edit){.meta = {"global_step", "7", "optimizer.t", "7"}},
-                          "metadata 'global_step' = 7 does not match 'epoch' = 2 and 'step' = 0 "
-                          "at 3 steps per epoch");
-    expect_resume_refused(good, &(edit){.meta = {"global_step", "1", "optimizer.t", "1"}},
-                          "'global_step' = 1 is fewer than 'epoch' = 2 plus 'step' = 0");
-    expect_resume_refused(good, &(edit){.meta = {"optimizer.t", "5"}},
-                          "metadata 'optimizer.t' = 5 differs from 'global_step' = 6");
-    expect_resume_refused(good, &(edit){.meta = {"epoch", "3"}}, "metadata 'epoch' = 3 is past 'epochs' = 2");
-    expect_resume_refused(good, &(edit){.meta = {"epoch_seen", "5"}},
-                          "metadata 'epoch_seen' = 5 is more than 'step' = 0 steps");
-    expect_resume_refused(good,
-                          &(edit){.meta = {"step", "1", "global_step", "7", "optimizer.t", "7",
-                                   "epoch_seen", "10"}},
-                          "metadata 'epoch_seen' = 10, but 'step' = 1 steps of batch 16 see 16");
-    expect_resume_refused(good, &(edit){.meta = {"epoch_correct", "1"}},
-                          "metadata 'epoch_correct' = 1 is more than 'epoch_seen' = 0");
-    expect_resume_refused(good, &(edit){.meta = {"epoch_loss_sum", "nan"}}, "'epoch_loss_sum' = nan");
-    expect_resume_refused(good, &(edit){.meta = {"epoch_loss_sum", "-1"}}, "'epoch_loss_sum' = -1");
-    expect_resume_refused(good, &(edit){.meta = {"seconds", "-1"}}, "'seconds' = -1 is not a time");
-    expect_resume_refused(good, &(edit){.meta = {"best_epoch", "3"}}, "'best_epoch' = 3");
-    expect_resume_refused(good, &(edit){.meta = {"epochs_since_best", "9"}}, "'epochs_since_best' = 9");
-    expect_resume_refused(good, &(edit){.meta = {"best_val_accuracy", "1.5"}},
-                          "'best_val_accuracy' = 1.5 is not in [0, 1]");
+    REFUSED_ON_RESUME("'step' = 1000000", "step", "1000000");
+    REFUSED_ON_RESUME("metadata 'step' = 4 is past the end of an epoch (3 steps of batch 16 "
+                      "over 40 training images)",
+                      "step", "4", "global_step", "10", "optimizer.t", "10", "epoch_seen", "40");
+    REFUSED_ON_RESUME("metadata 'global_step' = 7 does not match 'epoch' = 2 and 'step' = 0 "
+                      "at 3 steps per epoch",
+                      "global_step", "7", "optimizer.t", "7");
+    REFUSED_ON_RESUME("'global_step' = 1 is fewer than 'epoch' = 2 plus 'step' = 0",
+                      "global_step", "1", "optimizer.t", "1");
+    REFUSED_ON_RESUME("metadata 'optimizer.t' = 5 differs from 'global_step' = 6",
+                      "optimizer.t", "5");
+    REFUSED_ON_RESUME("metadata 'epoch' = 3 is past 'epochs' = 2", "epoch", "3");
+    REFUSED_ON_RESUME("metadata 'epoch_seen' = 5 is more than 'step' = 0 steps", "epoch_seen", "5");
+    REFUSED_ON_RESUME("metadata 'epoch_seen' = 10, but 'step' = 1 steps of batch 16 see 16",
+                      "step", "1", "global_step", "7", "optimizer.t", "7", "epoch_seen", "10");
+    REFUSED_ON_RESUME("metadata 'epoch_correct' = 1 is more than 'epoch_seen' = 0",
+                      "epoch_correct", "1");
+    REFUSED_ON_RESUME("'epoch_loss_sum' = nan", "epoch_loss_sum", "nan");
+    REFUSED_ON_RESUME("'epoch_loss_sum' = -1", "epoch_loss_sum", "-1");
+    REFUSED_ON_RESUME("'seconds' = -1 is not a time", "seconds", "-1");
+    REFUSED_ON_RESUME("'best_epoch' = 3", "best_epoch", "3");
+    REFUSED_ON_RESUME("'epochs_since_best' = 9", "epochs_since_best", "9");
+    REFUSED_ON_RESUME("'best_val_accuracy' = 1.5 is not in [0, 1]", "best_val_accuracy", "1.5");
 }
 
 /* Checkpoints written mid-epoch resume: the position checks accept every
