@@ -2,6 +2,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "cli/args.h"
 #include "cli/choices.h"
@@ -64,13 +65,21 @@ int cmd_eval(int argc, char **argv, const command_line *full)
         recorded = command_option_value(command, "--data");
         free(command);
     }
-    if (!data)
+    if (data) {
+        /* any case and the aliases, as for soma train */
+        data = data_choice("eval", data);
+        if (!data) {
+            free(recorded);
+            return EXIT_USAGE;
+        }
+    } else {
         data = recorded && *recorded ? recorded : "mnist";
-    /* any case and the aliases, as for soma train (the recorded one too) */
-    data = data_choice("eval", data);
-    if (!data) {
-        free(recorded);
-        return EXIT_USAGE;
+        /* an older run's command may hold an alias (--data MNIST); a
+         * recorded directory that is gone is the loader's error, not a usage one */
+        struct stat sb;
+        const char *name = choice_match(&dataset_choices, data);
+        if (name && stat(data, &sb) != 0)
+            data = name;
     }
 
     soma_model *model = NULL;
