@@ -8,6 +8,8 @@
 #include "cli/choices.h"
 #include "cli/commands.h"
 #include "cli/format.h"
+#include "cli/run_settings.h"
+#include "core/error.h"
 #include "cli/thread_check.h"
 
 static const char eval_help[] =
@@ -17,15 +19,57 @@ static const char eval_help[] =
     "and mean cross-entropy loss.\n"
     "\n"
     "  --data NAME|DIR   mnist, fashion-mnist or a directory of IDX files\n"
-    "                    (default: the --data of the command recorded in the checkpoint,\n"
-    "                    else mnist)\n"
-    "  --split NAME      test or train (default test)\n"
+    "                    (default: the data the checkpoint was trained on, else mnist;\n"
+    "                    another one is evaluated with a warning)\n"
+    "  --split NAME      test, val or train (default test): val is the validation part\n"
+    "                    that soma train held out (the same images, from the run's\n"
+    "                    seed and --val-split), train the rest of the training split\n"
     "  --batch N         images per forward pass, 1..65536 (default 256)\n"
     "  --threads N       threads, 0 = all cores (default 0)\n"
     "  -h, --help        show this help\n"
     "\n"
     "example:\n"
     "  soma eval runs/lenet5-20250101-120000/best.safetensors --data mnist\n";
+
+/* The settings recorded in a checkpoint; 0 (and `s` empty) when it has
+ * none or cannot be read (loading the model then says why). */
+static int recorded_settings(const char *path, run_settings *s)
+{
+    memset(s, 0, sizeof *s);
+    /* a pipe can be read once: the model is read from it, not the settings */
+    struct stat sb;
+    if (stat(path, &sb) != 0 || !S_ISREG(sb.st_mode))
+        return 0;
+    run_position pos;
+    if (run_settings_load(path, s, &pos) == SOMA_OK)
+        return 1;
+    soma_error_clear();
+    return 0;
+}
+
+/* The images of a split. "val" and "train" are the two parts soma train
+ * made of the training split: the same seeded split, from the settings. */
+static soma_status load_split(const char *path, const char *data, const char *split,
+                              const run_settings *trained, soma_dataset **out)
+{
+    *out = NULL;
+    if (strcmp(split, "test") == 0)
+        return soma_dataset_find(data, "test", out);
+    if (!trained || trained->val_split <= 0) {
+        if (strcmp(split, "val") == 0)
+            return soma_error(SOMA_ERR_ARGUMENT, "%s: the run had no validation split%s", path,
+                              trained ? "" : " recorded (an older soma wrote it)");
+        return soma_dataset_find(data, "train", out);
+    }
+    soma_dataset *all = NULL, *train = NULL, *val = NULL;
+    SOMA_TRY(soma_dataset_find(data, "train", &all));
+    soma_status st = soma_dataset_split(all, trained->val_split, trained->train.seed, &train, &val);
+    soma_dataset_free(all);
+    int want_val = strcmp(split, "val") == 0;
+    *out = want_val ? val : train;
+    soma_dataset_free(want_val ? train : val);
+    return st;
+}
 
 int cmd_eval(int argc, char **argv, const command_line *full)
 {
@@ -34,7 +78,7 @@ int cmd_eval(int argc, char **argv, const command_line *full)
     int batch = 256, threads = 0;
     cli_option options[] = {
         {"data", OPT_STRING, &data, 0, 0, 0, 0, "a dataset name or directory", 0},
-        {"split", OPT_STRING, &split, 0, 0, 0, 0, "test or train", 0},
+        {"split", OPT_STRING, &split, 0, 0, 0, 0, "test, val or train", 0},
         {"batch", OPT_INT, &batch, 1, 65536, 0, 0, "a whole number from 1 to 65536", 0},
         {"threads", OPT_INT, &threads, 0, 1024, 0, 0, "a whole number from 0 to 1024", 0},
     };
@@ -49,8 +93,8 @@ int cmd_eval(int argc, char **argv, const command_line *full)
         fprintf(stderr, "usage: soma eval CHECKPOINT [options]  (see soma eval --help)\n");
         return EXIT_USAGE;
     }
-    if (strcmp(split, "test") != 0 && strcmp(split, "train") != 0)
-        return usage_error("eval", "--split expects test or train, got '%s'", split);
+    if (strcmp(split, "test") != 0 && strcmp(split, "train") != 0 && strcmp(split, "val") != 0)
+        return usage_error("eval", "--split expects test, val or train, got '%s'", split);
 
     const char *path = positional[0];
     if (checkpoint_argument_check("eval", path) >= 0)
@@ -58,22 +102,28 @@ int cmd_eval(int argc, char **argv, const command_line *full)
     if (threads_check(threads) >= 0)
         return EXIT_ERROR;
     soma_set_threads(threads);
-    /* the command recorded in the checkpoint says what it was trained on */
-    char *recorded = NULL;
-    if (!data) {
+    /* the checkpoint's settings say what it was trained on, and how the
+     * validation part was split off */
+    run_settings trained;
+    int have_settings = recorded_settings(path, &trained);
+    const char *trained_on = have_settings ? trained.data : NULL;
+    char *legacy = NULL; /* an older checkpoint: the --data of its recorded command */
+    if (!have_settings && !data) {
         char *command = soma_checkpoint_metadata(path, "command");
-        recorded = command_option_value(command, "--data");
+        legacy = command_option_value(command, "--data");
+        trained_on = legacy && *legacy ? legacy : NULL;
         free(command);
     }
     if (data) {
         /* any case and the aliases, as for soma train */
         data = data_choice("eval", data);
         if (!data) {
-            free(recorded);
+            run_settings_free(&trained);
+            free(legacy);
             return EXIT_USAGE;
         }
     } else {
-        data = recorded && *recorded ? recorded : "mnist";
+        data = trained_on ? trained_on : "mnist";
         /* an older run's command may hold an alias (--data MNIST); a
          * recorded directory that is gone is the loader's error, not a usage one */
         struct stat sb;
@@ -81,13 +131,12 @@ int cmd_eval(int argc, char **argv, const command_line *full)
         if (name && stat(data, &sb) != 0)
             data = name;
     }
-
     soma_model *model = NULL;
     soma_dataset *ds = NULL;
     double loss = 0, accuracy = 0;
     soma_status st = soma_checkpoint_load_model(path, &model);
     if (st == SOMA_OK)
-        st = soma_dataset_find(data, split, &ds);
+        st = load_split(path, data, split, have_settings ? &trained : NULL, &ds);
     if (st == SOMA_OK)
         st = check_model_fits_data(model, path, ds, data);
     if (st == SOMA_OK)
@@ -95,6 +144,10 @@ int cmd_eval(int argc, char **argv, const command_line *full)
     int rc = EXIT_OK;
     if (st == SOMA_OK) {
         char count[32];
+        /* after the evaluation: when it fails, its error is the one line */
+        if (trained_on && strcmp(data, trained_on) != 0)
+            fprintf(stderr, "soma: warning: %s was trained on %s; evaluating it on %s\n", path,
+                    trained_on, data);
         printf("checkpoint %s\n", path);
         printf("data       %s (%s split, %s images) from %s\n", data, split,
                format_count(soma_dataset_count(ds), count, sizeof count),
@@ -105,6 +158,7 @@ int cmd_eval(int argc, char **argv, const command_line *full)
     }
     soma_dataset_free(ds);
     soma_model_free(model);
-    free(recorded);
+    run_settings_free(&trained);
+    free(legacy);
     return rc;
 }

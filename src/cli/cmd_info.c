@@ -33,9 +33,10 @@ static const char zoo_help[] =
 
 /* Checkpoint metadata worth showing, in this order. */
 static const char *const shown_metadata[] = {
-    "model_source", "epoch",  "step",      "global_step", "best_epoch", "best_val_accuracy",
-    "optimizer",    "optimizer.lr", "optimizer.weight_decay", "batch", "epochs", "seed",
-    "threads",      "norm_mean", "norm_std", "seconds", "command", "soma.checksum"};
+    "format",       "model_source", "epoch", "step", "global_step", "best_epoch",
+    "best_val_accuracy", "best_val_loss", "optimizer", "optimizer.lr", "optimizer.weight_decay",
+    "batch",        "epochs", "seed", "threads", "norm_mean", "norm_std", "seconds", "command",
+    "soma.crc32",   "soma.checksum"};
 #define NSHOWN ((int)(sizeof shown_metadata / sizeof shown_metadata[0]))
 
 /* A safetensors file: 8-byte little-endian header size, then a JSON object.

@@ -223,6 +223,11 @@ static void print_header(const train_options *o, const train_run *r)
     else
         printf("init       %s  seed %llu\n", s->init, (unsigned long long)cfg->seed);
     printf("threads    %d\n", soma_get_threads());
+    soma_train_config planned = *cfg;
+    planned.out_dir = r->out_dir; /* counts the copy a checkpoint is written from */
+    soma_memory_estimate e;
+    if (soma_train_memory_estimate(r->model, &planned, &e) == SOMA_OK)
+        printf("memory     about %.1f MiB\n", (double)e.total / (1 << 20));
     printf("output     %s\n", r->out_dir);
     fflush(stdout);
 }
@@ -282,11 +287,19 @@ static int already_complete(const train_options *o)
 {
     const soma_train_config *c = &o->s.train;
     const run_position *p = &o->position;
-    if (!o->resume || p->step != 0)
+    /* a position past the run's own epoch count is not a finished run but a
+     * damaged file: the checks of the resume refuse it */
+    if (!o->resume || p->step != 0 || p->epoch > o->recorded_epochs)
         return 0;
-    if (p->epoch >= c->epochs) {
+    if (p->epoch == c->epochs) {
         printf("%s: the run is already complete (%d of %d epochs); nothing changed. Train "
                "longer with --epochs N.\n",
+               o->resume, p->epoch, c->epochs);
+        return 1;
+    }
+    if (p->epoch > c->epochs) {
+        printf("%s: the run is already complete (%d epochs done, more than --epochs %d); "
+               "nothing changed.\n",
                o->resume, p->epoch, c->epochs);
         return 1;
     }
@@ -350,6 +363,8 @@ static int run(train_options *o, const command_line *full, train_run *r)
         st = stop_check(open_model(o, r));
     if (st == SOMA_OK)
         st = stop_check(load_data(o, r));
+    if (st == SOMA_OK) /* before any weight or directory: a run that cannot fit is refused */
+        st = soma_train_memory_check(r->model, &o->s.train);
     if (st == SOMA_OK && !o->resume)
         st = soma_model_init(r->model, o->init, o->s.train.seed);
     if (st == SOMA_OK)

@@ -220,7 +220,7 @@ static int check_resume_flags(cli_option *options, int n, const run_settings *re
         run_settings_option_text(asked, options[i].name, now, sizeof now);
         if (*was && strcmp(was, now) != 0)
             return usage_error("train",
-                               "--%s %s contradicts %s, which was trained with %s %s; a resumed "
+                               "--%s %s contradicts %s, which was trained with --%s %s; a resumed "
                                "run keeps its settings (only --epochs, --patience, "
                                "--checkpoint-every, --threads and --out may change)",
                                options[i].name, now, checkpoint, options[i].name, was);
@@ -280,6 +280,7 @@ static int resolve(train_options *o, cli_option *options, int n, const flag_valu
         rc = apply_flags(options, n, v, &o->s);
     if (rc < 0 && model && run_settings_set(&o->s.model, model) != SOMA_OK)
         rc = report_error(SOMA_ERR_MEMORY);
+    o->recorded_epochs = base.train.epochs;
     if (rc < 0 && o->resume && !o->legacy_resume) {
         rc = check_resume_flags(options, n, &base, &o->s, o->resume);
         if (rc < 0) {

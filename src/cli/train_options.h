@@ -16,6 +16,7 @@ typedef struct train_options {
     const char *resume;  /* NULL: fresh start */
     const char *config;  /* the --config file, or NULL */
     run_position position; /* where the --resume checkpoint stands */
+    int recorded_epochs;   /* the epochs its run was started with (or last resumed to) */
     int model_named;     /* MODEL was given on the command line */
     int legacy_resume;   /* the checkpoint records no settings: the flags are taken as given */
     int overwrite;       /* --overwrite: replace the run in --out */

@@ -354,7 +354,7 @@ expect_error 1 "$tmp/damaged.safetensors" "checksum mismatch" train "$good/tiny.
 cmp -s "$tmp/damaged.safetensors" "$corpus/checkpoint/flipped-data-byte.safetensors" && pass ||
     fail "the refused checkpoint was modified"
 # a good checkpoint that does not match the command: another batch size
-expect_error 1 "$run_dir/last.safetensors" "batch 8, not 4" train "$good/tiny.cfg" --data "$good" \
+expect_error 2 "$run_dir/last.safetensors" "--batch 4 contradicts .*trained with --batch 8" train "$good/tiny.cfg" --data "$good" \
     --epochs 2 --batch 4 --threads 1 --quiet --resume "$run_dir/last.safetensors"
 diff -r "$tmp/run-before" "$run_dir" >/dev/null && pass ||
     fail "a failed resume changed $run_dir: $(diff -r "$tmp/run-before" "$run_dir" | head -5)"
@@ -362,7 +362,7 @@ diff -r "$tmp/run-before" "$run_dir" >/dev/null && pass ||
 # ---- writes that fail: one line, and no temporary file left behind
 mkdir -p "$tmp/blocked/last.safetensors" # a directory where the checkpoint goes
 expect_error 1 "$tmp/blocked/last.safetensors" "cannot rename.*is a directory" train "$good/tiny.cfg" \
-    --data "$good" --epochs 1 --batch 8 --threads 1 --quiet --out "$tmp/blocked"
+    --data "$good" --epochs 1 --batch 8 --threads 1 --quiet --out "$tmp/blocked" --overwrite
 [[ -z "$(find "$tmp/blocked" -name '*.tmp*')" ]] && pass || fail "a failed write left $(find "$tmp/blocked" -name '*.tmp*')"
 touch "$tmp/a-file"
 expect_error 1 "$tmp/a-file" "not a directory" train "$good/tiny.cfg" --data "$good" --epochs 1 \

@@ -82,6 +82,10 @@ run train --resume a/last.safetensors
 check "resuming a finished run exits 0 (rc=$rc)" test "$rc" -eq 0
 check "it says the run is complete: $(cat out)" grep -q "already complete (2 of 2 epochs)" out
 check "a finished run's files are unchanged" test "$(fingerprint a)" = "$before"
+run train --resume a/last.safetensors --epochs 1
+check "asking for fewer epochs than done: complete too: $(cat out)" \
+    grep -q "already complete (2 epochs done, more than --epochs 1)" out
+check "... and unchanged" test "$(fingerprint a)" = "$before"
 run train --resume a/last.safetensors --out elsewhere
 check "into a new --out: nothing written" test ! -e elsewhere
 
