@@ -65,6 +65,8 @@ refused "--init expects he, xavier or lecun, got 'glorot_normal'" --init glorot_
 refused "--data expects mnist, fashion-mnist or a directory of IDX files, got 'mnst' (did you mean 'mnist'?)" \
     --data mnst
 refused "got 'nowhere' (no such directory)" --data nowhere
+refused "--init expects he, xavier or lecun, got 'x'" --init x # a word replaced whole is no near miss
+grep -q "did you mean" "$tmp/err" && fail "--init x: $(cat "$tmp/err")" || pass
 expect 2 "soma eval: --data expects mnist, fashion-mnist or a directory of IDX files, got 'fashon' (did you mean 'fashion'?)" \
     eval "$good/tiny.safetensors" --data fashon
 expect 2 "soma: unknown command 'trian' (did you mean 'train'?)" help trian
