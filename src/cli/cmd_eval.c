@@ -31,6 +31,10 @@ static const char eval_help[] =
     "example:\n"
     "  soma eval runs/lenet5-20250101-120000/best.safetensors --data mnist\n";
 
+static const char *const split_names[] = {"test", "val", "train"};
+static const value_alias split_aliases[] = {{"validation", "val"}, {"valid", "val"}};
+static const value_choices split_choices = {"split", split_names, 3, split_aliases, 2, NULL};
+
 /* The settings recorded in a checkpoint; 0 (and `s` empty) when it has
  * none or cannot be read (loading the model then says why). */
 static int recorded_settings(const char *path, run_settings *s)
@@ -93,8 +97,9 @@ int cmd_eval(int argc, char **argv, const command_line *full)
         fprintf(stderr, "usage: soma eval CHECKPOINT [options]  (see soma eval --help)\n");
         return EXIT_USAGE;
     }
-    if (strcmp(split, "test") != 0 && strcmp(split, "train") != 0 && strcmp(split, "val") != 0)
-        return usage_error("eval", "--split expects test, val or train, got '%s'", split);
+    split = choice_parse("eval", &split_choices, split);
+    if (!split)
+        return EXIT_USAGE;
 
     const char *path = positional[0];
     if (checkpoint_argument_check("eval", path) >= 0)

@@ -210,8 +210,7 @@ soma_status image_to_input(const image *img, const char *path, int c, int h, int
     if (c != 1 && c != 3)
         return soma_error(SOMA_ERR_UNSUPPORTED, "%s: the model takes %d channels; images give 1 or 3",
                           path, c);
-    if (!(std > 0))
-        std = 1.0f;
+    /* std > 0: a checkpoint with any other normalisation is refused at load */
     size_t plane = (size_t)h * (size_t)w;
     for (size_t i = 0; i < plane; i++) {
         const uint8_t *px = img->pixels + i * (size_t)img->channels;
