@@ -340,6 +340,15 @@ static soma_status open_model(const train_options *o, train_run *r)
     return soma_model_open(o->s.model, &r->model);
 }
 
+/* What soma_train will check, before the weights and the run directory are
+ * made: the same configuration, checkpoints included. */
+static soma_status check_memory(const train_options *o, const train_run *r)
+{
+    soma_train_config planned = o->s.train;
+    planned.out_dir = o->out ? o->out : "runs";
+    return soma_train_memory_check(r->model, &planned);
+}
+
 /* A stop request while loading ends the command before training starts. */
 static soma_status stop_check(soma_status st)
 {
@@ -364,7 +373,7 @@ static int run(train_options *o, const command_line *full, train_run *r)
     if (st == SOMA_OK)
         st = stop_check(load_data(o, r));
     if (st == SOMA_OK) /* before any weight or directory: a run that cannot fit is refused */
-        st = soma_train_memory_check(r->model, &o->s.train);
+        st = check_memory(o, r);
     if (st == SOMA_OK && !o->resume)
         st = soma_model_init(r->model, o->init, o->s.train.seed);
     if (st == SOMA_OK)

@@ -119,7 +119,7 @@ expect_usage_error train mlp --patience 3 --val-split 0
 expect_usage_error train mlp --momentum 0.5 --opt adam
 expect_usage_error train mlp --epochs 2 --warmup 3
 expect_usage_error eval
-expect_usage_error eval ckpt --split validation
+expect_usage_error eval ckpt --split holdout
 expect_usage_error predict ckpt
 expect_usage_error predict ckpt x.pgm --top 0
 expect_usage_error bench

@@ -126,10 +126,11 @@ else
     check "train $wide with SGD at batch 8 fits in 1 GiB: $(cat "$tmp/err")" test "$rc" -eq 0
     check "train $wide with SGD: wrote its checkpoint" test -s "$tmp/run-wide-sgd/last.safetensors"
 
-    # 335M parameters (1.3 GiB): not even the weights fit
+    # 335M parameters (1.3 GiB): not even the weights fit; refused before
+    # they are allocated
     huge=$tmp/huge.cfg
     printf 'input channels=1 height=4 width=4\nflatten\nlinear units=16777216\nrelu\nlinear units=3\n' >"$huge"
-    train_refused "$huge" 'cannot allocate 1\.[0-9] GiB for the parameters; [0-9]+ MiB is available \(ulimit -v\)$' \
+    train_refused "$huge" 'training with batch 8 needs about [0-9.]+ GiB \(parameters 1\.[0-9] GiB, .*\), but [0-9]+ MiB is available \(ulimit -v\)$' \
         "$GiB" --batch 8
     check "train $huge: no run directory" test ! -e "$tmp/run-huge"
 fi
