@@ -122,8 +122,9 @@ static int report_interrupted(train_run *r, const command_line *full, int thread
 static soma_status load_data(const train_options *o, train_run *r)
 {
     const run_settings *s = &o->s;
+    const char *model = o->model_arg ? o->model_arg : s->model;
     SOMA_TRY(soma_dataset_find(s->data, "train", &r->all));
-    SOMA_TRY(check_model_fits_data(r->model, s->model, r->all, s->data));
+    SOMA_TRY(check_model_fits_data(r->model, model, r->all, s->data));
     if (s->val_split > 0) {
         SOMA_TRY(soma_dataset_split(r->all, s->val_split, s->train.seed, &r->train, &r->val));
     } else {
@@ -139,7 +140,7 @@ static soma_status load_data(const train_options *o, train_run *r)
         return SOMA_OK;
     }
     if (st == SOMA_OK)
-        st = check_model_fits_data(r->model, s->model, r->test, s->data);
+        st = check_model_fits_data(r->model, model, r->test, s->data);
     return st;
 }
 
@@ -335,9 +336,19 @@ static soma_status record_start(train_options *o, train_run *r, const command_li
  * checkpoint holds its definition), else as named. */
 static soma_status open_model(const train_options *o, train_run *r)
 {
-    if (o->resume && !o->model_named)
+    if (o->resume && !o->model_arg)
         return soma_checkpoint_load_model(o->resume, &r->model);
-    return soma_model_open(o->s.model, &r->model);
+    SOMA_TRY(soma_model_open(o->model_arg ? o->model_arg : o->s.model, &r->model));
+    if (!o->resume)
+        return SOMA_OK;
+    /* a model named on resume must be the checkpoint's */
+    char *text = soma_checkpoint_metadata(o->resume, "model");
+    soma_status st = SOMA_OK;
+    if (!text || strcmp(text, soma_model_text(r->model)) != 0)
+        st = soma_error(SOMA_ERR_ARGUMENT, "%s: the checkpoint holds a different model than %s",
+                        o->resume, o->model_arg);
+    free(text);
+    return st;
 }
 
 /* What soma_train will check, before the weights and the run directory are

@@ -297,7 +297,7 @@ static int resolve(train_options *o, cli_option *options, int n, const flag_valu
         }
     }
     run_settings_free(&base);
-    if (rc < 0 && (!o->s.model || (o->legacy_resume && !o->model_named)))
+    if (rc < 0 && (!o->s.model || (o->legacy_resume && !o->model_arg)))
         rc = usage_error("train", "no MODEL given (usage: soma train MODEL [options])");
     if (rc < 0)
         rc = check_settings(options, n, &o->s);
@@ -365,7 +365,7 @@ int train_options_parse(int argc, char **argv, train_options *o)
     o->threads = threads;
     o->quiet = quiet;
     o->profile = profile;
-    o->model_named = npositional > 0;
+    o->model_arg = npositional > 0 ? positional[0] : NULL;
     int rc = resolve(o, options, noptions, &v, npositional ? positional[0] : NULL);
     /* before any data is loaded or directory made */
     return rc >= 0 ? rc : threads_check(threads);

@@ -17,7 +17,7 @@ typedef struct train_options {
     const char *config;  /* the --config file, or NULL */
     run_position position; /* where the --resume checkpoint stands */
     int recorded_epochs;   /* the epochs its run was started with (or last resumed to) */
-    int model_named;     /* MODEL was given on the command line */
+    const char *model_arg; /* MODEL as given, or NULL (a resume keeps s.model as recorded) */
     int legacy_resume;   /* the checkpoint records no settings: the flags are taken as given */
     int overwrite;       /* --overwrite: replace the run in --out */
     int threads;

@@ -56,6 +56,10 @@ for flag in "--seed 6" "--data mnist" "--val-split 0.3" "--lr 0.2" "--batch 4" "
     check "resume $flag names both values: $(cat err)" \
         grep -qE -- "$1 .*contradicts a/last.safetensors, which was trained with $1 " err
 done
+# a MODEL named on resume is opened as named, and must be the checkpoint's
+run train "$src/models/mlp.cfg" --resume a/last.safetensors --epochs 2
+check "resume naming another model is refused (rc=$rc): $(cat err)" \
+    grep -q "a/last.safetensors: the checkpoint holds a different model than .*mlp.cfg" err
 check "refused resumes changed nothing" test "$(fingerprint a)" = "$before"
 # no --data, no --seed: they come from the checkpoint; a flag that agrees is fine
 run train --resume a/last.safetensors --epochs 2 --seed 5 --threads 1 --quiet
