@@ -27,6 +27,14 @@ extern "C" {
 
 #define SOMA_VERSION "0.1.0"
 
+/* What libsoma exports: the functions below and nothing else (the library
+ * is built with hidden visibility). */
+#if defined(__GNUC__) || defined(__clang__)
+#define SOMA_API __attribute__((visibility("default")))
+#else
+#define SOMA_API
+#endif
+
 /* ---------------------------------------------------------------- errors */
 
 typedef enum soma_status {
@@ -42,19 +50,19 @@ typedef enum soma_status {
 } soma_status;
 
 /** The message of the last error raised on this thread ("" if none). */
-const char *soma_last_error(void);
+SOMA_API const char *soma_last_error(void);
 /** A short constant name for a status ("ok", "io error", ...). */
-const char *soma_status_name(soma_status status);
+SOMA_API const char *soma_status_name(soma_status status);
 
 /** How this build computes, e.g. "cpu: OpenBLAS SkylakeX kernels, OpenMP, 2 threads". */
-const char *soma_build_info(void);
+SOMA_API const char *soma_build_info(void);
 
 /* ------------------------------------------------------------ threading */
 
 /** Sets the number of threads used by every part of soma (OpenMP, BLAS). 0 = all cores. */
-void soma_set_threads(int threads);
+SOMA_API void soma_set_threads(int threads);
 /** The number of threads soma uses now. */
-int soma_get_threads(void);
+SOMA_API int soma_get_threads(void);
 
 /* ---------------------------------------------------------------- model */
 
@@ -67,37 +75,37 @@ typedef enum soma_init {
 } soma_init;
 
 /** Parses a model file (see docs/model-format.md). Errors read "file:line:col: message". */
-soma_status soma_model_load_file(const char *path, soma_model **out);
+SOMA_API soma_status soma_model_load_file(const char *path, soma_model **out);
 /** Parses model text; `name` is used in error messages in place of a file name. */
-soma_status soma_model_parse(const char *text, const char *name, soma_model **out);
+SOMA_API soma_status soma_model_parse(const char *text, const char *name, soma_model **out);
 /** Builds a model from the zoo (soma_zoo_names(): "lenet5", "lenet5-bn", "mlp",
  *  "alexnet-convs", "bench-bn-cnn") or, failing that, a file path. */
-soma_status soma_model_open(const char *name_or_path, soma_model **out);
+SOMA_API soma_status soma_model_open(const char *name_or_path, soma_model **out);
 /** The names of the zoo models, NULL-terminated. */
-const char *const *soma_zoo_names(void);
+SOMA_API const char *const *soma_zoo_names(void);
 /** Releases a model and everything it owns. */
-void soma_model_free(soma_model *model);
+SOMA_API void soma_model_free(soma_model *model);
 
 /** Initialises all parameters: weights by `init`, biases 0, BatchNorm gamma 1 / beta 0. */
-soma_status soma_model_init(soma_model *model, soma_init init, uint64_t seed);
+SOMA_API soma_status soma_model_init(soma_model *model, soma_init init, uint64_t seed);
 /** The number of trainable parameters. */
-size_t soma_model_param_count(const soma_model *model);
+SOMA_API size_t soma_model_param_count(const soma_model *model);
 /** Input shape per sample (channels, height, width). */
-void soma_model_input_shape(const soma_model *model, int *c, int *h, int *w);
+SOMA_API void soma_model_input_shape(const soma_model *model, int *c, int *h, int *w);
 /** Number of classes (the size of the last layer's output). */
-int soma_model_classes(const soma_model *model);
+SOMA_API int soma_model_classes(const soma_model *model);
 /** The model's text definition as parsed (owned by the model). */
-const char *soma_model_text(const soma_model *model);
+SOMA_API const char *soma_model_text(const soma_model *model);
 /** A Keras-like table of layers, output shapes, parameters and FLOPs; free() the result. */
-char *soma_model_summary(const soma_model *model);
+SOMA_API char *soma_model_summary(const soma_model *model);
 /** Switches between training mode (dropout on, BN batch statistics) and evaluation. */
-void soma_model_set_training(soma_model *model, int training);
+SOMA_API void soma_model_set_training(soma_model *model, int training);
 
 /**
  * Runs the model in evaluation mode on `n` samples (NCHW floats, already
  * normalised) and writes class probabilities (n x classes) to `probs`.
  */
-soma_status soma_model_predict(soma_model *model, const float *input, int n, float *probs);
+SOMA_API soma_status soma_model_predict(soma_model *model, const float *input, int n, float *probs);
 
 /* -------------------------------------------------------------- dataset */
 
@@ -108,7 +116,7 @@ typedef struct soma_dataset soma_dataset;
  * gzip or raw. `labels_path` may be NULL (images to predict): the labels are
  * then all 0 and the dataset has 0 classes.
  */
-soma_status soma_dataset_load_idx(const char *images_path, const char *labels_path,
+SOMA_API soma_status soma_dataset_load_idx(const char *images_path, const char *labels_path,
                                   soma_dataset **out);
 /**
  * Finds and loads a named dataset ("mnist", "fashion-mnist") or a directory
@@ -117,30 +125,30 @@ soma_status soma_dataset_load_idx(const char *images_path, const char *labels_pa
  * then ../data/NAME and ../../data/NAME relative to the executable's directory.
  * For "train", the full train-* files are preferred over the train10k-* subset.
  */
-soma_status soma_dataset_find(const char *name_or_dir, const char *split, soma_dataset **out);
+SOMA_API soma_status soma_dataset_find(const char *name_or_dir, const char *split, soma_dataset **out);
 /** Releases a dataset. */
-void soma_dataset_free(soma_dataset *ds);
+SOMA_API void soma_dataset_free(soma_dataset *ds);
 /** Number of samples. */
-int soma_dataset_count(const soma_dataset *ds);
+SOMA_API int soma_dataset_count(const soma_dataset *ds);
 /** Shape of one sample. */
-void soma_dataset_shape(const soma_dataset *ds, int *c, int *h, int *w);
+SOMA_API void soma_dataset_shape(const soma_dataset *ds, int *c, int *h, int *w);
 /** Number of classes (max label + 1). */
-int soma_dataset_classes(const soma_dataset *ds);
+SOMA_API int soma_dataset_classes(const soma_dataset *ds);
 /** The label of sample i. */
-int soma_dataset_label(const soma_dataset *ds, int i);
+SOMA_API int soma_dataset_label(const soma_dataset *ds, int i);
 /** Where the images were read from. */
-const char *soma_dataset_source(const soma_dataset *ds);
+SOMA_API const char *soma_dataset_source(const soma_dataset *ds);
 /**
  * Splits off a validation set: a seeded random `fraction` of `ds` goes to
  * `*val`, the rest to `*train`. Both are new datasets; `ds` is unchanged.
  */
-soma_status soma_dataset_split(const soma_dataset *ds, double fraction, uint64_t seed,
+SOMA_API soma_status soma_dataset_split(const soma_dataset *ds, double fraction, uint64_t seed,
                                soma_dataset **train, soma_dataset **val);
 /**
  * Writes samples [first, first+n) as normalised floats (x/255 - mean) / std,
  * NCHW, into `out` (writes nothing if the range is out of bounds).
  */
-void soma_dataset_get(const soma_dataset *ds, int first, int n, float mean, float std,
+SOMA_API void soma_dataset_get(const soma_dataset *ds, int first, int n, float mean, float std,
                       float *out);
 
 /* ------------------------------------------------------------- training */
@@ -162,9 +170,9 @@ typedef enum soma_schedule {
 } soma_schedule;
 
 /** Parses "const", "step", "cosine". */
-soma_status soma_schedule_parse(const char *name, soma_schedule *out);
+SOMA_API soma_status soma_schedule_parse(const char *name, soma_schedule *out);
 /** The name of a schedule. */
-const char *soma_schedule_name(soma_schedule schedule);
+SOMA_API const char *soma_schedule_name(soma_schedule schedule);
 
 /** Optimizer settings; soma_optimizer_defaults() fills the published defaults. */
 typedef struct soma_optimizer_config {
@@ -178,11 +186,11 @@ typedef struct soma_optimizer_config {
 } soma_optimizer_config;
 
 /** The documented defaults for an optimizer kind (see docs/optimizers.md). */
-soma_optimizer_config soma_optimizer_defaults(soma_optimizer_kind kind);
+SOMA_API soma_optimizer_config soma_optimizer_defaults(soma_optimizer_kind kind);
 /** Parses "sgd", "momentum", "nesterov", "adagrad", "rmsprop", "adam", "adamw". */
-soma_status soma_optimizer_parse(const char *name, soma_optimizer_kind *out);
+SOMA_API soma_status soma_optimizer_parse(const char *name, soma_optimizer_kind *out);
 /** The name of an optimizer kind. */
-const char *soma_optimizer_name(soma_optimizer_kind kind);
+SOMA_API const char *soma_optimizer_name(soma_optimizer_kind kind);
 
 /** Everything that defines a training run. soma_train_defaults() fills it. */
 typedef struct soma_train_config {
@@ -207,7 +215,7 @@ typedef struct soma_train_config {
 
 /** Defaults: AdamW (lr 2e-3, weight decay 0.05), cosine schedule, 20 epochs, batch 32,
  *  no early stopping, seed 1. */
-soma_train_config soma_train_defaults(void);
+SOMA_API soma_train_config soma_train_defaults(void);
 
 /** What training reports after each step (for progress bars) and each epoch. */
 typedef struct soma_progress {
@@ -252,15 +260,15 @@ typedef struct soma_train_result {
  * early. When soma_request_stop() was called (from a signal handler, say) it
  * checkpoints after the current step and returns SOMA_ERR_INTERRUPTED.
  */
-soma_status soma_train(soma_model *model, const soma_dataset *train, const soma_dataset *val,
+SOMA_API soma_status soma_train(soma_model *model, const soma_dataset *train, const soma_dataset *val,
                        const soma_train_config *config, soma_progress_fn progress, void *user,
                        soma_train_result *result);
 
 /** Asks a running soma_train to stop after the current step (async-signal-safe). */
-void soma_request_stop(void);
+SOMA_API void soma_request_stop(void);
 
 /** Evaluation: mean cross-entropy loss and accuracy of `model` on `ds`. */
-soma_status soma_evaluate(soma_model *model, const soma_dataset *ds, int batch, double *loss,
+SOMA_API soma_status soma_evaluate(soma_model *model, const soma_dataset *ds, int batch, double *loss,
                           double *accuracy);
 
 /**
@@ -268,7 +276,7 @@ soma_status soma_evaluate(soma_model *model, const soma_dataset *ds, int batch, 
  * inputs of `batch` samples: `warmup` untimed steps, then `steps` timed ones.
  * Writes the median images per second over the timed steps.
  */
-soma_status soma_benchmark(soma_model *model, int batch, int training, int warmup, int steps,
+SOMA_API soma_status soma_benchmark(soma_model *model, int batch, int training, int warmup, int steps,
                            double *images_per_second);
 
 /** The memory soma_train needs, in bytes, part by part (soma_train_memory_estimate). */
@@ -288,10 +296,10 @@ typedef struct soma_memory_estimate {
 } soma_memory_estimate;
 
 /** Estimates what soma_train needs for `model` and `config` at the current thread count. */
-soma_status soma_train_memory_estimate(const soma_model *model, const soma_train_config *config,
+SOMA_API soma_status soma_train_memory_estimate(const soma_model *model, const soma_train_config *config,
                                        soma_memory_estimate *out);
 /** SOMA_ERR_MEMORY, with the numbers, when training would not fit (soma_train checks first). */
-soma_status soma_train_memory_check(const soma_model *model, const soma_train_config *config);
+SOMA_API soma_status soma_train_memory_check(const soma_model *model, const soma_train_config *config);
 
 /* ----------------------------------------------------------- checkpoints */
 
@@ -299,23 +307,23 @@ soma_status soma_train_memory_check(const soma_model *model, const soma_train_co
  * Loads a checkpoint written by soma_train: rebuilds the model from its
  * stored definition and restores weights and BN statistics.
  */
-soma_status soma_checkpoint_load_model(const char *path, soma_model **out);
+SOMA_API soma_status soma_checkpoint_load_model(const char *path, soma_model **out);
 /** Writes the model's weights and statistics (no optimizer state) atomically. */
-soma_status soma_checkpoint_save_model(const char *path, const soma_model *model);
+SOMA_API soma_status soma_checkpoint_save_model(const char *path, const soma_model *model);
 /** A metadata value stored in a checkpoint (NULL if absent); free() the result. */
-char *soma_checkpoint_metadata(const char *path, const char *key);
+SOMA_API char *soma_checkpoint_metadata(const char *path, const char *key);
 /**
  * Several metadata values from one read of the checkpoint: values[i] is set
  * to keys[i]'s value (free() it) or NULL when absent. On an error every
  * value is NULL.
  */
-soma_status soma_checkpoint_metadata_get(const char *path, const char *const *keys, int n,
+SOMA_API soma_status soma_checkpoint_metadata_get(const char *path, const char *const *keys, int n,
                                          char **values);
 
 /** Normalisation stored with a model: inputs are (x/255 - mean) / std. */
-void soma_model_normalization(const soma_model *model, float *mean, float *std);
+SOMA_API void soma_model_normalization(const soma_model *model, float *mean, float *std);
 /** Sets the normalisation stored with a model. */
-void soma_model_set_normalization(soma_model *model, float mean, float std);
+SOMA_API void soma_model_set_normalization(soma_model *model, float mean, float std);
 
 #ifdef __cplusplus
 }
