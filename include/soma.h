@@ -74,6 +74,14 @@ typedef enum soma_init {
     SOMA_INIT_LECUN    /* normal, std = sqrt(1 / fan_in) */
 } soma_init;
 
+/*
+ * A model opened, parsed, built (soma_model_builder_finish) or loaded has
+ * weights: a checkpoint's, or else He-initialised from seed 1, as
+ * soma_model_init(model, SOMA_INIT_HE, 1) gives them. Their memory comes at
+ * their first use (predict, train, save...), so that opening a large model
+ * to print its summary allocates none of it.
+ */
+
 /** Parses a model file (see docs/model-format.md). Errors read "file:line:col: message". */
 SOMA_API soma_status soma_model_load_file(const char *path, soma_model **out);
 /** Parses model text; `name` is used in error messages in place of a file name. */
@@ -86,7 +94,7 @@ SOMA_API const char *const *soma_zoo_names(void);
 /** Releases a model and everything it owns. */
 SOMA_API void soma_model_free(soma_model *model);
 
-/** Initialises all parameters: weights by `init`, biases 0, BatchNorm gamma 1 / beta 0. */
+/** Re-initialises all parameters: weights by `init`, biases 0, BatchNorm gamma 1 / beta 0. */
 SOMA_API soma_status soma_model_init(soma_model *model, soma_init init, uint64_t seed);
 /** The number of trainable parameters. */
 SOMA_API size_t soma_model_param_count(const soma_model *model);
@@ -98,14 +106,62 @@ SOMA_API int soma_model_classes(const soma_model *model);
 SOMA_API const char *soma_model_text(const soma_model *model);
 /** A Keras-like table of layers, output shapes, parameters and FLOPs; free() the result. */
 SOMA_API char *soma_model_summary(const soma_model *model);
-/** Switches between training mode (dropout on, BN batch statistics) and evaluation. */
-SOMA_API void soma_model_set_training(soma_model *model, int training);
-
 /**
- * Runs the model in evaluation mode on `n` samples (NCHW floats, already
- * normalised) and writes class probabilities (n x classes) to `probs`.
+ * Runs the model in evaluation mode (dropout off, BatchNorm's running
+ * statistics; soma_evaluate too; soma_train alone runs training mode) on `n`
+ * samples (NCHW floats, already normalised) and writes class probabilities
+ * (n x classes) to `probs`.
  */
 SOMA_API soma_status soma_model_predict(soma_model *model, const float *input, int n, float *probs);
+
+/* -------------------------------------------------------- model builder */
+
+/*
+ * A model built in code, one call per layer, as the model file would list
+ * them (docs/model-format.md#models-built-in-code): the keys, ranges and
+ * defaults are the file's. Each call checks its layer against the ones
+ * before and returns an error naming it ("name: layer 3: conv2d: 'filters'
+ * must be between 1 and 65536, got 0"); the first error sticks, and later
+ * calls and finish return it again.
+ */
+typedef struct soma_model_builder soma_model_builder;
+
+/** Starts a model of inputs channels x height x width; `name` (NULL: "model") names it in
+ *  summaries, messages and checkpoints. Free the builder with soma_model_builder_free. */
+SOMA_API soma_status soma_model_builder_create(const char *name, int channels, int height,
+                                               int width, soma_model_builder **out);
+/** Adds Conv2d(C, filters, size, stride, pad): square filters, zero padding, a bias. */
+SOMA_API soma_status soma_model_builder_conv2d(soma_model_builder *b, int filters, int size,
+                                               int stride, int pad);
+/** Adds MaxPool2d(size, stride, pad). */
+SOMA_API soma_status soma_model_builder_maxpool(soma_model_builder *b, int size, int stride,
+                                                int pad);
+/** Adds AvgPool2d(size, stride, pad) (padding not counted in the mean). */
+SOMA_API soma_status soma_model_builder_avgpool(soma_model_builder *b, int size, int stride,
+                                                int pad);
+/** Adds BatchNorm with eps 1e-5 and momentum 0.1 (PyTorch's defaults). */
+SOMA_API soma_status soma_model_builder_batchnorm(soma_model_builder *b);
+/** Adds BatchNorm with the given eps and momentum (PyTorch's meaning of both). */
+SOMA_API soma_status soma_model_builder_batchnorm_ex(soma_model_builder *b, float eps,
+                                                     float momentum);
+/** Adds a ReLU. */
+SOMA_API soma_status soma_model_builder_relu(soma_model_builder *b);
+/** Adds a tanh. */
+SOMA_API soma_status soma_model_builder_tanh(soma_model_builder *b);
+/** Adds a sigmoid. */
+SOMA_API soma_status soma_model_builder_sigmoid(soma_model_builder *b);
+/** Adds Dropout(p), p the probability of dropping a unit. */
+SOMA_API soma_status soma_model_builder_dropout(soma_model_builder *b, float p);
+/** Adds a flatten (C x H x W to C*H*W x 1 x 1). */
+SOMA_API soma_status soma_model_builder_flatten(soma_model_builder *b);
+/** Adds Linear(N, units) on a flat input. */
+SOMA_API soma_status soma_model_builder_linear(soma_model_builder *b, int units);
+/** The model text of the layers so far (owned by the builder, valid until its next call). */
+SOMA_API const char *soma_model_builder_text(const soma_model_builder *b);
+/** Builds the model (initialised as an opened one); the builder stays the caller's to free. */
+SOMA_API soma_status soma_model_builder_finish(soma_model_builder *b, soma_model **out);
+/** Releases a builder (accepts NULL). */
+SOMA_API void soma_model_builder_free(soma_model_builder *b);
 
 /* -------------------------------------------------------------- dataset */
 
@@ -134,8 +190,8 @@ SOMA_API int soma_dataset_count(const soma_dataset *ds);
 SOMA_API void soma_dataset_shape(const soma_dataset *ds, int *c, int *h, int *w);
 /** Number of classes (max label + 1). */
 SOMA_API int soma_dataset_classes(const soma_dataset *ds);
-/** The label of sample i. */
-SOMA_API int soma_dataset_label(const soma_dataset *ds, int i);
+/** The label of sample i in *label; SOMA_ERR_ARGUMENT when i is out of range. */
+SOMA_API soma_status soma_dataset_label(const soma_dataset *ds, int i, int *label);
 /** Where the images were read from. */
 SOMA_API const char *soma_dataset_source(const soma_dataset *ds);
 /**
@@ -146,10 +202,11 @@ SOMA_API soma_status soma_dataset_split(const soma_dataset *ds, double fraction,
                                soma_dataset **train, soma_dataset **val);
 /**
  * Writes samples [first, first+n) as normalised floats (x/255 - mean) / std,
- * NCHW, into `out` (writes nothing if the range is out of bounds).
+ * NCHW, into `out`. A range out of bounds or a std that is not positive is
+ * SOMA_ERR_ARGUMENT, and nothing is written.
  */
-SOMA_API void soma_dataset_get(const soma_dataset *ds, int first, int n, float mean, float std,
-                      float *out);
+SOMA_API soma_status soma_dataset_get(const soma_dataset *ds, int first, int n, float mean,
+                                      float std, float *out);
 
 /* ------------------------------------------------------------- training */
 
@@ -257,14 +314,16 @@ typedef struct soma_train_result {
  * equal with a lower validation loss (without a validation set every epoch
  * counts as an improvement). With a validation set
  * the best weights are restored at the end, whether or not training stopped
- * early. When soma_request_stop() was called (from a signal handler, say) it
- * checkpoints after the current step and returns SOMA_ERR_INTERRUPTED.
+ * early. When config->stop is set, or soma_request_stop() was called (from a
+ * signal handler, say), it checkpoints after the current step and returns
+ * SOMA_ERR_INTERRUPTED.
  */
 SOMA_API soma_status soma_train(soma_model *model, const soma_dataset *train, const soma_dataset *val,
                        const soma_train_config *config, soma_progress_fn progress, void *user,
                        soma_train_result *result);
 
-/** Asks a running soma_train to stop after the current step (async-signal-safe). */
+/** Asks every soma_train in progress (or the next to start) to stop after its current step;
+ *  async-signal-safe. Process-wide: to stop one run of several, use config->stop. */
 SOMA_API void soma_request_stop(void);
 
 /** Evaluation: mean cross-entropy loss and accuracy of `model` on `ds`. */
@@ -295,7 +354,7 @@ typedef struct soma_memory_estimate {
                            "cgroup memory.max", ...), or NULL */
 } soma_memory_estimate;
 
-/** Estimates what soma_train needs for `model` and `config` at the current thread count. */
+/** Estimates what soma_train needs for `model` and `config` at config->threads (0: the current count). */
 SOMA_API soma_status soma_train_memory_estimate(const soma_model *model, const soma_train_config *config,
                                        soma_memory_estimate *out);
 /** SOMA_ERR_MEMORY, with the numbers, when training would not fit (soma_train checks first). */

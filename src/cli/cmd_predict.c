@@ -119,8 +119,9 @@ static soma_status predict_idx(predictor *p, const char *checkpoint, const char 
     long long correct = 0;
     for (int first = 0; st == SOMA_OK && first < count; first += PREDICT_BATCH) {
         int n = count - first < PREDICT_BATCH ? count - first : PREDICT_BATCH;
-        soma_dataset_get(ds, first, n, p->mean, p->std, p->input);
-        st = soma_model_predict(p->model, p->input, n, p->probs);
+        st = soma_dataset_get(ds, first, n, p->mean, p->std, p->input);
+        if (st == SOMA_OK)
+            st = soma_model_predict(p->model, p->input, n, p->probs);
         for (int i = 0; i < n && st == SOMA_OK; i++) {
             const float *row = p->probs + (size_t)i * p->classes;
             top_classes(p, row, p->order);
@@ -128,7 +129,10 @@ static soma_status predict_idx(predictor *p, const char *checkpoint, const char 
             for (int k = 0; k < p->top; k++)
                 printf(" %d %.4f", p->order[k], (double)row[p->order[k]]);
             putchar('\n');
-            correct += labels_path && soma_dataset_label(ds, first + i) == p->order[0];
+            int label = -1;
+            if (labels_path)
+                st = soma_dataset_label(ds, first + i, &label);
+            correct += label == p->order[0];
         }
     }
     if (st == SOMA_OK && labels_path && count > 0)

@@ -141,11 +141,16 @@ void soma_dataset_shape(const soma_dataset *ds, int *c, int *h, int *w)
 
 int soma_dataset_classes(const soma_dataset *ds) { return ds ? ds->classes : 0; }
 
-int soma_dataset_label(const soma_dataset *ds, int i)
+soma_status soma_dataset_label(const soma_dataset *ds, int i, int *label)
 {
-    if (!ds || i < 0 || i >= ds->n)
-        return -1;
-    return ds->labels[i];
+    if (!ds || !label)
+        return soma_error(SOMA_ERR_ARGUMENT, "soma_dataset_label: no %s given",
+                          ds ? "output" : "dataset");
+    if (i < 0 || i >= ds->n)
+        return soma_error(SOMA_ERR_ARGUMENT, "%s: sample %d is out of range (%d samples)",
+                          ds->source, i, ds->n);
+    *label = ds->labels[i];
+    return SOMA_OK;
 }
 
 const char *soma_dataset_source(const soma_dataset *ds)
@@ -241,15 +246,24 @@ void dataset_gather(const soma_dataset *ds, const int *indices, int n, float mea
     }
 }
 
-void soma_dataset_get(const soma_dataset *ds, int first, int n, float mean, float std,
-                      float *out)
+soma_status soma_dataset_get(const soma_dataset *ds, int first, int n, float mean, float std,
+                             float *out)
 {
-    if (!ds || !out || first < 0 || n <= 0 || first > ds->n - n)
-        return;
+    if (!ds || !out)
+        return soma_error(SOMA_ERR_ARGUMENT, "soma_dataset_get: no %s given",
+                          ds ? "output" : "dataset");
+    if (first < 0 || n <= 0 || first > ds->n - n)
+        return soma_error(SOMA_ERR_ARGUMENT,
+                          "%s: samples %d..%lld are out of range (%d samples)", ds->source,
+                          first, (long long)first + n - 1, ds->n);
+    if (!(std > 0.0f) || !isfinite(std) || !isfinite(mean))
+        return soma_error(SOMA_ERR_ARGUMENT, "%s: normalisation mean %g, std %g: std must be "
+                          "a positive number", ds->source, (double)mean, (double)std);
     size_t sample = dataset_sample_size(ds);
     float scale = (float)(1.0 / (255.0 * (double)std));
     float offset = (float)(-(double)mean / (double)std);
     convert(ds->images + (size_t)first * sample, (size_t)n * sample, scale, offset, out);
+    return SOMA_OK;
 }
 
 void dataset_pixel_stats(const soma_dataset *ds, float *mean, float *std)

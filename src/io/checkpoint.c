@@ -405,11 +405,9 @@ soma_status soma_checkpoint_load_model(const char *path, soma_model **out)
 
 soma_status soma_checkpoint_save_model(const char *path, const soma_model *m)
 {
-    if (!network_has_weights(m)) /* built, never initialised, trained or loaded */
-        return soma_error(SOMA_ERR_ARGUMENT,
-                          "%s: not saved: the model %s has no weights yet (soma_model_init "
-                          "gives them)",
-                          path, m->source);
+    /* A model never initialised, trained or loaded has its default weights
+     * (He, seed 1) all the same: they are made now, as its first use would. */
+    SOMA_TRY(network_ensure_weights((soma_model *)m));
     return checkpoint_save(path, m, NULL, NULL, NULL);
 }
 

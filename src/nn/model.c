@@ -117,8 +117,6 @@ int soma_model_classes(const soma_model *m) { return m->classes; }
 
 const char *soma_model_text(const soma_model *m) { return m->text; }
 
-void soma_model_set_training(soma_model *m, int training) { m->training = training != 0; }
-
 void soma_model_normalization(const soma_model *m, float *mean, float *std)
 {
     *mean = m->norm_mean;

@@ -41,9 +41,11 @@ static void point_tensors(soma_model *m)
     }
 }
 
-/* Shapes, parameter layout and counts: no memory for parameters yet. */
+/* Shapes, parameter layout and counts: no memory for parameters yet. A
+ * partial model (the layers so far of one being built in code) need not end
+ * in class scores. */
 static soma_status build_shapes(const model_spec *spec, const char *text, const char *source,
-                                size_t max_params, soma_model **out)
+                                size_t max_params, int partial, soma_model **out)
 {
     *out = NULL;
     soma_model *m = calloc(1, sizeof *m);
@@ -96,7 +98,7 @@ static soma_status build_shapes(const model_spec *spec, const char *text, const 
         }
         shape = l->out;
     }
-    if (shape.h != 1 || shape.w != 1 || shape.c < 2) {
+    if (!partial && (shape.h != 1 || shape.w != 1 || shape.c < 2)) {
         soma_model_free(m);
         if (spec->nlayers == 0)
             return soma_error(SOMA_ERR_FORMAT, "%s: the model has no layers", spec->file);
@@ -123,13 +125,21 @@ static soma_status build_shapes(const model_spec *spec, const char *text, const 
 soma_status network_build(const model_spec *spec, const char *text, const char *source,
                           soma_model **out)
 {
-    return build_shapes(spec, text, source, MAX_PARAMS, out);
+    return build_shapes(spec, text, source, MAX_PARAMS, 0, out);
+}
+
+soma_status network_check_layers(const model_spec *spec, const char *text, const char *source)
+{
+    soma_model *m;
+    SOMA_TRY(build_shapes(spec, text, source, MAX_PARAMS, 1, &m));
+    soma_model_free(m);
+    return SOMA_OK;
 }
 
 soma_status network_build_limited(const model_spec *spec, const char *text, const char *source,
                                   size_t max_params, soma_model **out)
 {
-    SOMA_TRY(build_shapes(spec, text, source, max_params, out));
+    SOMA_TRY(build_shapes(spec, text, source, max_params, 0, out));
     soma_status st = network_alloc_weights(*out);
     if (st != SOMA_OK) {
         soma_model_free(*out);
@@ -168,6 +178,20 @@ soma_status network_alloc_weights(soma_model *m)
     }
     point_tensors(m);
     return SOMA_OK;
+}
+
+soma_status network_ensure_weights(soma_model *m)
+{
+    if (network_has_weights(m))
+        return SOMA_OK;
+    SOMA_TRY(network_alloc_weights(m));
+    soma_status st = soma_model_init(m, SOMA_INIT_HE, NETWORK_DEFAULT_SEED);
+    if (st != SOMA_OK) { /* no half-set weights taken for initialised ones */
+        m->be->free(m->params);
+        m->be->free(m->buffers);
+        m->params = m->buffers = NULL;
+    }
+    return st;
 }
 
 /* The gradients, the same layout as the parameters, come with the first plan. */
@@ -265,7 +289,7 @@ void network_plan_floats(const soma_model *m, int batch, int threads, plan_float
 soma_status network_plan(soma_model *m, int batch)
 {
     int threads = soma_get_threads();
-    SOMA_TRY(network_alloc_weights(m));
+    SOMA_TRY(network_ensure_weights(m));
     SOMA_TRY(alloc_grads(m));
     if (m->planned_batch == batch && m->planned_threads == threads)
         return SOMA_OK;

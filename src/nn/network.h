@@ -9,8 +9,9 @@
  *
  * A built model has shapes, parameter counts and FLOPs but no memory for
  * them (soma info on a model of a billion parameters allocates nothing):
- * the weights come with soma_model_init, a checkpoint or the first plan
- * (network_alloc_weights), the gradients with the first plan.
+ * the weights come with soma_model_init, a checkpoint or the first plan or
+ * save (network_ensure_weights: He, seed 1, as if soma_model_init had been
+ * called at open), the gradients with the first plan.
  */
 #ifndef SOMA_NN_NETWORK_H
 #define SOMA_NN_NETWORK_H
@@ -21,6 +22,7 @@
 #include "soma.h"
 
 #define NETWORK_MAX_SLICES 64 /* slices of a training step at most */
+#define NETWORK_DEFAULT_SEED 1 /* a model never initialised gets He weights from it */
 
 struct soma_model {
     char *text;   /* the model definition as parsed */
@@ -51,7 +53,6 @@ struct soma_model {
     float *slice_grads;    /* (slices - 1) x nparams */
     size_t slice_workspace;
 
-    int training;
     float norm_mean, norm_std;
 
     /* per-layer timing when profiling (seconds, summed) */
@@ -68,8 +69,15 @@ soma_status network_build(const model_spec *spec, const char *text, const char *
  * allocated for the caller to load. */
 soma_status network_build_limited(const model_spec *spec, const char *text, const char *source,
                                   size_t max_params, soma_model **out);
-/* Allocates the parameters and running statistics, zero, unless they are. */
+/* Checks the layers of a spec as network_build does, except that the last
+ * need not give class scores (a model being built in code); keeps nothing. */
+soma_status network_check_layers(const model_spec *spec, const char *text, const char *source);
+/* Allocates the parameters and running statistics, zero, unless they are
+ * (for a caller that sets them all: soma_model_init, a checkpoint). */
 soma_status network_alloc_weights(soma_model *m);
+/* The weights the model has, or else He-initialised ones from seed
+ * NETWORK_DEFAULT_SEED: what every use of the weights goes through. */
+soma_status network_ensure_weights(soma_model *m);
 /* Whether the model has its weights (a model without parameters always has). */
 int network_has_weights(const soma_model *m);
 /* Allocates the weights and gradients unless they are, and plans

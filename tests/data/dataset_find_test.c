@@ -63,7 +63,8 @@ static void check_mnist_split(soma_dataset *ds, int train)
     CHECK(c == 1 && h == 28 && w == 28);
     CHECK(soma_dataset_classes(ds) == 10);
     for (int i = 0; i < soma_dataset_count(ds); i++) {
-        int label = soma_dataset_label(ds, i);
+        int label = -1;
+        in_range &= soma_dataset_label(ds, i, &label) == SOMA_OK;
         in_range &= label >= 0 && label <= 9;
         if (label >= 0 && label <= 9)
             counts[label]++;

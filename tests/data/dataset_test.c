@@ -27,9 +27,18 @@ static void test_load(void)
     CHECK(c == 1 && h == 2 && w == 3);
     CHECK(soma_dataset_classes(ds) == 3);
     CHECK(strcmp(soma_dataset_source(ds), im) == 0);
-    for (int i = 0; i < 7; i++)
-        CHECK(soma_dataset_label(ds, i) == i % 3);
-    CHECK(soma_dataset_label(ds, 7) == -1 && soma_dataset_label(ds, -1) == -1);
+    for (int i = 0; i < 7; i++) {
+        int label = -1;
+        CHECK(soma_dataset_label(ds, i, &label) == SOMA_OK && label == i % 3);
+    }
+    /* out of range: a status and a message, the output untouched */
+    int label = 42;
+    CHECK(soma_dataset_label(ds, 7, &label) == SOMA_ERR_ARGUMENT && label == 42);
+    CHECK_MSG(strstr(soma_last_error(), "sample 7 is out of range (7 samples)"), "%s",
+              soma_last_error());
+    CHECK(soma_dataset_label(ds, -1, &label) == SOMA_ERR_ARGUMENT && label == 42);
+    CHECK(soma_dataset_label(NULL, 0, &label) == SOMA_ERR_ARGUMENT);
+    CHECK(soma_dataset_label(ds, 0, NULL) == SOMA_ERR_ARGUMENT);
     int same = 1;
     for (size_t k = 0; k < 42; k++)
         same &= ds->images[k] == (uint8_t)((k * 7 + 11) % 256);
@@ -49,7 +58,8 @@ static void test_load(void)
         soma_dataset_shape(ds, &c, &h, &w);
         CHECK(soma_dataset_count(ds) == 5 && c == 3 && h == 2 && w == 2);
         CHECK(soma_dataset_classes(ds) == 7);
-        CHECK(soma_dataset_label(ds, 1) == 6);
+        label = -1;
+        CHECK(soma_dataset_label(ds, 1, &label) == SOMA_OK && label == 6);
         CHECK(memcmp(ds->images, pix, sizeof pix) == 0);
         soma_dataset_free(ds);
     }
@@ -178,12 +188,22 @@ static void test_conversion(void)
     const float mean = 0.1307f, std = 0.3081f;
     float out[6 * 4 + 1];
     out[12] = -999.0f;
-    soma_dataset_get(ds, 1, 3, mean, std, out);
+    CHECK(soma_dataset_get(ds, 1, 3, mean, std, out) == SOMA_OK);
     for (int i = 0; i < 12; i++)
         CHECK_CLOSE(out[i], expected_value(ds->images[4 + i], mean, std), 1e-6);
     CHECK(out[12] == -999.0f); /* nothing past n samples */
     out[0] = -999.0f;
-    soma_dataset_get(ds, 4, 3, mean, std, out); /* out of range: writes nothing */
+    /* out of range, no samples, no std: an error, and nothing written */
+    CHECK(soma_dataset_get(ds, 4, 3, mean, std, out) == SOMA_ERR_ARGUMENT);
+    CHECK_MSG(strstr(soma_last_error(), "samples 4..6 are out of range (6 samples)"), "%s",
+              soma_last_error());
+    CHECK(soma_dataset_get(ds, -1, 2, mean, std, out) == SOMA_ERR_ARGUMENT);
+    CHECK(soma_dataset_get(ds, 0, 0, mean, std, out) == SOMA_ERR_ARGUMENT);
+    CHECK(soma_dataset_get(ds, 2147483647, 2, mean, std, out) == SOMA_ERR_ARGUMENT);
+    CHECK(soma_dataset_get(ds, 0, 1, mean, 0.0f, out) == SOMA_ERR_ARGUMENT);
+    CHECK(soma_dataset_get(ds, 0, 1, mean, NAN, out) == SOMA_ERR_ARGUMENT);
+    CHECK(soma_dataset_get(NULL, 0, 1, mean, std, out) == SOMA_ERR_ARGUMENT);
+    CHECK(soma_dataset_get(ds, 0, 1, mean, std, NULL) == SOMA_ERR_ARGUMENT);
     CHECK(out[0] == -999.0f);
 
     int indices[3] = {5, 0, 2};
