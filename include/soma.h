@@ -14,10 +14,16 @@
  *  - Objects are opaque handles, created by soma_X_create/load and released
  *    by soma_X_free (which accepts NULL).
  *  - Tensors are float32, NCHW.
+ *  - Threads (docs/api.md#threads): objects that are not shared may be used
+ *    from several threads at once (two models trained from two threads);
+ *    one model, optimizer or dataset being written is used by one thread at
+ *    a time. soma changes no environment variable and no OpenMP setting of
+ *    the caller; it makes OpenBLAS single-threaded per call, once.
  */
 #ifndef SOMA_H
 #define SOMA_H
 
+#include <signal.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -59,14 +65,22 @@ SOMA_API const char *soma_build_info(void);
 
 /* ------------------------------------------------------------ threading */
 
-/** Sets the number of threads used by every part of soma (OpenMP, BLAS). 0 = all cores. */
+/** The thread count of work that names none (soma_train_config.threads = 0); 0 = all cores.
+ *  Process-wide; a run keeps the count it started with. */
 SOMA_API void soma_set_threads(int threads);
 /** The number of threads soma uses now. */
 SOMA_API int soma_get_threads(void);
+/** Process-wide, opt-in (the CLI calls it at start-up, before other threads use BLAS): when
+ *  OpenBLAS fell back to its generic kernels on a CPU it does not know, picks the newest family
+ *  the CPU supports (sets OPENBLAS_CORETYPE for a moment). Once; later calls do nothing. */
+SOMA_API void soma_select_blas_kernels(void);
 
 /* ---------------------------------------------------------------- model */
 
 typedef struct soma_model soma_model;
+
+/** The most layers a model may have (model file or builder). */
+#define SOMA_MAX_LAYERS 1024
 
 typedef enum soma_init {
     SOMA_INIT_HE = 0,  /* Kaiming normal, std = sqrt(2 / fan_in) (default) */
@@ -249,6 +263,9 @@ SOMA_API soma_status soma_optimizer_parse(const char *name, soma_optimizer_kind 
 /** The name of an optimizer kind. */
 SOMA_API const char *soma_optimizer_name(soma_optimizer_kind kind);
 
+/** The largest batch soma_train, soma_evaluate, soma_benchmark and the memory estimate take. */
+#define SOMA_MAX_BATCH 65536
+
 /** Everything that defines a training run. soma_train_defaults() fills it. */
 typedef struct soma_train_config {
     soma_optimizer_config opt;
@@ -268,6 +285,11 @@ typedef struct soma_train_config {
     const char *settings; /* the run's settings as a JSON object, recorded in checkpoints
                              (metadata "settings") so that a resume can check them; or NULL */
     int profile;          /* time each layer's forward and backward */
+    int threads;          /* this run's thread count (0 = soma_get_threads() when it starts) */
+    const volatile sig_atomic_t *stop; /* this run stops when *stop becomes nonzero, polled after
+                                          each step (NULL = none); set it from a signal handler,
+                                          the progress callback or, with an atomic store, any
+                                          thread */
 } soma_train_config;
 
 /** Defaults: AdamW (lr 2e-3, weight decay 0.05), cosine schedule, 20 epochs, batch 32,
@@ -332,8 +354,10 @@ SOMA_API soma_status soma_evaluate(soma_model *model, const soma_dataset *ds, in
 
 /**
  * Times training steps (training = 1) or inference (training = 0) on random
- * inputs of `batch` samples: `warmup` untimed steps, then `steps` timed ones.
- * Writes the median images per second over the timed steps.
+ * inputs of `batch` samples (1..SOMA_MAX_BATCH): `warmup` untimed steps, then
+ * `steps` timed ones. Writes the median images per second over the timed
+ * steps. The model's weights and BatchNorm statistics are as they were
+ * before (training steps run on them and are undone).
  */
 SOMA_API soma_status soma_benchmark(soma_model *model, int batch, int training, int warmup, int steps,
                            double *images_per_second);
@@ -354,7 +378,8 @@ typedef struct soma_memory_estimate {
                            "cgroup memory.max", ...), or NULL */
 } soma_memory_estimate;
 
-/** Estimates what soma_train needs for `model` and `config` at config->threads (0: the current count). */
+/** Estimates what soma_train needs for `model` and `config` at config->threads
+ *  (0: the current count). */
 SOMA_API soma_status soma_train_memory_estimate(const soma_model *model, const soma_train_config *config,
                                        soma_memory_estimate *out);
 /** SOMA_ERR_MEMORY, with the numbers, when training would not fit (soma_train checks first). */
@@ -369,8 +394,9 @@ SOMA_API soma_status soma_train_memory_check(const soma_model *model, const soma
 SOMA_API soma_status soma_checkpoint_load_model(const char *path, soma_model **out);
 /** Writes the model's weights and statistics (no optimizer state) atomically. */
 SOMA_API soma_status soma_checkpoint_save_model(const char *path, const soma_model *model);
-/** A metadata value stored in a checkpoint (NULL if absent); free() the result. */
-SOMA_API char *soma_checkpoint_metadata(const char *path, const char *key);
+/** A metadata value stored in a checkpoint in *value (free() it): SOMA_OK with *value NULL
+ *  when the key is absent, an error status (and NULL) when the file cannot be read. */
+SOMA_API soma_status soma_checkpoint_metadata(const char *path, const char *key, char **value);
 /**
  * Several metadata values from one read of the checkpoint: values[i] is set
  * to keys[i]'s value (free() it) or NULL when absent. On an error every

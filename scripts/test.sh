@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The whole test suite, from a clean clone: installs what is missing, builds
-# with warnings as errors, runs CTest, then the same tests under AddressSanitizer
+# with warnings as errors, runs CTest, installs the build and builds the examples
+# against the install, then runs the same tests under AddressSanitizer
 # and UndefinedBehaviorSanitizer, short fuzz runs of every parser, and a short
 # training run under valgrind memcheck.
 #
@@ -23,6 +24,9 @@ step "tests"
 if [[ "${1:-}" == "--quick" ]]; then
   exit 0
 fi
+
+step "install: examples built against the installed library (pkg-config, find_package)"
+examples/test-installed.sh build
 
 step "tests under AddressSanitizer + UndefinedBehaviorSanitizer (clang)"
 CC=clang cmake -S . -B build-asan -DSOMA_WERROR=ON -DCMAKE_BUILD_TYPE=RelWithDebInfo \

@@ -114,7 +114,8 @@ int cmd_eval(int argc, char **argv, const command_line *full)
     const char *trained_on = have_settings ? trained.data : NULL;
     char *legacy = NULL; /* an older checkpoint: the --data of its recorded command */
     if (!have_settings && !data) {
-        char *command = soma_checkpoint_metadata(path, "command");
+        char *command = NULL; /* a file that cannot be read is the load's error, below */
+        (void)soma_checkpoint_metadata(path, "command", &command);
         legacy = command_option_value(command, "--data");
         trained_on = legacy && *legacy ? legacy : NULL;
         free(command);

@@ -53,8 +53,8 @@ static void train_run_free(train_run *r)
 }
 
 /* Set by the signal handler: a signal during loading ends the command before
- * training starts (run()); one during training reaches soma_train through
- * soma_request_stop(), whose flag stays set until a run ends. */
+ * training starts (run()); one during training stops the run, which polls it
+ * (its config.stop). */
 static volatile sig_atomic_t stop_signalled;
 
 static void on_progress(const soma_progress *p, void *user)
@@ -73,7 +73,6 @@ static void on_stop_signal(int sig)
 {
     (void)sig;
     stop_signalled = 1;
-    soma_request_stop();
 }
 
 /* The first Ctrl-C (or SIGTERM) asks training to checkpoint and stop; the
@@ -342,9 +341,9 @@ static soma_status open_model(const train_options *o, train_run *r)
     if (!o->resume)
         return SOMA_OK;
     /* a model named on resume must be the checkpoint's */
-    char *text = soma_checkpoint_metadata(o->resume, "model");
-    soma_status st = SOMA_OK;
-    if (!text || strcmp(text, soma_model_text(r->model)) != 0)
+    char *text = NULL;
+    soma_status st = soma_checkpoint_metadata(o->resume, "model", &text);
+    if (st == SOMA_OK && (!text || strcmp(text, soma_model_text(r->model)) != 0))
         st = soma_error(SOMA_ERR_ARGUMENT, "%s: the checkpoint holds a different model than %s",
                         o->resume, o->model_arg);
     free(text);
@@ -408,6 +407,7 @@ static int run(train_options *o, const command_line *full, train_run *r)
     cfg.command = r->command;
     cfg.settings = r->settings;
     cfg.profile = o->profile;
+    cfg.stop = &stop_signalled;
     soma_train_result result;
     memset(&result, 0, sizeof result);
     if (stop_signalled) {

@@ -5,6 +5,7 @@
 #include "cli/args.h"
 #include "cli/commands.h"
 #include "core/error.h"
+#include "soma.h"
 
 typedef struct command {
     const char *name;
@@ -53,6 +54,7 @@ static int unknown_command(const char *name)
 int main(int argc, char **argv)
 {
     command_line full = {argc, argv};
+    soma_select_blas_kernels(); /* the CLI owns its process: best BLAS kernels for the CPU */
     if (argc < 2) {
         print_help(stderr);
         return EXIT_USAGE;

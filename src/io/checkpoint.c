@@ -414,6 +414,9 @@ soma_status soma_checkpoint_save_model(const char *path, const soma_model *m)
 soma_status soma_checkpoint_metadata_get(const char *path, const char *const *keys, int n,
                                          char **values)
 {
+    if (n < 0 || (n > 0 && (!keys || !values)) || !path)
+        return soma_error(SOMA_ERR_ARGUMENT, "soma_checkpoint_metadata_get: no %s given",
+                          !path ? "path" : n < 0 ? "count" : "keys or values");
     for (int i = 0; i < n; i++)
         values[i] = NULL;
     st_file *f;
@@ -433,9 +436,13 @@ soma_status soma_checkpoint_metadata_get(const char *path, const char *const *ke
     return st;
 }
 
-char *soma_checkpoint_metadata(const char *path, const char *key)
+soma_status soma_checkpoint_metadata(const char *path, const char *key, char **value)
 {
-    char *value;
-    soma_checkpoint_metadata_get(path, &key, 1, &value);
-    return value;
+    if (!value)
+        return soma_error(SOMA_ERR_ARGUMENT, "soma_checkpoint_metadata: no output given");
+    *value = NULL;
+    if (!path || !key)
+        return soma_error(SOMA_ERR_ARGUMENT, "soma_checkpoint_metadata: no %s given",
+                          path ? "key" : "path");
+    return soma_checkpoint_metadata_get(path, &key, 1, value);
 }

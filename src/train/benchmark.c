@@ -1,4 +1,6 @@
-/* soma_benchmark: images/s of training or inference steps on random inputs. */
+/* soma_benchmark: images/s of training or inference steps on random inputs.
+ * Training steps change the weights and BatchNorm statistics: they are
+ * copied first and put back after, so that the caller's model is as it was. */
 #include <omp.h>
 #include <stdlib.h>
 
@@ -11,10 +13,24 @@ static int compare_doubles(const void *a, const void *b)
     return (x > y) - (x < y);
 }
 
+/* Parameters then running statistics, to `host` or back from it. */
+static void copy_weights(soma_model *m, float *host, int back)
+{
+    if (m->nparams)
+        back ? m->be->upload(m->params, host, sizeof(float) * m->nparams)
+             : m->be->download(host, m->params, sizeof(float) * m->nparams);
+    if (m->nbuffers)
+        back ? m->be->upload(m->buffers, host + m->nparams, sizeof(float) * m->nbuffers)
+             : m->be->download(host + m->nparams, m->buffers, sizeof(float) * m->nbuffers);
+}
+
 soma_status soma_benchmark(soma_model *m, int batch, int training, int warmup, int steps,
                            double *images_per_second)
 {
-    if (batch < 1 || batch > 65536 || warmup < 0 || steps < 1 || steps > 1000000)
+    if (!m || !images_per_second)
+        return soma_error(SOMA_ERR_ARGUMENT, "soma_benchmark: no %s given",
+                          m ? "output" : "model");
+    if (batch < 1 || batch > SOMA_MAX_BATCH || warmup < 0 || steps < 1 || steps > 1000000)
         return soma_error(SOMA_ERR_ARGUMENT, "benchmark: batch %d, warmup %d, steps %d", batch,
                           warmup, steps);
     SOMA_TRY(network_plan(m, batch));
@@ -22,10 +38,15 @@ soma_status soma_benchmark(soma_model *m, int batch, int training, int warmup, i
     float *host = malloc(sizeof(float) * in_size);
     int32_t *labels = malloc(sizeof(int32_t) * batch);
     double *times = malloc(sizeof(double) * steps);
+    /* the weights to put back after training steps */
+    float *saved = training ? malloc(sizeof(float) * (m->nparams + m->nbuffers + 1)) : NULL;
     soma_optimizer_config cfg = soma_optimizer_defaults(SOMA_OPT_ADAM);
     optimizer *opt = NULL;
-    soma_status st = (!host || !labels || !times) ? soma_error(SOMA_ERR_MEMORY, "out of memory")
-                                                  : SOMA_OK;
+    soma_status st = (!host || !labels || !times || (training && !saved))
+                         ? soma_error(SOMA_ERR_MEMORY, "out of memory")
+                         : SOMA_OK;
+    if (st == SOMA_OK && training)
+        copy_weights(m, saved, 0);
     if (st == SOMA_OK && training)
         st = optimizer_create(m->be, &cfg, m->nparams, &opt);
     if (st == SOMA_OK) {
@@ -53,8 +74,12 @@ soma_status soma_benchmark(soma_model *m, int batch, int training, int warmup, i
         double median = steps % 2 ? times[steps / 2]
                                   : 0.5 * (times[steps / 2 - 1] + times[steps / 2]);
         *images_per_second = median > 0 ? batch / median : 0.0;
+        if (training) {
+            copy_weights(m, saved, 1);
+            network_zero_grads(m);
+        }
     }
     optimizer_free(opt);
-    free(host), free(labels), free(times);
+    free(host), free(labels), free(times), free(saved);
     return st;
 }

@@ -55,7 +55,7 @@ soma_status soma_train_memory_estimate(const soma_model *m, const soma_train_con
     size_t f = sizeof(float), weights = m->nparams + m->nbuffers;
     int sets = optimizer_state_count(c->opt.kind);
     plan_floats p;
-    network_plan_floats(m, c->batch, soma_get_threads(), &p);
+    network_plan_floats(m, c->batch, c->threads > 0 ? c->threads : soma_get_threads(), &p);
     e->parameters = weights * f;
     e->gradients = (m->nparams + p.slice_grads) * f;
     e->optimizer = (size_t)sets * m->nparams * f;

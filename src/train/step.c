@@ -4,6 +4,7 @@
 #include <stdlib.h>
 
 #include "core/partition.h"
+#include "core/run_threads.h"
 #include "data/dataset.h"
 
 /* The pass's samples into m->input_buf, their labels into data->labels. */
@@ -107,7 +108,8 @@ soma_status evaluate_dataset(soma_model *m, const soma_dataset *ds, int batch, d
     if (ds->classes > m->classes)
         return soma_error(SOMA_ERR_SHAPE, "%s: labels go up to %d, the model has %d classes",
                           ds->source, ds->classes - 1, m->classes);
-    if (m->planned_batch < batch)
+    /* a plan for fewer threads has too little workspace for this call's kernels */
+    if (m->planned_batch < batch || m->planned_threads != soma_get_threads())
         SOMA_TRY(network_plan(m, batch));
     batch = m->planned_batch;
     size_t in_size = shape_size(m->input);
@@ -152,5 +154,9 @@ soma_status soma_evaluate(soma_model *m, const soma_dataset *ds, int batch, doub
     if (m->norm_std <= 0.0f)
         return soma_error(SOMA_ERR_ARGUMENT, "the model has no input normalisation: "
                                              "train it or load it from a checkpoint");
-    return evaluate_dataset(m, ds, batch, loss, accuracy);
+    /* the count it starts with holds to its end, whatever soma_set_threads does meanwhile */
+    int threads_before = run_threads_set(soma_get_threads());
+    soma_status st = evaluate_dataset(m, ds, batch, loss, accuracy);
+    run_threads_set(threads_before);
+    return st;
 }

@@ -6,11 +6,13 @@
 #include <math.h>
 #include <omp.h>
 #include <signal.h>
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
 #include "core/rng.h"
+#include "core/run_threads.h"
 #include "data/dataset.h"
 #include "io/checkpoint.h"
 #include "io/checkpoint_checks.h"
@@ -18,9 +20,24 @@
 #include "train/profile.h"
 #include "train/step.h"
 
-static volatile sig_atomic_t stop_requested;
+/* soma_request_stop's flag, for every run of the process; it stays set until
+ * the last run in progress ends. A lock-free atomic: safe in a signal handler
+ * and from any thread. */
+static atomic_int stop_requested, runs_in_progress;
 
-void soma_request_stop(void) { stop_requested = 1; }
+void soma_request_stop(void) { atomic_store(&stop_requested, 1); }
+
+/* The run's own flag (config.stop), read as an atomic so that another thread
+ * may set it, or the process-wide request. */
+/* soma_train_config.threads at most: far above any core count, low enough
+ * that a stray value fails here and not when OpenMP starts the threads */
+#define SOMA_MAX_RUN_THREADS 4096
+
+static int stop_asked(const soma_train_config *c)
+{
+    return (c->stop && __atomic_load_n(c->stop, __ATOMIC_RELAXED)) ||
+           atomic_load(&stop_requested);
+}
 
 soma_train_config soma_train_defaults(void)
 {
@@ -63,6 +80,10 @@ static soma_status check_config(const soma_train_config *c, const soma_model *m,
         return soma_error(SOMA_ERR_ARGUMENT, "epochs must be in 1..1000000, got %d", c->epochs);
     if (c->batch < 1 || c->batch > 65536)
         return soma_error(SOMA_ERR_ARGUMENT, "batch must be in 1..65536, got %d", c->batch);
+    if (c->threads < 0 || c->threads > SOMA_MAX_RUN_THREADS)
+        return soma_error(SOMA_ERR_ARGUMENT,
+                          "threads must be in 0..%d (0: soma_get_threads()), got %d",
+                          SOMA_MAX_RUN_THREADS, c->threads);
     if (c->patience < 0 || c->checkpoint_every < 0 || !(c->checkpoint_minutes >= 0))
         return soma_error(SOMA_ERR_ARGUMENT,
                           "patience, checkpoint_every and checkpoint_minutes must be >= 0");
@@ -220,7 +241,7 @@ static soma_status run_epoch(trainer *t, soma_progress_fn progress, void *user,
             progress(&p, user);
         }
         const char *bad;
-        if (stop_requested) {
+        if (stop_asked(c)) {
             if ((bad = nonfinite_state(t)))
                 return diverged(t, bad, rs->step);
             SOMA_TRY(save_last(t));
@@ -312,6 +333,9 @@ soma_status soma_train(soma_model *m, const soma_dataset *train, const soma_data
                        soma_train_result *result)
 {
     SOMA_TRY(check_config(cfg, m, train));
+    /* this run's thread count, for everything it calls on this thread */
+    int threads_before = run_threads_set(cfg->threads ? cfg->threads : soma_get_threads());
+    atomic_fetch_add(&runs_in_progress, 1);
     trainer t = {0};
     t.m = m, t.train = train, t.val = val, t.cfg = cfg;
     m->profile = cfg->profile;
@@ -347,7 +371,10 @@ soma_status soma_train(soma_model *m, const soma_dataset *train, const soma_data
         result->stopped_early = stop && t.rs.epoch < cfg->epochs;
     }
     trainer_free(&t);
-    /* cleared when a run ends, so a stop requested before it began still counts */
-    stop_requested = 0;
+    /* cleared when the last run in progress ends, so that a stop requested
+     * before a run began still counts and every run in progress sees it */
+    if (atomic_fetch_sub(&runs_in_progress, 1) == 1)
+        atomic_store(&stop_requested, 0);
+    run_threads_set(threads_before);
     return st;
 }

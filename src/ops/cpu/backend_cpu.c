@@ -1,43 +1,43 @@
 /* The CPU backend: host memory, OpenMP threads, OpenBLAS single-threaded per call. */
-#include <cblas.h>
 #include <math.h>
 #include <omp.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/run_threads.h"
 #include "ops/cpu/cpu.h"
 #include "soma.h"
 
-static int soma_threads = 0; /* 0: not set yet */
+/* soma_set_threads's count for runs that do not name their own; 0: all cores.
+ * Atomic: any thread may set or read it. */
+static _Atomic int default_threads;
 
 void soma_set_threads(int threads)
 {
     cpu_blas_setup();
-    if (threads <= 0)
-        threads = omp_get_num_procs();
-    soma_threads = threads;
-    omp_set_num_threads(threads);
-    /* soma parallelises over samples and channels itself and calls BLAS from
-     * inside those loops: BLAS must not start threads of its own. */
-    openblas_set_num_threads(1);
+    default_threads = threads > 0 ? threads : 0;
 }
 
 int soma_get_threads(void)
 {
-    if (soma_threads == 0)
-        soma_set_threads(0);
-    return soma_threads;
+    cpu_blas_setup();
+    int threads = run_threads_get(); /* a run's own count comes first */
+    if (threads <= 0)
+        threads = default_threads;
+    return threads > 0 ? threads : omp_get_num_procs();
 }
 
 /* Inside a parallel region (a training step split into slices of samples,
- * one per thread) each kernel runs on the thread that calls it. */
+ * one per thread) each kernel runs on the thread that calls it. Every soma
+ * parallel region names its team size from here (num_threads): soma never
+ * changes the caller's OpenMP settings (omp_set_num_threads). */
 int cpu_threads(void) { return omp_in_parallel() ? 1 : soma_get_threads(); }
 
 const char *soma_build_info(void)
 {
-    static char info[128];
-    int threads = soma_get_threads(); /* also selects the BLAS kernels */
+    static _Thread_local char info[128]; /* per thread: callers may ask at once */
+    int threads = soma_get_threads();
     snprintf(info, sizeof info, "cpu: OpenBLAS %s kernels, OpenMP, %d thread%s",
              cpu_blas_kernels(), threads, threads == 1 ? "" : "s");
     return info;

@@ -1,5 +1,15 @@
 /*
- * OpenBLAS kernel selection. Debian's OpenBLAS 0.3.21 (DYNAMIC_ARCH) does not
+ * What soma asks of OpenBLAS, which has only process-wide settings.
+ *
+ * Threads: soma splits work over its own OpenMP threads and calls BLAS from
+ * inside them, so each BLAS call must stay on its caller's thread. A
+ * threaded OpenBLAS is therefore told once, at soma's first use, to run one
+ * thread per call (openblas_set_num_threads(1)): the one process-wide setting
+ * soma changes, because OpenBLAS offers no per-call count.
+ *
+ * Kernels (soma_select_blas_kernels, only when asked: it swaps OpenBLAS's
+ * kernel table and sets OPENBLAS_CORETYPE for a moment, the one way
+ * OpenBLAS takes a choice). Debian's OpenBLAS 0.3.21 (DYNAMIC_ARCH) does not
  * know recent CPUs such as Sapphire Rapids and falls back to its SSE3
  * "Prescott" kernels, 1.7x slower than its AVX-512 ones on soma's GEMMs
  * here. When that happened and the user has not chosen a core with
@@ -7,11 +17,13 @@
  * newest kernel family the CPU supports. The entry points are weak so that a
  * BLAS without dynamic dispatch links and simply keeps its kernels.
  */
+#include <cblas.h>
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "ops/cpu/cpu.h"
+#include "soma.h"
 
 char *openblas_get_corename(void) __attribute__((weak));
 void gotoblas_dynamic_init(void) __attribute__((weak));
@@ -38,10 +50,23 @@ static void select_kernels(void)
     unsetenv("OPENBLAS_CORETYPE"); /* don't leak the choice into child processes */
 }
 
-void cpu_blas_setup(void)
+void soma_select_blas_kernels(void)
 {
     static pthread_once_t once = PTHREAD_ONCE_INIT;
     pthread_once(&once, select_kernels);
+}
+
+static void single_threaded_blas(void)
+{
+    /* 0: OpenBLAS built sequential, nothing to set */
+    if (openblas_get_parallel() != 0 && openblas_get_num_threads() != 1)
+        openblas_set_num_threads(1);
+}
+
+void cpu_blas_setup(void)
+{
+    static pthread_once_t once = PTHREAD_ONCE_INIT;
+    pthread_once(&once, single_threaded_blas);
 }
 
 const char *cpu_blas_kernels(void)

@@ -4,9 +4,10 @@
 
 #include "ops/backend.h"
 
-/* threads the kernels split work over (soma_set_threads) */
+/* threads the kernels split work over: the run's count (soma_train_config.threads),
+ * else soma_set_threads's; 1 inside a parallel region */
 int cpu_threads(void);
-/* picks OpenBLAS's best kernels for this CPU, once (blas_setup.c) */
+/* makes OpenBLAS run each call on its caller's thread, once (blas_setup.c) */
 void cpu_blas_setup(void);
 /* the OpenBLAS kernel family in use, e.g. "SkylakeX" */
 const char *cpu_blas_kernels(void);

@@ -1,0 +1,45 @@
+/* soma_benchmark leaves the caller's model as it was: training steps run on
+ * its weights and BatchNorm statistics and are undone; it refuses a batch
+ * above SOMA_MAX_BATCH and missing arguments with a status. */
+#include <string.h>
+
+#include "nn/network.h"
+#include "support/check.h"
+
+static const char *const text = "input channels=1 height=8 width=8\n"
+                                "conv2d filters=4 size=3 pad=1\nbatchnorm\nrelu\n"
+                                "maxpool size=2\nflatten\nlinear units=3\n";
+
+static void test_weights_unchanged(void)
+{
+    soma_model *m = NULL;
+    CHECK(soma_model_parse(text, "bench.cfg", &m) == SOMA_OK);
+    if (!m)
+        return;
+    CHECK(soma_model_init(m, SOMA_INIT_HE, 4) == SOMA_OK);
+    size_t np = m->nparams, nb = m->nbuffers;
+    float before[512];
+    CHECK(np + nb <= 512);
+    memcpy(before, m->params, sizeof(float) * np);
+    memcpy(before + np, m->buffers, sizeof(float) * nb);
+    double ips = 0;
+    CHECK_MSG(soma_benchmark(m, 8, 1, 1, 3, &ips) == SOMA_OK, "%s", soma_last_error());
+    CHECK(ips > 0);
+    CHECK(memcmp(before, m->params, sizeof(float) * np) == 0);
+    CHECK(memcmp(before + np, m->buffers, sizeof(float) * nb) == 0);
+    CHECK(soma_benchmark(m, 8, 0, 1, 3, &ips) == SOMA_OK && ips > 0);
+    CHECK(memcmp(before, m->params, sizeof(float) * np) == 0);
+
+    CHECK(soma_benchmark(m, SOMA_MAX_BATCH + 1, 0, 0, 1, &ips) == SOMA_ERR_ARGUMENT);
+    CHECK(soma_benchmark(m, 0, 0, 0, 1, &ips) == SOMA_ERR_ARGUMENT);
+    CHECK(soma_benchmark(m, 8, 0, 0, 1, NULL) == SOMA_ERR_ARGUMENT);
+    CHECK(soma_benchmark(NULL, 8, 0, 0, 1, &ips) == SOMA_ERR_ARGUMENT);
+    soma_model_free(m);
+}
+
+int main(void)
+{
+    soma_set_threads(2);
+    test_weights_unchanged();
+    return check_finish("benchmark_test");
+}
