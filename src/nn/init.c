@@ -37,6 +37,8 @@ static void fill_host(const tensor_spec *t, soma_init scheme, rng *r, float *out
 
 soma_status soma_model_init(soma_model *m, soma_init scheme, uint64_t seed)
 {
+    if (!m)
+        return soma_error(SOMA_ERR_ARGUMENT, "soma_model_init: no model given");
     if (scheme != SOMA_INIT_HE && scheme != SOMA_INIT_XAVIER && scheme != SOMA_INIT_LECUN)
         return soma_error(SOMA_ERR_ARGUMENT, "unknown initialisation %d", (int)scheme);
     SOMA_TRY(network_alloc_weights(m));

@@ -14,7 +14,12 @@ extern const struct {
 
 soma_status soma_model_parse(const char *text, const char *name, soma_model **out)
 {
+    if (!out || !text)
+        return soma_error(SOMA_ERR_ARGUMENT, "soma_model_parse: no %s given",
+                          out ? "text" : "output");
     *out = NULL;
+    if (!name)
+        name = "<model>";
     model_spec spec;
     SOMA_TRY(modelfile_parse(text, name, &spec));
     soma_status st = network_build(&spec, text, name, out);
@@ -24,6 +29,9 @@ soma_status soma_model_parse(const char *text, const char *name, soma_model **ou
 
 soma_status soma_model_load_file(const char *path, soma_model **out)
 {
+    if (!out || !path)
+        return soma_error(SOMA_ERR_ARGUMENT, "soma_model_load_file: no %s given",
+                          out ? "path" : "output");
     *out = NULL;
     model_spec spec;
     char *text;
@@ -69,6 +77,9 @@ static const char *zoo_suggestion(const char *name, int *exact)
 
 soma_status soma_model_open(const char *name_or_path, soma_model **out)
 {
+    if (!out || !name_or_path)
+        return soma_error(SOMA_ERR_ARGUMENT, "soma_model_open: no %s given",
+                          out ? "model name or path" : "output");
     for (int i = 0; soma_zoo_table[i].name; i++)
         if (strcmp(soma_zoo_table[i].name, name_or_path) == 0) {
             char file[128];
@@ -132,6 +143,9 @@ void soma_model_set_normalization(soma_model *m, float mean, float std)
 /* Evaluation-mode forward of up to planned_batch samples at a time. */
 soma_status soma_model_predict(soma_model *m, const float *input, int n, float *probs)
 {
+    if (!m || !input || !probs)
+        return soma_error(SOMA_ERR_ARGUMENT, "soma_model_predict: no %s given",
+                          !m ? "model" : !input ? "input" : "output");
     if (n <= 0)
         return soma_error(SOMA_ERR_ARGUMENT, "predict: %d samples", n);
     int batch = n < 256 ? n : 256;
