@@ -46,7 +46,7 @@ int cmd_bench(int argc, char **argv, const command_line *full)
     (void)full;
     int batch = 64, threads = 0, steps = 20, inference = 0, training = 0;
     cli_option options[] = {
-        {"batch", OPT_INT, &batch, 1, 65536, 0, 0, "a whole number from 1 to 65536", 0},
+        {"batch", OPT_INT, &batch, 1, SOMA_MAX_BATCH, 0, 0, "a whole number from 1 to 65536", 0},
         {"threads", OPT_INT, &threads, 0, 1024, 0, 0, "a whole number from 0 to 1024", 0},
         {"steps", OPT_INT, &steps, 1, 100000, 0, 0, "a whole number from 1 to 100000", 0},
         {"inference", OPT_FLAG, &inference, 0, 0, 0, 0, NULL, 0},

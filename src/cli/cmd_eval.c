@@ -83,7 +83,7 @@ int cmd_eval(int argc, char **argv, const command_line *full)
     cli_option options[] = {
         {"data", OPT_STRING, &data, 0, 0, 0, 0, "a dataset name or directory", 0},
         {"split", OPT_STRING, &split, 0, 0, 0, 0, "test, val or train", 0},
-        {"batch", OPT_INT, &batch, 1, 65536, 0, 0, "a whole number from 1 to 65536", 0},
+        {"batch", OPT_INT, &batch, 1, SOMA_MAX_BATCH, 0, 0, "a whole number from 1 to 65536", 0},
         {"threads", OPT_INT, &threads, 0, 1024, 0, 0, "a whole number from 0 to 1024", 0},
     };
     const char *positional[1];

@@ -148,7 +148,7 @@ int cmd_info(int argc, char **argv, const command_line *full)
     (void)full;
     int batch = soma_train_defaults().batch;
     cli_option options[] = {
-        {"batch", OPT_INT, &batch, 1, 65536, 0, 0, "a whole number from 1 to 65536", 0},
+        {"batch", OPT_INT, &batch, 1, SOMA_MAX_BATCH, 0, 0, "a whole number from 1 to 65536", 0},
     };
     const char *positional[1];
     int npositional;

@@ -318,7 +318,7 @@ int train_options_parse(int argc, char **argv, train_options *o)
         {"data", OPT_STRING, &v.data, 0, 0, 0, 0, "a dataset name or directory", 0},
         {"val-split", OPT_NUMBER, &v.val_split, 0, 1, 0, 1, "a fraction in [0, 1)", 0},
         {"epochs", OPT_INT, &v.epochs, 1, 100000, 0, 0, "a whole number from 1 to 100000", 0},
-        {"batch", OPT_INT, &v.batch, 1, 65536, 0, 0, "a whole number from 1 to 65536", 0},
+        {"batch", OPT_INT, &v.batch, 1, SOMA_MAX_BATCH, 0, 0, "a whole number from 1 to 65536", 0},
         {"opt", OPT_STRING, &v.opt, 0, 0, 0, 0, "an optimizer name", 0},
         {"lr", OPT_NUMBER, &v.lr, 0, HUGE_VAL, 1, 0, "a positive number", 0},
         {"momentum", OPT_NUMBER, &v.momentum, 0, 1, 0, 1, "a number in [0, 1)", 0},

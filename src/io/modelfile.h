@@ -15,7 +15,7 @@
 #include "soma.h"
 
 #define SPEC_MAX_VALUES 16
-#define SPEC_MAX_LAYERS 1024
+#define SPEC_MAX_LAYERS SOMA_MAX_LAYERS
 #define SPEC_KEY_LEN 32
 #define SPEC_VALUE_LEN 64
 

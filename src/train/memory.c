@@ -15,7 +15,7 @@
 #include "nn/network.h"
 #include "optim/optimizer.h"
 
-#define BATCH_MAX 65536 /* as soma_train checks */
+#define BATCH_MAX SOMA_MAX_BATCH /* as soma_train checks */
 
 /* The largest single tensor, which a checkpoint copies through host memory
  * on its own (the optimizer state is one flat tensor). */

@@ -147,8 +147,9 @@ soma_status evaluate_dataset(soma_model *m, const soma_dataset *ds, int batch, d
 soma_status soma_evaluate(soma_model *m, const soma_dataset *ds, int batch, double *loss,
                           double *accuracy)
 {
-    if (batch <= 0 || batch > 65536)
-        return soma_error(SOMA_ERR_ARGUMENT, "batch must be in 1..65536, got %d", batch);
+    if (batch <= 0 || batch > SOMA_MAX_BATCH)
+        return soma_error(SOMA_ERR_ARGUMENT, "batch must be in 1..%d, got %d", SOMA_MAX_BATCH,
+                          batch);
     if (ds->n <= 0)
         return soma_error(SOMA_ERR_ARGUMENT, "%s: the dataset is empty", ds->source);
     if (m->norm_std <= 0.0f)

@@ -222,11 +222,34 @@ static void test_errors_name_the_layer(void)
     soma_model_builder_free(NULL);
 }
 
+/* SOMA_MAX_LAYERS layers and no more, the next refused by its index */
+static void test_layer_limit(void)
+{
+    soma_model_builder *b = NULL;
+    soma_model *m = NULL;
+    CHECK(soma_model_builder_create("deep", 2, 1, 1, &b) == SOMA_OK);
+    int ok = 1;
+    for (int i = 0; i < SOMA_MAX_LAYERS - 1; i++)
+        ok &= soma_model_builder_relu(b) == SOMA_OK;
+    CHECK(ok && soma_model_builder_linear(b, 2) == SOMA_OK);
+    CHECK(soma_model_builder_relu(b) == SOMA_ERR_FORMAT);
+    CHECK_MSG(has("deep: layer 1024: too many layers (at most 1024)"), "%s", soma_last_error());
+    soma_model_builder_free(b);
+    CHECK(soma_model_builder_create("deep", 2, 1, 1, &b) == SOMA_OK);
+    for (int i = 0; i < SOMA_MAX_LAYERS - 1; i++)
+        soma_model_builder_relu(b);
+    soma_model_builder_linear(b, 2);
+    CHECK_MSG(soma_model_builder_finish(b, &m) == SOMA_OK, "%s", soma_last_error());
+    soma_model_free(m);
+    soma_model_builder_free(b);
+}
+
 int main(void)
 {
     soma_set_threads(2);
     test_lenet5_equals_zoo();
     test_trains_like_text();
     test_errors_name_the_layer();
+    test_layer_limit();
     return check_finish("model_builder_test");
 }

@@ -5,6 +5,7 @@
 
 #include "nn/network.h"
 #include "support/check.h"
+#include "support/synthetic.h"
 
 static const char *const text = "input channels=1 height=8 width=8\n"
                                 "conv2d filters=4 size=3 pad=1\nbatchnorm\nrelu\n"
@@ -37,9 +38,34 @@ static void test_weights_unchanged(void)
     soma_model_free(m);
 }
 
+/* SOMA_MAX_BATCH is the limit of every function that takes a batch */
+static void test_max_batch(void)
+{
+    soma_model *m = NULL;
+    soma_dataset *ds = synthetic_patterns(16, 1, 0);
+    CHECK(soma_model_parse(text, "bench.cfg", &m) == SOMA_OK);
+    if (!m || !ds)
+        goto done;
+    soma_model_set_normalization(m, 0.5f, 0.25f);
+    double loss, acc;
+    CHECK(soma_evaluate(m, ds, SOMA_MAX_BATCH + 1, &loss, &acc) == SOMA_ERR_ARGUMENT);
+    CHECK_MSG(strstr(soma_last_error(), "batch must be in 1..65536, got 65537"), "%s",
+              soma_last_error());
+    CHECK(soma_evaluate(m, ds, SOMA_MAX_BATCH, &loss, &acc) == SOMA_OK);
+    soma_train_config cfg = soma_train_defaults();
+    cfg.batch = SOMA_MAX_BATCH + 1;
+    CHECK(soma_train(m, ds, NULL, &cfg, NULL, NULL, NULL) == SOMA_ERR_ARGUMENT);
+    soma_memory_estimate e;
+    CHECK(soma_train_memory_estimate(m, &cfg, &e) == SOMA_ERR_ARGUMENT);
+done:
+    soma_model_free(m);
+    soma_dataset_free(ds);
+}
+
 int main(void)
 {
     soma_set_threads(2);
     test_weights_unchanged();
+    test_max_batch();
     return check_finish("benchmark_test");
 }
