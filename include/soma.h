@@ -68,7 +68,8 @@ SOMA_API const char *soma_build_info(void);
 /** The thread count of work that names none (soma_train_config.threads = 0); 0 = all cores.
  *  Process-wide; a run keeps the count it started with. */
 SOMA_API void soma_set_threads(int threads);
-/** The number of threads soma uses now. */
+/** The thread count soma uses now on this thread: a run's own inside it (its progress
+ *  callback), else the default. */
 SOMA_API int soma_get_threads(void);
 /** Process-wide, opt-in (the CLI calls it at start-up, before other threads use BLAS): when
  *  OpenBLAS fell back to its generic kernels on a CPU it does not know, picks the newest family

@@ -3,7 +3,8 @@
  * thread count (config.threads) and its own stop flag (config.stop), and both
  * end bit-identical to the same two trainings run one after the other.
  * Stopping one stops that one only. soma leaves the caller's OpenMP setting
- * alone, and the error message belongs to the thread that raised it.
+ * alone, and the error message belongs to the thread that raised it. A model
+ * planned by a run of one thread is evaluated right with more.
  */
 #include <omp.h>
 #include <pthread.h>
@@ -164,6 +165,27 @@ int main(void)
               "thread: %s", b3.error);
     CHECK_MSG(strstr(soma_last_error(), "stopped") == NULL, "and this thread: %s",
               soma_last_error());
+
+    /* planned for one thread by its run, then evaluated with the default of
+     * three: the workspace is planned again for three (ASan sees the overflow
+     * otherwise), and the result is the one thread's */
+    soma_model *m;
+    CHECK(soma_model_parse(with_bn, "concurrent_train_test", &m) == SOMA_OK);
+    soma_train_config cfg = soma_train_defaults();
+    cfg.epochs = 1, cfg.batch = 64, cfg.threads = 1;
+    CHECK_MSG(soma_train(m, tr, NULL, &cfg, NULL, NULL, NULL) == SOMA_OK, "%s", soma_last_error());
+    double loss1 = 0, acc1 = 0, loss3 = 0, acc3 = 0;
+    soma_set_threads(1);
+    CHECK(soma_evaluate(m, val_a, 64, &loss1, &acc1) == SOMA_OK);
+    soma_model_free(m);
+    CHECK(soma_model_parse(with_bn, "concurrent_train_test", &m) == SOMA_OK);
+    CHECK(soma_train(m, tr, NULL, &cfg, NULL, NULL, NULL) == SOMA_OK);
+    soma_set_threads(3);
+    CHECK_MSG(soma_evaluate(m, val_a, 32, &loss3, &acc3) == SOMA_OK, "%s", soma_last_error());
+    CHECK_CLOSE(loss3, loss1, 1e-5);
+    CHECK(acc3 == acc1);
+    soma_model_free(m);
+    soma_set_threads(1);
 
     /* a thread count out of range is refused, naming the field */
     job bad = make_job(without_bn, tr, NULL, -1, 1, 0);
