@@ -10,6 +10,7 @@
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "nn/network.h"
 #include "support/check.h"
@@ -32,6 +33,8 @@ typedef struct job {
     int threads;              /* config.threads */
     uint64_t seed;
     long long stop_at;        /* the progress callback sets the flag at this step (0: never) */
+    long long request_at;     /* ... calls soma_request_stop() at this step (0: never) */
+    long long wait_at;        /* ... waits at this step until another run has requested */
     volatile sig_atomic_t stop;
     pthread_barrier_t *start; /* both threads begin together (NULL: run alone) */
     /* results */
@@ -44,6 +47,17 @@ typedef struct job {
     size_t n;
 } job;
 
+/* set once a run has called soma_request_stop() */
+static int stop_was_requested;
+
+/* Waits (up to 30 s, so that a failure cannot hang the test) for it. */
+static void wait_for_request(void)
+{
+    struct timespec ms = {0, 1000000};
+    for (int i = 0; i < 30000 && !__atomic_load_n(&stop_was_requested, __ATOMIC_ACQUIRE); i++)
+        nanosleep(&ms, NULL);
+}
+
 static void on_progress(const soma_progress *p, void *user)
 {
     job *j = user;
@@ -54,6 +68,12 @@ static void on_progress(const soma_progress *p, void *user)
     j->steps = p->global_step;
     if (!p->epoch_done && j->stop_at && p->global_step == j->stop_at)
         j->stop = 1;
+    if (!p->epoch_done && j->request_at && p->global_step == j->request_at) {
+        soma_request_stop();
+        __atomic_store_n(&stop_was_requested, 1, __ATOMIC_RELEASE);
+    }
+    if (!p->epoch_done && j->wait_at && p->global_step == j->wait_at)
+        wait_for_request();
 }
 
 static void *run_job(void *arg)
@@ -166,6 +186,28 @@ int main(void)
     CHECK_MSG(strstr(soma_last_error(), "stopped") == NULL, "and this thread: %s",
               soma_last_error());
 
+    /* soma_request_stop() stops every run in progress: one run asks after its
+     * step 5, the other waits after its step 2 until it has (it may see the
+     * request after step 1 already), and both stop */
+    job a4 = make_job(with_bn, tr, val_a, 2, 11, 0), b4 = make_job(without_bn, tr, val_b, 3, 12, 0);
+    a4.request_at = 5, b4.wait_at = 2;
+    run_together(&a4, &b4);
+    CHECK_MSG(a4.status == SOMA_ERR_INTERRUPTED && a4.steps == 5, "the asking run: %s at %lld",
+              soma_status_name(a4.status), a4.steps);
+    CHECK_MSG(b4.status == SOMA_ERR_INTERRUPTED && b4.steps <= 2, "the other run: %s at %lld",
+              soma_status_name(b4.status), b4.steps);
+    /* the request ended with the last run: the next runs to the end */
+    job c4 = make_job(without_bn, tr, val_b, 3, 12, 0);
+    run_job(&c4);
+    CHECK_MSG(c4.status == SOMA_OK && same_weights(&b1, &c4), "after the request: %s",
+              c4.error);
+    /* a request made before a run starts stops it after its first step */
+    soma_request_stop();
+    job d4 = make_job(without_bn, tr, val_b, 3, 12, 0);
+    run_job(&d4);
+    CHECK_MSG(d4.status == SOMA_ERR_INTERRUPTED && d4.steps == 1, "requested before: %s at %lld",
+              soma_status_name(d4.status), d4.steps);
+
     /* planned for one thread by its run, then evaluated with the default of
      * three: the workspace is planned again for three (ASan sees the overflow
      * otherwise), and the result is the one thread's */
@@ -195,7 +237,7 @@ int main(void)
     CHECK_MSG(omp_get_max_threads() == 3, "soma changed the caller's OpenMP threads to %d",
               omp_get_max_threads());
 
-    job *all[] = {&a1, &b1, &a2, &b2, &a3, &b3, &bad};
+    job *all[] = {&a1, &b1, &a2, &b2, &a3, &b3, &a4, &b4, &c4, &d4, &bad};
     for (size_t i = 0; i < sizeof all / sizeof all[0]; i++)
         free(all[i]->weights);
     soma_dataset_free(tr);
