@@ -1,4 +1,5 @@
 /* conv2d: filters x (in_channels x size x size), stride, zero padding, bias. */
+#include <limits.h>
 #include <stdio.h>
 
 #include "nn/layer.h"
@@ -22,6 +23,10 @@ static soma_status configure(layer *l, const layer_spec *s)
     if (l->in.h + 2 * p < k || l->in.w + 2 * p < k)
         return spec_error(s, "a %dx%d filter does not fit the %dx%d input (pad %d)", k, k,
                           l->in.h, l->in.w, p);
+    /* fans in int (a weight of more than 2^30 values is refused later anyway) */
+    if ((long long)l->in.c * k * k > INT_MAX || (long long)l->u.conv.filters * k * k > INT_MAX)
+        return spec_error(s, "%d filters of %dx%dx%d are too many weights", l->u.conv.filters,
+                          l->in.c, k, k);
     l->out.c = l->u.conv.filters;
     l->out.h = (l->in.h + 2 * p - k) / st + 1;
     l->out.w = (l->in.w + 2 * p - k) / st + 1;

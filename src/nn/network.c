@@ -79,9 +79,10 @@ static soma_status build_shapes(const model_spec *spec, const char *text, const 
             return st;
         }
         if (shape_size(l->out) == 0 || shape_size(l->out) > ((size_t)1 << 28)) {
+            shape3 bad = l->out; /* l goes with m */
             soma_model_free(m);
-            return spec_error(s, "output of %dx%dx%d is empty or too large", l->out.c,
-                              l->out.h, l->out.w);
+            return spec_error(s, "output of %dx%dx%d is empty or too large", bad.c, bad.h,
+                              bad.w);
         }
         for (int t = 0; t < l->nparams; t++) {
             l->params[t].offset = m->nparams;

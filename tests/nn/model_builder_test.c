@@ -198,6 +198,20 @@ static void test_errors_name_the_layer(void)
     CHECK(soma_model_builder_dropout(b, 1.0f) == SOMA_ERR_FORMAT && has("layer 0: dropout"));
     soma_model_builder_free(b);
 
+    /* an output of more than 2^28 values (its message read the freed layer once) */
+    CHECK(soma_model_builder_create("net", 1, 100, 100, &b) == SOMA_OK);
+    CHECK(soma_model_builder_conv2d(b, 65536, 1, 1, 0) == SOMA_ERR_FORMAT);
+    CHECK_MSG(has("net: layer 0: conv2d: output of 65536x100x100 is empty or too large"), "%s",
+              soma_last_error());
+    soma_model_builder_free(b);
+
+    /* fans beyond int (undefined behaviour once) */
+    CHECK(soma_model_builder_create("net", 1, 1024, 1024, &b) == SOMA_OK);
+    CHECK(soma_model_builder_conv2d(b, 2052, 1024, 1, 0) == SOMA_ERR_FORMAT);
+    CHECK_MSG(has("net: layer 0: conv2d: 2052 filters of 1x1024x1024 are too many weights"),
+              "%s", soma_last_error());
+    soma_model_builder_free(b);
+
     /* finish: no layers; a last layer that gives no class scores */
     CHECK(soma_model_builder_create("net", 1, 8, 8, &b) == SOMA_OK);
     CHECK(soma_model_builder_finish(b, &m) == SOMA_ERR_ARGUMENT && m == NULL);
