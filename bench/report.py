@@ -168,7 +168,7 @@ def header(w, runs):
     w(f"| CPU | {cpu_model()}, {os.cpu_count()} CPUs; load average (1, 5, 15 min) before / after: "
       f"{env('BENCH_LOAD_START', '?')} / {loadavg} |")
     w(f"| soma | {soma_v or '?'}, commit {env('BENCH_COMMIT', '?')}, {gcc_v}, Release, "
-      "`-march=native` |")
+      "default build (no `-march=native`: kernels pick AVX-512 at run time) |")
     w(f"| PyTorch | {torch_v} (Debian python3-torch {torch_deb}), numpy {numpy_v} |")
     w(f"| OpenBLAS | {blas_v}, kernels: {', '.join(cores) or '?'}{blas_note} |")
     w(f"| data | {env('BENCH_DATA', '?')} |")

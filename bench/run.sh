@@ -106,7 +106,7 @@ done
 BUILD="$ROOT/build-bench"
 mkdir -p "$BUILD"
 log "building soma (Release) in build-bench/"
-cmake -S "$ROOT" -B "$BUILD" -DCMAKE_BUILD_TYPE=Release >"$BUILD/build.log" 2>&1 ||
+cmake -S "$ROOT" -B "$BUILD" -DCMAKE_BUILD_TYPE=Release -DSOMA_NATIVE=OFF >"$BUILD/build.log" 2>&1 ||
     { tail -20 "$BUILD/build.log" >&2; die "cmake configure failed (log: $BUILD/build.log)"; }
 cmake --build "$BUILD" -j"$NCPU" --target soma >>"$BUILD/build.log" 2>&1 ||
     { tail -20 "$BUILD/build.log" >&2; die "soma build failed (log: $BUILD/build.log)"; }

@@ -4,6 +4,7 @@
 #include <unistd.h>
 
 #include "core/edit_distance.h"
+#include "core/run_threads.h"
 #include "nn/network.h"
 
 /* generated from the files in models/ (cmake/embed_models.cmake) */
@@ -140,18 +141,10 @@ void soma_model_set_normalization(soma_model *m, float mean, float std)
     m->norm_std = std;
 }
 
-/* Evaluation-mode forward of up to planned_batch samples at a time. */
-soma_status soma_model_predict(soma_model *m, const float *input, int n, float *probs)
+/* The forward passes of soma_model_predict, planned_batch samples at a time. */
+static void predict_planned(soma_model *m, const float *input, int n, float *probs)
 {
-    if (!m || !input || !probs)
-        return soma_error(SOMA_ERR_ARGUMENT, "soma_model_predict: no %s given",
-                          !m ? "model" : !input ? "input" : "output");
-    if (n <= 0)
-        return soma_error(SOMA_ERR_ARGUMENT, "predict: %d samples", n);
-    int batch = n < 256 ? n : 256;
-    if (m->planned_batch < batch)
-        SOMA_TRY(network_plan(m, batch));
-    batch = m->planned_batch;
+    int batch = m->planned_batch;
     run_ctx ctx = {.be = m->be, .workspace = m->workspace, .grads = m->grads};
     size_t in_size = shape_size(m->input);
     for (int first = 0; first < n; first += batch) {
@@ -163,5 +156,26 @@ soma_status soma_model_predict(soma_model *m, const float *input, int n, float *
         m->be->download(probs + (size_t)m->classes * first, m->probs,
                         sizeof(float) * (size_t)m->classes * count);
     }
-    return SOMA_OK;
+}
+
+/* Evaluation-mode forward of up to 256 samples at a time. */
+soma_status soma_model_predict(soma_model *m, const float *input, int n, float *probs)
+{
+    if (!m || !input || !probs)
+        return soma_error(SOMA_ERR_ARGUMENT, "soma_model_predict: no %s given",
+                          !m ? "model" : !input ? "input" : "output");
+    if (n <= 0)
+        return soma_error(SOMA_ERR_ARGUMENT, "predict: %d samples", n);
+    int batch = n < 256 ? n : 256;
+    /* the thread count it starts with holds to its end, whatever
+     * soma_set_threads does meanwhile; a plan made for another count (by a
+     * run with its own) is made again, or its workspace is too small */
+    int threads_before = run_threads_set(soma_get_threads());
+    soma_status st = SOMA_OK;
+    if (m->planned_batch < batch || m->planned_threads != soma_get_threads())
+        st = network_plan(m, batch);
+    if (st == SOMA_OK)
+        predict_planned(m, input, n, probs);
+    run_threads_set(threads_before);
+    return st;
 }

@@ -226,6 +226,21 @@ int main(void)
     CHECK_MSG(soma_evaluate(m, val_a, 32, &loss3, &acc3) == SOMA_OK, "%s", soma_last_error());
     CHECK_CLOSE(loss3, loss1, 1e-5);
     CHECK(acc3 == acc1);
+    /* the same for soma_model_predict: a model planned for one thread by a
+     * run, asked with three (before: a workspace overflow, seen by ASan) */
+    soma_model_free(m);
+    CHECK(soma_model_parse(with_bn, "concurrent_train_test", &m) == SOMA_OK);
+    soma_set_threads(1);
+    CHECK(soma_train(m, tr, NULL, &cfg, NULL, NULL, NULL) == SOMA_OK);
+    float mean, std, *in = malloc(sizeof(float) * 32 * 64), p1[32 * 3], p3[32 * 3];
+    soma_model_normalization(m, &mean, &std);
+    CHECK(in && soma_dataset_get(val_a, 0, 32, mean, std, in) == SOMA_OK);
+    CHECK_MSG(soma_model_predict(m, in, 32, p1) == SOMA_OK, "%s", soma_last_error());
+    soma_set_threads(3);
+    CHECK_MSG(soma_model_predict(m, in, 32, p3) == SOMA_OK, "%s", soma_last_error());
+    for (int i = 0; i < 32 * 3; i++)
+        CHECK_CLOSE(p3[i], p1[i], 1e-5);
+    free(in);
     soma_model_free(m);
     soma_set_threads(1);
 
