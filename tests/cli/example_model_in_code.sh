@@ -14,8 +14,13 @@ trap 'rm -rf "$tmp"' EXIT
 failed=0
 fail() { failed=$((failed + 1)); echo "FAIL: $*" >&2; }
 
-${CC:-cc} -std=c11 -Wall -Wextra -Werror -I"$src/include" "$src/examples/model_in_code.c" \
-    -L"$libdir" -lsoma -Wl,-rpath,"$libdir" -o "$tmp/model_in_code"
+# a sanitizer build's libsoma.so needs its runtime in the program too
+cc=${CC:-cc} sanitize=()
+if nm -D "$libdir/libsoma.so" | grep -q ' __asan_init'; then
+    cc=clang sanitize=(-fsanitize=address,undefined)
+fi
+"$cc" -std=c11 -Wall -Wextra -Werror "${sanitize[@]}" -I"$src/include" \
+    "$src/examples/model_in_code.c" -L"$libdir" -lsoma -Wl,-rpath,"$libdir" -o "$tmp/model_in_code"
 
 "$tmp/model_in_code" >"$tmp/out" || fail "model_in_code without DATA exits $?"
 grep -q '^model lenet5-in-code  (input 1x28x28, 10 classes)$' "$tmp/out" || fail "no model line"
