@@ -16,7 +16,8 @@ fail() { failed=$((failed + 1)); echo "FAIL: $*" >&2; }
 
 # a sanitizer build's libsoma.so needs its runtime in the program too
 cc=${CC:-cc} sanitize=()
-if nm -D "$libdir/libsoma.so" | grep -q ' __asan_init'; then
+symbols=$(nm -D "$libdir/libsoma.so") # whole, not piped to grep -q (pipefail, SIGPIPE)
+if grep -q ' __asan_init$' <<<"$symbols"; then
     cc=clang sanitize=(-fsanitize=address,undefined)
 fi
 "$cc" -std=c11 -Wall -Wextra -Werror "${sanitize[@]}" -I"$src/include" \
