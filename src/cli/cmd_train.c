@@ -192,6 +192,15 @@ static soma_status prepare_out_dir(const train_options *o, train_run *r)
     return st;
 }
 
+/* The configuration soma_train will run, as far as its memory goes: with a
+ * run directory, so that the copy a checkpoint is written from counts. */
+static soma_train_config planned_config(const train_options *o)
+{
+    soma_train_config c = o->s.train;
+    c.out_dir = o->out ? o->out : "runs";
+    return c;
+}
+
 static void print_header(const train_options *o, const train_run *r)
 {
     char *table = soma_model_summary(r->model);
@@ -223,8 +232,7 @@ static void print_header(const train_options *o, const train_run *r)
     else
         printf("init       %s  seed %llu\n", s->init, (unsigned long long)cfg->seed);
     printf("threads    %d\n", soma_get_threads());
-    soma_train_config planned = *cfg;
-    planned.out_dir = r->out_dir; /* counts the copy a checkpoint is written from */
+    soma_train_config planned = planned_config(o);
     soma_memory_estimate e;
     if (soma_train_memory_estimate(r->model, &planned, &e) == SOMA_OK)
         printf("memory     about %.1f MiB\n", (double)e.total / (1 << 20));
@@ -354,8 +362,7 @@ static soma_status open_model(const train_options *o, train_run *r)
  * made: the same configuration, checkpoints included. */
 static soma_status check_memory(const train_options *o, const train_run *r)
 {
-    soma_train_config planned = o->s.train;
-    planned.out_dir = o->out ? o->out : "runs";
+    soma_train_config planned = planned_config(o);
     return soma_train_memory_check(r->model, &planned);
 }
 

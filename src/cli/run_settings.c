@@ -60,6 +60,20 @@ static const field fields[] = {
 const char *const resume_may_change[] = {"epochs", "patience", "checkpoint-every", "threads",
                                          "out", "quiet", "profile", NULL};
 
+/* The settings of resume_may_change (threads, out, quiet and profile are
+ * not settings: they stay with the command). */
+soma_status run_settings_resumed(const run_settings *recorded, run_settings *asked)
+{
+    soma_train_config keep = asked->train;
+    run_settings_free(asked);
+    SOMA_TRY(run_settings_copy(asked, recorded));
+    asked->train.epochs = keep.epochs;
+    asked->train.patience = keep.patience;
+    asked->train.checkpoint_every = keep.checkpoint_every;
+    asked->train.checkpoint_minutes = keep.checkpoint_minutes;
+    return SOMA_OK;
+}
+
 #define FIELD(s, f, T) ((T *)((char *)(s) + (f)->offset))
 #define CFIELD(s, f, T) ((const T *)((const char *)(s) + (f)->offset))
 

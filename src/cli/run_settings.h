@@ -58,7 +58,10 @@ soma_status run_settings_load(const char *path, run_settings *s, run_position *p
 void run_settings_option_text(const run_settings *s, const char *option, char *buf,
                               size_t size);
 
-/* The settings that may differ when a run is resumed (NULL-terminated). */
+/* The `soma train` options that may differ when a run is resumed (NULL-terminated). */
 extern const char *const resume_may_change[];
+/* Makes `asked` the recorded settings, but for those resume_may_change lets
+ * the command set (epochs, patience, checkpoint interval). */
+soma_status run_settings_resumed(const run_settings *recorded, run_settings *asked);
 
 #endif

@@ -77,9 +77,8 @@ int threads_check(int threads)
     if (!err)
         return -1;
     long cores = sysconf(_SC_NPROCESSORS_ONLN);
-    fprintf(stderr,
-            "soma: error: --threads %d: cannot start %d threads here (%s after %d); this "
-            "machine has %ld cores, and --threads 0 uses them all\n",
-            threads, threads, strerror(err), started + 1, cores);
-    return EXIT_ERROR;
+    return report_error(soma_error(SOMA_ERR_UNSUPPORTED,
+                                   "--threads %d: cannot start %d threads here (%s after %d); "
+                                   "this machine has %ld cores, and --threads 0 uses them all",
+                                   threads, threads, strerror(err), started + 1, cores));
 }

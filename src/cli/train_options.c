@@ -283,18 +283,9 @@ static int resolve(train_options *o, cli_option *options, int n, const flag_valu
     o->recorded_epochs = base.train.epochs;
     if (rc < 0 && o->resume && !o->legacy_resume) {
         rc = check_resume_flags(options, n, &base, &o->s, o->resume);
-        if (rc < 0) {
-            /* keep the recorded settings, with only what may change taken from the flags */
-            soma_train_config asked = o->s.train;
-            run_settings_free(&o->s);
-            rc = run_settings_copy(&o->s, &base) == SOMA_OK ? -1 : report_error(SOMA_ERR_MEMORY);
-            if (rc < 0) {
-                o->s.train.epochs = asked.epochs;
-                o->s.train.patience = asked.patience;
-                o->s.train.checkpoint_every = asked.checkpoint_every;
-                o->s.train.checkpoint_minutes = asked.checkpoint_minutes;
-            }
-        }
+        /* keep the recorded settings, with only what may change taken from the flags */
+        if (rc < 0 && run_settings_resumed(&base, &o->s) != SOMA_OK)
+            rc = report_error(SOMA_ERR_MEMORY);
     }
     run_settings_free(&base);
     if (rc < 0 && (!o->s.model || (o->legacy_resume && !o->model_arg)))

@@ -11,8 +11,8 @@
  * kernel table and sets OPENBLAS_CORETYPE for a moment, the one way
  * OpenBLAS takes a choice). Debian's OpenBLAS 0.3.21 (DYNAMIC_ARCH) does not
  * know recent CPUs such as Sapphire Rapids and falls back to its SSE3
- * "Prescott" kernels, 1.7x slower than its AVX-512 ones on soma's GEMMs
- * here. When that happened and the user has not chosen a core with
+ * "Prescott" kernels, slower than its AVX-512 ones (docs/design.md says how
+ * to compare them). When that happened and the user has not chosen a core with
  * OPENBLAS_CORETYPE, re-run OpenBLAS's own dynamic selection with the
  * newest kernel family the CPU supports. The entry points are weak so that a
  * BLAS without dynamic dispatch links and simply keeps its kernels.
