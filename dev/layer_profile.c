@@ -74,7 +74,7 @@ int main(int argc, char **argv)
     for (int i = 0; i < nl; i++)
         fwd[i] = bwd[i] = 1e9;
     run_ctx ctx = {.be = m->be, .batch = batch, .training = training, .seed = 1,
-                   .workspace = m->workspace, .grads = m->grads};
+                   .workspace = m->workspace, .grads = m->grads, .metrics = m->metrics};
     double *fwd_seen = calloc(nl, sizeof *fwd_seen), *bwd_seen = calloc(nl, sizeof *bwd_seen);
     m->profile = 1; /* the network's own per-layer timers (wall clock) */
     for (int s = 0; s < steps + 3; s++) {
@@ -85,12 +85,11 @@ int main(int argc, char **argv)
             network_zero_grads(m);
             keep_min(&zero, now() - t0);
         }
-        network_forward(m, &ctx);
+        const float *logits;
+        network_forward(m, &ctx, &logits);
         if (training) {
-            double ls;
-            int correct;
             t = now();
-            network_loss(m, &ctx, batch, labels, &ls, &correct);
+            network_loss(m, &ctx, batch, labels);
             keep_min(&loss_t, now() - t);
             network_backward(m, &ctx);
             t = now();

@@ -12,17 +12,19 @@ static soma_status configure(layer *l, const layer_spec *s)
     return SOMA_OK;
 }
 
-static void forward(layer *l, const run_ctx *ctx, const float *x, float *y)
+static soma_status forward(layer *l, const run_ctx *ctx, const float *x, float *y)
 {
-    ctx->be->activation_forward(l->u.act.kind, x, y, shape_size(l->in) * ctx->batch);
+    return ctx->be->activation_forward(l->u.act.kind, x, y, shape_size(l->in) * ctx->batch);
 }
 
-static void backward(layer *l, const run_ctx *ctx, const float *x, const float *y,
-                     const float *dy, float *dx)
+static soma_status backward(layer *l, const run_ctx *ctx, const float *x, const float *y,
+                            const float *dy, float *dx)
 {
     (void)x;
     if (dx)
-        ctx->be->activation_backward(l->u.act.kind, y, dy, dx, shape_size(l->in) * ctx->batch);
+        return ctx->be->activation_backward(l->u.act.kind, y, dy, dx,
+                                            shape_size(l->in) * ctx->batch);
+    return SOMA_OK;
 }
 
 static double flops(const layer *l) { return (double)shape_size(l->in); }

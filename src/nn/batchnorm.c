@@ -32,28 +32,26 @@ static soma_status configure(layer *l, const layer_spec *s)
 /* saved mean and 1/std per channel */
 static size_t cache_floats(const layer *l, int batch) { (void)batch; return 2 * (size_t)l->in.c; }
 
-static void forward(layer *l, const run_ctx *ctx, const float *x, float *y)
+static soma_status forward(layer *l, const run_ctx *ctx, const float *x, float *y)
 {
     bn_geom g = geom(l, ctx->batch);
     if (ctx->training)
-        ctx->be->batchnorm_forward_train(&g, x, l->param[0], l->param[1], y, l->cache,
-                                         l->cache + l->in.c, l->buffer[0], l->buffer[1]);
-    else
-        ctx->be->batchnorm_forward_eval(&g, x, l->param[0], l->param[1], l->buffer[0],
-                                        l->buffer[1], y);
+        return ctx->be->batchnorm_forward_train(&g, x, l->param[0], l->param[1], y, l->cache,
+                                                l->cache + l->in.c, l->buffer[0], l->buffer[1]);
+    return ctx->be->batchnorm_forward_eval(&g, x, l->param[0], l->param[1], l->buffer[0],
+                                           l->buffer[1], y);
 }
 
-static void backward(layer *l, const run_ctx *ctx, const float *x, const float *y,
-                     const float *dy, float *dx)
+static soma_status backward(layer *l, const run_ctx *ctx, const float *x, const float *y,
+                            const float *dy, float *dx)
 {
     bn_geom g = geom(l, ctx->batch);
     if (ctx->training)
-        ctx->be->batchnorm_backward(&g, x, l->param[0], l->param[1], l->cache,
-                                    l->cache + l->in.c, dy, dx, layer_grad(l, ctx, 0),
-                                    layer_grad(l, ctx, 1));
-    else
-        ctx->be->batchnorm_backward_eval(&g, x, l->param[0], y, l->buffer[0], l->buffer[1], dy,
-                                         dx, layer_grad(l, ctx, 0), layer_grad(l, ctx, 1));
+        return ctx->be->batchnorm_backward(&g, x, l->param[0], l->param[1], l->cache,
+                                           l->cache + l->in.c, dy, dx, layer_grad(l, ctx, 0),
+                                           layer_grad(l, ctx, 1));
+    return ctx->be->batchnorm_backward_eval(&g, x, l->param[0], y, l->buffer[0], l->buffer[1], dy,
+                                            dx, layer_grad(l, ctx, 0), layer_grad(l, ctx, 1));
 }
 
 static double flops(const layer *l) { return 4.0 * shape_size(l->in); }

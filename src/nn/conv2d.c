@@ -37,24 +37,24 @@ static soma_status configure(layer *l, const layer_spec *s)
     return SOMA_OK;
 }
 
-static size_t workspace_floats(const layer *l, const soma_backend *be, int batch, int threads)
+static size_t workspace_floats(const layer *l, const soma_backend *be, int batch)
 {
     conv_geom g = geom(l, batch);
-    return be->conv2d_workspace(&g, threads);
+    return be->conv2d_workspace(&g);
 }
 
-static void forward(layer *l, const run_ctx *ctx, const float *x, float *y)
+static soma_status forward(layer *l, const run_ctx *ctx, const float *x, float *y)
 {
     conv_geom g = geom(l, ctx->batch);
-    ctx->be->conv2d_forward(&g, x, l->param[0], l->param[1], y, ctx->workspace);
+    return ctx->be->conv2d_forward(&g, x, l->param[0], l->param[1], y, ctx->workspace);
 }
 
-static void backward(layer *l, const run_ctx *ctx, const float *x, const float *y,
-                     const float *dy, float *dx)
+static soma_status backward(layer *l, const run_ctx *ctx, const float *x, const float *y,
+                            const float *dy, float *dx)
 {
     conv_geom g = geom(l, ctx->batch);
-    ctx->be->conv2d_backward(&g, x, l->param[0], y, dy, dx, layer_grad(l, ctx, 0),
-                             layer_grad(l, ctx, 1), ctx->workspace);
+    return ctx->be->conv2d_backward(&g, x, l->param[0], y, dy, dx, layer_grad(l, ctx, 0),
+                                    layer_grad(l, ctx, 1), ctx->workspace);
 }
 
 static double flops(const layer *l)

@@ -19,28 +19,26 @@ static soma_status configure(layer *l, const layer_spec *s)
 
 static size_t mask_floats(const layer *l, int batch) { return shape_size(l->in) * batch; }
 
-static void forward(layer *l, const run_ctx *ctx, const float *x, float *y)
+static soma_status forward(layer *l, const run_ctx *ctx, const float *x, float *y)
 {
     size_t n = shape_size(l->in) * ctx->batch;
     if (ctx->training && l->u.dropout.p > 0.0f)
-        ctx->be->dropout_forward(x, y, layer_sample_cache(l, ctx), n, l->u.dropout.p, ctx->seed,
-                                 (uint64_t)ctx->step, l->index,
-                                 shape_size(l->in) * (size_t)ctx->first);
-    else
-        ctx->be->copy(y, x, n);
+        return ctx->be->dropout_forward(x, y, layer_sample_cache(l, ctx), n, l->u.dropout.p,
+                                        ctx->seed, (uint64_t)ctx->step, l->index,
+                                        shape_size(l->in) * (size_t)ctx->first);
+    return ctx->be->copy(y, x, n);
 }
 
-static void backward(layer *l, const run_ctx *ctx, const float *x, const float *y,
-                     const float *dy, float *dx)
+static soma_status backward(layer *l, const run_ctx *ctx, const float *x, const float *y,
+                            const float *dy, float *dx)
 {
     (void)x, (void)y;
     size_t n = shape_size(l->in) * ctx->batch;
     if (!dx)
-        return;
+        return SOMA_OK;
     if (l->u.dropout.p > 0.0f)
-        ctx->be->dropout_backward(dy, layer_sample_cache(l, ctx), dx, n);
-    else
-        ctx->be->copy(dx, dy, n);
+        return ctx->be->dropout_backward(dy, layer_sample_cache(l, ctx), dx, n);
+    return ctx->be->copy(dx, dy, n);
 }
 
 static double flops(const layer *l) { return (double)shape_size(l->in); }

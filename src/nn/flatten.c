@@ -12,17 +12,18 @@ static soma_status configure(layer *l, const layer_spec *s)
     return SOMA_OK;
 }
 
-static void forward(layer *l, const run_ctx *ctx, const float *x, float *y)
+static soma_status forward(layer *l, const run_ctx *ctx, const float *x, float *y)
 {
-    ctx->be->copy(y, x, shape_size(l->in) * ctx->batch);
+    return ctx->be->copy(y, x, shape_size(l->in) * ctx->batch);
 }
 
-static void backward(layer *l, const run_ctx *ctx, const float *x, const float *y,
-                     const float *dy, float *dx)
+static soma_status backward(layer *l, const run_ctx *ctx, const float *x, const float *y,
+                            const float *dy, float *dx)
 {
     (void)x, (void)y;
     if (dx)
-        ctx->be->copy(dx, dy, shape_size(l->in) * ctx->batch);
+        return ctx->be->copy(dx, dy, shape_size(l->in) * ctx->batch);
+    return SOMA_OK;
 }
 
 static double flops(const layer *l) { (void)l; return 0.0; }

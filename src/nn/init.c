@@ -58,11 +58,14 @@ soma_status soma_model_init(soma_model *m, soma_init scheme, uint64_t seed)
             for (size_t done = 0; done < n; done += INIT_CHUNK) {
                 size_t part = n - done < INIT_CHUNK ? n - done : INIT_CHUNK;
                 fill_host(t, scheme, &r, host, part);
-                m->be->upload(dst + done, host, part * sizeof *host);
+                soma_status st = m->be->upload(dst + done, host, part * sizeof *host);
+                if (st != SOMA_OK) {
+                    free(host);
+                    return st;
+                }
             }
         }
     }
     free(host);
-    network_zero_grads(m);
-    return SOMA_OK;
+    return network_zero_grads(m);
 }

@@ -42,9 +42,9 @@ size_t layer_no_cache(const layer *l, int batch)
     return 0;
 }
 
-size_t layer_no_workspace(const layer *l, const soma_backend *be, int batch, int threads)
+size_t layer_no_workspace(const layer *l, const soma_backend *be, int batch)
 {
-    (void)l, (void)be, (void)batch, (void)threads;
+    (void)l, (void)be, (void)batch;
     return 0;
 }
 

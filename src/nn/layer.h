@@ -37,10 +37,10 @@ typedef struct tensor_spec {
     size_t offset; /* into the network's flat buffer, set by the network */
 } tensor_spec;
 
-/* One pass of the network over `batch` samples. A training step split over
- * threads (network_slices) runs one pass per slice: samples first ..
- * first + batch - 1 of the step's batch, with the slice's own workspace and
- * gradient buffer. */
+/* One pass of the network over `batch` samples. A training step split into
+ * lanes (network_slices) runs one pass per slice: samples first ..
+ * first + batch - 1 of the step's batch, with the slice's own workspace,
+ * gradient buffer and metrics. */
 typedef struct run_ctx {
     const soma_backend *be;
     int batch;
@@ -50,6 +50,7 @@ typedef struct run_ctx {
     float *workspace;
     int first;       /* the first sample of this pass within the step's batch */
     float *grads;    /* flat buffer the parameter gradients accumulate into */
+    double *metrics; /* device: the pass's loss sum and correct count (backend.h) */
 } run_ctx;
 
 typedef struct layer layer;
@@ -61,12 +62,14 @@ typedef struct layer_class {
     soma_status (*configure)(layer *l, const layer_spec *spec);
     /* floats saved between forward and backward, and scratch, for a batch */
     size_t (*cache_floats)(const layer *l, int batch);
-    /* for a pass over `batch` samples whose kernels split work over `threads` */
-    size_t (*workspace_floats)(const layer *l, const soma_backend *be, int batch, int threads);
-    void (*forward)(layer *l, const run_ctx *ctx, const float *x, float *y);
+    /* for a pass over `batch` samples, asked where the pass would run (inside
+     * a lane or not: backend.h) */
+    size_t (*workspace_floats)(const layer *l, const soma_backend *be, int batch);
+    /* the backend's failure, if any */
+    soma_status (*forward)(layer *l, const run_ctx *ctx, const float *x, float *y);
     /* dx may be NULL (first layer) */
-    void (*backward)(layer *l, const run_ctx *ctx, const float *x, const float *y,
-                     const float *dy, float *dx);
+    soma_status (*backward)(layer *l, const run_ctx *ctx, const float *x, const float *y,
+                            const float *dy, float *dx);
     double (*flops)(const layer *l); /* forward multiply-adds x2, per sample */
     /* short description of the configuration, e.g. "6@5x5 pad 2" */
     void (*describe)(const layer *l, char *buf, size_t size);
@@ -129,7 +132,7 @@ size_t tensor_spec_count(const tensor_spec *t);
 
 /* Class slots shared by layers that need nothing there. */
 size_t layer_no_cache(const layer *l, int batch);
-size_t layer_no_workspace(const layer *l, const soma_backend *be, int batch, int threads);
+size_t layer_no_workspace(const layer *l, const soma_backend *be, int batch);
 void layer_no_description(const layer *l, char *buf, size_t size);
 
 /* The class registry (src/nn/registry.c). */

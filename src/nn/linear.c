@@ -21,24 +21,24 @@ static soma_status configure(layer *l, const layer_spec *s)
     return SOMA_OK;
 }
 
-static void forward(layer *l, const run_ctx *ctx, const float *x, float *y)
+static soma_status forward(layer *l, const run_ctx *ctx, const float *x, float *y)
 {
-    ctx->be->linear_forward(x, l->param[0], l->param[1], y, ctx->batch, l->in.c, l->out.c,
-                            l->fused_relu);
+    return ctx->be->linear_forward(x, l->param[0], l->param[1], y, ctx->batch, l->in.c, l->out.c,
+                                   l->fused_relu);
 }
 
-static void backward(layer *l, const run_ctx *ctx, const float *x, const float *y,
-                     const float *dy, float *dx)
+static soma_status backward(layer *l, const run_ctx *ctx, const float *x, const float *y,
+                            const float *dy, float *dx)
 {
-    ctx->be->linear_backward(x, l->param[0], l->fused_relu ? y : NULL, dy, dx,
-                             layer_grad(l, ctx, 0), layer_grad(l, ctx, 1), ctx->batch, l->in.c,
-                             l->out.c, ctx->workspace);
+    return ctx->be->linear_backward(x, l->param[0], l->fused_relu ? y : NULL, dy, dx,
+                                    layer_grad(l, ctx, 0), layer_grad(l, ctx, 1), ctx->batch,
+                                    l->in.c, l->out.c, ctx->workspace);
 }
 
 /* a fused ReLU's masked dy */
-static size_t workspace_floats(const layer *l, const soma_backend *be, int batch, int threads)
+static size_t workspace_floats(const layer *l, const soma_backend *be, int batch)
 {
-    (void)be, (void)threads;
+    (void)be;
     return l->fused_relu ? (size_t)batch * l->out.c : 0;
 }
 

@@ -111,7 +111,7 @@ soma_status soma_model_open(const char *name_or_path, soma_model **out)
     snprintf(message, sizeof message, "%s", soma_last_error());
     if (exact)
         return soma_error(st, "%s (the zoo model '%s' is built in: give its name, %s, without a "
-                              "path or .cfg)",
+                          "path or .cfg)",
                           message, hint, hint);
     return soma_error(st, "%s (did you mean the zoo model '%s'?)", message, hint);
 }
@@ -142,20 +142,23 @@ void soma_model_set_normalization(soma_model *m, float mean, float std)
 }
 
 /* The forward passes of soma_model_predict, planned_batch samples at a time. */
-static void predict_planned(soma_model *m, const float *input, int n, float *probs)
+static soma_status predict_planned(soma_model *m, const float *input, int n, float *probs)
 {
     int batch = m->planned_batch;
     run_ctx ctx = {.be = m->be, .workspace = m->workspace, .grads = m->grads};
     size_t in_size = shape_size(m->input);
     for (int first = 0; first < n; first += batch) {
         int count = n - first < batch ? n - first : batch;
+        const float *logits;
         ctx.batch = count;
-        m->be->upload(m->input_buf, input + in_size * first, sizeof(float) * in_size * count);
-        const float *logits = network_forward(m, &ctx);
-        m->be->softmax_xent_forward(logits, NULL, count, m->classes, m->probs, NULL, NULL);
-        m->be->download(probs + (size_t)m->classes * first, m->probs,
-                        sizeof(float) * (size_t)m->classes * count);
+        SOMA_TRY(m->be->upload(m->input_buf, input + in_size * first,
+                               sizeof(float) * in_size * count));
+        SOMA_TRY(network_forward(m, &ctx, &logits));
+        SOMA_TRY(m->be->softmax_xent_forward(logits, NULL, count, m->classes, m->probs, NULL));
+        SOMA_TRY(m->be->download(probs + (size_t)m->classes * first, m->probs,
+                                 sizeof(float) * (size_t)m->classes * count));
     }
+    return SOMA_OK;
 }
 
 /* Evaluation-mode forward of up to 256 samples at a time. */
@@ -172,10 +175,10 @@ soma_status soma_model_predict(soma_model *m, const float *input, int n, float *
      * run with its own) is made again, or its workspace is too small */
     int threads_before = run_threads_set(soma_get_threads());
     soma_status st = SOMA_OK;
-    if (m->planned_batch < batch || m->planned_threads != soma_get_threads())
+    if (!network_plan_covers(m, batch))
         st = network_plan(m, batch);
     if (st == SOMA_OK)
-        predict_planned(m, input, n, probs);
+        st = predict_planned(m, input, n, probs);
     run_threads_set(threads_before);
     return st;
 }

@@ -13,13 +13,11 @@
 #define MAX_PARAMS ((size_t)1 << 30)
 #define MAX_PLAN_FLOATS ((size_t)1 << 32)
 
-/* A training step split into one slice of samples per thread (train/step.c)
- * meets the other threads once, where a layer-by-layer step meets them at
- * every layer. It needs layers that treat samples independently, a gradient
- * buffer per extra slice (at most this many floats in all: 256 MiB) and a
- * few samples per slice. */
+/* A training step split into slices of samples run in the backend's lanes
+ * (backend.h, train/step.c) needs layers that treat samples independently
+ * and a gradient buffer per extra slice (at most this many floats in all:
+ * 256 MiB). */
 #define SLICE_GRADS_MAX ((size_t)1 << 26)
-#define SLICE_MIN_SAMPLES 4
 
 static soma_status alloc_floats(const soma_backend *be, size_t n, float **out)
 {
@@ -51,7 +49,7 @@ static soma_status build_shapes(const model_spec *spec, const char *text, const 
     soma_model *m = calloc(1, sizeof *m);
     if (!m)
         return soma_error(SOMA_ERR_MEMORY, "out of memory");
-    m->be = &soma_cpu_backend;
+    m->be = backend_list()[0];
     m->slices = 1;
     m->input = spec->input;
     m->nlayers = spec->nlayers;
@@ -221,39 +219,59 @@ static void release_plan(soma_model *m)
     be->free(m->probs);
     be->free(m->labels);
     be->free(m->slice_grads);
+    be->free(m->metrics);
     m->acts = NULL;
     m->input_buf = m->dact[0] = m->dact[1] = m->cache = m->workspace = m->probs = NULL;
     m->slice_grads = NULL;
     m->labels = NULL;
+    m->metrics = NULL;
     m->planned_batch = 0;
     m->slices = 1;
+    memset(&m->plan, 0, sizeof m->plan);
 }
 
-static int plan_slices(const soma_model *m, int batch, int threads)
+static int plan_slices(const soma_model *m, int batch)
 {
-    if (threads < 2 || batch < SLICE_MIN_SAMPLES * threads ||
-        m->nparams * (size_t)(threads - 1) > SLICE_GRADS_MAX)
+    int lanes = m->be->lanes(batch);
+    if (lanes < 2 || lanes > NETWORK_MAX_SLICES ||
+        m->nparams * (size_t)(lanes - 1) > SLICE_GRADS_MAX)
         return 1;
     for (int i = 0; i < m->nlayers; i++)
         if (m->layers[i].cls->mixes_samples)
             return 1;
-    return threads < NETWORK_MAX_SLICES ? threads : NETWORK_MAX_SLICES;
+    return lanes;
 }
 
-static size_t max_workspace(const soma_model *m, int batch, int threads)
+static size_t max_workspace(const soma_model *m, int batch)
 {
     size_t work = 0;
     for (int i = 0; i < m->nlayers; i++) {
-        size_t w = m->layers[i].cls->workspace_floats(&m->layers[i], m->be, batch, threads);
+        size_t w = m->layers[i].cls->workspace_floats(&m->layers[i], m->be, batch);
         if (w > work)
             work = w;
     }
     return (work + 15) & ~(size_t)15; /* slices' workspaces stay 64-byte aligned */
 }
 
+/* The workspace of one slice's pass, asked inside a lane, where its kernels run. */
+typedef struct lane_workspace {
+    const soma_model *m;
+    int batch;
+    size_t floats;
+} lane_workspace;
+
+static soma_status size_lane_workspace(void *arg, int lane)
+{
+    lane_workspace *q = arg;
+    (void)lane;
+    q->floats = max_workspace(q->m, q->batch);
+    return SOMA_OK;
+}
+
 int network_slices(const soma_model *m, int batch)
 {
-    return batch >= SLICE_MIN_SAMPLES * m->slices ? m->slices : 1;
+    int lanes = m->be->lanes(batch);
+    return lanes <= m->slices ? lanes : 1;
 }
 
 float *network_slice_grads(const soma_model *m, int slice)
@@ -261,16 +279,19 @@ float *network_slice_grads(const soma_model *m, int slice)
     return slice == 0 ? m->grads : m->slice_grads + (size_t)(slice - 1) * m->nparams;
 }
 
-void network_plan_floats(const soma_model *m, int batch, int threads, plan_floats *p)
+soma_status network_plan_floats(const soma_model *m, int batch, plan_floats *p)
 {
     size_t b = (size_t)batch, max_act = shape_size(m->input);
     memset(p, 0, sizeof *p);
-    p->slices = plan_slices(m, batch, threads);
-    /* a slice's kernels run on its one thread */
-    p->workspace = max_workspace(m, batch, threads);
-    p->slice_workspace = max_workspace(m, (batch + p->slices - 1) / p->slices, 1);
-    if (p->slices > 1 && p->slice_workspace * p->slices > p->workspace)
-        p->workspace = p->slice_workspace * p->slices;
+    p->slices = plan_slices(m, batch);
+    p->workspace = max_workspace(m, batch);
+    if (p->slices > 1) {
+        lane_workspace q = {m, (batch + p->slices - 1) / p->slices, 0};
+        SOMA_TRY(m->be->run_lanes(1, size_lane_workspace, NULL, &q));
+        p->slice_workspace = q.floats;
+        if (p->slice_workspace * p->slices > p->workspace)
+            p->workspace = p->slice_workspace * p->slices;
+    }
     p->activations = shape_size(m->input) * b;
     for (int i = 0; i < m->nlayers; i++) {
         const layer *l = &m->layers[i];
@@ -282,22 +303,38 @@ void network_plan_floats(const soma_model *m, int batch, int threads, plan_float
         p->cache += l->cls->cache_floats(l, batch);
     }
     p->max_activation = max_act;
-    /* two gradient buffers of the largest activation, the probabilities, the labels */
-    p->activations += 2 * max_act * b + (size_t)m->classes * b + b;
+    /* two gradient buffers of the largest activation, the probabilities, the
+     * labels, each slice's metrics (two doubles) */
+    p->activations += 2 * max_act * b + (size_t)m->classes * b + b + 4 * (size_t)p->slices;
     p->slice_grads = m->nparams * (size_t)(p->slices - 1);
+    return SOMA_OK;
+}
+
+static int same_plan(const plan_floats *a, const plan_floats *b)
+{
+    return a->activations == b->activations && a->cache == b->cache &&
+           a->workspace == b->workspace && a->slice_grads == b->slice_grads &&
+           a->slice_workspace == b->slice_workspace && a->max_activation == b->max_activation &&
+           a->slices == b->slices;
+}
+
+int network_plan_covers(const soma_model *m, int batch)
+{
+    plan_floats p;
+    return m->acts && m->planned_batch >= batch &&
+           network_plan_floats(m, m->planned_batch, &p) == SOMA_OK && same_plan(&p, &m->plan);
 }
 
 soma_status network_plan(soma_model *m, int batch)
 {
-    int threads = soma_get_threads();
     SOMA_TRY(network_ensure_weights(m));
     SOMA_TRY(alloc_grads(m));
-    if (m->planned_batch == batch && m->planned_threads == threads)
-        return SOMA_OK;
+    plan_floats plan;
+    SOMA_TRY(network_plan_floats(m, batch, &plan));
+    if (m->acts && m->planned_batch == batch && same_plan(&plan, &m->plan))
+        return SOMA_OK; /* the kernels' settings (the thread count) have not changed it */
     release_plan(m);
     const soma_backend *be = m->be;
-    plan_floats plan;
-    network_plan_floats(m, batch, threads, &plan);
     size_t max_act = plan.max_activation, cache = plan.cache, work = plan.workspace;
     size_t slice_grads = plan.slice_grads;
     /* add up the plan before allocating any of it */
@@ -332,7 +369,8 @@ soma_status network_plan(soma_model *m, int batch)
         st = alloc_floats(be, (size_t)m->classes * batch, &m->probs);
     if (st == SOMA_OK) {
         m->labels = be->alloc(sizeof(int32_t) * (size_t)batch);
-        if (!m->labels)
+        m->metrics = be->alloc(2 * sizeof(double) * (size_t)plan.slices);
+        if (!m->labels || !m->metrics)
             st = soma_error(SOMA_ERR_MEMORY, "out of memory");
     }
     if (st != SOMA_OK) {
@@ -351,14 +389,14 @@ soma_status network_plan(soma_model *m, int batch)
     m->slices = plan.slices;
     m->slice_workspace = plan.slice_workspace;
     m->planned_batch = batch;
-    m->planned_threads = threads;
+    m->plan = plan;
     return SOMA_OK;
 }
 
 /* Where the pass's first sample starts in a batch buffer of samples of shape s. */
 static size_t at(shape3 s, const run_ctx *ctx) { return shape_size(s) * (size_t)ctx->first; }
 
-const float *network_forward(soma_model *m, const run_ctx *ctx)
+soma_status network_forward(soma_model *m, const run_ctx *ctx, const float **logits)
 {
     const float *x = m->input_buf + at(m->input, ctx);
     for (int i = 0; i < m->nlayers; i++) {
@@ -367,30 +405,43 @@ const float *network_forward(soma_model *m, const run_ctx *ctx)
             continue; /* applied by the layer before: x is already its output */
         float *y = m->acts[i] + at(l->out, ctx);
         double t0 = m->profile ? omp_get_wtime() : 0.0;
-        l->cls->forward(l, ctx, x, y);
+        SOMA_TRY(l->cls->forward(l, ctx, x, y));
         if (m->profile)
             m->fwd_seconds[i] += omp_get_wtime() - t0;
         x = y;
     }
-    return x;
+    *logits = x;
+    return SOMA_OK;
 }
 
-void network_loss(soma_model *m, const run_ctx *ctx, int step_batch,
-                  const int32_t *labels_host, double *loss_sum, int *correct)
+soma_status network_loss(soma_model *m, const run_ctx *ctx, int step_batch,
+                         const int32_t *labels_host)
 {
     const soma_backend *be = m->be;
     size_t first = (size_t)ctx->first, classes = (size_t)m->classes;
     int32_t *labels = m->labels + first;
     float *probs = m->probs + first * classes;
-    be->upload(labels, labels_host + first, sizeof(int32_t) * (size_t)ctx->batch);
-    be->softmax_xent_forward(m->acts[m->nlayers - 1] + first * classes, labels, ctx->batch,
-                             m->classes, probs, loss_sum, correct);
+    SOMA_TRY(be->upload(labels, labels_host + first, sizeof(int32_t) * (size_t)ctx->batch));
+    SOMA_TRY(be->softmax_xent_forward(m->acts[m->nlayers - 1] + first * classes, labels,
+                                      ctx->batch, m->classes, probs, ctx->metrics));
     /* the loss is the step's batch mean: each sample's gradient is divided by it */
-    be->softmax_xent_backward(probs, labels, ctx->batch, m->classes, 1.0f / (float)step_batch,
-                              m->dact[0] + m->dact_sample * first);
+    return be->softmax_xent_backward(probs, labels, ctx->batch, m->classes,
+                                     1.0f / (float)step_batch,
+                                     m->dact[0] + m->dact_sample * first);
 }
 
-void network_backward(soma_model *m, const run_ctx *ctx)
+soma_status network_metrics(const soma_model *m, double *loss_sum, long long *correct)
+{
+    double host[2 * NETWORK_MAX_SLICES];
+    int slices = m->step_slices;
+    SOMA_TRY(m->be->download(host, m->metrics, 2 * sizeof(double) * (size_t)slices));
+    *loss_sum = 0.0, *correct = 0;
+    for (int s = 0; s < slices; s++) /* in slice order: the same sums for the same split */
+        *loss_sum += host[2 * s], *correct += (long long)host[2 * s + 1];
+    return SOMA_OK;
+}
+
+soma_status network_backward(soma_model *m, const run_ctx *ctx)
 {
     /* the gradient buffers serve every layer: a slice keeps to its own
      * samples' part of them at the largest layer's size, whichever layer
@@ -405,17 +456,17 @@ void network_backward(soma_model *m, const run_ctx *ctx)
         const float *x = (i > 0 ? m->acts[i - 1] : m->input_buf) + at(l->in, ctx);
         float *dx = i > 0 ? dact[1 - cur] : NULL;
         double t0 = m->profile ? omp_get_wtime() : 0.0;
-        l->cls->backward(l, ctx, x, m->acts[i] + at(l->out, ctx), dact[cur], dx);
+        SOMA_TRY(l->cls->backward(l, ctx, x, m->acts[i] + at(l->out, ctx), dact[cur], dx));
         if (m->profile)
             m->bwd_seconds[i] += omp_get_wtime() - t0;
         cur = 1 - cur;
     }
+    return SOMA_OK;
 }
 
-void network_zero_grads(soma_model *m)
+soma_status network_zero_grads(soma_model *m)
 {
-    if (m->grads)
-        m->be->fill(m->grads, m->nparams, 0.0f);
+    return m->grads ? m->be->fill(m->grads, m->nparams, 0.0f) : SOMA_OK;
 }
 
 int network_tensor(const soma_model *m, int i, named_tensor *out)

@@ -21,8 +21,22 @@
 #include "nn/layer.h"
 #include "soma.h"
 
-#define NETWORK_MAX_SLICES 64 /* slices of a training step at most */
+#define NETWORK_MAX_SLICES 64 /* slices (lanes) of a training step at most */
 #define NETWORK_DEFAULT_SEED 1 /* a model never initialised gets He weights from it */
+
+/* What network_plan allocates for `batch` samples, in floats, besides the
+ * weights and gradients, as the backend's settings now have it (the CPU's
+ * thread count: the run's, soma_train_config.threads, else soma_set_threads's). */
+typedef struct plan_floats {
+    size_t activations;     /* input, layer outputs, two gradient buffers, probabilities, labels,
+                               metrics */
+    size_t cache;           /* saved between forward and backward */
+    size_t workspace;       /* shared scratch */
+    size_t slice_grads;     /* gradient buffers of slices 1.. (network_slices) */
+    size_t slice_workspace; /* per slice, within workspace */
+    size_t max_activation;  /* per sample: the largest of the input and the outputs */
+    int slices;             /* lanes a step runs in */
+} plan_floats;
 
 struct soma_model {
     char *text;   /* the model definition as parsed */
@@ -37,7 +51,8 @@ struct soma_model {
     float *params, *grads, *buffers; /* NULL until allocated (see above) */
 
     /* planned for `planned_batch` samples */
-    int planned_batch, planned_threads;
+    int planned_batch;
+    plan_floats plan;
     float *input_buf;  /* batch x input */
     float **acts;      /* acts[i]: output of layer i */
     float *dact[2];    /* ping-pong input-gradient buffers */
@@ -46,12 +61,14 @@ struct soma_model {
     float *workspace;
     float *probs;      /* softmax output, batch x classes */
     int32_t *labels;   /* batch labels on the device */
+    double *metrics;   /* per slice: loss sum, correct count (backend.h) */
     /* a training step split into `slices` slices of samples run side by side
      * (network_slices): slice s > 0 accumulates its gradients in its own
      * buffer, and uses workspace floats [s, s + 1) x slice_workspace */
     int slices;
     float *slice_grads;    /* (slices - 1) x nparams */
     size_t slice_workspace;
+    int step_slices;       /* the last step's: `metrics` holds that many */
 
     float norm_mean, norm_std;
 
@@ -83,22 +100,15 @@ int network_has_weights(const soma_model *m);
 /* Allocates the weights and gradients unless they are, and plans
  * activation, cache and workspace memory for a batch size (idempotent). */
 soma_status network_plan(soma_model *m, int batch);
+soma_status network_plan_floats(const soma_model *m, int batch, plan_floats *out);
+/* Whether the plan serves passes of up to `batch` samples under the
+ * backend's present settings. */
+int network_plan_covers(const soma_model *m, int batch);
 
-/* What network_plan allocates for `batch` samples on `threads` threads, in
- * floats, besides the weights and gradients. */
-typedef struct plan_floats {
-    size_t activations;     /* input, layer outputs, two gradient buffers, probabilities, labels */
-    size_t cache;           /* saved between forward and backward */
-    size_t workspace;       /* shared scratch */
-    size_t slice_grads;     /* gradient buffers of slices 1.. (network_slices) */
-    size_t slice_workspace; /* per slice, within workspace */
-    size_t max_activation;  /* per sample: the largest of the input and the outputs */
-    int slices;
-} plan_floats;
-void network_plan_floats(const soma_model *m, int batch, int threads, plan_floats *out);
+
 
 /* How many slices a training step of `batch` samples is split into (1: the
- * whole batch in one pass, each layer splitting its work over threads). */
+ * whole batch in one pass, each kernel splitting its work as the backend does). */
 int network_slices(const soma_model *m, int batch);
 /* The gradient buffer of slice s (slice 0: m->grads). */
 float *network_slice_grads(const soma_model *m, int slice);
@@ -106,16 +116,20 @@ float *network_slice_grads(const soma_model *m, int slice);
 /* The passes below cover samples ctx->first .. ctx->first + ctx->batch - 1
  * of the planned buffers (all of a batch, or one slice of it). */
 
-/* Forward from m->input_buf; returns the pass's logits. */
-const float *network_forward(soma_model *m, const run_ctx *ctx);
+/* Forward from m->input_buf; *logits: the pass's (device memory). */
+soma_status network_forward(soma_model *m, const run_ctx *ctx, const float **logits);
 /* Softmax cross-entropy: labels_host holds the step's step_batch labels;
- * returns the pass's loss sum and correct count, and puts the gradient of the
- * step's mean loss where network_backward starts. */
-void network_loss(soma_model *m, const run_ctx *ctx, int step_batch,
-                  const int32_t *labels_host, double *loss_sum, int *correct);
+ * leaves the pass's loss sum and correct count in ctx->metrics on the
+ * device, and puts the gradient of the step's mean loss where
+ * network_backward starts. */
+soma_status network_loss(soma_model *m, const run_ctx *ctx, int step_batch,
+                         const int32_t *labels_host);
+/* The loss sum and correct count of the last step's passes (step_slices of
+ * them), fetched from the device and summed in slice order. */
+soma_status network_metrics(const soma_model *m, double *loss_sum, long long *correct);
 /* Gradients into ctx->grads (accumulating). */
-void network_backward(soma_model *m, const run_ctx *ctx);
-void network_zero_grads(soma_model *m);
+soma_status network_backward(soma_model *m, const run_ctx *ctx);
+soma_status network_zero_grads(soma_model *m);
 
 /* Iterates named tensors in PyTorch state_dict order: for each layer, params
  * then buffers. Returns 0 when i is past the end. */

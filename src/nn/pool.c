@@ -31,34 +31,36 @@ static soma_status configure(layer *l, const layer_spec *s)
 /* maxpool keeps the argmax of each output (int32 stored in float slots) */
 static size_t max_cache(const layer *l, int batch) { return shape_size(l->out) * batch; }
 
-static void max_forward(layer *l, const run_ctx *ctx, const float *x, float *y)
+static soma_status max_forward(layer *l, const run_ctx *ctx, const float *x, float *y)
 {
     pool_geom g = geom(l, ctx->batch);
-    ctx->be->maxpool_forward(&g, x, y, (int32_t *)layer_sample_cache(l, ctx));
+    return ctx->be->maxpool_forward(&g, x, y, (int32_t *)layer_sample_cache(l, ctx));
 }
 
-static void max_backward(layer *l, const run_ctx *ctx, const float *x, const float *y,
-                         const float *dy, float *dx)
+static soma_status max_backward(layer *l, const run_ctx *ctx, const float *x, const float *y,
+                                const float *dy, float *dx)
 {
     (void)x, (void)y;
     pool_geom g = geom(l, ctx->batch);
     if (dx)
-        ctx->be->maxpool_backward(&g, dy, (const int32_t *)layer_sample_cache(l, ctx), dx);
+        return ctx->be->maxpool_backward(&g, dy, (const int32_t *)layer_sample_cache(l, ctx), dx);
+    return SOMA_OK;
 }
 
-static void avg_forward(layer *l, const run_ctx *ctx, const float *x, float *y)
+static soma_status avg_forward(layer *l, const run_ctx *ctx, const float *x, float *y)
 {
     pool_geom g = geom(l, ctx->batch);
-    ctx->be->avgpool_forward(&g, x, y);
+    return ctx->be->avgpool_forward(&g, x, y);
 }
 
-static void avg_backward(layer *l, const run_ctx *ctx, const float *x, const float *y,
-                         const float *dy, float *dx)
+static soma_status avg_backward(layer *l, const run_ctx *ctx, const float *x, const float *y,
+                                const float *dy, float *dx)
 {
     (void)x, (void)y;
     pool_geom g = geom(l, ctx->batch);
     if (dx)
-        ctx->be->avgpool_backward(&g, dy, dx);
+        return ctx->be->avgpool_backward(&g, dy, dx);
+    return SOMA_OK;
 }
 
 static double flops(const layer *l)

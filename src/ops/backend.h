@@ -5,7 +5,18 @@
  *
  * Conventions: pointers are device memory of the backend; NCHW layout;
  * parameter gradients (dw, db, dgamma, dbeta) ACCUMULATE, input gradients
- * (dx) are OVERWRITTEN; a NULL dx means "not needed".
+ * (dx) are OVERWRITTEN; a NULL dx means "not needed". Every operation
+ * returns a status (SOMA_OK, or the failure with soma_error's message: a
+ * device's launch or memory error); a backend may run operations
+ * asynchronously in order, and report a failure at a later call.
+ *
+ * Threads, streams and how a kernel splits its work are the backend's own
+ * business. What the network sees is "lanes": a training step whose layers
+ * treat samples independently may run as several passes over slices of the
+ * batch side by side (lanes(batch) of them), each with its own workspace
+ * and gradient buffer (train/step.c). The CPU backend runs one lane per
+ * thread, each kernel on one core; a GPU backend answers 1 and parallelises
+ * inside each kernel.
  *
  * Fused ReLU: convolution, linear and batch-norm can apply the ReLU that
  * follows them (the `relu` fields and flags). Their output y is then
@@ -18,6 +29,8 @@
 
 #include <stddef.h>
 #include <stdint.h>
+
+#include "soma.h"
 
 typedef struct conv_geom {
     int n, c, h, w;     /* input */
@@ -51,88 +64,108 @@ typedef struct optim_step_args {
 typedef struct soma_backend {
     const char *name;
 
-    /* memory */
-    void *(*alloc)(size_t bytes); /* zero-filled; NULL on failure */
+    /* memory: alloc is zero-filled, NULL on failure */
+    void *(*alloc)(size_t bytes);
     void (*free)(void *p);
-    void (*upload)(void *dst, const void *host_src, size_t bytes);
-    void (*download)(void *host_dst, const void *src, size_t bytes);
-    void (*fill)(float *x, size_t n, float value);
-    void (*copy)(float *dst, const float *src, size_t n);
-    size_t (*count_nonfinite)(const float *x, size_t n);
+    soma_status (*upload)(void *dst, const void *host_src, size_t bytes);
+    soma_status (*download)(void *host_dst, const void *src, size_t bytes);
+    soma_status (*fill)(float *x, size_t n, float value);
+    soma_status (*copy)(float *dst, const float *src, size_t n);
+    /* dst[i] += src[i]: the lanes' gradients summed into the step's */
+    soma_status (*add)(float *dst, const float *src, size_t n);
+    /* a query, answered on the host when it returns */
+    soma_status (*count_nonfinite)(const float *x, size_t n, size_t *count);
+
+    /* Lanes (see above): how many a training step of `batch` samples runs as. */
+    int (*lanes)(int batch);
+    /* Runs task(arg, lane) for lane 0 .. lanes - 1 side by side; when all
+     * are done, finish(arg, part, parts) for each part of a split of the
+     * remaining work the backend chooses (finish may be NULL). Operations
+     * called inside task and finish run as one lane, and workspace queries
+     * made inside them size for that. Returns the first failure of any. */
+    soma_status (*run_lanes)(int lanes, soma_status (*task)(void *arg, int lane),
+                             soma_status (*finish)(void *arg, int part, int parts), void *arg);
 
     /* y[n][out] = x[n][in] . w[out][in]^T + b, then max(0, .) when relu */
-    void (*linear_forward)(const float *x, const float *w, const float *b, float *y, int n,
-                           int in, int out, int relu);
+    soma_status (*linear_forward)(const float *x, const float *w, const float *b, float *y, int n,
+                                  int in, int out, int relu);
     /* y: the output, given only for a fused ReLU, which then needs n * out
      * floats of workspace (NULL otherwise) */
-    void (*linear_backward)(const float *x, const float *w, const float *y, const float *dy,
-                            float *dx, float *dw, float *db, int n, int in, int out,
-                            float *workspace);
+    soma_status (*linear_backward)(const float *x, const float *w, const float *y,
+                                   const float *dy, float *dx, float *dw, float *db, int n,
+                                   int in, int out, float *workspace);
 
-    /* floats of workspace for calls made with `threads` threads (the
-     * kernels' split: soma_get_threads(), or 1 within a slice of a step) */
-    size_t (*conv2d_workspace)(const conv_geom *g, int threads);
-    void (*conv2d_forward)(const conv_geom *g, const float *x, const float *w, const float *b,
-                           float *y, float *workspace);
+    /* floats of workspace for a call made from where this query is (inside a
+     * lane or not: see run_lanes) */
+    size_t (*conv2d_workspace)(const conv_geom *g);
+    soma_status (*conv2d_forward)(const conv_geom *g, const float *x, const float *w,
+                                  const float *b, float *y, float *workspace);
     /* y: the output, read only when g->relu */
-    void (*conv2d_backward)(const conv_geom *g, const float *x, const float *w, const float *y,
-                            const float *dy, float *dx, float *dw, float *db,
-                            float *workspace);
+    soma_status (*conv2d_backward)(const conv_geom *g, const float *x, const float *w,
+                                   const float *y, const float *dy, float *dx, float *dw,
+                                   float *db, float *workspace);
 
     /* argmax: one int32 per output, saved for backward */
-    void (*maxpool_forward)(const pool_geom *g, const float *x, float *y, int32_t *argmax);
-    void (*maxpool_backward)(const pool_geom *g, const float *dy, const int32_t *argmax,
-                             float *dx);
+    soma_status (*maxpool_forward)(const pool_geom *g, const float *x, float *y,
+                                   int32_t *argmax);
+    soma_status (*maxpool_backward)(const pool_geom *g, const float *dy, const int32_t *argmax,
+                                    float *dx);
     /* average over the window's in-bounds elements (count_include_pad = 0) */
-    void (*avgpool_forward)(const pool_geom *g, const float *x, float *y);
-    void (*avgpool_backward)(const pool_geom *g, const float *dy, float *dx);
+    soma_status (*avgpool_forward)(const pool_geom *g, const float *x, float *y);
+    soma_status (*avgpool_backward)(const pool_geom *g, const float *dy, float *dx);
 
     /* may run in place (x == y); backward needs only the output y */
-    void (*activation_forward)(activation_kind kind, const float *x, float *y, size_t n);
-    void (*activation_backward)(activation_kind kind, const float *y, const float *dy,
-                                float *dx, size_t n);
+    soma_status (*activation_forward)(activation_kind kind, const float *x, float *y, size_t n);
+    soma_status (*activation_backward)(activation_kind kind, const float *y, const float *dy,
+                                       float *dx, size_t n);
 
     /* inverted dropout: mask[i] = 1/(1-p) kept, 0 dropped; drawn from the
      * counter-based stream (seed, RNG_DROPOUT, step, layer) at element
      * offset + i of the batch (x being a slice of it from element offset) */
-    void (*dropout_forward)(const float *x, float *y, float *mask, size_t n, float p,
-                            uint64_t seed, uint64_t step, int layer, size_t offset);
-    void (*dropout_backward)(const float *dy, const float *mask, float *dx, size_t n);
+    soma_status (*dropout_forward)(const float *x, float *y, float *mask, size_t n, float p,
+                                   uint64_t seed, uint64_t step, int layer, size_t offset);
+    soma_status (*dropout_backward)(const float *dy, const float *mask, float *dx, size_t n);
 
     /* training: batch statistics; saves mean and 1/sqrt(var+eps) per channel
      * and updates the running statistics (running_var unbiased) */
-    void (*batchnorm_forward_train)(const bn_geom *g, const float *x, const float *gamma,
-                                    const float *beta, float *y, float *save_mean,
-                                    float *save_invstd, float *running_mean,
-                                    float *running_var);
-    void (*batchnorm_forward_eval)(const bn_geom *g, const float *x, const float *gamma,
-                                   const float *beta, const float *running_mean,
-                                   const float *running_var, float *y);
+    soma_status (*batchnorm_forward_train)(const bn_geom *g, const float *x, const float *gamma,
+                                           const float *beta, float *y, float *save_mean,
+                                           float *save_invstd, float *running_mean,
+                                           float *running_var);
+    soma_status (*batchnorm_forward_eval)(const bn_geom *g, const float *x, const float *gamma,
+                                          const float *beta, const float *running_mean,
+                                          const float *running_var, float *y);
     /* With a fused ReLU the mask (y > 0) is rebuilt from x, gamma, beta and
      * the saved statistics, exactly as forward computed y: y is not read. */
-    void (*batchnorm_backward)(const bn_geom *g, const float *x, const float *gamma,
-                               const float *beta, const float *save_mean,
-                               const float *save_invstd, const float *dy, float *dx,
-                               float *dgamma, float *dbeta);
+    soma_status (*batchnorm_backward)(const bn_geom *g, const float *x, const float *gamma,
+                                      const float *beta, const float *save_mean,
+                                      const float *save_invstd, const float *dy, float *dx,
+                                      float *dgamma, float *dbeta);
     /* gradients of the evaluation-mode (running statistics) transform */
-    void (*batchnorm_backward_eval)(const bn_geom *g, const float *x, const float *gamma,
-                                    const float *y, const float *running_mean,
-                                    const float *running_var, const float *dy, float *dx,
-                                    float *dgamma, float *dbeta);
+    soma_status (*batchnorm_backward_eval)(const bn_geom *g, const float *x, const float *gamma,
+                                           const float *y, const float *running_mean,
+                                           const float *running_var, const float *dy,
+                                           float *dx, float *dgamma, float *dbeta);
 
-    /* mean cross-entropy of softmax(logits); writes probabilities, returns
-     * the summed loss and the number of correct argmax predictions */
-    void (*softmax_xent_forward)(const float *logits, const int32_t *labels, int n,
-                                 int classes, float *probs, double *loss_sum, int *correct);
+    /* Softmax of the logits into probs; the summed cross-entropy and the
+     * number of correct argmax predictions into metrics[0] and metrics[1]
+     * (device memory: they stay there until the caller downloads them). */
+    soma_status (*softmax_xent_forward)(const float *logits, const int32_t *labels, int n,
+                                        int classes, float *probs, double *metrics);
     /* dlogits = (probs - onehot) * scale */
-    void (*softmax_xent_backward)(const float *probs, const int32_t *labels, int n,
-                                  int classes, float scale, float *dlogits);
+    soma_status (*softmax_xent_backward)(const float *probs, const int32_t *labels, int n,
+                                         int classes, float scale, float *dlogits);
 
     /* one optimizer step over n parameters; state1/state2 as the kind needs */
-    void (*optimizer_step)(const optim_step_args *a, float *params, const float *grads,
-                           float *state1, float *state2, size_t n);
+    soma_status (*optimizer_step)(const optim_step_args *a, float *params, const float *grads,
+                                  float *state1, float *state2, size_t n);
 } soma_backend;
 
 extern const soma_backend soma_cpu_backend;
+
+/* The backends this build has (src/ops/backends.c), NULL-terminated, the
+ * default first; and one by name (NULL: none such). */
+const soma_backend *const *backend_list(void);
+const soma_backend *backend_find(const char *name);
 
 #endif

@@ -203,8 +203,8 @@ soma_status optimizer_create(const soma_backend *be, const soma_optimizer_config
     return SOMA_OK;
 }
 
-void optimizer_step_range(const optimizer *o, float lr, float *params, const float *grads,
-                          size_t begin, size_t end)
+soma_status optimizer_step_range(const optimizer *o, float lr, float *params,
+                                 const float *grads, size_t begin, size_t end)
 {
     optim_step_args a = {
         .kind = (int)o->cfg.kind,
@@ -217,18 +217,20 @@ void optimizer_step_range(const optimizer *o, float lr, float *params, const flo
         .weight_decay = o->cfg.weight_decay,
         .t = o->t + 1,
     };
-    if (end > begin)
-        o->be->optimizer_step(&a, params + begin, grads + begin,
-                              o->state1 ? o->state1 + begin : NULL,
-                              o->state2 ? o->state2 + begin : NULL, end - begin);
+    if (end <= begin)
+        return SOMA_OK;
+    return o->be->optimizer_step(&a, params + begin, grads + begin,
+                                 o->state1 ? o->state1 + begin : NULL,
+                                 o->state2 ? o->state2 + begin : NULL, end - begin);
 }
 
 void optimizer_count(optimizer *o) { o->t++; }
 
-void optimizer_step(optimizer *o, float lr, float *params, const float *grads)
+soma_status optimizer_step(optimizer *o, float lr, float *params, const float *grads)
 {
-    optimizer_step_range(o, lr, params, grads, 0, o->n);
+    SOMA_TRY(optimizer_step_range(o, lr, params, grads, 0, o->n));
     optimizer_count(o);
+    return SOMA_OK;
 }
 
 void optimizer_free(optimizer *o)

@@ -36,13 +36,13 @@ soma_status optimizer_config_check(const soma_optimizer_config *cfg);
 
 /* One step at learning rate `lr` (the schedule's, in place of cfg.lr):
  * t += 1, then params -= update(grads). */
-void optimizer_step(optimizer *o, float lr, float *params, const float *grads);
+soma_status optimizer_step(optimizer *o, float lr, float *params, const float *grads);
 
 /* The same step in parts, run side by side: step t + 1 on parameters
  * [begin, end) only; once every parameter has had its part, optimizer_count
  * the step. */
-void optimizer_step_range(const optimizer *o, float lr, float *params, const float *grads,
-                          size_t begin, size_t end);
+soma_status optimizer_step_range(const optimizer *o, float lr, float *params,
+                                 const float *grads, size_t begin, size_t end);
 void optimizer_count(optimizer *o);
 
 /* Releases the state and the object (NULL is fine). */

@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "core/error.h"
+#include "core/run_threads.h"
 #include "core/sysmem.h"
 #include "nn/network.h"
 #include "optim/optimizer.h"
@@ -37,11 +38,8 @@ static size_t held_bytes(const soma_model *m)
         floats += m->nparams + m->nbuffers;
     if (m->grads)
         floats += m->nparams;
-    if (m->planned_batch > 0) {
-        plan_floats p;
-        network_plan_floats(m, m->planned_batch, m->planned_threads, &p);
-        floats += p.activations + p.cache + p.workspace + p.slice_grads;
-    }
+    if (m->planned_batch > 0)
+        floats += m->plan.activations + m->plan.cache + m->plan.workspace + m->plan.slice_grads;
     return floats * sizeof(float);
 }
 
@@ -55,7 +53,11 @@ soma_status soma_train_memory_estimate(const soma_model *m, const soma_train_con
     size_t f = sizeof(float), weights = m->nparams + m->nbuffers;
     int sets = optimizer_state_count(c->opt.kind);
     plan_floats p;
-    network_plan_floats(m, c->batch, c->threads > 0 ? c->threads : soma_get_threads(), &p);
+    /* planned as the run will be: with its thread count */
+    int threads_before = run_threads_set(c->threads > 0 ? c->threads : soma_get_threads());
+    soma_status st = network_plan_floats(m, c->batch, &p);
+    run_threads_set(threads_before);
+    SOMA_TRY(st);
     e->parameters = weights * f;
     e->gradients = (m->nparams + p.slice_grads) * f;
     e->optimizer = (size_t)sets * m->nparams * f;

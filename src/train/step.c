@@ -1,6 +1,5 @@
 #include "train/step.h"
 
-#include <omp.h>
 #include <stdlib.h>
 
 #include "core/partition.h"
@@ -8,95 +7,107 @@
 #include "data/dataset.h"
 
 /* The pass's samples into m->input_buf, their labels into data->labels. */
-static void load(soma_model *m, const run_ctx *ctx, const step_data *data)
+static soma_status load(soma_model *m, const run_ctx *ctx, const step_data *data)
 {
     if (!data->ds)
-        return;
+        return SOMA_OK;
     size_t in = shape_size(m->input), first = (size_t)ctx->first;
     dataset_gather(data->ds, data->indices + first, ctx->batch, m->norm_mean, m->norm_std,
                    data->host + in * first, data->labels + first);
-    m->be->upload(m->input_buf + in * first, data->host + in * first,
-                  sizeof(float) * in * (size_t)ctx->batch);
+    return m->be->upload(m->input_buf + in * first, data->host + in * first,
+                         sizeof(float) * in * (size_t)ctx->batch);
 }
 
 /* Loading, forward, loss and backward of one pass: a whole batch, or a slice of it. */
-static void pass(soma_model *m, const run_ctx *ctx, int batch, const step_data *data,
-                 double *loss_sum, int *correct)
+static soma_status pass(soma_model *m, const run_ctx *ctx, int batch, const step_data *data)
 {
-    load(m, ctx, data);
-    m->be->fill(ctx->grads, m->nparams, 0.0f);
-    network_forward(m, ctx);
-    network_loss(m, ctx, batch, data->labels, loss_sum, correct);
-    network_backward(m, ctx);
+    const float *logits;
+    SOMA_TRY(load(m, ctx, data));
+    SOMA_TRY(m->be->fill(ctx->grads, m->nparams, 0.0f));
+    SOMA_TRY(network_forward(m, ctx, &logits));
+    SOMA_TRY(network_loss(m, ctx, batch, data->labels));
+    return network_backward(m, ctx);
 }
 
-/* Parameters [begin, end): the slices' gradients added into slice 0's, in
- * slice order (the same sums for the same thread count). */
-static void reduce_grads(const soma_model *m, int slices, size_t begin, size_t end)
+/* A step split into slices of samples, one per lane of the backend. */
+typedef struct sliced_step {
+    soma_model *m;
+    optimizer *opt;
+    float lr;
+    int batch, slices;
+    const step_data *data;
+    uint64_t seed;
+    long long global_step;
+} sliced_step;
+
+/* Each lane runs its slice through the whole network. */
+static soma_status slice_pass(void *arg, int s)
 {
-    for (int s = 1; s < slices; s++) {
-        const float *g = network_slice_grads(m, s);
-        for (size_t i = begin; i < end; i++)
-            m->grads[i] += g[i];
-    }
+    const sliced_step *j = arg;
+    soma_model *m = j->m;
+    int first, end;
+    partition(j->batch, j->slices, s, &first, &end);
+    run_ctx ctx = {.be = m->be, .batch = end - first, .training = 1, .seed = j->seed,
+                   .step = j->global_step, .first = first,
+                   .workspace = m->workspace + m->slice_workspace * s,
+                   .grads = network_slice_grads(m, s), .metrics = m->metrics + 2 * s};
+    return pass(m, &ctx, j->batch, j->data);
 }
 
-/*
- * The step split into slices of samples, one per thread: each thread runs
- * its slice through the whole network on one core, then, after the one
- * barrier of the step, sums and applies its share of the gradients. A
- * layer-by-layer step instead meets the other threads at every layer, and
- * small layers (LeNet-5's) leave a thread waiting at each meeting. Should
- * the runtime give fewer threads (OMP_DYNAMIC), a thread takes several
- * slices; the sums, in slice order, stay the same.
- */
-static void sliced_step(soma_model *m, optimizer *opt, float lr, int batch, int slices,
-                        const step_data *data, uint64_t seed, long long global_step,
-                        double *loss_sum, int *correct)
+/* Then each part of the parameters gets the slices' gradients added into
+ * slice 0's, in slice order (the same sums for the same split), and its
+ * optimizer update. */
+static soma_status slice_finish(void *arg, int part, int parts)
 {
-    double losses[NETWORK_MAX_SLICES];
-    int rights[NETWORK_MAX_SLICES];
-#pragma omp parallel num_threads(slices)
-    {
-        int t = omp_get_thread_num(), threads = omp_get_num_threads();
-        for (int s = t; s < slices; s += threads) {
-            int first, end;
-            partition(batch, slices, s, &first, &end);
-            run_ctx ctx = {.be = m->be, .batch = end - first, .training = 1, .seed = seed,
-                           .step = global_step, .first = first,
-                           .workspace = m->workspace + m->slice_workspace * s,
-                           .grads = network_slice_grads(m, s)};
-            pass(m, &ctx, batch, data, &losses[s], &rights[s]);
-        }
-#pragma omp barrier
-        /* whole 64-byte lines per thread, the optimizer's vector loops aligned */
-        size_t lines = (m->nparams + 15) / 16, b = lines * t / threads * 16,
-               e = lines * (t + 1) / threads * 16;
-        if (e > m->nparams)
-            e = m->nparams;
-        if (b < e) {
-            reduce_grads(m, slices, b, e);
-            optimizer_step_range(opt, lr, m->params, m->grads, b, e);
-        }
-    }
-    optimizer_count(opt);
-    *loss_sum = 0.0, *correct = 0;
-    for (int s = 0; s < slices; s++)
-        *loss_sum += losses[s], *correct += rights[s];
+    const sliced_step *j = arg;
+    soma_model *m = j->m;
+    /* whole 64-byte lines per part, the optimizer's vector loops aligned */
+    size_t lines = (m->nparams + 15) / 16, b = lines * part / parts * 16,
+           e = lines * (part + 1) / parts * 16;
+    if (e > m->nparams)
+        e = m->nparams;
+    if (b >= e)
+        return SOMA_OK;
+    for (int s = 1; s < j->slices; s++)
+        SOMA_TRY(m->be->add(m->grads + b, network_slice_grads(m, s) + b, e - b));
+    return optimizer_step_range(j->opt, j->lr, m->params, m->grads, b, e);
 }
 
-void train_step(soma_model *m, optimizer *opt, float lr, int batch, const step_data *data,
-                uint64_t seed, long long global_step, double *loss_sum, int *correct)
+soma_status train_step(soma_model *m, optimizer *opt, float lr, int batch, const step_data *data,
+                       uint64_t seed, long long global_step)
 {
     int slices = m->profile ? 1 : network_slices(m, batch);
+    m->step_slices = slices;
     if (slices > 1) {
-        sliced_step(m, opt, lr, batch, slices, data, seed, global_step, loss_sum, correct);
-        return;
+        sliced_step job = {m, opt, lr, batch, slices, data, seed, global_step};
+        SOMA_TRY(m->be->run_lanes(slices, slice_pass, slice_finish, &job));
+        optimizer_count(opt);
+        return SOMA_OK;
     }
     run_ctx ctx = {.be = m->be, .batch = batch, .training = 1, .seed = seed,
-                   .step = global_step, .workspace = m->workspace, .grads = m->grads};
-    pass(m, &ctx, batch, data, loss_sum, correct);
-    optimizer_step(opt, lr, m->params, m->grads);
+                   .step = global_step, .workspace = m->workspace, .grads = m->grads,
+                   .metrics = m->metrics};
+    SOMA_TRY(pass(m, &ctx, batch, data));
+    return optimizer_step(opt, lr, m->params, m->grads);
+}
+
+/* One batch of an evaluation: its loss and correct count added to the sums. */
+static soma_status eval_batch(soma_model *m, const run_ctx *ctx, const float *host,
+                              const int32_t *labels, double *loss_sum, long long *right)
+{
+    size_t n = (size_t)ctx->batch;
+    const float *logits;
+    SOMA_TRY(m->be->upload(m->input_buf, host, sizeof(float) * shape_size(m->input) * n));
+    SOMA_TRY(network_forward(m, ctx, &logits));
+    SOMA_TRY(m->be->upload(m->labels, labels, sizeof(int32_t) * n));
+    SOMA_TRY(m->be->softmax_xent_forward(logits, m->labels, ctx->batch, m->classes, m->probs,
+                                         m->metrics));
+    m->step_slices = 1;
+    double l;
+    long long c;
+    SOMA_TRY(network_metrics(m, &l, &c));
+    *loss_sum += l, *right += c;
+    return SOMA_OK;
 }
 
 soma_status evaluate_dataset(soma_model *m, const soma_dataset *ds, int batch, double *loss,
@@ -108,8 +119,8 @@ soma_status evaluate_dataset(soma_model *m, const soma_dataset *ds, int batch, d
     if (ds->classes > m->classes)
         return soma_error(SOMA_ERR_SHAPE, "%s: labels go up to %d, the model has %d classes",
                           ds->source, ds->classes - 1, m->classes);
-    /* a plan for fewer threads has too little workspace for this call's kernels */
-    if (m->planned_batch < batch || m->planned_threads != soma_get_threads())
+    /* a plan for other settings (fewer threads) may not serve this call's kernels */
+    if (!network_plan_covers(m, batch))
         SOMA_TRY(network_plan(m, batch));
     batch = m->planned_batch;
     size_t in_size = shape_size(m->input);
@@ -120,25 +131,22 @@ soma_status evaluate_dataset(soma_model *m, const soma_dataset *ds, int batch, d
         free(host), free(labels), free(indices);
         return soma_error(SOMA_ERR_MEMORY, "out of memory");
     }
-    run_ctx ctx = {.be = m->be, .workspace = m->workspace, .grads = m->grads};
+    run_ctx ctx = {.be = m->be, .workspace = m->workspace, .grads = m->grads,
+                   .metrics = m->metrics};
     double loss_sum = 0.0;
     long long right = 0;
-    for (int first = 0; first < ds->n; first += batch) {
+    soma_status st = SOMA_OK;
+    for (int first = 0; first < ds->n && st == SOMA_OK; first += batch) {
         int count = ds->n - first < batch ? ds->n - first : batch;
         for (int i = 0; i < count; i++)
             indices[i] = first + i;
         dataset_gather(ds, indices, count, m->norm_mean, m->norm_std, host, labels);
-        m->be->upload(m->input_buf, host, sizeof(float) * in_size * count);
         ctx.batch = count;
-        const float *logits = network_forward(m, &ctx);
-        double l;
-        int c;
-        m->be->upload(m->labels, labels, sizeof(int32_t) * count);
-        m->be->softmax_xent_forward(logits, m->labels, count, m->classes, m->probs, &l, &c);
-        loss_sum += l;
-        right += c;
+        st = eval_batch(m, &ctx, host, labels, &loss_sum, &right);
     }
     free(host), free(labels), free(indices);
+    if (st != SOMA_OK)
+        return st;
     *loss = loss_sum / ds->n;
     *accuracy = (double)right / ds->n;
     return SOMA_OK;
@@ -154,7 +162,7 @@ soma_status soma_evaluate(soma_model *m, const soma_dataset *ds, int batch, doub
         return soma_error(SOMA_ERR_ARGUMENT, "%s: the dataset is empty", ds->source);
     if (m->norm_std <= 0.0f)
         return soma_error(SOMA_ERR_ARGUMENT, "the model has no input normalisation: "
-                                             "train it or load it from a checkpoint");
+                          "train it or load it from a checkpoint");
     /* the count it starts with holds to its end, whatever soma_set_threads does meanwhile */
     int threads_before = run_threads_set(soma_get_threads());
     soma_status st = evaluate_dataset(m, ds, batch, loss, accuracy);

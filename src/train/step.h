@@ -16,9 +16,10 @@ typedef struct step_data {
     int32_t *labels; /* batch labels, filled when ds is set */
 } step_data;
 
-/* Forward, loss, backward and the optimizer update of one batch. */
-void train_step(soma_model *m, optimizer *opt, float lr, int batch, const step_data *data,
-                uint64_t seed, long long global_step, double *loss_sum, int *correct);
+/* Forward, loss, backward and the optimizer update of one batch. Its loss
+ * sum and correct count stay on the device for network_metrics. */
+soma_status train_step(soma_model *m, optimizer *opt, float lr, int batch,
+                       const step_data *data, uint64_t seed, long long global_step);
 
 /* Evaluation-mode loss and accuracy over a whole dataset. */
 soma_status evaluate_dataset(soma_model *m, const soma_dataset *ds, int batch, double *loss,

@@ -101,18 +101,18 @@ static soma_status check_config(const soma_train_config *c, const soma_model *m,
     return SOMA_OK;
 }
 
-static void keep_best(trainer *t)
+static soma_status keep_best(trainer *t)
 {
     soma_model *m = t->m;
-    m->be->download(t->rs.best_params, m->params, sizeof(float) * m->nparams);
-    m->be->download(t->rs.best_buffers, m->buffers, sizeof(float) * m->nbuffers);
+    SOMA_TRY(m->be->download(t->rs.best_params, m->params, sizeof(float) * m->nparams));
+    return m->be->download(t->rs.best_buffers, m->buffers, sizeof(float) * m->nbuffers);
 }
 
-static void restore_best(trainer *t)
+static soma_status restore_best(trainer *t)
 {
     soma_model *m = t->m;
-    m->be->upload(m->params, t->rs.best_params, sizeof(float) * m->nparams);
-    m->be->upload(m->buffers, t->rs.best_buffers, sizeof(float) * m->nbuffers);
+    SOMA_TRY(m->be->upload(m->params, t->rs.best_params, sizeof(float) * m->nparams));
+    return m->be->upload(m->buffers, t->rs.best_buffers, sizeof(float) * m->nbuffers);
 }
 
 static soma_status setup(trainer *t)
@@ -143,7 +143,7 @@ static soma_status setup(trainer *t)
         SOMA_TRY(checkpoint_restore(c->resume, m, t->opt, &t->rs, c));
         SOMA_TRY(checkpoint_check_position(c->resume, &t->rs, t->train->n, c->batch));
         if (!t->rs.best_loaded && t->rs.best_epoch > 0)
-            keep_best(t); /* saved at the best epoch's end: the weights are the best */
+            SOMA_TRY(keep_best(t)); /* saved at the best epoch's end: the weights are the best */
     } else if (m->norm_std <= 0.0f)
         dataset_pixel_stats(t->train, &m->norm_mean, &m->norm_std);
     return SOMA_OK;
@@ -182,18 +182,26 @@ static soma_status diverged(trainer *t, const char *what, int step)
                       good ? "; the last good checkpoint is " : "", good ? good : "");
 }
 
+/* Whether the n floats at x (device memory) are all finite; a failed query
+ * counts as not finite (the run stops, and says why). */
+static int all_finite(const soma_model *m, const float *x, size_t n)
+{
+    size_t bad = 0;
+    return m->be->count_nonfinite(x, n, &bad) == SOMA_OK && bad == 0;
+}
+
 /* What a checkpoint would hold that is not finite (adaptive methods'
  * squared-gradient sums overflow to inf while the weights stay finite);
  * NULL when all is finite. */
 static const char *nonfinite_state(const trainer *t)
 {
     const soma_model *m = t->m;
-    if (m->be->count_nonfinite(m->params, m->nparams))
+    if (!all_finite(m, m->params, m->nparams))
         return "a weight";
-    if (m->be->count_nonfinite(m->buffers, m->nbuffers))
+    if (!all_finite(m, m->buffers, m->nbuffers))
         return "a running statistic";
     for (int i = 0; i < optimizer_state_count(t->opt->cfg.kind); i++)
-        if (m->be->count_nonfinite(optimizer_state(t->opt, i), t->opt->n))
+        if (!all_finite(m, optimizer_state(t->opt, i), t->opt->n))
             return "the optimizer state";
     return NULL;
 }
@@ -216,9 +224,9 @@ static soma_status run_epoch(trainer *t, soma_progress_fn progress, void *user,
         step_data data = {t->train, t->order + first, t->batch_host, t->labels};
         double lr = schedule_lr(c, rs->global_step, t->steps_per_epoch);
         double loss_sum;
-        int correct;
-        train_step(m, t->opt, (float)lr, count, &data, rs->seed, rs->global_step, &loss_sum,
-                   &correct);
+        long long correct;
+        SOMA_TRY(train_step(m, t->opt, (float)lr, count, &data, rs->seed, rs->global_step));
+        SOMA_TRY(network_metrics(m, &loss_sum, &correct));
         if (!isfinite(loss_sum))
             return diverged(t, "the loss", rs->step + 1);
         rs->step++;
@@ -294,7 +302,7 @@ static soma_status end_epoch(trainer *t, soma_progress_fn progress, void *user, 
         rs->best_val_loss = p.val_loss;
         rs->best_epoch = rs->epoch;
         rs->epochs_since_best = 0;
-        keep_best(t);
+        SOMA_TRY(keep_best(t));
     } else {
         rs->epochs_since_best++;
     }
@@ -357,7 +365,7 @@ soma_status soma_train(soma_model *m, const soma_dataset *train, const soma_data
         st = end_epoch(&t, progress, user, omp_get_wtime() - epoch_start, &stop);
     }
     if (st == SOMA_OK && val && t.rs.best_epoch > 0 && t.rs.best_epoch != t.rs.epoch)
-        restore_best(&t);
+        st = restore_best(&t);
     if (result) {
         double wall = omp_get_wtime() - run_start;
         result->epochs_run = t.rs.epoch;

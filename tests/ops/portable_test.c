@@ -34,7 +34,7 @@ static void check_conv(conv_geom g)
     float *x = randoms(nx, 1), *w = randoms(nw, 2), *b = randoms(g.k, 3), *dy = randoms(ny, 4);
     float *y = malloc(sizeof *y * ny), *dx = malloc(sizeof *dx * nx);
     float *dw = calloc(nw, sizeof *dw), *db = calloc(g.k, sizeof *db);
-    float *ws = malloc(sizeof *ws * be->conv2d_workspace(&g, soma_get_threads()));
+    float *ws = malloc(sizeof *ws * be->conv2d_workspace(&g));
     be->conv2d_forward(&g, x, w, b, y, ws);
     be->conv2d_backward(&g, x, w, y, dy, dx, dw, db, ws);
     int bad_y = 0, bad_dw = 0;

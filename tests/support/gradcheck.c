@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "core/rng.h"
+#include "support/check.h"
 #include "io/modelfile.h"
 
 static float *zeros(size_t n) { return calloc(n ? n : 1, sizeof(float)); }
@@ -44,7 +45,7 @@ int harness_make(layer_harness *h, const char *line, shape3 in, int batch, int t
     h->params = zeros(h->nparams), h->grads = zeros(h->nparams);
     h->buffers = zeros(h->nbuffers);
     h->cache = zeros(h->l.cls->cache_floats(&h->l, batch));
-    h->workspace = zeros(h->l.cls->workspace_floats(&h->l, &soma_cpu_backend, batch, soma_get_threads()));
+    h->workspace = zeros(h->l.cls->workspace_floats(&h->l, &soma_cpu_backend, batch));
     for (int t = 0; t < h->l.nparams; t++)
         h->l.param[t] = h->params + h->l.params[t].offset;
     for (int t = 0; t < h->l.nbuffers; t++)
@@ -72,13 +73,18 @@ void harness_free(layer_harness *h)
     free(h->params), free(h->grads), free(h->buffers), free(h->cache), free(h->workspace);
 }
 
-void harness_forward(layer_harness *h) { h->l.cls->forward(&h->l, &h->ctx, h->x, h->y); }
+void harness_forward(layer_harness *h)
+{
+    soma_status st = h->l.cls->forward(&h->l, &h->ctx, h->x, h->y);
+    CHECK_MSG(st == SOMA_OK, "%s forward: %s", h->l.cls->name, soma_last_error());
+}
 
 void harness_backward(layer_harness *h)
 {
     memset(h->grads, 0, sizeof(float) * h->nparams);
     harness_forward(h);
-    h->l.cls->backward(&h->l, &h->ctx, h->x, h->y, h->dy, h->dx);
+    soma_status st = h->l.cls->backward(&h->l, &h->ctx, h->x, h->y, h->dy, h->dx);
+    CHECK_MSG(st == SOMA_OK, "%s backward: %s", h->l.cls->name, soma_last_error());
 }
 
 static double loss(layer_harness *h)

@@ -6,6 +6,8 @@
  * the threads interleave, so slices that wrote over each other's buffers
  * would show. Split runs are also bit-identical to each other, and a model
  * with batch normalisation (statistics over the whole batch) is never split.
+ * A backend operation that fails inside a lane fails the step, with its
+ * message.
  */
 #include <math.h>
 #include <stdlib.h>
@@ -29,7 +31,7 @@ static const char *model_text =
 typedef struct result {
     float *params;
     double loss[STEPS];
-    int correct[STEPS];
+    long long correct[STEPS];
     int slices;
 } result;
 
@@ -54,7 +56,8 @@ static result run(const char *text, const soma_dataset *ds, int threads)
         for (int i = 0; i < BATCH; i++)
             indices[i] = (s * 7 + i * 3) % soma_dataset_count(ds);
         step_data data = {ds, indices, host, labels};
-        train_step(m, opt, 0.05f, BATCH, &data, 11, s, &r.loss[s], &r.correct[s]);
+        CHECK(train_step(m, opt, 0.05f, BATCH, &data, 11, s) == SOMA_OK);
+        CHECK(network_metrics(m, &r.loss[s], &r.correct[s]) == SOMA_OK);
     }
     r.params = malloc(sizeof(float) * m->nparams);
     memcpy(r.params, m->params, sizeof(float) * m->nparams);
@@ -62,6 +65,46 @@ static result run(const char *text, const soma_dataset *ds, int threads)
     optimizer_free(opt);
     soma_model_free(m);
     return r;
+}
+
+/* The CPU backend with a convolution backward that fails, as a device's
+ * launch could. */
+static soma_status failing_conv2d_backward(const conv_geom *g, const float *x, const float *w,
+                                           const float *y, const float *dy, float *dx,
+                                           float *dw, float *db, float *workspace)
+{
+    (void)g, (void)x, (void)w, (void)y, (void)dy, (void)dx, (void)dw, (void)db, (void)workspace;
+    return soma_error(SOMA_ERR_UNSUPPORTED, "injected failure");
+}
+
+static void check_failure_propagates(const soma_dataset *ds, int threads)
+{
+    soma_backend failing = soma_cpu_backend;
+    failing.conv2d_backward = failing_conv2d_backward;
+    soma_set_threads(threads);
+    soma_model *m = NULL;
+    CHECK(soma_model_parse(model_text, "sliced", &m) == SOMA_OK);
+    CHECK(soma_model_init(m, SOMA_INIT_HE, 3) == SOMA_OK);
+    m->be = &failing; /* same memory as the CPU's: the weights stay valid */
+    m->norm_mean = 0.5f, m->norm_std = 0.25f;
+    CHECK(network_plan(m, BATCH) == SOMA_OK);
+    soma_optimizer_config cfg = soma_optimizer_defaults(SOMA_OPT_SGD);
+    optimizer *opt = NULL;
+    CHECK(optimizer_create(m->be, &cfg, m->nparams, &opt) == SOMA_OK);
+    int indices[BATCH];
+    for (int i = 0; i < BATCH; i++)
+        indices[i] = i;
+    float *host = malloc(sizeof(float) * 64 * BATCH);
+    int32_t labels[BATCH];
+    step_data data = {ds, indices, host, labels};
+    soma_error_clear();
+    CHECK_MSG(train_step(m, opt, 0.05f, BATCH, &data, 11, 0) == SOMA_ERR_UNSUPPORTED,
+              "%d threads", threads);
+    CHECK_MSG(strcmp(soma_last_error(), "injected failure") == 0, "%d threads: message '%s'",
+              threads, soma_last_error());
+    free(host);
+    optimizer_free(opt);
+    soma_model_free(m);
 }
 
 int main(void)
@@ -102,6 +145,9 @@ int main(void)
     CHECK(network_plan(bn, BATCH) == SOMA_OK);
     CHECK(network_slices(bn, BATCH) == 1);
     soma_model_free(bn);
+
+    check_failure_propagates(ds, 1);
+    check_failure_propagates(ds, 3);
 
     free(whole.params), free(split.params), free(again.params);
     soma_dataset_free(ds);

@@ -9,7 +9,7 @@
 
 static int threads_for(size_t n) { return n < ELEMENTWISE_PARALLEL_MIN ? 1 : cpu_threads(); }
 
-void cpu_activation_forward(activation_kind kind, const float *x, float *y, size_t n)
+soma_status cpu_activation_forward(activation_kind kind, const float *x, float *y, size_t n)
 {
     switch (kind) {
     case ACT_RELU:
@@ -28,11 +28,12 @@ void cpu_activation_forward(activation_kind kind, const float *x, float *y, size
             y[i] = 1.0f / (1.0f + expf(-x[i]));
         break;
     }
+    return SOMA_OK;
 }
 
 /* The derivative from the output alone, so the forward may run in place. */
-void cpu_activation_backward(activation_kind kind, const float *y, const float *dy, float *dx,
-                             size_t n)
+soma_status cpu_activation_backward(activation_kind kind, const float *y, const float *dy,
+                                    float *dx, size_t n)
 {
     switch (kind) {
     case ACT_RELU:
@@ -53,13 +54,14 @@ void cpu_activation_backward(activation_kind kind, const float *y, const float *
             dx[i] = dy[i] * y[i] * (1.0f - y[i]);
         break;
     }
+    return SOMA_OK;
 }
 
 /* Element i of the batch (x[0] being element `offset`) draws its mask from
  * block i/4 of the stream (seed, DROPOUT, step, layer): the same mask for any
  * thread count, any split of the batch into slices, and on resume. */
-void cpu_dropout_forward(const float *x, float *y, float *mask, size_t n, float p, uint64_t seed,
-                         uint64_t step, int layer, size_t offset)
+soma_status cpu_dropout_forward(const float *x, float *y, float *mask, size_t n, float p,
+                                uint64_t seed, uint64_t step, int layer, size_t offset)
 {
     float keep_scale = p < 1.0f ? 1.0f / (1.0f - p) : 0.0f;
     /* keep when the 32-bit draw >= p * 2^32 */
@@ -78,11 +80,13 @@ void cpu_dropout_forward(const float *x, float *y, float *mask, size_t n, float 
             y[i] = x[i] * mask[i];
         }
     }
+    return SOMA_OK;
 }
 
-void cpu_dropout_backward(const float *dy, const float *mask, float *dx, size_t n)
+soma_status cpu_dropout_backward(const float *dy, const float *mask, float *dx, size_t n)
 {
 #pragma omp parallel for simd schedule(static) num_threads(threads_for(n))
     for (size_t i = 0; i < n; i++)
         dx[i] = dy[i] * mask[i];
+    return SOMA_OK;
 }

@@ -28,11 +28,12 @@ int soma_get_threads(void)
     return threads > 0 ? threads : omp_get_num_procs();
 }
 
-/* Inside a parallel region (a training step split into slices of samples,
- * one per thread) each kernel runs on the thread that calls it. Every soma
- * parallel region names its team size from here (num_threads): soma never
- * changes the caller's OpenMP settings (omp_set_num_threads). */
-int cpu_threads(void) { return omp_in_parallel() ? 1 : soma_get_threads(); }
+/* Inside a lane (a training step split into slices of samples, one per
+ * thread) or any parallel region each kernel runs on the thread that calls
+ * it. Every soma parallel region names its team size from here
+ * (num_threads): soma never changes the caller's OpenMP settings
+ * (omp_set_num_threads). */
+int cpu_threads(void) { return cpu_in_lane() || omp_in_parallel() ? 1 : soma_get_threads(); }
 
 const char *soma_build_info(void)
 {
@@ -57,35 +58,47 @@ static void *cpu_alloc(size_t bytes)
 
 static void cpu_free(void *p) { free(p); }
 
-static void cpu_memcpy(void *dst, const void *src, size_t bytes)
+static soma_status cpu_memcpy(void *dst, const void *src, size_t bytes)
 {
     if (bytes)
         memcpy(dst, src, bytes);
+    return SOMA_OK;
 }
 
-static void cpu_fill(float *x, size_t n, float value)
+static soma_status cpu_fill(float *x, size_t n, float value)
 {
     if (value == 0.0f && !signbit(value)) { /* zeroing the gradients: the common case */
         if (n)
             memset(x, 0, n * sizeof *x);
-        return;
+        return SOMA_OK;
     }
     for (size_t i = 0; i < n; i++)
         x[i] = value;
+    return SOMA_OK;
 }
 
-static void cpu_copy(float *dst, const float *src, size_t n)
+static soma_status cpu_copy(float *dst, const float *src, size_t n)
 {
     if (n && dst != src)
         memcpy(dst, src, n * sizeof *dst);
+    return SOMA_OK;
 }
 
-static size_t cpu_count_nonfinite(const float *x, size_t n)
+static soma_status cpu_add(float *dst, const float *src, size_t n)
+{
+#pragma omp parallel for simd schedule(static) num_threads(cpu_threads()) if (n >= 65536)
+    for (size_t i = 0; i < n; i++)
+        dst[i] += src[i];
+    return SOMA_OK;
+}
+
+static soma_status cpu_count_nonfinite(const float *x, size_t n, size_t *count)
 {
     size_t bad = 0;
     for (size_t i = 0; i < n; i++)
         bad += !isfinite(x[i]);
-    return bad;
+    *count = bad;
+    return SOMA_OK;
 }
 
 const soma_backend soma_cpu_backend = {
@@ -96,7 +109,10 @@ const soma_backend soma_cpu_backend = {
     .download = cpu_memcpy,
     .fill = cpu_fill,
     .copy = cpu_copy,
+    .add = cpu_add,
     .count_nonfinite = cpu_count_nonfinite,
+    .lanes = cpu_lanes,
+    .run_lanes = cpu_run_lanes,
     .linear_forward = cpu_linear_forward,
     .linear_backward = cpu_linear_backward,
     .conv2d_workspace = cpu_conv2d_workspace,

@@ -107,9 +107,9 @@ static void group_affine(const bn_geom *g, const float *x, int c0, int c1, const
         }
 }
 
-void cpu_batchnorm_forward_train(const bn_geom *g, const float *x, const float *gamma,
-                                 const float *beta, float *y, float *save_mean,
-                                 float *save_invstd, float *running_mean, float *running_var)
+soma_status cpu_batchnorm_forward_train(const bn_geom *g, const float *x, const float *gamma,
+                                        const float *beta, float *y, float *save_mean,
+                                        float *save_invstd, float *running_mean, float *running_var)
 {
     double count = (double)g->n * g->spatial;
     channel_groups groups = plan_groups(g, 1);
@@ -136,11 +136,12 @@ void cpu_batchnorm_forward_train(const bn_geom *g, const float *x, const float *
         }
         group_affine(g, x, c0, c1, scale, shift, y);
     }
+    return SOMA_OK;
 }
 
-void cpu_batchnorm_forward_eval(const bn_geom *g, const float *x, const float *gamma,
-                                const float *beta, const float *running_mean,
-                                const float *running_var, float *y)
+soma_status cpu_batchnorm_forward_eval(const bn_geom *g, const float *x, const float *gamma,
+                                       const float *beta, const float *running_mean,
+                                       const float *running_var, float *y)
 {
     channel_groups groups = plan_groups(g, 1);
 #pragma omp parallel for schedule(static) num_threads(cpu_threads())
@@ -153,6 +154,7 @@ void cpu_batchnorm_forward_eval(const bn_geom *g, const float *x, const float *g
         }
         group_affine(g, x, c0, c1, scale, shift, y);
     }
+    return SOMA_OK;
 }
 
 /* dy at i, or 0 where a fused ReLU's output y is not positive (relu_mask) */
@@ -255,9 +257,10 @@ static void group_grad_input(const bn_geom *g, const float *x, const float *gamm
 
 /* dx = gamma*invstd/m * (m*dz - sum(dz) - xhat*sum(dz*xhat)), dz = dy masked
  * by a fused ReLU, its mask rebuilt from x (one stream less than reading y) */
-void cpu_batchnorm_backward(const bn_geom *g, const float *x, const float *gamma,
-                            const float *beta, const float *save_mean, const float *save_invstd,
-                            const float *dy, float *dx, float *dgamma, float *dbeta)
+soma_status cpu_batchnorm_backward(const bn_geom *g, const float *x, const float *gamma,
+                                   const float *beta, const float *save_mean,
+                                   const float *save_invstd, const float *dy, float *dx,
+                                   float *dgamma, float *dbeta)
 {
     double count = (double)g->n * g->spatial;
     channel_groups groups = plan_groups(g, 2);
@@ -289,13 +292,14 @@ void cpu_batchnorm_backward(const bn_geom *g, const float *x, const float *gamma
             group_grad_input(g, x, gamma, scale, shift, c0, c1, save_mean, save_invstd, dy,
                              sum_dy, sum_dy_xhat, dx);
     }
+    return SOMA_OK;
 }
 
 /* y = gamma * (x - rm) / sqrt(rv + eps) + beta is affine in x: dx = dz * scale. */
-void cpu_batchnorm_backward_eval(const bn_geom *g, const float *x, const float *gamma,
-                                 const float *y, const float *running_mean,
-                                 const float *running_var, const float *dy, float *dx,
-                                 float *dgamma, float *dbeta)
+soma_status cpu_batchnorm_backward_eval(const bn_geom *g, const float *x, const float *gamma,
+                                        const float *y, const float *running_mean,
+                                        const float *running_var, const float *dy, float *dx,
+                                        float *dgamma, float *dbeta)
 {
     if (!g->relu)
         y = NULL;
@@ -318,4 +322,5 @@ void cpu_batchnorm_backward_eval(const bn_geom *g, const float *x, const float *
         dgamma[c] += (float)sum_dy_xhat;
         dbeta[c] += (float)sum_dy;
     }
+    return SOMA_OK;
 }

@@ -239,22 +239,24 @@ void conv_backward_planned(const conv_geom *g, const conv_plan *p, int threads, 
     }
 }
 
-size_t cpu_conv2d_workspace(const conv_geom *g, int threads)
+size_t cpu_conv2d_workspace(const conv_geom *g)
 {
     conv_plan p = conv_plan_auto(g);
-    return conv_plan_workspace(g, &p, threads);
+    return conv_plan_workspace(g, &p, cpu_threads());
 }
 
-void cpu_conv2d_forward(const conv_geom *g, const float *x, const float *w, const float *b,
-                        float *y, float *workspace)
+soma_status cpu_conv2d_forward(const conv_geom *g, const float *x, const float *w, const float *b,
+                               float *y, float *workspace)
 {
     conv_plan p = conv_plan_auto(g);
     conv_forward_planned(g, &p, cpu_threads(), x, w, b, y, workspace);
+    return SOMA_OK;
 }
 
-void cpu_conv2d_backward(const conv_geom *g, const float *x, const float *w, const float *y,
-                         const float *dy, float *dx, float *dw, float *db, float *workspace)
+soma_status cpu_conv2d_backward(const conv_geom *g, const float *x, const float *w, const float *y,
+                                const float *dy, float *dx, float *dw, float *db, float *workspace)
 {
     conv_plan p = conv_plan_auto(g);
     conv_backward_planned(g, &p, cpu_threads(), x, w, y, dy, dx, dw, db, workspace);
+    return SOMA_OK;
 }

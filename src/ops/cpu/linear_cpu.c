@@ -21,8 +21,8 @@ static int threads_for(long long work)
     return work < LINEAR_PARALLEL_MIN ? 1 : cpu_threads();
 }
 
-void cpu_linear_forward(const float *x, const float *w, const float *b, float *y, int n, int in,
-                        int out, int relu)
+soma_status cpu_linear_forward(const float *x, const float *w, const float *b, float *y, int n,
+                               int in, int out, int relu)
 {
     int threads = threads_for((long long)n * in * out);
 #pragma omp parallel num_threads(threads)
@@ -40,11 +40,12 @@ void cpu_linear_forward(const float *x, const float *w, const float *b, float *y
                     relu_in_place(y + (size_t)r * out + o0, (size_t)(o1 - o0));
         }
     }
+    return SOMA_OK;
 }
 
-void cpu_linear_backward(const float *x, const float *w, const float *y, const float *dy,
-                         float *dx, float *dw, float *db, int n, int in, int out,
-                         float *workspace)
+soma_status cpu_linear_backward(const float *x, const float *w, const float *y, const float *dy,
+                                float *dx, float *dw, float *db, int n, int in, int out,
+                                float *workspace)
 {
     int threads = threads_for((long long)n * in * out);
     if (y) { /* fused ReLU: every thread reads all of the masked dy */
@@ -74,4 +75,5 @@ void cpu_linear_backward(const float *x, const float *w, const float *y, const f
                 }
         }
     }
+    return SOMA_OK;
 }

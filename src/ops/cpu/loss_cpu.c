@@ -3,8 +3,8 @@
 
 #include "ops/cpu/cpu.h"
 
-void cpu_softmax_xent_forward(const float *logits, const int32_t *labels, int n, int classes,
-                              float *probs, double *loss_sum, int *correct)
+soma_status cpu_softmax_xent_forward(const float *logits, const int32_t *labels, int n, int classes,
+                                     float *probs, double *metrics)
 {
     double loss = 0.0;
     int right = 0;
@@ -28,18 +28,20 @@ void cpu_softmax_xent_forward(const float *logits, const int32_t *labels, int n,
             right += best == y;
         }
     }
-    if (loss_sum)
-        *loss_sum = loss;
-    if (correct)
-        *correct = right;
+    if (metrics) {
+        metrics[0] = loss;
+        metrics[1] = right;
+    }
+    return SOMA_OK;
 }
 
-void cpu_softmax_xent_backward(const float *probs, const int32_t *labels, int n, int classes,
-                               float scale, float *dlogits)
+soma_status cpu_softmax_xent_backward(const float *probs, const int32_t *labels, int n, int classes,
+                                      float scale, float *dlogits)
 {
     for (int r = 0; r < n; r++)
         for (int k = 0; k < classes; k++) {
             size_t i = (size_t)r * classes + k;
             dlogits[i] = (probs[i] - (k == labels[r] ? 1.0f : 0.0f)) * scale;
         }
+    return SOMA_OK;
 }

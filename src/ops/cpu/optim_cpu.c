@@ -143,8 +143,8 @@ static void adam_step(const optim_step_args *a, float *w, const float *grads, fl
     }
 }
 
-void cpu_optimizer_step(const optim_step_args *a, float *params, const float *grads,
-                        float *state1, float *state2, size_t n)
+soma_status cpu_optimizer_step(const optim_step_args *a, float *params, const float *grads,
+                               float *state1, float *state2, size_t n)
 {
     switch ((soma_optimizer_kind)a->kind) {
     case SOMA_OPT_SGD:
@@ -155,4 +155,5 @@ void cpu_optimizer_step(const optim_step_args *a, float *params, const float *gr
     case SOMA_OPT_ADAM:
     case SOMA_OPT_ADAMW: adam_step(a, params, grads, state1, state2, n); break;
     }
+    return SOMA_OK;
 }

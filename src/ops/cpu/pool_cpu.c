@@ -56,17 +56,20 @@ void maxpool_backward_generic(const pool_geom *g, const float *dy, const int32_t
     }
 }
 
-void cpu_maxpool_forward(const pool_geom *g, const float *x, float *y, int32_t *argmax)
+soma_status cpu_maxpool_forward(const pool_geom *g, const float *x, float *y, int32_t *argmax)
 {
     if (!maxpool_s2_forward(g, x, y, argmax, cpu_threads()))
         maxpool_forward_generic(g, x, y, argmax, cpu_threads());
+    return SOMA_OK;
 }
 
-void cpu_maxpool_backward(const pool_geom *g, const float *dy, const int32_t *argmax, float *dx)
+soma_status cpu_maxpool_backward(const pool_geom *g, const float *dy, const int32_t *argmax,
+                                 float *dx)
 {
     /* on narrow planes (LeNet's 5x5 outputs) the scalar scatter is as fast */
     if (g->ow < 8 || !maxpool_2x2_backward(g, dy, argmax, dx, cpu_threads()))
         maxpool_backward_generic(g, dy, argmax, dx, cpu_threads());
+    return SOMA_OK;
 }
 
 /* The window of output (oy, ox) clipped to the input. */
@@ -82,7 +85,7 @@ static void window(const pool_geom *g, int oy, int ox, int *y0, int *y1, int *x0
     if (*x1 > g->w) *x1 = g->w;
 }
 
-void cpu_avgpool_forward(const pool_geom *g, const float *x, float *y)
+soma_status cpu_avgpool_forward(const pool_geom *g, const float *x, float *y)
 {
     int planes = g->n * g->c;
 #pragma omp parallel for schedule(static) num_threads(cpu_threads())
@@ -101,9 +104,10 @@ void cpu_avgpool_forward(const pool_geom *g, const float *x, float *y)
                 yp[oy * g->ow + ox] = count > 0 ? s / (float)count : 0.0f;
             }
     }
+    return SOMA_OK;
 }
 
-void cpu_avgpool_backward(const pool_geom *g, const float *dy, float *dx)
+soma_status cpu_avgpool_backward(const pool_geom *g, const float *dy, float *dx)
 {
     int planes = g->n * g->c;
 #pragma omp parallel for schedule(static) num_threads(cpu_threads())
@@ -124,4 +128,5 @@ void cpu_avgpool_backward(const pool_geom *g, const float *dy, float *dx)
                         dxp[iy * g->w + ix] += share;
             }
     }
+    return SOMA_OK;
 }

@@ -1,0 +1,85 @@
+/*
+ * Lanes on the CPU: one per thread. A training step of LeNet-5's size
+ * split into one slice of samples per thread meets the other threads once
+ * (before the gradients are summed), where a layer-by-layer step, each
+ * kernel splitting its work, meets them at every layer: small layers leave
+ * a thread waiting at each meeting.
+ */
+#include <omp.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "core/error.h"
+#include "ops/cpu/cpu.h"
+
+#define CPU_MAX_LANES 64     /* lanes of a step at most */
+#define LANE_MIN_SAMPLES 4   /* samples per lane at least: fewer is all overhead */
+
+static _Thread_local int in_lane;
+
+int cpu_in_lane(void) { return in_lane; }
+
+int cpu_lanes(int batch)
+{
+    int threads = cpu_threads();
+    if (threads > CPU_MAX_LANES)
+        threads = CPU_MAX_LANES;
+    return threads < 2 || batch < LANE_MIN_SAMPLES * threads ? 1 : threads;
+}
+
+/* The first failure of the region, in lane order, with its message (which
+ * soma_error left on the worker thread that failed). */
+typedef struct lane_failure {
+    soma_status status;
+    int lane;
+    char message[1024];
+} lane_failure;
+
+static void note(lane_failure *f, soma_status st, int lane)
+{
+    if (st == SOMA_OK)
+        return;
+#pragma omp critical /* unnamed: a named one would be an exported symbol */
+    if (f->status == SOMA_OK || lane < f->lane) {
+        f->status = st;
+        f->lane = lane;
+        snprintf(f->message, sizeof f->message, "%s", soma_last_error());
+    }
+}
+
+soma_status cpu_run_lanes(int lanes, soma_status (*task)(void *arg, int lane),
+                          soma_status (*finish)(void *arg, int part, int parts), void *arg)
+{
+    if (lanes < 1 || lanes > CPU_MAX_LANES)
+        return soma_error(SOMA_ERR_ARGUMENT, "lanes must be in 1..%d, got %d", CPU_MAX_LANES,
+                          lanes);
+    if (lanes == 1) { /* no team to start: the caller's thread is the lane */
+        int was = in_lane;
+        in_lane = 1;
+        soma_status st = task(arg, 0);
+        if (st == SOMA_OK && finish)
+            st = finish(arg, 0, 1);
+        in_lane = was;
+        return st;
+    }
+    lane_failure failure = {SOMA_OK, 0, ""};
+    int was = in_lane;
+    /* Should the runtime give fewer threads (OMP_DYNAMIC, a thread limit), a
+     * thread takes several lanes: the lanes and their sums stay the same. */
+#pragma omp parallel num_threads(lanes)
+    {
+        int t = omp_get_thread_num(), threads = omp_get_num_threads();
+        in_lane = 1;
+        for (int s = t; s < lanes; s += threads)
+            note(&failure, task(arg, s), s);
+        if (finish) {
+#pragma omp barrier
+            note(&failure, finish(arg, t, threads), lanes + t);
+        }
+        in_lane = 0;
+    }
+    in_lane = was;
+    if (failure.status != SOMA_OK)
+        return soma_error(failure.status, "%s", failure.message);
+    return SOMA_OK;
+}
