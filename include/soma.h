@@ -129,6 +129,21 @@ SOMA_API char *soma_model_summary(const soma_model *model);
  */
 SOMA_API soma_status soma_model_predict(soma_model *model, const float *input, int n, float *probs);
 
+/*
+ * Devices: where a model's memory lives and its operations run. "cpu" is
+ * always there; a build with a device toolkit adds its own (e.g. "cuda").
+ * A model starts on the first of soma_devices().
+ */
+
+/** The devices this build has, NULL-terminated, the default first. */
+SOMA_API const char *const *soma_devices(void);
+/** Moves the model to a device: its weights go along, the memory for a batch
+ *  is planned again at the next use. An unknown name is SOMA_ERR_ARGUMENT,
+ *  naming the devices the build has; on any failure the model stays where it was. */
+SOMA_API soma_status soma_model_set_device(soma_model *model, const char *device);
+/** The name of the device the model is on. */
+SOMA_API const char *soma_model_device(const soma_model *model);
+
 /* -------------------------------------------------------- model builder */
 
 /*

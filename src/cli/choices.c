@@ -135,6 +135,29 @@ const char *data_choice(const char *command, const char *value)
     return name;
 }
 
+const char *device_choice(const char *command, const char *value)
+{
+    /* the devices are the build's: a "cuda" build lists it, others do not */
+    const char *const *names = soma_devices();
+    int n = 0;
+    while (names[n])
+        n++;
+    static const value_alias device_aliases[] = {{"gpu", "cuda"}, {"host", "cpu"}};
+    value_choices devices = {"device", names, n, device_aliases, COUNT(device_aliases), NULL};
+    const char *name = choice_match(&devices, value);
+    for (int i = 0; name && i < n; i++)
+        if (strcmp(name, names[i]) == 0)
+            return name;
+    if (!name) {
+        choice_error(command, &devices, value, "");
+        return NULL;
+    }
+    char list[256]; /* a device this build lacks ("gpu" without CUDA) */
+    list_names(&devices, list, sizeof list);
+    usage_error(command, "--device %s: this build has no %s backend, only %s", value, name, list);
+    return NULL;
+}
+
 int checkpoint_argument_check(const char *command, const char *path)
 {
     size_t n = strlen(path);

@@ -49,4 +49,8 @@ const char *data_choice(const char *command, const char *value);
  */
 int checkpoint_argument_check(const char *command, const char *path);
 
+/* --device: one of the devices this build has (soma_devices()), or NULL
+ * after a usage error that lists them. */
+const char *device_choice(const char *command, const char *value);
+
 #endif

@@ -2,6 +2,7 @@
 #include <stdio.h>
 
 #include "cli/args.h"
+#include "cli/choices.h"
 #include "cli/commands.h"
 #include "cli/format.h"
 #include "cli/thread_check.h"
@@ -14,6 +15,7 @@ static const char bench_help[] =
     "\n"
     "  --batch N      samples per step, 1..65536 (default 64)\n"
     "  --threads N    threads, 0 = all cores (default 0)\n"
+    "  --device NAME  where to run: cpu (soma --version lists this build's)\n"
     "  --steps N      timed steps, 1..100000 (default 20; a few untimed warm-up\n"
     "                 steps come first)\n"
     "  --inference    time inference only\n"
@@ -45,7 +47,9 @@ int cmd_bench(int argc, char **argv, const command_line *full)
 {
     (void)full;
     int batch = 64, threads = 0, steps = 20, inference = 0, training = 0;
+    const char *device = NULL;
     cli_option options[] = {
+        {"device", OPT_STRING, &device, 0, 0, 0, 0, "a device name", 0},
         {"batch", OPT_INT, &batch, 1, SOMA_MAX_BATCH, 0, 0, "a whole number from 1 to 65536", 0},
         {"threads", OPT_INT, &threads, 0, 1024, 0, 0, "a whole number from 0 to 1024", 0},
         {"steps", OPT_INT, &steps, 1, 100000, 0, 0, "a whole number from 1 to 100000", 0},
@@ -63,19 +67,23 @@ int cmd_bench(int argc, char **argv, const command_line *full)
         fprintf(stderr, "usage: soma bench MODEL [options]  (see soma bench --help)\n");
         return EXIT_USAGE;
     }
+    if (device && !(device = device_choice("bench", device)))
+        return EXIT_USAGE;
     if (threads_check(threads) >= 0)
         return EXIT_ERROR;
     soma_set_threads(threads);
     soma_model *model = NULL;
     soma_status st = soma_model_open(positional[0], &model);
+    if (st == SOMA_OK && device)
+        st = soma_model_set_device(model, device);
     if (st == SOMA_OK)
         st = soma_model_init(model, SOMA_INIT_HE, 1);
     if (st == SOMA_OK) {
         char count[32];
-        printf("model      %s (%s parameters)  batch %d  threads %d  %d timed steps\n",
+        printf("model      %s (%s parameters)  batch %d  %s  threads %d  %d timed steps\n",
                positional[0],
                format_count((long long)soma_model_param_count(model), count, sizeof count), batch,
-               soma_get_threads(), steps);
+               soma_model_device(model), soma_get_threads(), steps);
         printf("compute    %s\n", soma_build_info());
         if (!inference)
             st = bench_one(model, "train", batch, 1, steps);

@@ -26,6 +26,7 @@ static const char eval_help[] =
     "                    seed and --val-split), train the rest of the training split\n"
     "  --batch N         images per forward pass, 1..65536 (default 256)\n"
     "  --threads N       threads, 0 = all cores (default 0)\n"
+    "  --device NAME     where to run: cpu (soma --version lists this build's)\n"
     "  -h, --help        show this help\n"
     "\n"
     "example:\n"
@@ -78,13 +79,14 @@ static soma_status load_split(const char *path, const char *data, const char *sp
 int cmd_eval(int argc, char **argv, const command_line *full)
 {
     (void)full;
-    const char *data = NULL, *split = "test";
+    const char *data = NULL, *split = "test", *device = NULL;
     int batch = 256, threads = 0;
     cli_option options[] = {
         {"data", OPT_STRING, &data, 0, 0, 0, 0, "a dataset name or directory", 0},
         {"split", OPT_STRING, &split, 0, 0, 0, 0, "test, val or train", 0},
         {"batch", OPT_INT, &batch, 1, SOMA_MAX_BATCH, 0, 0, "a whole number from 1 to 65536", 0},
         {"threads", OPT_INT, &threads, 0, 1024, 0, 0, "a whole number from 0 to 1024", 0},
+        {"device", OPT_STRING, &device, 0, 0, 0, 0, "a device name", 0},
     };
     const char *positional[1];
     int npositional;
@@ -98,7 +100,7 @@ int cmd_eval(int argc, char **argv, const command_line *full)
         return EXIT_USAGE;
     }
     split = choice_parse("eval", &split_choices, split);
-    if (!split)
+    if (!split || (device && !(device = device_choice("eval", device))))
         return EXIT_USAGE;
 
     const char *path = positional[0];
@@ -141,6 +143,8 @@ int cmd_eval(int argc, char **argv, const command_line *full)
     soma_dataset *ds = NULL;
     double loss = 0, accuracy = 0;
     soma_status st = soma_checkpoint_load_model(path, &model);
+    if (st == SOMA_OK && device)
+        st = soma_model_set_device(model, device);
     if (st == SOMA_OK)
         st = load_split(path, data, split, have_settings ? &trained : NULL, &ds);
     if (st == SOMA_OK)

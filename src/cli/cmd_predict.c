@@ -37,6 +37,7 @@ static const char predict_help[] =
     "\n"
     "  --top K       print the K most likely classes, at most the model's (default 1)\n"
     "  --threads N   threads, 0 = all cores (default 0)\n"
+    "  --device NAME where to run: cpu (soma --version lists this build's)\n"
     "  -h, --help    show this help\n"
     "\n"
     "examples:\n"
@@ -49,6 +50,7 @@ typedef struct predictor {
     float mean, std;
     float *input, *probs; /* PREDICT_BATCH samples */
     int *order;           /* top classes of one sample */
+    const char *device;   /* --device, or NULL */
 } predictor;
 
 /* The `top` most probable classes of one row, best first. */
@@ -147,6 +149,8 @@ static soma_status predict_idx(predictor *p, const char *checkpoint, const char 
 static int predictor_open(predictor *p, const char *checkpoint)
 {
     soma_status st = soma_checkpoint_load_model(checkpoint, &p->model);
+    if (st == SOMA_OK && p->device)
+        st = soma_model_set_device(p->model, p->device);
     if (st != SOMA_OK)
         return report_error(st);
     soma_model_input_shape(p->model, &p->c, &p->h, &p->w);
@@ -187,9 +191,11 @@ int cmd_predict(int argc, char **argv, const command_line *full)
 {
     (void)full;
     int top = 1, threads = 0;
+    const char *device = NULL;
     cli_option options[] = {
         {"top", OPT_INT, &top, 1, MAX_TOP, 0, 0, "a whole number from 1 to 1000", 0},
         {"threads", OPT_INT, &threads, 0, 1024, 0, 0, "a whole number from 0 to 1024", 0},
+        {"device", OPT_STRING, &device, 0, 0, 0, 0, "a device name", 0},
     };
     static const char *positional[MAX_FILES + 1];
     int npositional;
@@ -203,7 +209,8 @@ int cmd_predict(int argc, char **argv, const command_line *full)
                 "usage: soma predict CHECKPOINT FILE... [--top K]  (see soma predict --help)\n");
         return EXIT_USAGE;
     }
-    if (checkpoint_argument_check("predict", positional[0]) >= 0)
+    if (checkpoint_argument_check("predict", positional[0]) >= 0 ||
+        (device && !(device = device_choice("predict", device))))
         return EXIT_USAGE;
     if (threads_check(threads) >= 0)
         return EXIT_ERROR;
@@ -211,6 +218,7 @@ int cmd_predict(int argc, char **argv, const command_line *full)
     predictor p;
     memset(&p, 0, sizeof p);
     p.top = top;
+    p.device = device;
     int rc = predict_all(&p, positional[0], positional + 1, npositional - 1);
     free(p.input);
     free(p.probs);

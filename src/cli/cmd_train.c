@@ -231,7 +231,7 @@ static void print_header(const train_options *o, const train_run *r)
                o->position.step);
     else
         printf("init       %s  seed %llu\n", s->init, (unsigned long long)cfg->seed);
-    printf("threads    %d\n", soma_get_threads());
+    printf("device     %s  threads %d\n", soma_model_device(r->model), soma_get_threads());
     soma_train_config planned = planned_config(o);
     soma_memory_estimate e;
     if (soma_train_memory_estimate(r->model, &planned, &e) == SOMA_OK)
@@ -283,6 +283,7 @@ static soma_status write_summary(const train_options *o, const train_run *r,
     s.batch = cfg->batch;
     s.seed = cfg->seed;
     s.threads = soma_get_threads();
+    s.device = soma_model_device(r->model);
     s.command = set->command;
     s.resumed_by = o->resume ? r->command : NULL;
     s.started_at = set->started_at;
@@ -387,6 +388,8 @@ static int run(train_options *o, const command_line *full, train_run *r)
         st = soma_error(SOMA_ERR_IO, "%s: cannot open: %s", o->resume, strerror(errno));
     if (st == SOMA_OK)
         st = stop_check(open_model(o, r));
+    if (st == SOMA_OK && o->device)
+        st = soma_model_set_device(r->model, o->device);
     if (st == SOMA_OK)
         st = stop_check(load_data(o, r));
     if (st == SOMA_OK) /* before any weight or directory: a run that cannot fit is refused */

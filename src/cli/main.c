@@ -65,7 +65,10 @@ int main(int argc, char **argv)
         return EXIT_OK;
     }
     if (strcmp(name, "--version") == 0 || strcmp(name, "version") == 0) {
-        printf("soma %s (%s)\n", SOMA_VERSION, soma_build_info());
+        printf("soma %s (%s)\ndevices:", SOMA_VERSION, soma_build_info());
+        for (const char *const *d = soma_devices(); *d; d++)
+            printf(" %s", *d);
+        printf("\n");
         return EXIT_OK;
     }
     /* "soma help train" is "soma train --help" */

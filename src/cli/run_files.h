@@ -24,6 +24,7 @@ typedef struct run_summary {
     double lr;
     double weight_decay;
     int batch, threads, train_images, val_images;
+    const char *device;
     uint64_t seed;
     const char *command;    /* the command that began the run */
     const char *resumed_by; /* the command that finished it after a resume, or NULL */

@@ -45,6 +45,7 @@ static const char train_help[] =
     "                          (default 0 = never; needs --val-split > 0)\n"
     "  --seed N                seed for initialisation, shuffling, dropout (default 1)\n"
     "  --threads N             threads, 0 = all cores (default 0)\n"
+    "  --device NAME           where to train: cpu (soma --version lists this build's)\n"
     "runs:\n"
     "  --out DIR               output directory (default runs/MODEL-YYYYmmdd-HHMMSS); it\n"
     "                          must be empty or new\n"
@@ -53,8 +54,8 @@ static const char train_help[] =
     "  --resume CKPT           continue the run of a checkpoint (e.g. OUT/last.safetensors)\n"
     "                          with the settings it was started with; MODEL may be\n"
     "                          left out. Only --epochs, --patience, --checkpoint-every,\n"
-    "                          --threads and --out may change; the output directory\n"
-    "                          defaults to the checkpoint's\n"
+    "                          --threads, --device and --out may change; the output\n"
+    "                          directory defaults to the checkpoint's\n"
     "  --config FILE           take every setting from a summary.json or checkpoint of an\n"
     "                          earlier run (MODEL may be left out); flags given override\n"
     "  --checkpoint-every N    also write last.safetensors every N steps, or every N\n"
@@ -222,7 +223,8 @@ static int check_resume_flags(cli_option *options, int n, const run_settings *re
             return usage_error("train",
                                "--%s %s contradicts %s, which was trained with --%s %s; a resumed "
                                "run keeps its settings (only --epochs, --patience, "
-                               "--checkpoint-every, --threads and --out may change)",
+                               "--checkpoint-every, --threads, --device and --out may "
+                               "change)",
                                options[i].name, now, checkpoint, options[i].name, was);
     }
     return -1;
@@ -303,7 +305,7 @@ int train_options_parse(int argc, char **argv, train_options *o)
     flag_values v;
     memset(&v, 0, sizeof v);
     int profile = 0, quiet = 0, overwrite = 0, threads = 0;
-    const char *out = NULL, *resume = NULL, *config = NULL;
+    const char *out = NULL, *resume = NULL, *config = NULL, *device = NULL;
 
     cli_option options[] = {
         {"data", OPT_STRING, &v.data, 0, 0, 0, 0, "a dataset name or directory", 0},
@@ -323,6 +325,7 @@ int train_options_parse(int argc, char **argv, train_options *o)
         {"patience", OPT_INT, &v.patience, 0, 100000, 0, 0, "a whole number >= 0", 0},
         {"seed", OPT_U64, &v.seed, 0, 0, 0, 0, "a whole number >= 0", 0},
         {"threads", OPT_INT, &threads, 0, 1024, 0, 0, "a whole number from 0 to 1024", 0},
+        {"device", OPT_STRING, &device, 0, 0, 0, 0, "a device name", 0},
         {"out", OPT_STRING, &out, 0, 0, 0, 0, "a directory", 0},
         {"overwrite", OPT_FLAG, &overwrite, 0, 0, 0, 0, NULL, 0},
         {"resume", OPT_STRING, &resume, 0, 0, 0, 0, "a checkpoint file", 0},
@@ -354,6 +357,9 @@ int train_options_parse(int argc, char **argv, train_options *o)
     o->config = config;
     o->overwrite = overwrite;
     o->threads = threads;
+    o->device = device ? device_choice("train", device) : NULL;
+    if (device && !o->device)
+        return EXIT_USAGE;
     o->quiet = quiet;
     o->profile = profile;
     o->model_arg = npositional > 0 ? positional[0] : NULL;

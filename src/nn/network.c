@@ -193,6 +193,48 @@ soma_status network_ensure_weights(soma_model *m)
     return st;
 }
 
+static void release_plan(soma_model *m);
+
+soma_status network_move(soma_model *m, const soma_backend *be)
+{
+    if (be == m->be)
+        return SOMA_OK;
+    float *params = NULL, *buffers = NULL;
+    if (m->params) { /* through the host: devices need not see each other's memory */
+        size_t n = m->nparams + m->nbuffers;
+        float *host = malloc(sizeof(float) * (n + 1));
+        if (!host)
+            return soma_error(SOMA_ERR_MEMORY, "out of memory");
+        soma_status st = m->be->download(host, m->params, sizeof(float) * m->nparams);
+        if (st == SOMA_OK)
+            st = m->be->download(host + m->nparams, m->buffers, sizeof(float) * m->nbuffers);
+        if (st == SOMA_OK && (alloc_floats(be, m->nparams, &params) != SOMA_OK ||
+                              alloc_floats(be, m->nbuffers, &buffers) != SOMA_OK))
+            st = out_of_memory(m, "the weights", n);
+        if (st == SOMA_OK)
+            st = be->upload(params, host, sizeof(float) * m->nparams);
+        if (st == SOMA_OK)
+            st = be->upload(buffers, host + m->nparams, sizeof(float) * m->nbuffers);
+        free(host);
+        if (st != SOMA_OK) { /* the model stays where it was */
+            be->free(params);
+            be->free(buffers);
+            return st;
+        }
+    }
+    release_plan(m); /* planned again, on the new device, at the next use */
+    m->be->free(m->grads);
+    m->be->free(m->params);
+    m->be->free(m->buffers);
+    m->be = be;
+    m->grads = NULL;
+    m->params = params;
+    m->buffers = buffers;
+    if (params || buffers)
+        point_tensors(m);
+    return SOMA_OK;
+}
+
 /* The gradients, the same layout as the parameters, come with the first plan. */
 static soma_status alloc_grads(soma_model *m)
 {

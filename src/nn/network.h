@@ -95,6 +95,10 @@ soma_status network_alloc_weights(soma_model *m);
 /* The weights the model has, or else He-initialised ones from seed
  * NETWORK_DEFAULT_SEED: what every use of the weights goes through. */
 soma_status network_ensure_weights(soma_model *m);
+/* Moves the model to another backend: the weights are copied over through
+ * the host, the plan and gradients are dropped (made again at the next
+ * use). On failure the model is as it was. */
+soma_status network_move(soma_model *m, const soma_backend *be);
 /* Whether the model has its weights (a model without parameters always has). */
 int network_has_weights(const soma_model *m);
 /* Allocates the weights and gradients unless they are, and plans

@@ -40,8 +40,18 @@ expect_stderr() {
 # --version agrees with the public header.
 header_version=$(sed -n 's/^#define SOMA_VERSION "\(.*\)"/\1/p' "$src/include/soma.h")
 run --version
-[[ $rc -eq 0 && "$(cat "$tmp/out")" == "soma $header_version (cpu: "*" kernels, OpenMP, "*")" ]] && pass ||
+[[ $rc -eq 0 && "$(head -1 "$tmp/out")" == "soma $header_version (cpu: "*" kernels, OpenMP, "*")" ]] && pass ||
     fail "--version: rc=$rc '$(cat "$tmp/out")', header says $header_version"
+# and lists the devices of the build, the CPU first
+[[ "$(sed -n 2p "$tmp/out")" == "devices: cpu"* ]] && pass || fail "--version: no device list: $(cat "$tmp/out")"
+
+# --device: a device the build lacks is one usage line naming those it has
+for cmd in "train lenet5" "bench lenet5" "eval x.safetensors" "predict x.safetensors a.png"; do
+    expect_usage_error $cmd --device nope
+    expect_stderr "--device expects cpu"
+done
+expect_usage_error bench lenet5 --device gpu
+expect_stderr "this build has no cuda backend, only cpu"
 
 # soma --help lists every command; soma alone is a usage error.
 run --help
@@ -60,11 +70,11 @@ expect_usage_error --frobnicate
 declare -A flags=(
     [train]="--data --epochs --batch --opt --lr --momentum --weight-decay --schedule --warmup
              --init --val-split --patience --seed --threads --out --resume --checkpoint-every
-             --profile --quiet --step-epochs --step-gamma"
-    [eval]="--data --split --batch --threads"
-    [predict]="--top --threads"
+             --profile --quiet --step-epochs --step-gamma --device"
+    [eval]="--data --split --batch --threads --device"
+    [predict]="--top --threads --device"
     [info]="--help"
-    [bench]="--batch --threads --steps --inference"
+    [bench]="--batch --threads --steps --inference --device"
     [zoo]="--help"
 )
 for cmd in "${!flags[@]}"; do

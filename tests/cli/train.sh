@@ -40,7 +40,7 @@ fi
 # ---- train: one epoch, output to a pipe (so: one plain line per epoch, no bar)
 out="$tmp/run"
 common=(--data "$data" --threads 1 --batch 128 --opt adam --schedule const)
-run train mlp --epochs 1 "${common[@]}" --out "$out"
+run train mlp --epochs 1 "${common[@]}" --device cpu --out "$out"
 check "train exits 0 (rc=$rc): $(cat "$tmp/err")" test "$rc" -eq 0
 cp "$tmp/out" "$tmp/train.out"
 check "one epoch line" test "$(grep -c '^epoch 1/1  loss ' "$tmp/train.out")" -eq 1
@@ -67,10 +67,12 @@ check "metrics val_accuracy matches the epoch line ($val_acc_csv%)" grep -qF "va
 
 summary="$out/summary.json"
 for key in test_accuracy test_loss test_error epochs_run best_epoch best_val_accuracy parameters \
-    wall_seconds images_per_second model data optimizer lr batch seed threads command \
+    wall_seconds images_per_second model data optimizer lr batch seed threads device command \
     soma_version stopped_early; do
     check "summary.json has $key" grep -q "^  \"$key\": " "$summary"
 done
+check "the device is recorded" grep -qF '"device": "cpu"' "$summary"
+check "the header names the device" grep -qE '^device     cpu  threads 1$' "$tmp/train.out"
 check "summary.json is one object" test "$(head -c1 "$summary")$(tail -c2 "$summary" | head -c1)" = "{}"
 test_acc=$(json_field test_accuracy "$summary")
 test_err=$(json_field test_error "$summary")
