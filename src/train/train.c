@@ -78,8 +78,9 @@ static soma_status check_config(const soma_train_config *c, const soma_model *m,
 {
     if (c->epochs < 1 || c->epochs > 1000000)
         return soma_error(SOMA_ERR_ARGUMENT, "epochs must be in 1..1000000, got %d", c->epochs);
-    if (c->batch < 1 || c->batch > 65536)
-        return soma_error(SOMA_ERR_ARGUMENT, "batch must be in 1..65536, got %d", c->batch);
+    if (c->batch < 1 || c->batch > SOMA_MAX_BATCH)
+        return soma_error(SOMA_ERR_ARGUMENT, "batch must be in 1..%d, got %d", SOMA_MAX_BATCH,
+                          c->batch);
     if (c->threads < 0 || c->threads > SOMA_MAX_RUN_THREADS)
         return soma_error(SOMA_ERR_ARGUMENT,
                           "threads must be in 0..%d (0: soma_get_threads()), got %d",
