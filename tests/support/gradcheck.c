@@ -6,7 +6,7 @@
 #include <string.h>
 
 #include "core/rng.h"
-#include "io/modelfile.h"
+#include "nn/modelfile.h"
 
 static float *zeros(size_t n) { return calloc(n ? n : 1, sizeof(float)); }
 
