@@ -32,6 +32,9 @@ declare -A allowed=(
     [cli]="core io"
 )
 
+# `#include "dir/file.h"`, the quoted name captured
+include_line='[[:space:]]*#[[:space:]]*include[[:space:]]*"([^"]*)"'
+
 check() {
     local src=$1 failed=0 file dir line target
     while IFS=: read -r file line target; do
@@ -46,11 +49,12 @@ check() {
         target=${target%%/*}
         [[ $target == "$dir" ]] && continue
         if [[ " ${allowed[$dir]} " != *" $target "* ]]; then
-            echo "$file:$line: $dir may not include $target/ (allowed: ${allowed[$dir]:-nothing})" >&2
+            echo "$file:$line: $dir may not include $target/" \
+                "(allowed: ${allowed[$dir]:-nothing})" >&2
             failed=1
         fi
-    done < <(grep -rnoE --include='*.c' --include='*.h' '^[[:space:]]*#[[:space:]]*include[[:space:]]*"[^"]*"' "$src" |
-             sed -E 's/:[[:space:]]*#[[:space:]]*include[[:space:]]*"([^"]*)"$/:\1/')
+    done < <(grep -rnoE --include="*.c" --include="*.h" "^$include_line" "$src" |
+             sed -E "s/:$include_line\$/:\\1/")
     return $failed
 }
 
