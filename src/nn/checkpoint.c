@@ -1,6 +1,5 @@
 #include "nn/checkpoint.h"
 
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
