@@ -3,13 +3,13 @@
  * reader, the metadata, the model text stored in it and the weights. Any
  * bytes must give either a model or one error line that names the input,
  * never a crash, a leak, undefined behaviour or an allocation the file does
- * not pay for. Seeds: fuzz/corpus/checkpoint/ (tools/make-bad-corpus.sh).
+ * not pay for. Seeds: fuzz/corpus/checkpoint/ (scripts/make-bad-corpus.sh).
  */
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "io/checkpoint.h"
+#include "nn/checkpoint.h"
 #include "io/safetensors.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);

@@ -19,7 +19,8 @@
 # and best.safetensors and the same deterministic metrics.csv columns.
 # Temporary files (NAME.tmp.PID) that SIGKILL leaves behind are counted: they
 # are expected and must not get in the way. Exits non-zero on any failure.
-# Not part of CTest (about 15 s for 20 kills); see docs/reliability.md.
+# Not part of CTest (about 15 s for 20 kills); scripts/test.sh runs 10 kills
+# after CTest. See docs/reliability.md.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 kills=${1:-20}

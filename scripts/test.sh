@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The whole test suite, from a clean clone: installs what is missing, builds
-# with warnings as errors, runs CTest, installs the build and builds the examples
-# against the install, then runs the same tests under AddressSanitizer
+# with warnings as errors, runs CTest and a short kill test (SIGKILLed training
+# runs resumed, scripts/kill-test.sh), installs the build and builds the
+# examples against the install, then runs the same tests under AddressSanitizer
 # and UndefinedBehaviorSanitizer, short fuzz runs of every parser, and a short
 # training run under valgrind memcheck.
 #
@@ -24,6 +25,10 @@ step "tests"
 if [[ "${1:-}" == "--quick" ]]; then
   exit 0
 fi
+
+step "kill test: training runs SIGKILLed at random moments, then resumed"
+# 10 kills take about 10 s on 2 cores; scripts/kill-test.sh alone defaults to 20.
+scripts/kill-test.sh "${SOMA_KILL_TEST_KILLS:-10}" build/soma
 
 step "install: examples built against the installed library (pkg-config, find_package)"
 examples/test-installed.sh build

@@ -7,7 +7,7 @@
 #define PHILOX_W0 0x9E3779B9u
 #define PHILOX_W1 0xBB67AE85u
 
-static void philox10(const uint32_t key_in[2], const uint32_t ctr_in[4], uint32_t out[4])
+void rng_philox4x32_10(const uint32_t key_in[2], const uint32_t ctr_in[4], uint32_t out[4])
 {
     uint32_t c[4] = {ctr_in[0], ctr_in[1], ctr_in[2], ctr_in[3]};
     uint32_t k0 = key_in[0], k1 = key_in[1];
@@ -47,7 +47,7 @@ void rng_block(uint64_t seed, uint32_t purpose, uint64_t a, uint64_t b, uint64_t
     uint64_t hi = stream_id(purpose, a, b);
     uint32_t ctr[4] = {(uint32_t)counter, (uint32_t)(counter >> 32), (uint32_t)hi,
                        (uint32_t)(hi >> 32)};
-    philox10(key, ctr, out);
+    rng_philox4x32_10(key, ctr, out);
 }
 
 void rng_init(rng *r, uint64_t seed, uint32_t purpose, uint64_t a, uint64_t b)
@@ -64,7 +64,7 @@ uint32_t rng_u32(rng *r)
     if (r->used == 4) {
         uint32_t ctr[4] = {(uint32_t)r->counter, (uint32_t)(r->counter >> 32),
                            (uint32_t)r->counter_hi, (uint32_t)(r->counter_hi >> 32)};
-        philox10(r->key, ctr, r->block);
+        rng_philox4x32_10(r->key, ctr, r->block);
         r->counter++;
         r->used = 0;
     }

@@ -41,5 +41,11 @@ void rng_shuffle(rng *r, int *idx, int n);
 /* The 4 words of block `counter` of a stream, without state (for parallel fills). */
 void rng_block(uint64_t seed, uint32_t purpose, uint64_t a, uint64_t b, uint64_t counter,
                uint32_t out[4]);
+/* The Philox4x32-10 function itself, as Random123 defines it (words in the
+ * order of its counter and key arrays). A stream's block `counter` is this
+ * function of key {seed low, seed high} and counter {counter low, counter
+ * high, stream id low, stream id high}, the stream id a splitmix64 hash of
+ * (purpose, a, b). Exposed for the known-answer test (tests/core/rng_test.c). */
+void rng_philox4x32_10(const uint32_t key[2], const uint32_t counter[4], uint32_t out[4]);
 
 #endif

@@ -166,8 +166,9 @@ void str_sanitize(char *dst, size_t size, const char *s)
     while (i < n) {
         size_t len = utf8_char_length(s + i, n - i);
         size_t emit = len ? len : 1;
-        /* leave room for "..." and the NUL unless this is the end */
-        size_t reserve = (i + emit < n) ? 4 : 1;
+        /* leave room for "..." and the NUL unless all of `s` fits (each byte
+         * gives one: a copy, or '?') or this is the end */
+        size_t reserve = (n >= size && i + emit < n) ? 4 : 1;
         if (out + emit + reserve > size) {
             if (size >= 4) {
                 while (out + 4 > size)

@@ -131,6 +131,14 @@ st_checksum st_checksum_of(const st_file *f);
 const char *st_meta(const st_file *f, const char *key);
 int st_meta_count(const st_file *f);
 const char *st_meta_key_at(const st_file *f, int i);
+/* A metadata value read strictly as a number (safetensors_meta.c); a
+ * missing key or trailing text is an error naming `path` and the key. */
+soma_status st_meta_number(const st_file *f, const char *path, const char *key, double *out);
+/* The same, an integer in [min, max]. */
+soma_status st_meta_int(const st_file *f, const char *path, const char *key, double min,
+                        double max, long long *out);
+/* An unsigned 64-bit integer, parsed from the text (a double would round it). */
+soma_status st_meta_u64(const st_file *f, const char *path, const char *key, uint64_t *out);
 
 /* Copies tensor `name` into out after checking that it exists, has dtype
  * F32 (I64 for st_get_i64) and exactly the shape dims[0..ndim). */

@@ -30,7 +30,7 @@ static soma_status backward(layer *l, const run_ctx *ctx, const float *x, const 
 static double flops(const layer *l) { return (double)shape_size(l->in); }
 
 
-#define ACTIVATION_CLASS(NAME, KIND)                                                       \
+#define ACTIVATION_CLASS(NAME, KIND, IS_RELU)                                              \
     static soma_status configure_##NAME(layer *l, const layer_spec *s)                     \
     {                                                                                      \
         l->u.act.kind = KIND;                                                              \
@@ -40,8 +40,9 @@ static double flops(const layer *l) { return (double)shape_size(l->in); }
         .name = #NAME, .keys = no_keys, .configure = configure_##NAME,                     \
         .cache_floats = layer_no_cache, .workspace_floats = layer_no_workspace, .forward = forward,   \
         .backward = backward, .flops = flops, .describe = layer_no_description,                        \
+        .is_relu = IS_RELU,                                                                \
     };
 
-ACTIVATION_CLASS(relu, ACT_RELU)
-ACTIVATION_CLASS(tanh, ACT_TANH)
-ACTIVATION_CLASS(sigmoid, ACT_SIGMOID)
+ACTIVATION_CLASS(relu, ACT_RELU, 1)
+ACTIVATION_CLASS(tanh, ACT_TANH, 0)
+ACTIVATION_CLASS(sigmoid, ACT_SIGMOID, 0)

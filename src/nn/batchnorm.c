@@ -65,5 +65,5 @@ const layer_class batchnorm_class = {
     .name = "batchnorm", .keys = keys, .configure = configure, .cache_floats = cache_floats,
     .workspace_floats = layer_no_workspace, .forward = forward, .backward = backward,
     .flops = flops, .describe = describe, .fuses_relu = 1,
-    .mixes_samples = 1,
+    .mixes_samples = 1, .has_running_stats = 1,
 };

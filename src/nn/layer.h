@@ -15,7 +15,7 @@
 #include <stdint.h>
 
 #include "core/error.h"
-#include "io/modelfile.h"
+#include "nn/modelfile.h"
 #include "nn/shape.h"
 #include "ops/backend.h"
 
@@ -75,6 +75,11 @@ typedef struct layer_class {
     void (*describe)(const layer *l, char *buf, size_t size);
     /* can apply the ReLU that follows it (backend.h, "fused ReLU") */
     int fuses_relu;
+    /* is a ReLU, which the layer before may apply instead (fuses_relu) */
+    int is_relu;
+    /* keeps running statistics in buffers (batchnorm): a checkpoint counts
+     * the batches they have seen, as PyTorch's num_batches_tracked does */
+    int has_running_stats;
     /* training couples the samples of a batch (batch statistics): the step
      * cannot be split into independent slices of samples */
     int mixes_samples;

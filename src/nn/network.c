@@ -111,7 +111,7 @@ static soma_status build_shapes(const model_spec *spec, const char *text, const 
      * one pass less over the activations each way, the same bits. */
     for (int i = 0; i + 1 < m->nlayers; i++) {
         layer *l = &m->layers[i], *next = &m->layers[i + 1];
-        if (l->cls->fuses_relu && strcmp(next->cls->name, "relu") == 0) {
+        if (l->cls->fuses_relu && next->cls->is_relu) {
             l->fused_relu = 1;
             next->fused_away = 1;
         }

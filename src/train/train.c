@@ -14,10 +14,10 @@
 #include "core/rng.h"
 #include "core/run_threads.h"
 #include "data/dataset.h"
-#include "io/checkpoint.h"
-#include "io/checkpoint_checks.h"
 #include "optim/schedule.h"
 #include "train/profile.h"
+#include "train/run_state.h"
+#include "train/run_state_checks.h"
 #include "train/step.h"
 
 /* soma_request_stop's flag, for every run of the process; it stays set until

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Bad input never crashes soma and never costs a good file. For every file of
-# tests/corpus/ (made by tools/make-bad-corpus.sh; each name says what is
+# tests/corpus/ (made by scripts/make-bad-corpus.sh; each name says what is
 # wrong) the matching soma commands must exit 1, print exactly one line on
 # stderr that names the file and the problem, print no result, end within 20 s
 # and not by a signal. Then: bad option values, a resume from a corrupt

@@ -6,8 +6,8 @@
 #include <string.h>
 
 #include "core/rng.h"
+#include "nn/modelfile.h"
 #include "support/check.h"
-#include "io/modelfile.h"
 
 static float *zeros(size_t n) { return calloc(n ? n : 1, sizeof(float)); }
 

@@ -14,7 +14,7 @@
 
 #include "data/dataset.h"
 #include "io/atomic_file.h"
-#include "io/checkpoint.h"
+#include "nn/checkpoint.h"
 #include "io/safetensors.h"
 #include "support/check.h"
 #include "support/synthetic.h"

@@ -6,7 +6,7 @@
  * values themselves are read and range-checked by the layer classes through
  * spec_int / spec_float, which phrase their errors the same way.
  */
-#include "io/modelfile.h"
+#include "nn/modelfile.h"
 
 #include <ctype.h>
 #include <errno.h>

@@ -1,8 +1,8 @@
 /*
- * dev/bench_model: images/s of training and inference for a model and thread
+ * bench/kernels/bench_model: images/s of training and inference for a model and thread
  * count, through the public API (median of soma_benchmark over `repeats`).
  *   bench_model MODEL THREADS [TRAIN_BATCH INFER_BATCH REPEATS STEPS]
- * Build: see dev/README.md.
+ * Build: see bench/kernels/README.md.
  */
 #include <stdio.h>
 #include <stdlib.h>

@@ -6,7 +6,7 @@
 #include <string.h>
 
 #include "core/error.h"
-#include "io/modelfile.h"
+#include "nn/modelfile.h"
 #include "support/check.h"
 
 #define INPUT "input channels=1 height=28 width=28\n"

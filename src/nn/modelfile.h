@@ -7,8 +7,8 @@
  * class's key list); the layer classes check values and shapes through the
  * spec_* getters, which phrase errors as "file:line:col: message".
  */
-#ifndef SOMA_IO_MODELFILE_H
-#define SOMA_IO_MODELFILE_H
+#ifndef SOMA_NN_MODELFILE_H
+#define SOMA_NN_MODELFILE_H
 
 #include "core/error.h"
 #include "nn/shape.h"

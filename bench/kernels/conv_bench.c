@@ -1,12 +1,12 @@
 /*
- * dev/conv_bench: validate-and-time harness for the convolution algorithms
+ * bench/kernels/conv_bench: validate-and-time harness for the convolution algorithms
  * (src/ops/cpu/conv_algos.h), one layer shape at a time: every usable
  * algorithm for each pass, checked against the GEMM path, timed in CPU
  * seconds of this thread (robust when other jobs share the machine), in
  * useful GFLOP/s (2 * multiply-adds of the convolution, not of the work a
  * kernel wastes on padding).
  *   conv_bench [LAYER...]   LAYER: lenet1 lenet2 bn1 bn2 bn3 bn4 alex1..alex5, default all
- * Build: see dev/README.md.
+ * Build: see bench/kernels/README.md.
  */
 #include <math.h>
 #include <stdio.h>

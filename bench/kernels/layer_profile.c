@@ -1,5 +1,5 @@
 /*
- * dev/layer_profile: where a training step's time goes, layer by layer.
+ * bench/kernels/layer_profile: where a training step's time goes, layer by layer.
  * Runs train_step's sequence (zero grads, forward, loss, backward, Adam)
  * through the network's functions with its per-layer timers on (wall
  * clock), and prints the per-step minimum over the timed steps of each
@@ -7,7 +7,7 @@
  * outside the layers use this thread's CPU clock on one thread (the wall
  * clock with "wall", or with more threads).
  *   layer_profile MODEL [BATCH STEPS TRAINING THREADS [wall]]
- * Build: see dev/README.md.
+ * Build: see bench/kernels/README.md.
  */
 #include <stdio.h>
 #include <stdlib.h>

@@ -7,7 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "io/modelfile.h"
+#include "nn/modelfile.h"
 #include "support/check.h"
 
 static int get(const layer_spec *l, const char *key, int def)

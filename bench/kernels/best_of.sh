@@ -1,5 +1,5 @@
 #!/bin/sh
-# dev/best_of.sh N CMD...: runs a dev harness N times and keeps, for each
+# bench/kernels/best_of.sh N CMD...: runs a kernel harness N times and keeps, for each
 # line that reports GFLOP/s, the best run (a shared machine only ever makes
 # things slower).
 n=$1; shift

@@ -1,21 +1,15 @@
 /*
- * Checkpoints: a safetensors file with the model's tensors named as a
- * PyTorch nn.Sequential state_dict would name them ("0.weight",
- * "1.running_mean"), the optimizer state as flat tensors
- * ("optimizer.exp_avg"), and everything else needed to resume exactly in
- * the metadata (model text, epoch, step, seed, optimizer settings, early
- * stopping state). See docs/checkpoint-format.md.
+ * A training run's checkpoint: the model's part (nn/checkpoint.h) plus
+ * everything else needed to resume exactly: the optimizer state as flat
+ * tensors ("optimizer.exp_avg") and settings, the run's position (epoch,
+ * step, seed), the early-stopping state and the training settings in the
+ * metadata. See docs/checkpoint-format.md.
  */
-#ifndef SOMA_IO_CHECKPOINT_H
-#define SOMA_IO_CHECKPOINT_H
+#ifndef SOMA_TRAIN_RUN_STATE_H
+#define SOMA_TRAIN_RUN_STATE_H
 
 #include "nn/network.h"
 #include "optim/optimizer.h"
-
-/* Version 2 is sealed with a CRC32 of the whole file; version 1 (still
- * read) with a CRC32 of the data section only. */
-#define CHECKPOINT_FORMAT "soma-checkpoint-2"
-#define CHECKPOINT_FORMAT_V1 "soma-checkpoint-1"
 
 /* Where a run stands: enough, with the weights and optimizer, to resume. */
 typedef struct run_state {
@@ -39,15 +33,6 @@ typedef struct run_state {
 /* Writes model (+ optimizer, run state and config when not NULL) atomically. */
 soma_status checkpoint_save(const char *path, const soma_model *m, optimizer *opt,
                             const run_state *rs, const soma_train_config *cfg);
-
-/* Checkpoints larger than this are refused before reading. */
-#define CHECKPOINT_MAX_BYTES ((size_t)16 << 30)
-
-/* Rebuilds the model stored in a checkpoint and loads its weights. */
-soma_status checkpoint_load_model(const char *path, soma_model **out);
-/* The same from bytes in memory (`name` starts error messages). */
-soma_status checkpoint_parse_model(const uint8_t *bytes, size_t len, const char *name,
-                                   soma_model **out);
 
 /* Restores weights, optimizer state and run state into an existing model
  * and optimizer, checking that the checkpoint was made for the same model

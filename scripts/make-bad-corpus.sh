@@ -3,7 +3,7 @@
 # files whose names say what is wrong with them. tests/cli/bad_inputs.sh runs
 # soma on each committed file; this script only exists to rebuild them.
 #
-# Usage: tools/make-bad-corpus.sh SOMA_BIN [OUT_DIR]   (default tests/corpus)
+# Usage: scripts/make-bad-corpus.sh SOMA_BIN [OUT_DIR]   (default tests/corpus)
 #
 # Needs only bash, coreutils and gzip. SOMA_BIN trains the tiny model once to
 # get a real checkpoint (good/tiny.safetensors), from which the damaged
@@ -18,7 +18,7 @@ set -euo pipefail
 export LC_ALL=C
 
 root=$(cd "$(dirname "$0")/.." && pwd)
-soma=$(cd "$(dirname "${1:?usage: tools/make-bad-corpus.sh SOMA_BIN [OUT_DIR]}")" && pwd)/$(basename "$1")
+soma=$(cd "$(dirname "${1:?usage: scripts/make-bad-corpus.sh SOMA_BIN [OUT_DIR]}")" && pwd)/$(basename "$1")
 out=${2:-$root/tests/corpus}
 seeds=$root/fuzz/corpus/checkpoint
 tmp=$(mktemp -d)
