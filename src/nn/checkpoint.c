@@ -21,8 +21,9 @@ soma_status checkpoint_add_device_tensor(st_writer *w, const soma_backend *be, c
     float *host = malloc(n * sizeof *host + 1);
     if (!host)
         return soma_error(SOMA_ERR_MEMORY, "out of memory");
-    be->download(host, data, n * sizeof *host);
-    soma_status st = st_writer_add_f32(w, name, ndim, dims, host);
+    soma_status st = be->download(host, data, n * sizeof *host);
+    if (st == SOMA_OK)
+        st = st_writer_add_f32(w, name, ndim, dims, host);
     free(host);
     return st;
 }
@@ -36,7 +37,7 @@ soma_status checkpoint_load_device_tensor(const st_file *f, const soma_backend *
         return soma_error(SOMA_ERR_MEMORY, "out of memory");
     soma_status st = st_get_f32(f, name, ndim, dims, host);
     if (st == SOMA_OK)
-        be->upload(dst, host, n * sizeof *host);
+        st = be->upload(dst, host, n * sizeof *host);
     free(host);
     return st;
 }

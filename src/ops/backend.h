@@ -32,6 +32,14 @@
 
 #include "soma.h"
 
+/* A status that is dropped is a failure that goes unseen: the compiler
+ * refuses it (-Werror). */
+#if defined(__GNUC__)
+#define BACKEND_STATUS __attribute__((warn_unused_result))
+#else
+#define BACKEND_STATUS
+#endif
+
 typedef struct conv_geom {
     int n, c, h, w;     /* input */
     int k, kh, kw;      /* filters and their size */
@@ -67,14 +75,14 @@ typedef struct soma_backend {
     /* memory: alloc is zero-filled, NULL on failure */
     void *(*alloc)(size_t bytes);
     void (*free)(void *p);
-    soma_status (*upload)(void *dst, const void *host_src, size_t bytes);
-    soma_status (*download)(void *host_dst, const void *src, size_t bytes);
-    soma_status (*fill)(float *x, size_t n, float value);
-    soma_status (*copy)(float *dst, const float *src, size_t n);
+    soma_status (*upload)(void *dst, const void *host_src, size_t bytes) BACKEND_STATUS;
+    soma_status (*download)(void *host_dst, const void *src, size_t bytes) BACKEND_STATUS;
+    soma_status (*fill)(float *x, size_t n, float value) BACKEND_STATUS;
+    soma_status (*copy)(float *dst, const float *src, size_t n) BACKEND_STATUS;
     /* dst[i] += src[i]: the lanes' gradients summed into the step's */
-    soma_status (*add)(float *dst, const float *src, size_t n);
+    soma_status (*add)(float *dst, const float *src, size_t n) BACKEND_STATUS;
     /* a query, answered on the host when it returns */
-    soma_status (*count_nonfinite)(const float *x, size_t n, size_t *count);
+    soma_status (*count_nonfinite)(const float *x, size_t n, size_t *count) BACKEND_STATUS;
 
     /* Lanes (see above): how many a training step of `batch` samples runs as. */
     int (*lanes)(int batch);
@@ -84,81 +92,85 @@ typedef struct soma_backend {
      * called inside task and finish run as one lane, and workspace queries
      * made inside them size for that. Returns the first failure of any. */
     soma_status (*run_lanes)(int lanes, soma_status (*task)(void *arg, int lane),
-                             soma_status (*finish)(void *arg, int part, int parts), void *arg);
+                             soma_status (*finish)(void *arg, int part, int parts),
+                             void *arg) BACKEND_STATUS;
 
     /* y[n][out] = x[n][in] . w[out][in]^T + b, then max(0, .) when relu */
     soma_status (*linear_forward)(const float *x, const float *w, const float *b, float *y, int n,
-                                  int in, int out, int relu);
+                                  int in, int out, int relu) BACKEND_STATUS;
     /* y: the output, given only for a fused ReLU, which then needs n * out
      * floats of workspace (NULL otherwise) */
     soma_status (*linear_backward)(const float *x, const float *w, const float *y,
                                    const float *dy, float *dx, float *dw, float *db, int n,
-                                   int in, int out, float *workspace);
+                                   int in, int out, float *workspace) BACKEND_STATUS;
 
     /* floats of workspace for a call made from where this query is (inside a
      * lane or not: see run_lanes) */
     size_t (*conv2d_workspace)(const conv_geom *g);
     soma_status (*conv2d_forward)(const conv_geom *g, const float *x, const float *w,
-                                  const float *b, float *y, float *workspace);
+                                  const float *b, float *y, float *workspace) BACKEND_STATUS;
     /* y: the output, read only when g->relu */
     soma_status (*conv2d_backward)(const conv_geom *g, const float *x, const float *w,
                                    const float *y, const float *dy, float *dx, float *dw,
-                                   float *db, float *workspace);
+                                   float *db, float *workspace) BACKEND_STATUS;
 
     /* argmax: one int32 per output, saved for backward */
     soma_status (*maxpool_forward)(const pool_geom *g, const float *x, float *y,
-                                   int32_t *argmax);
+                                   int32_t *argmax) BACKEND_STATUS;
     soma_status (*maxpool_backward)(const pool_geom *g, const float *dy, const int32_t *argmax,
-                                    float *dx);
+                                    float *dx) BACKEND_STATUS;
     /* average over the window's in-bounds elements (count_include_pad = 0) */
-    soma_status (*avgpool_forward)(const pool_geom *g, const float *x, float *y);
-    soma_status (*avgpool_backward)(const pool_geom *g, const float *dy, float *dx);
+    soma_status (*avgpool_forward)(const pool_geom *g, const float *x, float *y) BACKEND_STATUS;
+    soma_status (*avgpool_backward)(const pool_geom *g, const float *dy, float *dx) BACKEND_STATUS;
 
     /* may run in place (x == y); backward needs only the output y */
-    soma_status (*activation_forward)(activation_kind kind, const float *x, float *y, size_t n);
+    soma_status (*activation_forward)(activation_kind kind, const float *x, float *y,
+                                      size_t n) BACKEND_STATUS;
     soma_status (*activation_backward)(activation_kind kind, const float *y, const float *dy,
-                                       float *dx, size_t n);
+                                       float *dx, size_t n) BACKEND_STATUS;
 
     /* inverted dropout: mask[i] = 1/(1-p) kept, 0 dropped; drawn from the
      * counter-based stream (seed, RNG_DROPOUT, step, layer) at element
      * offset + i of the batch (x being a slice of it from element offset) */
     soma_status (*dropout_forward)(const float *x, float *y, float *mask, size_t n, float p,
-                                   uint64_t seed, uint64_t step, int layer, size_t offset);
-    soma_status (*dropout_backward)(const float *dy, const float *mask, float *dx, size_t n);
+                                   uint64_t seed, uint64_t step, int layer,
+                                   size_t offset) BACKEND_STATUS;
+    soma_status (*dropout_backward)(const float *dy, const float *mask, float *dx,
+                                    size_t n) BACKEND_STATUS;
 
     /* training: batch statistics; saves mean and 1/sqrt(var+eps) per channel
      * and updates the running statistics (running_var unbiased) */
     soma_status (*batchnorm_forward_train)(const bn_geom *g, const float *x, const float *gamma,
                                            const float *beta, float *y, float *save_mean,
                                            float *save_invstd, float *running_mean,
-                                           float *running_var);
+                                           float *running_var) BACKEND_STATUS;
     soma_status (*batchnorm_forward_eval)(const bn_geom *g, const float *x, const float *gamma,
                                           const float *beta, const float *running_mean,
-                                          const float *running_var, float *y);
+                                          const float *running_var, float *y) BACKEND_STATUS;
     /* With a fused ReLU the mask (y > 0) is rebuilt from x, gamma, beta and
      * the saved statistics, exactly as forward computed y: y is not read. */
     soma_status (*batchnorm_backward)(const bn_geom *g, const float *x, const float *gamma,
                                       const float *beta, const float *save_mean,
                                       const float *save_invstd, const float *dy, float *dx,
-                                      float *dgamma, float *dbeta);
+                                      float *dgamma, float *dbeta) BACKEND_STATUS;
     /* gradients of the evaluation-mode (running statistics) transform */
     soma_status (*batchnorm_backward_eval)(const bn_geom *g, const float *x, const float *gamma,
                                            const float *y, const float *running_mean,
                                            const float *running_var, const float *dy,
-                                           float *dx, float *dgamma, float *dbeta);
+                                           float *dx, float *dgamma, float *dbeta) BACKEND_STATUS;
 
     /* Softmax of the logits into probs; the summed cross-entropy and the
      * number of correct argmax predictions into metrics[0] and metrics[1]
      * (device memory: they stay there until the caller downloads them). */
     soma_status (*softmax_xent_forward)(const float *logits, const int32_t *labels, int n,
-                                        int classes, float *probs, double *metrics);
+                                        int classes, float *probs, double *metrics) BACKEND_STATUS;
     /* dlogits = (probs - onehot) * scale */
     soma_status (*softmax_xent_backward)(const float *probs, const int32_t *labels, int n,
-                                         int classes, float scale, float *dlogits);
+                                         int classes, float scale, float *dlogits) BACKEND_STATUS;
 
     /* one optimizer step over n parameters; state1/state2 as the kind needs */
     soma_status (*optimizer_step)(const optim_step_args *a, float *params, const float *grads,
-                                  float *state1, float *state2, size_t n);
+                                  float *state1, float *state2, size_t n) BACKEND_STATUS;
 } soma_backend;
 
 extern const soma_backend soma_cpu_backend;

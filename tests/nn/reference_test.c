@@ -117,15 +117,15 @@ static void check_loss(void)
     CHECK_CLOSE(loss, expect, 1e-6);
     CHECK(isfinite(loss)); /* the 1000 logit must not overflow */
     CHECK(correct == 1);   /* row 0 right; row 1 predicts 2; row 2 ties -> class 0 */
-    soma_cpu_backend.softmax_xent_backward(probs, labels, N, K, 1.0f / N, grad);
+    CHECK(soma_cpu_backend.softmax_xent_backward(probs, labels, N, K, 1.0f / N, grad) == SOMA_OK);
     /* finite differences of the mean loss */
     for (int i = 0; i < N * K; i++) {
         float saved = logits[i];
         double up[2], down[2];
         logits[i] = saved + 1e-2f;
-        soma_cpu_backend.softmax_xent_forward(logits, labels, N, K, probs, up);
+        CHECK(soma_cpu_backend.softmax_xent_forward(logits, labels, N, K, probs, up) == SOMA_OK);
         logits[i] = saved - 1e-2f;
-        soma_cpu_backend.softmax_xent_forward(logits, labels, N, K, probs, down);
+        CHECK(soma_cpu_backend.softmax_xent_forward(logits, labels, N, K, probs, down) == SOMA_OK);
         logits[i] = saved;
         CHECK_CLOSE(grad[i], (up[0] - down[0]) / (2e-2 * N), 2e-3);
     }

@@ -33,8 +33,9 @@ static void check_shape(int n, int c, int spatial, int relu, float offset)
         x[i] = offset + rng_normal(&r), dy[i] = rng_normal(&r);
     for (int i = 0; i < c; i++)
         gamma[i] = 0.5f + rng_uniform(&r), beta[i] = rng_normal(&r);
-    be->batchnorm_forward_train(&g, x, gamma, beta, y, st, st + c, st + 2 * c, st + 3 * c);
-    be->batchnorm_backward(&g, x, gamma, beta, st, st + c, dy, dx, dgamma, dbeta);
+    CHECK(be->batchnorm_forward_train(&g, x, gamma, beta, y, st, st + c, st + 2 * c,
+                                      st + 3 * c) == SOMA_OK);
+    CHECK(be->batchnorm_backward(&g, x, gamma, beta, st, st + c, dy, dx, dgamma, dbeta) == SOMA_OK);
 
     double m = (double)n * spatial, worst = 0.0;
     for (int ch = 0; ch < c; ch++) {

@@ -52,10 +52,10 @@ static void check_conv(int c, int h, int k, int size, int stride, int pad)
                     (&p.forward)[pass] = CONV_GEMM;
             float *ws = malloc(sizeof *ws * conv_plan_workspace(&gr, &p, threads));
             conv_forward_planned(&g, &p, threads, x, w, b, y0, ws);
-            be->activation_forward(ACT_RELU, y0, y0, ny);
+            CHECK(be->activation_forward(ACT_RELU, y0, y0, ny) == SOMA_OK);
             conv_forward_planned(&gr, &p, threads, x, w, b, y1, ws);
             CHECK_MSG(same(y0, y1, ny), "conv %d threads algo %d: forward differs", threads, a);
-            be->activation_backward(ACT_RELU, y0, dy, dz, ny);
+            CHECK(be->activation_backward(ACT_RELU, y0, dy, dz, ny) == SOMA_OK);
             conv_backward_planned(&g, &p, threads, x, w, NULL, dz, dx0, dw0, db0, ws);
             conv_backward_planned(&gr, &p, threads, x, w, y1, dy, dx1, dw1, db1, ws);
             CHECK_MSG(same(dx0, dx1, nx) && same(dw0, dw1, nw) && same(db0, db1, k),
@@ -77,13 +77,13 @@ static void check_linear(int n, int in, int out)
     float *dx0 = malloc(sizeof *dx0 * nx), *dx1 = malloc(sizeof *dx1 * nx);
     float *dw0 = calloc(nw, sizeof *dw0), *dw1 = calloc(nw, sizeof *dw1);
     float *db0 = calloc(out, sizeof *db0), *db1 = calloc(out, sizeof *db1);
-    be->linear_forward(x, w, b, y0, n, in, out, 0);
-    be->activation_forward(ACT_RELU, y0, y0, ny);
-    be->linear_forward(x, w, b, y1, n, in, out, 1);
+    CHECK(be->linear_forward(x, w, b, y0, n, in, out, 0) == SOMA_OK);
+    CHECK(be->activation_forward(ACT_RELU, y0, y0, ny) == SOMA_OK);
+    CHECK(be->linear_forward(x, w, b, y1, n, in, out, 1) == SOMA_OK);
     CHECK_MSG(same(y0, y1, ny), "linear %dx%dx%d: forward differs", n, in, out);
-    be->activation_backward(ACT_RELU, y0, dy, dz, ny);
-    be->linear_backward(x, w, NULL, dz, dx0, dw0, db0, n, in, out, NULL);
-    be->linear_backward(x, w, y1, dy, dx1, dw1, db1, n, in, out, ws);
+    CHECK(be->activation_backward(ACT_RELU, y0, dy, dz, ny) == SOMA_OK);
+    CHECK(be->linear_backward(x, w, NULL, dz, dx0, dw0, db0, n, in, out, NULL) == SOMA_OK);
+    CHECK(be->linear_backward(x, w, y1, dy, dx1, dw1, db1, n, in, out, ws) == SOMA_OK);
     CHECK_MSG(same(dx0, dx1, nx) && same(dw0, dw1, nw) && same(db0, db1, out),
               "linear %dx%dx%d: gradients differ", n, in, out);
     free(x), free(w), free(b), free(dy), free(y0), free(y1), free(dz), free(ws);
@@ -116,25 +116,30 @@ static void check_batchnorm(int n, int c, int spatial, int training, int ties)
         st[2 * c + i] = st[6 * c + i] = 0.5f, st[3 * c + i] = st[7 * c + i] = 1.5f;
     float *s0 = st, *s1 = st + 4 * c;
     if (training) {
-        be->batchnorm_forward_train(&g, x, gamma, beta, y0, s0, s0 + c, s0 + 2 * c, s0 + 3 * c);
-        be->batchnorm_forward_train(&gr, x, gamma, beta, y1, s1, s1 + c, s1 + 2 * c, s1 + 3 * c);
+        CHECK(be->batchnorm_forward_train(&g, x, gamma, beta, y0, s0, s0 + c, s0 + 2 * c,
+                                          s0 + 3 * c) == SOMA_OK);
+        CHECK(be->batchnorm_forward_train(&gr, x, gamma, beta, y1, s1, s1 + c, s1 + 2 * c,
+                                          s1 + 3 * c) == SOMA_OK);
     } else {
-        be->batchnorm_forward_eval(&g, x, gamma, beta, s0 + 2 * c, s0 + 3 * c, y0);
-        be->batchnorm_forward_eval(&gr, x, gamma, beta, s1 + 2 * c, s1 + 3 * c, y1);
+        CHECK(be->batchnorm_forward_eval(&g, x, gamma, beta, s0 + 2 * c, s0 + 3 * c,
+                                         y0) == SOMA_OK);
+        CHECK(be->batchnorm_forward_eval(&gr, x, gamma, beta, s1 + 2 * c, s1 + 3 * c,
+                                         y1) == SOMA_OK);
     }
-    be->activation_forward(ACT_RELU, y0, y0, nx);
+    CHECK(be->activation_forward(ACT_RELU, y0, y0, nx) == SOMA_OK);
     CHECK_MSG(same(y0, y1, nx) && same(s0, s1, 4 * (size_t)c),
               "batchnorm %dx%dx%d (%d): forward differs", n, c, spatial, training);
-    be->activation_backward(ACT_RELU, y0, dy, dz, nx);
+    CHECK(be->activation_backward(ACT_RELU, y0, dy, dz, nx) == SOMA_OK);
     if (training) {
-        be->batchnorm_backward(&g, x, gamma, beta, s0, s0 + c, dz, dx0, grads, grads + c);
-        be->batchnorm_backward(&gr, x, gamma, beta, s1, s1 + c, dy, dx1, grads + 2 * c,
-                               grads + 3 * c);
+        CHECK(be->batchnorm_backward(&g, x, gamma, beta, s0, s0 + c, dz, dx0, grads,
+                                     grads + c) == SOMA_OK);
+        CHECK(be->batchnorm_backward(&gr, x, gamma, beta, s1, s1 + c, dy, dx1, grads + 2 * c,
+                                     grads + 3 * c) == SOMA_OK);
     } else {
-        be->batchnorm_backward_eval(&g, x, gamma, NULL, s0 + 2 * c, s0 + 3 * c, dz, dx0, grads,
-                                    grads + c);
-        be->batchnorm_backward_eval(&gr, x, gamma, y1, s1 + 2 * c, s1 + 3 * c, dy, dx1,
-                                    grads + 2 * c, grads + 3 * c);
+        CHECK(be->batchnorm_backward_eval(&g, x, gamma, NULL, s0 + 2 * c, s0 + 3 * c, dz, dx0,
+                                          grads, grads + c) == SOMA_OK);
+        CHECK(be->batchnorm_backward_eval(&gr, x, gamma, y1, s1 + 2 * c, s1 + 3 * c, dy, dx1,
+                                          grads + 2 * c, grads + 3 * c) == SOMA_OK);
     }
     CHECK_MSG(same(dx0, dx1, nx) && same(grads, grads + 2 * c, 2 * (size_t)c),
               "batchnorm %dx%dx%d (%d): gradients differ", n, c, spatial, training);

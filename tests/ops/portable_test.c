@@ -35,8 +35,8 @@ static void check_conv(conv_geom g)
     float *y = malloc(sizeof *y * ny), *dx = malloc(sizeof *dx * nx);
     float *dw = calloc(nw, sizeof *dw), *db = calloc(g.k, sizeof *db);
     float *ws = malloc(sizeof *ws * be->conv2d_workspace(&g));
-    be->conv2d_forward(&g, x, w, b, y, ws);
-    be->conv2d_backward(&g, x, w, y, dy, dx, dw, db, ws);
+    CHECK(be->conv2d_forward(&g, x, w, b, y, ws) == SOMA_OK);
+    CHECK(be->conv2d_backward(&g, x, w, y, dy, dx, dw, db, ws) == SOMA_OK);
     int bad_y = 0, bad_dw = 0;
     for (int f = 0; f < g.k; f++)
         for (int c = 0; c < g.c; c++)
@@ -82,7 +82,7 @@ static void check_maxpool(void)
     size_t nx = 2 * 3 * 28 * 28, ny = 2 * 3 * 14 * 14;
     float *x = randoms(nx, 5), *y = malloc(sizeof *y * ny);
     int32_t *arg = malloc(sizeof *arg * ny);
-    soma_cpu_backend.maxpool_forward(&g, x, y, arg);
+    CHECK(soma_cpu_backend.maxpool_forward(&g, x, y, arg) == SOMA_OK);
     int bad = 0;
     for (size_t o = 0; o < ny; o++) {
         size_t plane = o / 196, q = o % 196;
