@@ -122,6 +122,7 @@ int main(void)
                 cpu_conv_coverage(&t, cpu_has_avx512());
         }
     }
+    conf_print_margins();
     int pass, fail, skip;
     conf_summary(&pass, &fail, &skip);
     printf("backend conformance: %d passed, %d failed, %d skipped\n", pass, fail, skip);

@@ -186,8 +186,8 @@ void case_require(conf_case *k, int cond, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 /* a wrapper's status: fails the case unless SOMA_OK */
 void case_status(conf_case *k, soma_status s, const char *call);
-/* |got - want| <= tol * mag elementwise (mag NULL: |want|); NaN fails; tol 0
- * asks for equal values */
+/* |got - want| <= tol * mag elementwise (mag NULL: |want|); NaN fails unless
+ * the reference is NaN there too; tol 0 asks for equal values */
 void case_close(conf_case *k, const char *what, const float *got, const double *want,
                 const double *mag, size_t n, double tol);
 /* bit-for-bit equality of two host arrays */
@@ -199,6 +199,8 @@ void case_end(conf_case *k);
 void conf_skip(const char *label, const char *op, const char *name, const char *why);
 
 void conf_summary(int *pass, int *fail, int *skip);
+/* per operation, the largest error seen as a fraction of its tolerance */
+void conf_print_margins(void);
 
 /* ---- host data and device buffers ---- */
 

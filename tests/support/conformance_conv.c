@@ -13,9 +13,9 @@
 
 #include "support/conformance.h"
 
-#define GEOM(n, c, h, w, k, kh, kw, s, p, relu)                                               \
-    {n, c, h, w, k, kh, kw, s, p, ((h) + 2 * (p) - (kh)) / (s) + 1, ((w) + 2 * (p) - (kw)) / (s) + 1, \
-     relu}
+#define GEOM(n, c, h, w, k, kh, kw, s, p, relu)                                              \
+    {n, c, h, w, k, kh, kw, s, p, ((h) + 2 * (p) - (kh)) / (s) + 1,                             \
+     ((w) + 2 * (p) - (kw)) / (s) + 1, relu}
 
 static const conv_geom geometries[] = {
     GEOM(2, 1, 28, 28, 6, 5, 5, 1, 2, 1),    /* LeNet's first layer: few filters */

@@ -139,28 +139,39 @@ void conf_linear(const conf_target *t)
 
 /* ---- pooling ---- */
 
+typedef enum pool_inputs {
+    INPUTS_NORMAL,
+    INPUTS_TIES, /* from {-1, 0, 1}: windows hold equal maxima */
+    INPUTS_NAN   /* some NaNs: they propagate, as PyTorch's pooling */
+} pool_inputs;
+
 typedef struct pool_case {
     pool_geom g;
-    int ties; /* inputs from {-1, 0, 1}: windows hold equal maxima */
+    pool_inputs inputs;
 } pool_case;
 
-#define POOL(n, c, h, w, size, stride, pad, ties)                                             \
+#define POOL(n, c, h, w, size, stride, pad, inputs)                                           \
     {{n, c, h, w, size, stride, pad, ((h) + 2 * (pad) - (size)) / (stride) + 1,                \
       ((w) + 2 * (pad) - (size)) / (stride) + 1},                                             \
-     ties}
+     inputs}
 
 static const pool_case pool_cases[] = {
-    POOL(2, 3, 16, 16, 2, 2, 0, 0),  /* LeNet's 2x2/2, 8 outputs a row */
-    POOL(1, 16, 17, 35, 2, 2, 0, 0), /* batch 1, odd sizes: a row and a column left over */
-    POOL(2, 17, 13, 11, 3, 2, 0, 0), /* overlapping windows (AlexNet's 3x3/2) */
-    POOL(2, 5, 9, 10, 3, 1, 1, 0),   /* padding, stride 1 */
-    POOL(1, 2, 7, 8, 3, 2, 1, 0),    /* padding, stride 2 */
-    POOL(2, 3, 12, 40, 2, 2, 0, 0),  /* wide rows: 20 outputs */
-    POOL(2, 4, 6, 6, 6, 1, 0, 0),    /* the whole plane */
-    POOL(1, 3, 11, 9, 5, 3, 2, 0),   /* 5x5/3 pad 2 */
-    POOL(2, 3, 16, 16, 2, 2, 0, 1),  /* ties: the first maximum in row-major order */
-    POOL(2, 17, 13, 11, 3, 2, 0, 1),
-    POOL(2, 5, 9, 10, 3, 1, 1, 1),
+    POOL(2, 3, 16, 16, 2, 2, 0, INPUTS_NORMAL),  /* LeNet's 2x2/2, 8 outputs a row */
+    POOL(1, 16, 17, 35, 2, 2, 0, INPUTS_NORMAL), /* batch 1, odd sizes: a row, a column over */
+    POOL(2, 17, 13, 11, 3, 2, 0, INPUTS_NORMAL), /* overlapping windows (AlexNet's 3x3/2) */
+    POOL(2, 5, 9, 10, 3, 1, 1, INPUTS_NORMAL),   /* padding, stride 1 */
+    POOL(1, 2, 7, 8, 3, 2, 1, INPUTS_NORMAL),    /* padding, stride 2 */
+    POOL(2, 3, 12, 40, 2, 2, 0, INPUTS_NORMAL),  /* wide rows: 20 outputs */
+    POOL(2, 4, 6, 6, 6, 1, 0, INPUTS_NORMAL),    /* the whole plane */
+    POOL(1, 3, 11, 9, 5, 3, 2, INPUTS_NORMAL),   /* 5x5/3 pad 2 */
+    /* ties: the first maximum in row-major order takes the gradient */
+    POOL(2, 3, 16, 16, 2, 2, 0, INPUTS_TIES),
+    POOL(2, 17, 13, 11, 3, 2, 0, INPUTS_TIES),
+    POOL(2, 5, 9, 10, 3, 1, 1, INPUTS_TIES),
+    /* NaN wins over numbers, a later NaN over an earlier one (PyTorch's rule) */
+    POOL(2, 3, 16, 16, 2, 2, 0, INPUTS_NAN),
+    POOL(2, 17, 13, 11, 3, 2, 0, INPUTS_NAN),
+    POOL(2, 5, 9, 10, 3, 1, 1, INPUTS_NAN),
 };
 
 /* The clipped window of output (oy, ox). */
@@ -177,7 +188,8 @@ typedef struct pool_reference {
     double *max_dx, *max_dx_mag, *avg_dx, *avg_dx_mag;
 } pool_reference;
 
-/* max (the first in row-major order wins; padding is not a value) and the
+/* max (the first in row-major order wins, a NaN over numbers and a later NaN
+ * over an earlier one; padding is not a value) and the
  * average over in-bounds elements (count_include_pad = 0), and their gradients */
 static void pool_reference_run(const pool_geom *g, const float *x, const float *dy,
                                pool_reference *r)
@@ -199,7 +211,7 @@ static void pool_reference_run(const pool_geom *g, const float *x, const float *
                 for (int iy = y0; iy < y1; iy++)
                     for (int ix = x0; ix < x1; ix++) {
                         size_t i = in_plane * p + (size_t)iy * g->w + ix;
-                        if ((iy == y0 && ix == x0) || x[i] > x[best])
+                        if ((iy == y0 && ix == x0) || x[i] > x[best] || isnan(x[i]))
                             best = i;
                         sum += x[i];
                         mag += fabs(x[i]);
@@ -225,9 +237,11 @@ static void check_pool(const conf_target *t, const pool_case *c, int index)
     size_t nx = (size_t)g->n * g->c * g->h * g->w, ny = (size_t)g->n * g->c * g->oh * g->ow;
     uint64_t s = 500 + 10 * (uint64_t)index;
     float *x = host_normal(nx, s, 1.0f), *dy = host_normal(ny, s + 1, 1.0f);
-    if (c->ties)
-        for (size_t i = 0; i < nx; i++)
+    for (size_t i = 0; i < nx; i++)
+        if (c->inputs == INPUTS_TIES)
             x[i] = x[i] > 0.5f ? 1.0f : x[i] < -0.5f ? -1.0f : 0.0f;
+        else if (c->inputs == INPUTS_NAN && i % 23 < 2) /* pairs of NaNs, now and then */
+            x[i] = NAN;
     pool_reference r = {host_doubles(ny), host_doubles(ny), host_doubles(ny), host_doubles(nx),
                         host_doubles(nx), host_doubles(nx), host_doubles(nx)};
     pool_reference_run(g, x, dy, &r);
@@ -238,7 +252,8 @@ static void check_pool(const conf_target *t, const pool_case *c, int index)
         char name[112];
         snprintf(name, sizeof name, "#%d n%d c%d %dx%d %dx%d/%d pad %d%s, %d thread%s", index,
                  g->n, g->c, g->h, g->w, g->size, g->size, g->stride, g->pad,
-                 c->ties ? " ties" : "", t->threads[ti], plural(t->threads[ti]));
+                 c->inputs == INPUTS_TIES ? " ties" : c->inputs == INPUTS_NAN ? " NaNs" : "",
+                 t->threads[ti], plural(t->threads[ti]));
         float *d_x = dev_from_host(be, x, nx), *d_dy = dev_from_host(be, dy, ny);
         float *d_y = dev_filled(be, ny, NAN), *d_dx = dev_filled(be, nx, NAN);
         int32_t *d_arg = dev_bytes(be, NULL, sizeof(int32_t) * ny);
@@ -259,7 +274,7 @@ static void check_pool(const conf_target *t, const pool_case *c, int index)
         case_end(&k);
         free(dx);
 
-        if (!c->ties) {
+        if (c->inputs != INPUTS_TIES) {
             float *d_avg_y = dev_filled(be, ny, NAN), *d_avg_dx = dev_filled(be, nx, NAN);
             case_begin(&k, t, "avgpool_forward", "%s", name);
             case_status(&k, run_avgpool_forward(be, g, d_x, d_avg_y), "avgpool_forward");
@@ -306,6 +321,8 @@ static void check_activation(const conf_target *t, activation_kind kind, size_t 
     float *x = host_normal(n, 700 + (uint64_t)index, 3.0f), *dy = host_normal(n, 800, 1.0f);
     if (n > 3) /* zeros of both signs, and saturation */
         x[0] = 0.0f, x[1] = -0.0f, x[2] = 20.0f, x[3] = -20.0f;
+    if (n > 4 && kind == ACT_RELU) /* x > 0 ? x : 0 (backend.h): 0 for NaN */
+        x[4] = NAN;
     double *want = host_doubles(n), *dwant = host_doubles(n), *dmag = host_doubles(n);
     for (size_t i = 0; i < n; i++)
         want[i] = kind == ACT_RELU   ? (x[i] > 0.0f ? x[i] : 0.0)

@@ -110,7 +110,8 @@ static void check_fill_copy(const conf_target *t)
             case_begin(&k, t, "copy", "n%zu, %d thread%s", n, t->threads[ti],
                        plural(t->threads[ti]));
             float *src = special_floats(total, 60 + s);
-            float *d_src = dev_from_host(be, src, total), *d_dst = dev_from_host(be, pattern, total);
+            float *d_src = dev_from_host(be, src, total);
+            float *d_dst = dev_from_host(be, pattern, total);
             case_status(&k, run_copy(be, d_dst + 2, d_src + 5, n), "copy");
             float *got = host_from_dev(be, d_dst, total), *want = host_floats(total);
             memcpy(want, pattern, sizeof(float) * total);

@@ -119,9 +119,12 @@ void case_close(conf_case *k, const char *what, const float *got, const double *
     double first_err = 0.0, first_bound = 0.0;
     for (size_t i = 0; i < n; i++) {
         double err = fabs((double)got[i] - want[i]);
-        double bound = tol * (mag ? mag[i] : fabs(want[i])) + (tol > 0.0 ? UNDERFLOW_SLACK : 0.0);
-        int ok = err <= bound; /* false for NaN */
-        double ratio = ok ? (bound > 0.0 ? err / bound : 0.0) : INFINITY;
+        double bound = tol * (mag ? mag[i] : fabs(want[i]));
+        if (tol > 0.0)
+            bound += UNDERFLOW_SLACK;
+        /* false for NaN, except where the reference is NaN too */
+        int ok = isnan(want[i]) ? isnan(got[i]) : err <= bound;
+        double ratio = !ok ? INFINITY : bound > 0.0 && err > 0.0 ? err / bound : 0.0;
         if (ok && ratio > k->worst) {
             k->worst = ratio;
             snprintf(k->worst_what, sizeof k->worst_what, "%s", what);
@@ -156,6 +159,36 @@ static void line(const char *label, const char *op, const char *name, const char
            detail);
 }
 
+/* the largest error / tolerance per operation, over every case that passed */
+static struct {
+    char op[40];
+    double worst;
+    int cases;
+} margins[64];
+static int nmargins;
+
+static void note_margin(const conf_case *k)
+{
+    int i = 0;
+    while (i < nmargins && strcmp(margins[i].op, k->op) != 0)
+        i++;
+    if (i == nmargins) {
+        if (nmargins == (int)(sizeof margins / sizeof margins[0]))
+            return;
+        snprintf(margins[nmargins++].op, sizeof margins[0].op, "%s", k->op);
+    }
+    margins[i].cases++;
+    if (k->worst > margins[i].worst)
+        margins[i].worst = k->worst;
+}
+
+void conf_print_margins(void)
+{
+    printf("largest error as a fraction of its tolerance, per operation (cases that passed):\n");
+    for (int i = 0; i < nmargins; i++)
+        printf("  %-30s %4d cases, %.3g\n", margins[i].op, margins[i].cases, margins[i].worst);
+}
+
 void case_end(conf_case *k)
 {
     char detail[400] = "";
@@ -164,6 +197,7 @@ void case_end(conf_case *k)
         snprintf(detail, sizeof detail, "%s", k->first_failure);
     } else {
         passed++;
+        note_margin(k);
         if (k->worst > 0.0)
             snprintf(detail, sizeof detail, "(worst: %s at %.2g of tolerance)", k->worst_what,
                      k->worst);
