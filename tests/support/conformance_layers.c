@@ -20,7 +20,9 @@ typedef struct linear_case {
 static const linear_case linear_cases[] = {
     {1, 7, 3, 0},   {5, 16, 32, 1}, {4, 33, 17, 1},
     {3, 1, 1, 0},   {17, 64, 10, 0},
-    {64, 130, 127, 1}, /* over 2^20 multiply-adds: the CPU splits it over threads */
+    /* over 2^20 multiply-adds: the CPU splits these over threads */
+    {64, 130, 127, 1},
+    {1, 1100, 960, 0}, /* batch 1 */
 };
 
 static void linear_reference_forward(const linear_case *c, const float *x, const float *w,
