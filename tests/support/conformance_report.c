@@ -32,10 +32,11 @@ static const struct {
      "a sum of K terms errs by at most (K-1)u times the sum of |terms| in any order of "
      "summation (Higham, Accuracy and Stability, (3.4)); each product rounds once more and "
      "the result once: blocked, pairwise, FMA and multi-threaded sums all stay within"},
-    {TOL_BATCHNORM, "batchnorm", 16, 1,
-     "the statistics are sums of K = n*spatial values (as above), then ~12 roundings "
-     "(variance, sqrt, 1/x, scale, shift, the affine map, the float mean and invstd saved "
-     "for backward); magnitudes follow the error through these steps"},
+    {TOL_BATCHNORM, "batchnorm", 16, 0,
+     "the statistics are sums of m = n*spatial values, whose m*u bound (as for sums) the "
+     "magnitudes of mean, variance and the gradient sums carry, and pass on to what is "
+     "computed from them; then ~12 roundings (variance, sqrt, 1/x, scale, shift, the "
+     "affine map, the float mean and invstd saved for backward)"},
     {TOL_SOFTMAX, "softmax", 8, 1,
      "expf (2 ulp) of a rounded difference, a sum over K classes (and rows for the loss), "
      "a division, a log; magnitudes carry exp's and log's condition"},
