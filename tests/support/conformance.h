@@ -8,7 +8,10 @@
  *                           the interface is a change of that wrapper alone
  *  - conformance_report.c   cases, comparisons, the tolerance table, the
  *                           PASS/FAIL/SKIP lines and their counts
- *  - conformance_conv.c, conformance_layers.c, conformance_misc.c: the cases
+ *  - the cases: conformance_conv.c (convolution), conformance_layers.c
+ *    (linear, pooling, activations), conformance_batchnorm.c,
+ *    conformance_misc.c (memory, dropout, softmax cross-entropy),
+ *    conformance_optim.c (every optimizer kind)
  *
  * Device memory is only ever touched through the wrappers: alloc, upload,
  * download (and the operation under test); host code never reads it.
