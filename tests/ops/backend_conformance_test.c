@@ -69,13 +69,23 @@ static void cpu_conv_coverage(const conf_target *t, int avx512)
 {
     const conv_geom *g;
     int n = conf_conv_geometries(&g), ran[3][3] = {{0}};
+    char which[3][3][160] = {{""}}; /* the geometries' numbers, for the log */
     for (int i = 0; i < n; i++) {
         conv_plan p = conv_plan_auto(&g[i]);
-        ran[CONV_FORWARD][p.forward]++;
-        ran[CONV_DX][p.dx]++;
-        ran[CONV_DW][p.dw]++;
+        conv_algo algo[3] = {p.forward, p.dx, p.dw};
+        for (int pass = 0; pass < 3; pass++) {
+            char *list = which[pass][algo[pass]];
+            size_t used = strlen(list);
+            snprintf(list + used, sizeof which[0][0] - used, " #%d", i);
+            ran[pass][algo[pass]]++;
+        }
     }
     static const char *const pass_names[3] = {"forward", "dx", "dw"};
+    for (int pass = 0; pass < 3; pass++)
+        for (int a = CONV_GEMM; a <= CONV_ROWVEC; a++)
+            if (ran[pass][a])
+                printf("%-13s conv2d %-7s ran %-7s for geometries%s\n", t->label,
+                       pass_names[pass], algo_name((conv_algo)a), which[pass][a]);
     conf_case k;
     case_begin(&k, t, "conv2d algorithms", "%s", avx512 ? "each pass ran gemm, chanvec, rowvec"
                                                         : "every pass ran gemm only");
