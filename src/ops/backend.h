@@ -90,7 +90,8 @@ typedef struct soma_backend {
      * are done, finish(arg, part, parts) for each part of a split of the
      * remaining work the backend chooses (finish may be NULL). Operations
      * called inside task and finish run as one lane, and workspace queries
-     * made inside them size for that. Returns the first failure of any. */
+     * made inside them size for that. Returns the first failure of any;
+     * finish does not run after a failed task. */
     soma_status (*run_lanes)(int lanes, soma_status (*task)(void *arg, int lane),
                              soma_status (*finish)(void *arg, int part, int parts),
                              void *arg) BACKEND_STATUS;

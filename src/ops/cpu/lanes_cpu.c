@@ -27,22 +27,22 @@ int cpu_lanes(int batch)
     return threads < 2 || batch < LANE_MIN_SAMPLES * threads ? 1 : threads;
 }
 
-/* The first failure of the region, in lane order, with its message (which
- * soma_error left on the worker thread that failed). */
+/* The first failure of a phase of the region, in lane (or part) order,
+ * with its message (which soma_error left on the worker thread that failed). */
 typedef struct lane_failure {
     soma_status status;
-    int lane;
+    int index;
     char message[1024];
 } lane_failure;
 
-static void note(lane_failure *f, soma_status st, int lane)
+static void note(lane_failure *f, soma_status st, int index)
 {
     if (st == SOMA_OK)
         return;
 #pragma omp critical /* unnamed: a named one would be an exported symbol */
-    if (f->status == SOMA_OK || lane < f->lane) {
+    if (f->status == SOMA_OK || index < f->index) {
         f->status = st;
-        f->lane = lane;
+        f->index = index;
         snprintf(f->message, sizeof f->message, "%s", soma_last_error());
     }
 }
@@ -62,7 +62,9 @@ soma_status cpu_run_lanes(int lanes, soma_status (*task)(void *arg, int lane),
         in_lane = was;
         return st;
     }
-    lane_failure failure = {SOMA_OK, 0, ""};
+    /* the tasks' failures, written before the barrier and read after it;
+     * finish's, written after it */
+    lane_failure failed = {SOMA_OK, 0, ""}, finish_failed = {SOMA_OK, 0, ""};
     int was = in_lane;
     /* Should the runtime give fewer threads (OMP_DYNAMIC, a thread limit), a
      * thread takes several lanes: the lanes and their sums stay the same. */
@@ -71,15 +73,18 @@ soma_status cpu_run_lanes(int lanes, soma_status (*task)(void *arg, int lane),
         int t = omp_get_thread_num(), threads = omp_get_num_threads();
         in_lane = 1;
         for (int s = t; s < lanes; s += threads)
-            note(&failure, task(arg, s), s);
+            note(&failed, task(arg, s), s);
         if (finish) {
 #pragma omp barrier
-            note(&failure, finish(arg, t, threads), lanes + t);
+            /* a failed lane leaves the step unfinished: no partial update */
+            if (failed.status == SOMA_OK)
+                note(&finish_failed, finish(arg, t, threads), t);
         }
         in_lane = 0;
     }
     in_lane = was;
-    if (failure.status != SOMA_OK)
-        return soma_error(failure.status, "%s", failure.message);
+    const lane_failure *f = failed.status != SOMA_OK ? &failed : &finish_failed;
+    if (f->status != SOMA_OK)
+        return soma_error(f->status, "%s", f->message);
     return SOMA_OK;
 }
