@@ -70,7 +70,7 @@ SOMA_API const char *soma_build_info(void);
 SOMA_API void soma_set_threads(int threads);
 /** The thread count soma uses now on this thread: a run's own inside it (its progress
  *  callback), else the default. */
-SOMA_API int soma_get_threads(void);
+SOMA_API int soma_threads(void);
 /** Process-wide, opt-in (the CLI calls it at start-up, before other threads use BLAS): when
  *  OpenBLAS fell back to its generic kernels on a CPU it does not know, picks the newest family
  *  the CPU supports (sets OPENBLAS_CORETYPE for a moment). Once; later calls do nothing. */
@@ -301,7 +301,7 @@ typedef struct soma_train_config {
     const char *settings; /* the run's settings as a JSON object, recorded in checkpoints
                              (metadata "settings") so that a resume can check them; or NULL */
     int profile;          /* time each layer's forward and backward */
-    int threads;          /* this run's thread count (0 = soma_get_threads() when it starts) */
+    int threads;          /* this run's thread count (0 = soma_threads() when it starts) */
     const volatile sig_atomic_t *stop; /* this run stops when *stop becomes nonzero, polled after
                                           each step (NULL = none); set it from a signal handler,
                                           the progress callback or, with an atomic store, any

@@ -83,7 +83,7 @@ int cmd_bench(int argc, char **argv, const command_line *full)
         printf("model      %s (%s parameters)  batch %d  %s  threads %d  %d timed steps\n",
                positional[0],
                format_count((long long)soma_model_param_count(model), count, sizeof count), batch,
-               soma_model_device(model), soma_get_threads(), steps);
+               soma_model_device(model), soma_threads(), steps);
         printf("compute    %s\n", soma_build_info());
         if (!inference)
             st = bench_one(model, "train", batch, 1, steps);

@@ -80,7 +80,7 @@ static void print_memory(const soma_model *model, int batch)
         return;
     const char *opt = soma_optimizer_name(cfg.opt.kind);
     char total[32], available[32], t[7][32];
-    int threads = soma_get_threads();
+    int threads = soma_threads();
     printf("memory     soma train --batch %d (%s, %d thread%s) needs about %s; ", batch, opt,
            threads, threads == 1 ? "" : "s", memory_text(e.total, total, sizeof total));
     if (e.limit)

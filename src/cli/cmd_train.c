@@ -231,7 +231,7 @@ static void print_header(const train_options *o, const train_run *r)
                o->position.step);
     else
         printf("init       %s  seed %llu\n", s->init, (unsigned long long)cfg->seed);
-    printf("device     %s  threads %d\n", soma_model_device(r->model), soma_get_threads());
+    printf("device     %s  threads %d\n", soma_model_device(r->model), soma_threads());
     soma_train_config planned = planned_config(o);
     soma_memory_estimate e;
     if (soma_train_memory_estimate(r->model, &planned, &e) == SOMA_OK)
@@ -282,7 +282,7 @@ static soma_status write_summary(const train_options *o, const train_run *r,
     s.tested_checkpoint = result->best_epoch > 0 ? "best.safetensors" : "last.safetensors";
     s.batch = cfg->batch;
     s.seed = cfg->seed;
-    s.threads = soma_get_threads();
+    s.threads = soma_threads();
     s.device = soma_model_device(r->model);
     s.command = set->command;
     s.resumed_by = o->resume ? r->command : NULL;

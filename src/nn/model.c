@@ -116,23 +116,29 @@ soma_status soma_model_open(const char *name_or_path, soma_model **out)
     return soma_error(st, "%s (did you mean the zoo model '%s'?)", message, hint);
 }
 
-size_t soma_model_param_count(const soma_model *m) { return m->nparams; }
+/* Getters give 0, "" or NULL for a NULL model, as the dataset's do. */
+size_t soma_model_param_count(const soma_model *m) { return m ? m->nparams : 0; }
 
 void soma_model_input_shape(const soma_model *m, int *c, int *h, int *w)
 {
-    *c = m->input.c;
-    *h = m->input.h;
-    *w = m->input.w;
+    if (c)
+        *c = m ? m->input.c : 0;
+    if (h)
+        *h = m ? m->input.h : 0;
+    if (w)
+        *w = m ? m->input.w : 0;
 }
 
-int soma_model_classes(const soma_model *m) { return m->classes; }
+int soma_model_classes(const soma_model *m) { return m ? m->classes : 0; }
 
-const char *soma_model_text(const soma_model *m) { return m->text; }
+const char *soma_model_text(const soma_model *m) { return m ? m->text : ""; }
 
 void soma_model_normalization(const soma_model *m, float *mean, float *std)
 {
-    *mean = m->norm_mean;
-    *std = m->norm_std;
+    if (mean)
+        *mean = m ? m->norm_mean : 0.0f;
+    if (std)
+        *std = m ? m->norm_std : 0.0f;
 }
 
 void soma_model_set_normalization(soma_model *m, float mean, float std)
@@ -173,7 +179,7 @@ soma_status soma_model_predict(soma_model *m, const float *input, int n, float *
     /* the thread count it starts with holds to its end, whatever
      * soma_set_threads does meanwhile; a plan made for another count (by a
      * run with its own) is made again, or its workspace is too small */
-    int threads_before = run_threads_set(soma_get_threads());
+    int threads_before = run_threads_set(soma_threads());
     soma_status st = SOMA_OK;
     if (!network_plan_covers(m, batch))
         st = network_plan(m, batch);

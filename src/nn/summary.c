@@ -22,6 +22,8 @@ static const char *grouped(double value, char *buf, size_t size)
 
 char *soma_model_summary(const soma_model *m)
 {
+    if (!m)
+        return NULL;
     strbuf sb;
     strbuf_init(&sb);
     char a[32], b[32], desc[64], shape[48];

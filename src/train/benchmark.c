@@ -103,7 +103,7 @@ soma_status soma_benchmark(soma_model *m, int batch, int training, int warmup, i
                           warmup, steps);
     /* the thread count it starts with holds to its end, whatever
      * soma_set_threads does meanwhile */
-    int threads_before = run_threads_set(soma_get_threads());
+    int threads_before = run_threads_set(soma_threads());
     soma_status st = benchmark(m, batch, training, warmup, steps, images_per_second);
     run_threads_set(threads_before);
     return st;

@@ -54,7 +54,7 @@ soma_status soma_train_memory_estimate(const soma_model *m, const soma_train_con
     int sets = optimizer_state_count(c->opt.kind);
     plan_floats p;
     /* planned as the run will be: with its thread count */
-    int threads_before = run_threads_set(c->threads > 0 ? c->threads : soma_get_threads());
+    int threads_before = run_threads_set(c->threads > 0 ? c->threads : soma_threads());
     soma_status st = network_plan_floats(m, c->batch, &p);
     run_threads_set(threads_before);
     SOMA_TRY(st);

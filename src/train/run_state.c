@@ -73,7 +73,7 @@ static soma_status write_meta(st_writer *w, const char *path, const soma_model *
     if (cfg) {
         SOMA_TRY(set_meta_fmt(w, "batch", "%d", cfg->batch));
         SOMA_TRY(set_meta_fmt(w, "epochs", "%d", cfg->epochs));
-        SOMA_TRY(set_meta_fmt(w, "threads", "%d", soma_get_threads()));
+        SOMA_TRY(set_meta_fmt(w, "threads", "%d", soma_threads()));
         if (cfg->command)
             SOMA_TRY(set_meta_escaped(w, "command", cfg->command));
         if (cfg->settings)

@@ -164,7 +164,7 @@ soma_status soma_evaluate(soma_model *m, const soma_dataset *ds, int batch, doub
         return soma_error(SOMA_ERR_ARGUMENT, "the model has no input normalisation: "
                           "train it or load it from a checkpoint");
     /* the count it starts with holds to its end, whatever soma_set_threads does meanwhile */
-    int threads_before = run_threads_set(soma_get_threads());
+    int threads_before = run_threads_set(soma_threads());
     soma_status st = evaluate_dataset(m, ds, batch, loss, accuracy);
     run_threads_set(threads_before);
     return st;

@@ -83,7 +83,7 @@ static soma_status check_config(const soma_train_config *c, const soma_model *m,
                           c->batch);
     if (c->threads < 0 || c->threads > SOMA_MAX_RUN_THREADS)
         return soma_error(SOMA_ERR_ARGUMENT,
-                          "threads must be in 0..%d (0: soma_get_threads()), got %d",
+                          "threads must be in 0..%d (0: soma_threads()), got %d",
                           SOMA_MAX_RUN_THREADS, c->threads);
     if (c->patience < 0 || c->checkpoint_every < 0 || !(c->checkpoint_minutes >= 0))
         return soma_error(SOMA_ERR_ARGUMENT,
@@ -343,7 +343,7 @@ soma_status soma_train(soma_model *m, const soma_dataset *train, const soma_data
 {
     SOMA_TRY(check_config(cfg, m, train));
     /* this run's thread count, for everything it calls on this thread */
-    int threads_before = run_threads_set(cfg->threads ? cfg->threads : soma_get_threads());
+    int threads_before = run_threads_set(cfg->threads ? cfg->threads : soma_threads());
     atomic_fetch_add(&runs_in_progress, 1);
     trainer t = {0};
     t.m = m, t.train = train, t.val = val, t.cfg = cfg;

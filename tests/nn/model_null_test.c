@@ -1,6 +1,7 @@
 /* The model functions that return a status refuse a missing handle, text or
  * output with SOMA_ERR_ARGUMENT and a message naming the function, instead
- * of crashing; a missing name is "<model>" in messages. */
+ * of crashing; a missing name is "<model>" in messages. The getters give 0,
+ * "" or NULL for a NULL model, as the dataset's do, and take NULL outputs. */
 #include <string.h>
 
 #include "soma.h"
@@ -30,6 +31,20 @@ int main(void)
     CHECK(soma_model_predict(m, NULL, 1, p) == SOMA_ERR_ARGUMENT);
     CHECK(soma_model_predict(m, x, 1, NULL) == SOMA_ERR_ARGUMENT);
     CHECK(soma_model_predict(m, x, 1, p) == SOMA_OK);
+    /* getters */
+    int c = -1, h = -1, w = -1;
+    float mean = -1.0f, std = -1.0f;
+    CHECK(soma_model_param_count(NULL) == 0 && soma_model_classes(NULL) == 0);
+    soma_model_input_shape(NULL, &c, &h, &w);
+    CHECK(c == 0 && h == 0 && w == 0);
+    soma_model_input_shape(m, &c, NULL, NULL);
+    CHECK(c == 1);
+    CHECK(strcmp(soma_model_text(NULL), "") == 0 && soma_model_summary(NULL) == NULL);
+    CHECK(soma_model_device(NULL) == NULL);
+    soma_model_normalization(NULL, &mean, &std);
+    CHECK(mean == 0.0f && std == 0.0f);
+    soma_model_normalization(m, NULL, &std);
+    CHECK(soma_dataset_count(NULL) == 0 && soma_dataset_classes(NULL) == 0);
     soma_model_free(m);
     soma_model_free(NULL);
     return check_finish("model_null_test");

@@ -40,7 +40,7 @@ typedef struct job {
     /* results */
     soma_status status;
     char error[1024];
-    int threads_seen;         /* soma_get_threads() inside the run, on its thread */
+    int threads_seen;         /* soma_threads() inside the run, on its thread */
     int threads_wrong;        /* steps that saw another count */
     long long steps;
     float *weights;
@@ -61,7 +61,7 @@ static void wait_for_request(void)
 static void on_progress(const soma_progress *p, void *user)
 {
     job *j = user;
-    int seen = soma_get_threads();
+    int seen = soma_threads();
     if (j->threads_seen == 0)
         j->threads_seen = seen;
     j->threads_wrong += seen != j->threads_seen;
@@ -157,7 +157,7 @@ int main(void)
     CHECK_MSG(a1.status == SOMA_OK && b1.status == SOMA_OK, "%s / %s", a1.error, b1.error);
     CHECK_MSG(a1.threads_seen == 2 && b1.threads_seen == 3, "runs saw %d and %d threads",
               a1.threads_seen, b1.threads_seen);
-    CHECK(soma_get_threads() == 1); /* the default is back after a run */
+    CHECK(soma_threads() == 1); /* the default is back after a run */
 
     /* at the same time: each its own count, and bit-identical weights */
     job a2 = make_job(with_bn, tr, val_a, 2, 11, 0), b2 = make_job(without_bn, tr, val_b, 3, 12, 0);

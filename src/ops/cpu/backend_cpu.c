@@ -19,7 +19,7 @@ void soma_set_threads(int threads)
     default_threads = threads > 0 ? threads : 0;
 }
 
-int soma_get_threads(void)
+int soma_threads(void)
 {
     cpu_blas_setup();
     int threads = run_threads_get(); /* a run's own count comes first */
@@ -33,12 +33,12 @@ int soma_get_threads(void)
  * it. Every soma parallel region names its team size from here
  * (num_threads): soma never changes the caller's OpenMP settings
  * (omp_set_num_threads). */
-int cpu_threads(void) { return cpu_in_lane() || omp_in_parallel() ? 1 : soma_get_threads(); }
+int cpu_threads(void) { return cpu_in_lane() || omp_in_parallel() ? 1 : soma_threads(); }
 
 const char *soma_build_info(void)
 {
     static _Thread_local char info[128]; /* per thread: callers may ask at once */
-    int threads = soma_get_threads();
+    int threads = soma_threads();
     snprintf(info, sizeof info, "cpu: OpenBLAS %s kernels, OpenMP, %d thread%s",
              cpu_blas_kernels(), threads, threads == 1 ? "" : "s");
     return info;
