@@ -6,6 +6,7 @@
  * a thread waiting at each meeting.
  */
 #include <omp.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -35,16 +36,21 @@ typedef struct lane_failure {
     char message[1024];
 } lane_failure;
 
+/* A mutex of our own: an OpenMP critical section is a global symbol in
+ * libsoma.so and a lock that the LLVM runtime never frees. */
+static pthread_mutex_t failure_lock = PTHREAD_MUTEX_INITIALIZER;
+
 static void note(lane_failure *f, soma_status st, int index)
 {
     if (st == SOMA_OK)
         return;
-#pragma omp critical /* unnamed: a named one would be an exported symbol */
+    pthread_mutex_lock(&failure_lock);
     if (f->status == SOMA_OK || index < f->index) {
         f->status = st;
         f->index = index;
         snprintf(f->message, sizeof f->message, "%s", soma_last_error());
     }
+    pthread_mutex_unlock(&failure_lock);
 }
 
 soma_status cpu_run_lanes(int lanes, soma_status (*task)(void *arg, int lane),
