@@ -72,9 +72,12 @@ soma_status cpu_run_lanes(int lanes, soma_status (*task)(void *arg, int lane),
      * finish's, written after it */
     lane_failure failed = {SOMA_OK, 0, ""}, finish_failed = {SOMA_OK, 0, ""};
     int was = in_lane;
-    /* Should the runtime give fewer threads (OMP_DYNAMIC, a thread limit), a
-     * thread takes several lanes: the lanes and their sums stay the same. */
-#pragma omp parallel num_threads(lanes)
+    /* Lanes are work, threads are the backend's: no more threads than the
+     * run's count. A thread may take several lanes (also should the runtime
+     * give fewer threads: OMP_DYNAMIC, a thread limit); the lanes and their
+     * sums stay the same. */
+    int team = cpu_threads() < lanes ? cpu_threads() : lanes;
+#pragma omp parallel num_threads(team)
     {
         int t = omp_get_thread_num(), threads = omp_get_num_threads();
         in_lane = 1;
