@@ -102,7 +102,8 @@ SOMA_API soma_status soma_model_load_file(const char *path, soma_model **out);
 /** Parses model text; `name` is used in error messages in place of a file name. */
 SOMA_API soma_status soma_model_parse(const char *text, const char *name, soma_model **out);
 /** Builds a model from the zoo (soma_zoo_names(): "lenet5", "lenet5-bn", "mlp",
- *  "alexnet-convs", "bench-bn-cnn") or, failing that, a file path. */
+ *  "vgg-small", "vgg-small-32", "alexnet", "alexnet-1tower", "alexnet-convs",
+ *  "bench-bn-cnn") or, failing that, a file path. */
 SOMA_API soma_status soma_model_open(const char *name_or_path, soma_model **out);
 /** The names of the zoo models, NULL-terminated. */
 SOMA_API const char *const *soma_zoo_names(void);

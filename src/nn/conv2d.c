@@ -72,15 +72,19 @@ static double flops(const layer *l)
            l->u.conv.size * l->u.conv.size;
 }
 
+/* "96@11x11 /4 pad 2"; grouped: "2x128@5x5 pad 2" (groups x filters per group) */
 static void describe(const layer *l, char *buf, size_t size)
 {
-    int n = snprintf(buf, size, "%d@%dx%d", l->u.conv.filters, l->u.conv.size, l->u.conv.size);
+    int groups = l->u.conv.groups, n;
+    if (groups > 1)
+        n = snprintf(buf, size, "%dx%d@%dx%d", groups, l->u.conv.filters / groups,
+                     l->u.conv.size, l->u.conv.size);
+    else
+        n = snprintf(buf, size, "%d@%dx%d", l->u.conv.filters, l->u.conv.size, l->u.conv.size);
     if (l->u.conv.stride != 1 && n > 0 && (size_t)n < size)
         n += snprintf(buf + n, size - n, " /%d", l->u.conv.stride);
     if (l->u.conv.pad && n > 0 && (size_t)n < size)
-        n += snprintf(buf + n, size - n, " pad %d", l->u.conv.pad);
-    if (l->u.conv.groups > 1 && n > 0 && (size_t)n < size)
-        snprintf(buf + n, size - n, " groups %d", l->u.conv.groups);
+        snprintf(buf + n, size - n, " pad %d", l->u.conv.pad);
 }
 
 const layer_class conv2d_class = {

@@ -50,11 +50,14 @@ static soma_status backward(layer *l, const run_ctx *ctx, const float *x, const 
 /* a multiply-add per square in the window, then the power and the product */
 static double flops(const layer *l) { return (2.0 * l->u.lrn.size + 3.0) * shape_size(l->in); }
 
+/* n and alpha (which differs from PyTorch's); beta and k where not the paper's */
 static void describe(const layer *l, char *buf, size_t size)
 {
-    /* n, alpha, beta, k as the paper names them */
-    snprintf(buf, size, "n=%d a=%g b=%g k=%g", l->u.lrn.size, l->u.lrn.alpha, l->u.lrn.beta,
-             l->u.lrn.k);
+    int n = snprintf(buf, size, "n=%d a=%g", l->u.lrn.size, l->u.lrn.alpha);
+    if (l->u.lrn.beta != 0.75f && n > 0 && (size_t)n < size)
+        n += snprintf(buf + n, size - n, " b=%g", l->u.lrn.beta);
+    if (l->u.lrn.k != 2.0f && n > 0 && (size_t)n < size)
+        snprintf(buf + n, size - n, " k=%g", l->u.lrn.k);
 }
 
 const layer_class lrn_class = {
