@@ -74,8 +74,9 @@ static const char *const all_kinds_text =
     "conv2d filters=4 size=3 stride=1 pad=1\n"
     "batchnorm\n"
     "relu\n"
+    "lrn size=3 alpha=0.01 beta=0.75 k=2\n"
     "maxpool size=2 stride=2 pad=0\n"
-    "conv2d filters=6 size=3 stride=1 pad=1\n"
+    "conv2d filters=6 size=3 stride=1 pad=1 groups=2\n"
     "tanh\n"
     "avgpool size=2 stride=1 pad=1\n"
     "flatten\n"
@@ -93,8 +94,9 @@ static soma_model *all_kinds_in_code(void)
     CHECK(soma_model_builder_conv2d(b, 4, 3, 1, 1) == SOMA_OK);
     CHECK(soma_model_builder_batchnorm(b) == SOMA_OK);
     CHECK(soma_model_builder_relu(b) == SOMA_OK);
+    CHECK(soma_model_builder_lrn(b, 3, 0.01f, 0.75f, 2.0f) == SOMA_OK);
     CHECK(soma_model_builder_maxpool(b, 2, 2, 0) == SOMA_OK);
-    CHECK(soma_model_builder_conv2d(b, 6, 3, 1, 1) == SOMA_OK);
+    CHECK(soma_model_builder_conv2d_grouped(b, 6, 3, 1, 1, 2) == SOMA_OK);
     CHECK(soma_model_builder_tanh(b) == SOMA_OK);
     CHECK(soma_model_builder_avgpool(b, 2, 1, 1) == SOMA_OK);
     CHECK(soma_model_builder_flatten(b) == SOMA_OK);
