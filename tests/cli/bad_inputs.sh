@@ -108,6 +108,7 @@ declare -A says=(
     [line-too-long.cfg]="longer than 1024"
     [linear-weights-overflow.cfg]="weights are too many"
     [linear-without-flatten.cfg]="add 'flatten'"
+    [lrn-k-zero.cfg]="lrn: 'k' must be between"
     [negative-pad.cfg]="'pad' must be between"
     [no-input-line.cfg]="expected 'input"
     [no-layers.cfg]="no layers"

@@ -200,6 +200,22 @@ static void test_errors_name_the_layer(void)
     CHECK(soma_model_builder_dropout(b, 1.0f) == SOMA_ERR_FORMAT && has("layer 0: dropout"));
     soma_model_builder_free(b);
 
+    /* groups that do not divide the channels or the filters; an LRN with k = 0 */
+    CHECK(soma_model_builder_create("net", 3, 8, 8, &b) == SOMA_OK);
+    CHECK(soma_model_builder_conv2d_grouped(b, 4, 3, 1, 1, 2) == SOMA_ERR_FORMAT);
+    CHECK_MSG(has("net: layer 0: conv2d: groups=2 does not divide the 3 input channels"), "%s",
+              soma_last_error());
+    soma_model_builder_free(b);
+    CHECK(soma_model_builder_create("net", 4, 8, 8, &b) == SOMA_OK);
+    CHECK(soma_model_builder_conv2d_grouped(b, 6, 3, 1, 1, 4) == SOMA_ERR_FORMAT);
+    CHECK_MSG(has("net: layer 0: conv2d: groups=4 does not divide the 6 filters"), "%s",
+              soma_last_error());
+    soma_model_builder_free(b);
+    CHECK(soma_model_builder_create("net", 4, 8, 8, &b) == SOMA_OK);
+    CHECK(soma_model_builder_lrn(b, 5, 1e-4f, 0.75f, 0.0f) == SOMA_ERR_FORMAT);
+    CHECK_MSG(has("net: layer 0: lrn: 'k' must be between"), "%s", soma_last_error());
+    soma_model_builder_free(b);
+
     /* an output of more than 2^28 values (its message read the freed layer once) */
     CHECK(soma_model_builder_create("net", 1, 100, 100, &b) == SOMA_OK);
     CHECK(soma_model_builder_conv2d(b, 65536, 1, 1, 0) == SOMA_ERR_FORMAT);
