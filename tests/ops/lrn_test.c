@@ -6,7 +6,8 @@
  * against the double-precision reference (support/lrn_reference.c, itself
  * checked against PyTorch here) on odd shapes, windows wider than the
  * channels, even windows, 1 and 2 threads, which give the same bits.
- * Finite differences: gradcheck_test.c.
+ * CTest lrn_test_portable runs it again on the portable loops
+ * (SOMA_CPU=generic). Finite differences: gradcheck_test.c.
  */
 #include <math.h>
 #include <stdio.h>
@@ -15,6 +16,7 @@
 
 #include "core/rng.h"
 #include "fixtures/lrn_fixture.h"
+#include "ops/cpu/simd.h"
 #include "support/check.h"
 #include "support/gradcheck.h"
 #include "support/lrn_reference.h"
@@ -110,6 +112,9 @@ static void check_backend(lrn_geom g, float scale)
 
 int main(void)
 {
+    const char *cpu = getenv("SOMA_CPU");
+    if (cpu && strcmp(cpu, "generic") == 0) /* the portable loops are what runs */
+        CHECK(cpu_has_avx512() == 0);
     for (size_t i = 0; i < sizeof lrn_cases / sizeof lrn_cases[0]; i++)
         check_against_pytorch(&lrn_cases[i]);
     /* AlexNet's layer on a 96-channel map, strong and weak normalisation */
