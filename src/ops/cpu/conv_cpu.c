@@ -3,7 +3,8 @@
  * lays out the workspace, and splits the batch over threads. Filters are
  * packed once per call for the direct kernels; filter gradients are summed
  * per thread and reduced in thread order, so results are the same for the
- * same thread count.
+ * same thread count. A grouped convolution runs group by group, each an
+ * ungrouped one on its channel blocks, in place (conv_algos.h).
  */
 #include <omp.h>
 #include <stdint.h>
@@ -202,7 +203,7 @@ static conv_io group_io(const conv_geom *g, const conv_geom *s, int gi, const co
     io.dy = all->dy ? all->dy + out_block * gi : NULL;
     io.out = all->out ? all->out + out_block * gi : NULL;
     io.dx = all->dx ? all->dx + in_block * gi : NULL;
-    io.dw = all->dw + w_block * gi;
+    io.dw = all->dw ? all->dw + w_block * gi : NULL;
     io.db = all->db ? all->db + (size_t)s->k * gi : NULL;
     return io;
 }
