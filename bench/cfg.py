@@ -7,11 +7,12 @@ subset of the grammar the model files use is read here: "kind key=value ...",
 """
 
 DEFAULTS = {
-    "conv2d": {"stride": 1, "pad": 0},
+    "conv2d": {"stride": 1, "pad": 0, "groups": 1},
     "maxpool": {"pad": 0},
     "avgpool": {"pad": 0},
     "dropout": {"p": 0.5},
     "batchnorm": {"eps": 1e-5, "momentum": 0.1},
+    "lrn": {"size": 5, "alpha": 1e-4, "beta": 0.75, "k": 2.0},
 }
 
 
@@ -59,13 +60,13 @@ def walk(shape, layers):
 
 def forward_flops(shape, layers):
     """Multiply-adds x 2 per image of the conv2d and linear layers, forward only:
-    2*K*C*kh*kw*OH*OW per convolution, 2*in*out per linear layer. The cheap
-    element-wise layers (ReLU, pooling, BatchNorm, dropout) are left out, as
-    is usual when quoting a network's FLOPs."""
+    2*K*(C/groups)*kh*kw*OH*OW per convolution, 2*in*out per linear layer. The
+    cheap element-wise layers (ReLU, pooling, BatchNorm, LRN, dropout) are left
+    out, as is usual when quoting a network's FLOPs."""
     total = 0
     for kind, v, (c, h, w), (oc, oh, ow) in walk(shape, layers):
         if kind == "conv2d":
-            total += 2 * oc * c * v["size"] ** 2 * oh * ow
+            total += 2 * oc * (c // v["groups"]) * v["size"] ** 2 * oh * ow
         elif kind == "linear":
             total += 2 * c * h * w * oc
     return total
@@ -91,7 +92,7 @@ def param_count(shape, layers):
     total = 0
     for kind, v, (c, h, w), (oc, _, _) in walk(shape, layers):
         if kind == "conv2d":
-            total += oc * c * v["size"] ** 2 + oc
+            total += oc * (c // v["groups"]) * v["size"] ** 2 + oc
         elif kind == "linear":
             total += c * h * w * oc + oc
         elif kind == "batchnorm":

@@ -32,7 +32,7 @@ def build(path):
     modules = []
     for kind, v, (c, h, w), (oc, oh, ow) in cfg.walk(shape, layers):
         if kind == "conv2d":
-            modules.append(nn.Conv2d(c, oc, v["size"], v["stride"], v["pad"]))
+            modules.append(nn.Conv2d(c, oc, v["size"], v["stride"], v["pad"], groups=v["groups"]))
         elif kind == "linear":
             modules.append(nn.Linear(c * h * w, oc))
         elif kind == "maxpool":
@@ -49,6 +49,9 @@ def build(path):
             modules.append(nn.Dropout(v["p"]))
         elif kind == "flatten":
             modules.append(nn.Flatten())
+        elif kind == "lrn":  # soma's alpha is the paper's: PyTorch divides by size
+            modules.append(nn.LocalResponseNorm(v["size"], v["alpha"] * v["size"], v["beta"],
+                                                v["k"]))
         elif kind == "batchnorm":
             bn = nn.BatchNorm2d if h * w > 1 else nn.BatchNorm1d
             modules.append(bn(c, eps=v["eps"], momentum=v["momentum"]))

@@ -40,9 +40,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         return 0;
     }
     while (p < end) {
-        int op = *p++ % 12;
+        int op = *p++ % 14;
         int a = next_int(&p, end), c = next_int(&p, end), d = 0, e = 0;
-        if (op == 0) {
+        if (op == 0 || op == 11) {
             d = next_int(&p, end);
             e = next_int(&p, end);
         }
@@ -60,6 +60,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         case 8: st = soma_model_builder_dropout(b, f); break;
         case 9: st = soma_model_builder_flatten(b); break;
         case 10: st = soma_model_builder_linear(b, a); break;
+        case 11:
+            st = soma_model_builder_conv2d_grouped(b, a, c & 15, d & 3, e & 3, (a >> 4) & 7);
+            break;
+        case 12: st = soma_model_builder_lrn(b, a & 15, f, g, f + g); break;
         default: {
             soma_model *m = NULL;
             if (soma_model_builder_finish(b, &m) == SOMA_OK) {

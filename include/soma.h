@@ -102,7 +102,8 @@ SOMA_API soma_status soma_model_load_file(const char *path, soma_model **out);
 /** Parses model text; `name` is used in error messages in place of a file name. */
 SOMA_API soma_status soma_model_parse(const char *text, const char *name, soma_model **out);
 /** Builds a model from the zoo (soma_zoo_names(): "lenet5", "lenet5-bn", "mlp",
- *  "alexnet-convs", "bench-bn-cnn") or, failing that, a file path. */
+ *  "vgg-small", "vgg-small-32", "alexnet", "alexnet-1tower", "alexnet-convs",
+ *  "bench-bn-cnn") or, failing that, a file path. */
 SOMA_API soma_status soma_model_open(const char *name_or_path, soma_model **out);
 /** The names of the zoo models, NULL-terminated. */
 SOMA_API const char *const *soma_zoo_names(void);
@@ -163,6 +164,10 @@ SOMA_API soma_status soma_model_builder_create(const char *name, int channels, i
 /** Adds Conv2d(C, filters, size, stride, pad): square filters, zero padding, a bias. */
 SOMA_API soma_status soma_model_builder_conv2d(soma_model_builder *b, int filters, int size,
                                                int stride, int pad);
+/** Adds Conv2d(C, filters, size, stride, pad, groups=groups): inputs and filters in `groups`
+ *  blocks, block g of the filters seeing block g of the inputs (AlexNet's two towers). */
+SOMA_API soma_status soma_model_builder_conv2d_grouped(soma_model_builder *b, int filters,
+                                                       int size, int stride, int pad, int groups);
 /** Adds MaxPool2d(size, stride, pad). */
 SOMA_API soma_status soma_model_builder_maxpool(soma_model_builder *b, int size, int stride,
                                                 int pad);
@@ -174,6 +179,10 @@ SOMA_API soma_status soma_model_builder_batchnorm(soma_model_builder *b);
 /** Adds BatchNorm with the given eps and momentum (PyTorch's meaning of both). */
 SOMA_API soma_status soma_model_builder_batchnorm_ex(soma_model_builder *b, float eps,
                                                      float momentum);
+/** Adds local response normalisation across `size` channels with the AlexNet paper's formula
+ *  (the paper's layer: 5, 1e-4, 0.75, 2); PyTorch's LocalResponseNorm divides alpha by size. */
+SOMA_API soma_status soma_model_builder_lrn(soma_model_builder *b, int size, float alpha,
+                                            float beta, float k);
 /** Adds a ReLU. */
 SOMA_API soma_status soma_model_builder_relu(soma_model_builder *b);
 /** Adds a tanh. */

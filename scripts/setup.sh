@@ -1,11 +1,12 @@
 #!/usr/bin/env bash
 # Installs what soma needs to build and test, from Debian's packages, when missing.
-# Usage: scripts/setup.sh [--bench]   (--bench adds PyTorch for bench/)
+# Usage: scripts/setup.sh [--bench|--fixtures]   (either adds PyTorch: for bench/, and for
+# regenerating the PyTorch fixtures of tests/fixtures/ with /usr/bin/python3)
 set -euo pipefail
 
 packages=(build-essential cmake pkg-config zlib1g-dev libopenblas-dev libomp-dev libpng-dev
           clang libclang-rt-dev valgrind dataset-fashion-mnist)
-if [[ "${1:-}" == "--bench" ]]; then
+if [[ "${1:-}" == "--bench" || "${1:-}" == "--fixtures" ]]; then
   packages+=(python3-torch python3-numpy)
 fi
 

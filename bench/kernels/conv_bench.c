@@ -64,7 +64,7 @@ static void run(const shape *s)
 {
     conv_geom g = {s->n, s->c, s->h, s->w, s->k, s->size, s->size, s->stride, s->pad,
                    (s->h + 2 * s->pad - s->size) / s->stride + 1,
-                   (s->w + 2 * s->pad - s->size) / s->stride + 1, 0};
+                   (s->w + 2 * s->pad - s->size) / s->stride + 1, 0, 1};
     size_t nx = (size_t)g.n * g.c * g.h * g.w, ny = (size_t)g.n * g.k * g.oh * g.ow;
     size_t nw = (size_t)g.k * g.c * g.kh * g.kw;
     double flop = 2.0 * ny * g.c * g.kh * g.kw;

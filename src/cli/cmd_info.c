@@ -11,9 +11,10 @@
 static const char info_help[] =
     "usage: soma info MODEL|CHECKPOINT [--batch N]\n"
     "\n"
-    "Prints the layers of a model with their output shapes, parameters and FLOPs,\n"
-    "and the memory that soma train would need for it (its default optimizer and\n"
-    "threads, batch N) beside what is available. MODEL is a zoo name (see soma zoo)\n"
+    "Prints the comment a model file opens with (for the zoo: what the model is and\n"
+    "how its parameters add up), the layers with their output shapes, parameters and\n"
+    "FLOPs, and the memory that soma train would need for it (its default optimizer\n"
+    "and threads, batch N) beside what is available. MODEL is a zoo name (see soma zoo)\n"
     "or a model file; for a checkpoint written by soma train, its metadata follows\n"
     "(epoch, optimizer, the command, ...). Without an argument, lists the zoo.\n"
     "\n"
@@ -55,6 +56,21 @@ static int looks_like_checkpoint(const char *path)
     size_t got = fread(head, 1, sizeof head, fp);
     fclose(fp);
     return got == sizeof head && head[8] == '{';
+}
+
+/* The comment block a model's text opens with (the zoo's files say there
+ * what the model is, where it comes from and how its parameters add up). */
+static void print_description(const soma_model *model)
+{
+    const char *line = soma_model_text(model);
+    while (line && *line == '#') {
+        const char *end = strchr(line, '\n');
+        size_t n = end ? (size_t)(end - line) : strlen(line);
+        if (n && line[n - 1] == '\r')
+            n--;
+        printf("%.*s\n", (int)n, line);
+        line = end ? end + 1 : NULL;
+    }
 }
 
 static void print_model(const soma_model *model)
@@ -167,6 +183,7 @@ int cmd_info(int argc, char **argv, const command_line *full)
                                 : soma_model_open(what, &model);
     if (st != SOMA_OK)
         return report_error(st);
+    print_description(model);
     print_model(model);
     print_memory(model, batch);
     if (checkpoint)

@@ -1,15 +1,17 @@
-/* conv2d: filters x (in_channels x size x size), stride, zero padding, bias. */
+/* conv2d: filters x (in_channels / groups x size x size), stride, zero
+ * padding, bias; groups split inputs and filters into blocks (AlexNet's towers). */
 #include <limits.h>
 #include <stdio.h>
 
 #include "nn/layer.h"
 
-static const char *const keys[] = {"filters", "size", "stride", "pad", NULL};
+static const char *const keys[] = {"filters", "size", "stride", "pad", "groups", NULL};
 
 static conv_geom geom(const layer *l, int batch)
 {
     conv_geom g = {batch, l->in.c, l->in.h, l->in.w, l->u.conv.filters, l->u.conv.size,
-                   l->u.conv.size, l->u.conv.stride, l->u.conv.pad, l->out.h, l->out.w, l->fused_relu};
+                   l->u.conv.size, l->u.conv.stride, l->u.conv.pad, l->out.h, l->out.w, l->fused_relu,
+                   l->u.conv.groups};
     return g;
 }
 
@@ -19,7 +21,13 @@ static soma_status configure(layer *l, const layer_spec *s)
     SOMA_TRY(spec_int(s, "size", 1, 0, 1, 1024, &l->u.conv.size));
     SOMA_TRY(spec_int(s, "stride", 0, 1, 1, 1024, &l->u.conv.stride));
     SOMA_TRY(spec_int(s, "pad", 0, 0, 0, 1024, &l->u.conv.pad));
-    int k = l->u.conv.size, p = l->u.conv.pad, st = l->u.conv.stride;
+    SOMA_TRY(spec_int(s, "groups", 0, 1, 1, 65536, &l->u.conv.groups));
+    int k = l->u.conv.size, p = l->u.conv.pad, st = l->u.conv.stride, groups = l->u.conv.groups;
+    if (l->in.c % groups)
+        return spec_error(s, "groups=%d does not divide the %d input channels", groups, l->in.c);
+    if (l->u.conv.filters % groups)
+        return spec_error(s, "groups=%d does not divide the %d filters", groups,
+                          l->u.conv.filters);
     if (l->in.h + 2 * p < k || l->in.w + 2 * p < k)
         return spec_error(s, "a %dx%d filter does not fit the %dx%d input (pad %d)", k, k,
                           l->in.h, l->in.w, p);
@@ -30,8 +38,9 @@ static soma_status configure(layer *l, const layer_spec *s)
     l->out.c = l->u.conv.filters;
     l->out.h = (l->in.h + 2 * p - k) / st + 1;
     l->out.w = (l->in.w + 2 * p - k) / st + 1;
-    int fan_in = l->in.c * k * k, fan_out = l->out.c * k * k;
-    int wdims[4] = {l->out.c, l->in.c, k, k};
+    /* a filter sees its group's channels; fan_out as PyTorch counts it */
+    int fan_in = l->in.c / groups * k * k, fan_out = l->out.c * k * k;
+    int wdims[4] = {l->out.c, l->in.c / groups, k, k};
     layer_add_param(l, "weight", 4, wdims, INIT_WEIGHT, fan_in, fan_out);
     layer_add_param(l, "bias", 1, &l->out.c, INIT_ZERO, fan_in, fan_out);
     return SOMA_OK;
@@ -59,13 +68,19 @@ static soma_status backward(layer *l, const run_ctx *ctx, const float *x, const 
 
 static double flops(const layer *l)
 {
-    return 2.0 * l->out.c * l->out.h * l->out.w * (double)l->in.c * l->u.conv.size *
-           l->u.conv.size;
+    return 2.0 * l->out.c * l->out.h * l->out.w * (double)(l->in.c / l->u.conv.groups) *
+           l->u.conv.size * l->u.conv.size;
 }
 
+/* "96@11x11 /4 pad 2"; grouped: "2x128@5x5 pad 2" (groups x filters per group) */
 static void describe(const layer *l, char *buf, size_t size)
 {
-    int n = snprintf(buf, size, "%d@%dx%d", l->u.conv.filters, l->u.conv.size, l->u.conv.size);
+    int groups = l->u.conv.groups, n;
+    if (groups > 1)
+        n = snprintf(buf, size, "%dx%d@%dx%d", groups, l->u.conv.filters / groups,
+                     l->u.conv.size, l->u.conv.size);
+    else
+        n = snprintf(buf, size, "%d@%dx%d", l->u.conv.filters, l->u.conv.size, l->u.conv.size);
     if (l->u.conv.stride != 1 && n > 0 && (size_t)n < size)
         n += snprintf(buf + n, size - n, " /%d", l->u.conv.stride);
     if (l->u.conv.pad && n > 0 && (size_t)n < size)

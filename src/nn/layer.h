@@ -105,12 +105,13 @@ struct layer {
     float *cache; /* cache_floats(batch) floats, planned by the network */
 
     union { /* the configuration of each kind */
-        struct { int filters, size, stride, pad; } conv;
+        struct { int filters, size, stride, pad, groups; } conv;
         struct { int units; } linear;
         struct { int size, stride, pad; } pool;
         struct { activation_kind kind; } act;
         struct { float p; } dropout;
         struct { float eps, momentum; } bn;
+        struct { int size; float alpha, beta, k; } lrn;
     } u;
 };
 

@@ -165,6 +165,15 @@ soma_status soma_model_builder_conv2d(soma_model_builder *b, int filters, int si
     return add_line(b, __func__, line);
 }
 
+soma_status soma_model_builder_conv2d_grouped(soma_model_builder *b, int filters, int size,
+                                              int stride, int pad, int groups)
+{
+    char line[160];
+    snprintf(line, sizeof line, "conv2d filters=%d size=%d stride=%d pad=%d groups=%d", filters,
+             size, stride, pad, groups);
+    return add_line(b, __func__, line);
+}
+
 static soma_status pool(soma_model_builder *b, const char *func, const char *kind, int size,
                         int stride, int pad)
 {
@@ -194,6 +203,17 @@ soma_status soma_model_builder_batchnorm_ex(soma_model_builder *b, float eps, fl
     format_real(eps, e, sizeof e);
     format_real(momentum, m, sizeof m);
     snprintf(line, sizeof line, "batchnorm eps=%s momentum=%s", e, m);
+    return add_line(b, __func__, line);
+}
+
+soma_status soma_model_builder_lrn(soma_model_builder *b, int size, float alpha, float beta,
+                                   float k)
+{
+    char line[192], a[32], be[32], kk[32];
+    format_real(alpha, a, sizeof a);
+    format_real(beta, be, sizeof be);
+    format_real(k, kk, sizeof kk);
+    snprintf(line, sizeof line, "lrn size=%d alpha=%s beta=%s k=%s", size, a, be, kk);
     return add_line(b, __func__, line);
 }
 

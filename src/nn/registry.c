@@ -4,12 +4,12 @@
 #include "nn/layer.h"
 
 extern const layer_class conv2d_class, linear_class, maxpool_class, avgpool_class, relu_class,
-    tanh_class, sigmoid_class, dropout_class, batchnorm_class, flatten_class;
+    tanh_class, sigmoid_class, dropout_class, batchnorm_class, flatten_class, lrn_class;
 
 static const layer_class *const classes[] = {
     &conv2d_class, &linear_class,  &maxpool_class, &avgpool_class,   &relu_class,
     &tanh_class,   &sigmoid_class, &dropout_class, &batchnorm_class, &flatten_class,
-    NULL,
+    &lrn_class,    NULL,
 };
 
 const layer_class *const *layer_classes(void) { return classes; }

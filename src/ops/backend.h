@@ -40,19 +40,38 @@
 #define BACKEND_STATUS
 #endif
 
+/* Grouped convolution (AlexNet's two towers, PyTorch's groups): the c input
+ * channels and k filters split into `groups` consecutive blocks, block g of
+ * the filters seeing only block g of the inputs; weights are
+ * [k][c / groups][kh][kw] as in PyTorch. 0 counts as 1, so that geometries
+ * written before groups existed keep their meaning. */
 typedef struct conv_geom {
     int n, c, h, w;     /* input */
     int k, kh, kw;      /* filters and their size */
     int stride, pad;
     int oh, ow;         /* output */
     int relu;           /* a fused ReLU on the output (see above) */
+    int groups;         /* c and k divisible by it */
 } conv_geom;
+
+static inline int conv_groups(const conv_geom *g) { return g->groups > 1 ? g->groups : 1; }
 
 typedef struct pool_geom {
     int n, c, h, w;
     int size, stride, pad;
     int oh, ow;
 } pool_geom;
+
+/* Local response normalisation across channels (Krizhevsky et al. 2012), the
+ * paper's formula: y = x / s^beta with s = k + alpha * (sum of x^2 over the
+ * `size` channels around, size / 2 before and (size - 1) / 2 after, clipped
+ * at the edges: PyTorch's window). alpha is not divided by size, as PyTorch,
+ * Caffe and ONNX do: their alpha is size times this one. */
+typedef struct lrn_geom {
+    int n, c, spatial;
+    int size;
+    float alpha, beta, k;
+} lrn_geom;
 
 typedef enum activation_kind { ACT_RELU, ACT_TANH, ACT_SIGMOID } activation_kind;
 
@@ -123,6 +142,12 @@ typedef struct soma_backend {
     /* average over the window's in-bounds elements (count_include_pad = 0) */
     soma_status (*avgpool_forward)(const pool_geom *g, const float *x, float *y) BACKEND_STATUS;
     soma_status (*avgpool_backward)(const pool_geom *g, const float *dy, float *dx) BACKEND_STATUS;
+
+    /* scale: s of every element (n * c * spatial floats), saved for backward */
+    soma_status (*lrn_forward)(const lrn_geom *g, const float *x, float *y,
+                               float *scale) BACKEND_STATUS;
+    soma_status (*lrn_backward)(const lrn_geom *g, const float *x, const float *y,
+                                const float *scale, const float *dy, float *dx) BACKEND_STATUS;
 
     /* may run in place (x == y); backward needs only the output y */
     soma_status (*activation_forward)(activation_kind kind, const float *x, float *y,

@@ -147,10 +147,20 @@ for kind in conv2d maxpool linear; do
     grep -qF "$kind" "$tmp/out" && pass || fail "soma info lenet5 does not show $kind"
 done
 
+# info alexnet: its description first (the paper's "60 million" explained),
+# then the table with the same exact count (checked by hand in zoo_models_test).
+run info alexnet
+[[ $rc -eq 0 ]] && head -1 "$tmp/out" | grep -q '^# AlexNet' && pass ||
+    fail "soma info alexnet: rc=$rc, does not open with the model's description"
+grep -q '^# 60,965,224 parameters: the paper.s "60 million"' "$tmp/out" && pass ||
+    fail "soma info alexnet does not relate its count to the paper's 60 million"
+grep -qxE 'parameters: 60,965,224 .*' "$tmp/out" && pass || fail "soma info alexnet: not 60,965,224"
+grep -qE '^ +4 +conv2d +2x128@5x5 pad 2 ' "$tmp/out" && pass || fail "soma info alexnet: conv2 groups"
+
 # zoo (and info without an argument) list the built-in models.
 run zoo
 [[ $rc -eq 0 ]] && pass || fail "soma zoo: rc=$rc"
-for model in lenet5 mlp; do
+for model in lenet5 mlp vgg-small vgg-small-32 alexnet alexnet-1tower; do
     grep -qE "^$model " "$tmp/out" && pass || fail "soma zoo does not list $model"
 done
 grep -E "^lenet5 " "$tmp/out" | grep -qF "61,706" && pass || fail "soma zoo: lenet5 is not 61,706"

@@ -96,6 +96,7 @@ declare -A says=(
     # model/
     [binary-garbage.cfg]="bad character|not a text file"
     [conv-5x5-on-2x2-input.cfg]="5x5 filter does not fit the 2x2 input"
+    [conv-groups-do-not-divide-channels.cfg]="groups=2 does not divide the 3 input channels"
     [dropout-p-1.cfg]="'p' must be between"
     [duplicate-key.cfg]="duplicate key 'filters'"
     [empty.cfg]="no 'input' line"
@@ -107,6 +108,7 @@ declare -A says=(
     [line-too-long.cfg]="longer than 1024"
     [linear-weights-overflow.cfg]="weights are too many"
     [linear-without-flatten.cfg]="add 'flatten'"
+    [lrn-k-zero.cfg]="lrn: 'k' must be between"
     [negative-pad.cfg]="'pad' must be between"
     [no-input-line.cfg]="expected 'input"
     [no-layers.cfg]="no layers"

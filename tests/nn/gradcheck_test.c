@@ -39,6 +39,8 @@ int main(void)
     check_layer("conv2d filters=2 size=3 stride=2 pad=1", img, 2, 1, 1e-2f, 0);
     check_layer("conv2d filters=3 size=5 pad=2", img, 2, 1, 1e-2f, 0);
     check_layer("conv2d filters=2 size=1", img, 2, 1, 1e-2f, 0);
+    check_layer("conv2d filters=6 size=3 pad=1 groups=3", img, 2, 1, 1e-2f, 0);
+    check_layer("conv2d filters=3 size=3 stride=2 groups=3", img, 2, 1, 1e-2f, 0);
     check_layer("maxpool size=2", img, 2, 1, 1e-3f, 1);
     check_layer("maxpool size=3 stride=2 pad=1", img, 2, 1, 1e-3f, 1);
     check_layer("avgpool size=2", img, 2, 1, 1e-2f, 0);
@@ -52,5 +54,10 @@ int main(void)
     check_layer("batchnorm momentum=0.5 eps=0.001", img, 3, 1, 1e-2f, 0);
     check_layer("batchnorm", img, 2, 0, 1e-2f, 0); /* evaluation mode */
     check_layer("flatten", img, 2, 1, 1e-2f, 0);
+    /* strong normalisation, so that the window's terms count in the gradient */
+    check_layer("lrn size=3 alpha=0.5 beta=0.75 k=1", img, 2, 1, 1e-2f, 0);
+    check_layer("lrn size=2 alpha=0.3 beta=1.5 k=2", img, 2, 1, 1e-2f, 0);
+    check_layer("lrn", (shape3){7, 2, 3}, 2, 1, 1e-2f, 0);
+    check_layer("lrn size=5 alpha=0.2", (shape3){7, 2, 3}, 2, 0, 1e-2f, 0);
     return check_finish("gradcheck");
 }

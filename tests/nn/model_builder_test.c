@@ -74,8 +74,9 @@ static const char *const all_kinds_text =
     "conv2d filters=4 size=3 stride=1 pad=1\n"
     "batchnorm\n"
     "relu\n"
+    "lrn size=3 alpha=0.01 beta=0.75 k=2\n"
     "maxpool size=2 stride=2 pad=0\n"
-    "conv2d filters=6 size=3 stride=1 pad=1\n"
+    "conv2d filters=6 size=3 stride=1 pad=1 groups=2\n"
     "tanh\n"
     "avgpool size=2 stride=1 pad=1\n"
     "flatten\n"
@@ -93,8 +94,9 @@ static soma_model *all_kinds_in_code(void)
     CHECK(soma_model_builder_conv2d(b, 4, 3, 1, 1) == SOMA_OK);
     CHECK(soma_model_builder_batchnorm(b) == SOMA_OK);
     CHECK(soma_model_builder_relu(b) == SOMA_OK);
+    CHECK(soma_model_builder_lrn(b, 3, 0.01f, 0.75f, 2.0f) == SOMA_OK);
     CHECK(soma_model_builder_maxpool(b, 2, 2, 0) == SOMA_OK);
-    CHECK(soma_model_builder_conv2d(b, 6, 3, 1, 1) == SOMA_OK);
+    CHECK(soma_model_builder_conv2d_grouped(b, 6, 3, 1, 1, 2) == SOMA_OK);
     CHECK(soma_model_builder_tanh(b) == SOMA_OK);
     CHECK(soma_model_builder_avgpool(b, 2, 1, 1) == SOMA_OK);
     CHECK(soma_model_builder_flatten(b) == SOMA_OK);
@@ -196,6 +198,22 @@ static void test_errors_name_the_layer(void)
     soma_model_builder_free(b);
     CHECK(soma_model_builder_create("net", 1, 8, 8, &b) == SOMA_OK);
     CHECK(soma_model_builder_dropout(b, 1.0f) == SOMA_ERR_FORMAT && has("layer 0: dropout"));
+    soma_model_builder_free(b);
+
+    /* groups that do not divide the channels or the filters; an LRN with k = 0 */
+    CHECK(soma_model_builder_create("net", 3, 8, 8, &b) == SOMA_OK);
+    CHECK(soma_model_builder_conv2d_grouped(b, 4, 3, 1, 1, 2) == SOMA_ERR_FORMAT);
+    CHECK_MSG(has("net: layer 0: conv2d: groups=2 does not divide the 3 input channels"), "%s",
+              soma_last_error());
+    soma_model_builder_free(b);
+    CHECK(soma_model_builder_create("net", 4, 8, 8, &b) == SOMA_OK);
+    CHECK(soma_model_builder_conv2d_grouped(b, 6, 3, 1, 1, 4) == SOMA_ERR_FORMAT);
+    CHECK_MSG(has("net: layer 0: conv2d: groups=4 does not divide the 6 filters"), "%s",
+              soma_last_error());
+    soma_model_builder_free(b);
+    CHECK(soma_model_builder_create("net", 4, 8, 8, &b) == SOMA_OK);
+    CHECK(soma_model_builder_lrn(b, 5, 1e-4f, 0.75f, 0.0f) == SOMA_ERR_FORMAT);
+    CHECK_MSG(has("net: layer 0: lrn: 'k' must be between"), "%s", soma_last_error());
     soma_model_builder_free(b);
 
     /* an output of more than 2^28 values (its message read the freed layer once) */

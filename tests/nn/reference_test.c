@@ -14,19 +14,20 @@ static void conv_reference(const layer_harness *h, double *out)
 {
     const layer *l = &h->l;
     int k = l->u.conv.size, s = l->u.conv.stride, p = l->u.conv.pad;
+    int cg = l->in.c / l->u.conv.groups, fg = l->out.c / l->u.conv.groups; /* per group */
     const float *w = l->param[0], *b = l->param[1];
     for (int n = 0; n < h->batch; n++)
         for (int f = 0; f < l->out.c; f++)
             for (int oy = 0; oy < l->out.h; oy++)
                 for (int ox = 0; ox < l->out.w; ox++) {
                     double acc = b[f];
-                    for (int c = 0; c < l->in.c; c++)
+                    for (int c = f / fg * cg; c < (f / fg + 1) * cg; c++)
                         for (int i = 0; i < k; i++)
                             for (int j = 0; j < k; j++) {
                                 int iy = oy * s - p + i, ix = ox * s - p + j;
                                 if (iy < 0 || iy >= l->in.h || ix < 0 || ix >= l->in.w)
                                     continue;
-                                acc += (double)w[((f * l->in.c + c) * k + i) * k + j] *
+                                acc += (double)w[((f * cg + c % cg) * k + i) * k + j] *
                                        h->x[((n * l->in.c + c) * l->in.h + iy) * l->in.w + ix];
                             }
                     *out++ = acc;
@@ -138,6 +139,8 @@ int main(void)
     compare_outputs("conv2d filters=5 size=3 stride=2 pad=1", img, 3, 0);
     compare_outputs("conv2d filters=6 size=5 pad=2", img, 2, 0);
     compare_outputs("conv2d filters=2 size=4 stride=3", img, 2, 0);
+    compare_outputs("conv2d filters=6 size=3 pad=1 groups=3", img, 2, 0);
+    compare_outputs("conv2d filters=3 size=3 stride=2 groups=3", img, 2, 0);
     compare_outputs("maxpool size=2", img, 2, 1);
     compare_outputs("maxpool size=3 stride=2", img, 2, 1);
     compare_outputs("maxpool size=3 stride=2 pad=1", img, 2, 1);

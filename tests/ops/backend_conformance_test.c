@@ -108,6 +108,7 @@ static void run_suites(const conf_target *t)
     conf_linear(t);
     conf_conv(t);
     conf_pool(t);
+    conf_lrn(t);
     conf_activation(t);
     conf_dropout(t);
     conf_batchnorm(t);

@@ -3,7 +3,7 @@
  * AVX-512 direct kernels where the CPU has them), each pass, against naive
  * loops written from the definition in double precision: odd sizes, widths
  * that are not multiples of 16, channel counts around 16, stride 2 and 4,
- * padding, 1, 3, 5, 7 and 11 wide filters, 1 and 2 threads. Also: the same
+ * padding, 1, 3, 5, 7 and 11 wide filters, groups, 1 and 2 threads. Also: the same
  * call twice gives the same bits, and filter gradients accumulate.
  */
 #include <math.h>
@@ -14,11 +14,17 @@
 #include "ops/cpu/conv_algos.h"
 #include "support/check.h"
 
-static conv_geom make_geom(int n, int c, int h, int w, int k, int size, int stride, int pad)
+static conv_geom make_grouped(int n, int c, int h, int w, int k, int size, int stride, int pad,
+                              int groups)
 {
     conv_geom g = {n, c, h, w, k, size, size, stride, pad, (h + 2 * pad - size) / stride + 1,
-                   (w + 2 * pad - size) / stride + 1, 0};
+                   (w + 2 * pad - size) / stride + 1, 0, groups};
     return g;
+}
+
+static conv_geom make_geom(int n, int c, int h, int w, int k, int size, int stride, int pad)
+{
+    return make_grouped(n, c, h, w, k, size, stride, pad, 1);
 }
 
 static float xval(const conv_geom *g, const float *x, int n, int c, int iy, int ix)
@@ -28,14 +34,15 @@ static float xval(const conv_geom *g, const float *x, int n, int c, int iy, int 
     return x[(((size_t)n * g->c + c) * g->h + iy) * g->w + ix];
 }
 
-/* y, dx, dw, db from the definitions */
+/* y, dx, dw, db from the definitions; filter f of a grouped convolution
+ * sees the cg input channels of its group, weights [k][cg][kh][kw] */
 static void reference(const conv_geom *g, const float *x, const float *w, const float *b,
                       const float *dy, double *y, double *dx, double *dw, double *db)
 {
-    int k = g->kh;
+    int k = g->kh, cg = g->c / conv_groups(g), kg = g->k / conv_groups(g);
     size_t ny = (size_t)g->n * g->k * g->oh * g->ow;
     memset(dx, 0, sizeof *dx * (size_t)g->n * g->c * g->h * g->w);
-    memset(dw, 0, sizeof *dw * (size_t)g->k * g->c * k * k);
+    memset(dw, 0, sizeof *dw * (size_t)g->k * cg * k * k);
     memset(db, 0, sizeof *db * g->k);
     for (size_t i = 0; i < ny; i++)
         y[i] = 0.0;
@@ -46,12 +53,12 @@ static void reference(const conv_geom *g, const float *x, const float *w, const 
                     size_t yi = (((size_t)n * g->k + f) * g->oh + oy) * g->ow + ox;
                     double acc = b[f], d = dy[yi];
                     db[f] += d;
-                    for (int c = 0; c < g->c; c++)
+                    for (int c = f / kg * cg; c < (f / kg + 1) * cg; c++)
                         for (int i = 0; i < k; i++)
                             for (int j = 0; j < k; j++) {
                                 int iy = oy * g->stride - g->pad + i;
                                 int ix = ox * g->stride - g->pad + j;
-                                size_t wi = (((size_t)f * g->c + c) * k + i) * k + j;
+                                size_t wi = (((size_t)f * cg + c % cg) * k + i) * k + j;
                                 acc += (double)w[wi] * xval(g, x, n, c, iy, ix);
                                 dw[wi] += d * xval(g, x, n, c, iy, ix);
                                 if (iy >= 0 && iy < g->h && ix >= 0 && ix < g->w)
@@ -90,7 +97,7 @@ static int tested[3][3]; /* [pass][algo]: how often each ran */
 static void check_geometry(conv_geom g)
 {
     size_t nx = (size_t)g.n * g.c * g.h * g.w, ny = (size_t)g.n * g.k * g.oh * g.ow;
-    size_t nw = (size_t)g.k * g.c * g.kh * g.kw;
+    size_t nw = (size_t)g.k * (g.c / conv_groups(&g)) * g.kh * g.kw;
     float *x = randoms(nx, 1), *w = randoms(nw, 2), *b = randoms(g.k, 3), *dy = randoms(ny, 4);
     double *ry = malloc(sizeof *ry * ny), *rdx = malloc(sizeof *rdx * nx);
     double *rdw = malloc(sizeof *rdw * nw), *rdb = malloc(sizeof *rdb * g.k);
@@ -111,9 +118,9 @@ static void check_geometry(conv_geom g)
                     (&p.forward)[pass] = CONV_GEMM;
                 tested[pass][a] += use[pass];
             }
-            snprintf(what, sizeof what, "%s n%d c%d %dx%d k%d size%d s%d p%d, %d threads",
+            snprintf(what, sizeof what, "%s n%d c%d %dx%d k%d size%d s%d p%d groups %d, %d threads",
                      algo_name((conv_algo)a), g.n, g.c, g.h, g.w, g.k, g.kh, g.stride, g.pad,
-                     threads);
+                     conv_groups(&g), threads);
             float *ws = malloc(sizeof *ws * conv_plan_workspace(&g, &p, threads));
             conv_forward_planned(&g, &p, threads, x, w, b, y, ws);
             CHECK_MSG(count_bad(y, ry, ny, tol) == 0, "%s: forward differs", what);
@@ -167,8 +174,15 @@ int main(void)
     check_geometry(make_geom(2, 5, 13, 15, 24, 3, 2, 1));
     check_geometry(make_geom(2, 3, 31, 29, 16, 11, 4, 2));
     check_geometry(make_geom(1, 4, 9, 8, 5, 4, 3, 0));
+    /* groups: AlexNet's two towers (conv2, 5x5), 3x3 with channel blocks of
+     * 16 and of odd sizes, a stride, and one filter per input channel */
+    check_geometry(make_grouped(2, 8, 9, 9, 32, 5, 1, 2, 2));
+    check_geometry(make_grouped(2, 32, 7, 9, 32, 3, 1, 1, 2));
+    check_geometry(make_grouped(2, 9, 8, 7, 6, 3, 1, 1, 3));
+    check_geometry(make_grouped(2, 6, 11, 13, 34, 3, 2, 1, 2));
+    check_geometry(make_grouped(2, 4, 6, 18, 4, 3, 1, 1, 4));
     /* every direct kernel ran, where the CPU has them */
-    if (conv_algo_usable(&(conv_geom){1, 1, 8, 8, 16, 3, 3, 1, 1, 8, 8, 0}, CONV_FORWARD,
+    if (conv_algo_usable(&(conv_geom){1, 1, 8, 8, 16, 3, 3, 1, 1, 8, 8, 0, 1}, CONV_FORWARD,
                          CONV_CHANVEC))
         for (int pass = 0; pass < 3; pass++)
             for (int a = CONV_CHANVEC; a <= CONV_ROWVEC; a++)

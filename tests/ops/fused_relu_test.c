@@ -33,7 +33,7 @@ static int same(const float *a, const float *b, size_t n)
 static void check_conv(int c, int h, int k, int size, int stride, int pad)
 {
     conv_geom g = {3, c, h, h, k, size, size, stride, pad, (h + 2 * pad - size) / stride + 1,
-                   (h + 2 * pad - size) / stride + 1, 0};
+                   (h + 2 * pad - size) / stride + 1, 0, 1};
     conv_geom gr = g;
     gr.relu = 1;
     size_t nx = (size_t)g.n * c * h * h, ny = (size_t)g.n * k * g.oh * g.ow;

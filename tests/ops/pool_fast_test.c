@@ -1,10 +1,10 @@
 /*
  * The specialised stride-2 max-pooling kernels against the generic loops,
  * bit for bit: values and argmax for 1x1 to 4x4 windows, input gradients for
- * 2x2, on inputs with ties, NaN, infinities and signed zeros, odd heights and
- * widths (an input row or column no window covers), widths around multiples
- * of 16, 1 and 2 threads. The generic loop itself is checked against a
- * window scanned by hand. The kernel checks pass trivially without AVX-512.
+ * 2x2, on inputs with ties, NaN, infinities and signed zeros (and such
+ * gradients), odd heights and widths (an input row or column no window
+ * covers), widths around multiples of 16, 1 and 2 threads. The generic loop
+ * itself is checked against a window scanned by hand. The kernel checks pass trivially without AVX-512.
  */
 #include <math.h>
 #include <stdlib.h>
@@ -30,8 +30,11 @@ static void check_shape(int n, int c, int h, int w, int size, int threads)
         /* small integers make ties common; a few special values */
         x[i] = u < 7 ? specials[u] : (float)rng_below(&r, 4) - 2.0f;
     }
-    for (size_t i = 0; i < ny; i++)
-        dy[i] = rng_below(&r, 10) == 0 ? -0.0f : rng_normal(&r);
+    static const float dy_specials[] = {-0.0f, 0.0f, INFINITY, -INFINITY, NAN};
+    for (size_t i = 0; i < ny; i++) {
+        uint32_t u = rng_below(&r, 40);
+        dy[i] = u < 5 ? dy_specials[u] : u < 10 ? -0.0f : rng_normal(&r);
+    }
     /* poison the outputs: every element must be written */
     memset(dx1, 0x7f, sizeof *dx1 * nx);
     memset(dx2, 0x55, sizeof *dx2 * nx);
@@ -70,6 +73,9 @@ int main(void)
         check_shape(1, 2, 3, 65, 2, threads);
         check_shape(2, 3, 55, 55, 3, threads); /* AlexNet's */
         check_shape(1, 2, 13, 13, 3, threads);
+        check_shape(2, 2, 27, 27, 3, threads); /* AlexNet's second and third */
+        check_shape(1, 3, 40, 35, 3, threads);
+        check_shape(1, 2, 3, 3, 3, threads);   /* one window */
         for (int size = 1; size <= 4; size++)
             for (int w = size; w <= 36; w++)
                 check_shape(1, 2, size + 3, w, size, threads);

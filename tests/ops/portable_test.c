@@ -99,8 +99,8 @@ int main(void)
 {
     setenv("SOMA_CPU", "generic", 1); /* before anything asks */
     CHECK(cpu_has_avx512() == 0);
-    conv_geom lenet1 = {3, 1, 28, 28, 6, 5, 5, 1, 2, 28, 28, 0};
-    conv_geom lenet2 = {3, 6, 14, 14, 16, 5, 5, 1, 0, 10, 10, 0};
+    conv_geom lenet1 = {3, 1, 28, 28, 6, 5, 5, 1, 2, 28, 28, 0, 1};
+    conv_geom lenet2 = {3, 6, 14, 14, 16, 5, 5, 1, 0, 10, 10, 0, 1};
     for (int pass = 0; pass < 3; pass++) {
         CHECK(!conv_algo_usable(&lenet2, (conv_pass)pass, CONV_CHANVEC));
         CHECK(!conv_algo_usable(&lenet1, (conv_pass)pass, CONV_ROWVEC));

@@ -11,7 +11,7 @@
  *  - the cases: conformance_conv.c (convolution), conformance_layers.c
  *    (linear, pooling, activations), conformance_batchnorm.c,
  *    conformance_misc.c (memory, dropout, softmax cross-entropy),
- *    conformance_lanes.c (add, lanes, run_lanes),
+ *    conformance_lanes.c (add, lanes, run_lanes), conformance_lrn.c,
  *    conformance_optim.c (every optimizer kind)
  *
  * Device memory is only ever touched through the wrappers: alloc, upload,
@@ -45,6 +45,10 @@ soma_status run_add(const soma_backend *be, float *dst, const float *src, size_t
 int run_lanes_for(const soma_backend *be, int batch);
 soma_status run_lanes(const soma_backend *be, int lanes, soma_status (*task)(void *, int),
                       soma_status (*finish)(void *, int, int), void *arg);
+soma_status run_lrn_forward(const soma_backend *be, const lrn_geom *g, const float *x, float *y,
+                            float *scale);
+soma_status run_lrn_backward(const soma_backend *be, const lrn_geom *g, const float *x,
+                             const float *y, const float *scale, const float *dy, float *dx);
 soma_status run_linear_forward(const soma_backend *be, const float *x, const float *w,
                                const float *b, float *y, int n, int in, int out, int relu);
 soma_status run_linear_backward(const soma_backend *be, const float *x, const float *w,
@@ -231,6 +235,7 @@ void dev_release(const soma_backend *be, void *p);
 /* ---- the suites ---- */
 void conf_memory(const conf_target *t);
 void conf_lanes(const conf_target *t); /* add, lanes, run_lanes (conformance_lanes.c) */
+void conf_lrn(const conf_target *t);   /* conformance_lrn.c */
 void conf_linear(const conf_target *t);
 void conf_conv(const conf_target *t);
 void conf_pool(const conf_target *t);

@@ -4,7 +4,8 @@
  * the CPU backend runs each pass (the test's coverage check asks which ran):
  * odd sizes, batch 1, padding (also more than k-1), strides 2 to 4,
  * non-square inputs and filters, 1x1 to 11x11, channel counts on both sides
- * of 16 and its multiples, the fused ReLU on and off.
+ * of 16 and its multiples, the fused ReLU on and off, grouped convolutions
+ * (weights [k][c / groups][kh][kw], as in PyTorch).
  */
 #include <math.h>
 #include <stdio.h>
@@ -13,9 +14,10 @@
 
 #include "support/conformance.h"
 
-#define GEOM(n, c, h, w, k, kh, kw, s, p, relu)                                              \
+#define GEOMG(n, c, h, w, k, kh, kw, s, p, relu, groups)                                     \
     {n, c, h, w, k, kh, kw, s, p, ((h) + 2 * (p) - (kh)) / (s) + 1,                             \
-     ((w) + 2 * (p) - (kw)) / (s) + 1, relu}
+     ((w) + 2 * (p) - (kw)) / (s) + 1, relu, groups}
+#define GEOM(n, c, h, w, k, kh, kw, s, p, relu) GEOMG(n, c, h, w, k, kh, kw, s, p, relu, 1)
 
 static const conv_geom geometries[] = {
     GEOM(2, 1, 28, 28, 6, 5, 5, 1, 2, 1),    /* LeNet's first layer: few filters */
@@ -33,6 +35,9 @@ static const conv_geom geometries[] = {
     GEOM(2, 3, 6, 17, 1, 3, 3, 1, 2, 1),     /* one filter, padding past k-1 */
     GEOM(2, 3, 31, 29, 16, 11, 11, 4, 2, 0), /* 11x11 stride 4 (AlexNet's first) */
     GEOM(2, 2, 5, 50, 15, 3, 3, 1, 1, 0),    /* wide rows */
+    GEOMG(2, 4, 9, 9, 6, 3, 3, 1, 1, 1, 2),  /* two groups, few channels */
+    GEOMG(2, 32, 7, 7, 64, 3, 3, 1, 1, 0, 2), /* two groups of 16 in, 32 out (AlexNet's conv4) */
+    GEOMG(1, 6, 11, 11, 9, 5, 5, 2, 2, 1, 3), /* three groups, stride 2 */
 };
 #define GEOMETRIES ((int)(sizeof geometries / sizeof geometries[0]))
 
@@ -47,9 +52,21 @@ static size_t x_index(const conv_geom *g, int n, int c, int iy, int ix)
     return (((size_t)n * g->c + c) * g->h + iy) * g->w + ix;
 }
 
+static int group_channels(const conv_geom *g) { return g->c / conv_groups(g); }
+
+/* c: an input channel of filter f's group */
 static size_t w_index(const conv_geom *g, int f, int c, int i, int j)
 {
-    return (((size_t)f * g->c + c) * g->kh + i) * g->kw + j;
+    int cg = group_channels(g), first = f / (g->k / conv_groups(g)) * cg;
+    return (((size_t)f * cg + (c - first)) * g->kh + i) * g->kw + j;
+}
+
+/* the input channels filter f sees: [*c0, *c1) */
+static void filter_channels(const conv_geom *g, int f, int *c0, int *c1)
+{
+    int cg = group_channels(g);
+    *c0 = f / (g->k / conv_groups(g)) * cg;
+    *c1 = *c0 + cg;
 }
 
 static size_t y_index(const conv_geom *g, int n, int f, int oy, int ox)
@@ -66,7 +83,9 @@ static void reference_forward(const conv_geom *g, const float *x, const float *w
             for (int oy = 0; oy < g->oh; oy++)
                 for (int ox = 0; ox < g->ow; ox++) {
                     double acc = b[f], m = fabs(b[f]);
-                    for (int c = 0; c < g->c; c++)
+                    int c0, c1;
+                    filter_channels(g, f, &c0, &c1);
+                    for (int c = c0; c < c1; c++)
                         for (int i = 0; i < g->kh; i++)
                             for (int j = 0; j < g->kw; j++) {
                                 int iy = oy * g->stride - g->pad + i;
@@ -93,7 +112,8 @@ static void reference_backward(const conv_geom *g, const float *x, const float *
                                const float *dz, const float *dw0, const float *db0,
                                conv_grads *r)
 {
-    size_t nx = (size_t)g->n * g->c * g->h * g->w, nw = (size_t)g->k * g->c * g->kh * g->kw;
+    size_t nx = (size_t)g->n * g->c * g->h * g->w;
+    size_t nw = (size_t)g->k * group_channels(g) * g->kh * g->kw;
     memset(r->dx, 0, sizeof *r->dx * nx);
     memset(r->dx_mag, 0, sizeof *r->dx_mag * nx);
     for (size_t i = 0; i < nw; i++)
@@ -107,7 +127,9 @@ static void reference_backward(const conv_geom *g, const float *x, const float *
                     double d = dz[y_index(g, n, f, oy, ox)];
                     r->db[f] += d;
                     r->db_mag[f] += fabs(d);
-                    for (int c = 0; c < g->c; c++)
+                    int c0, c1;
+                    filter_channels(g, f, &c0, &c1);
+                    for (int c = c0; c < c1; c++)
                         for (int i = 0; i < g->kh; i++)
                             for (int j = 0; j < g->kw; j++) {
                                 int iy = oy * g->stride - g->pad + i;
@@ -125,16 +147,19 @@ static void reference_backward(const conv_geom *g, const float *x, const float *
 
 static void describe(const conv_geom *g, int index, int threads, char *buf, size_t size)
 {
-    snprintf(buf, size, "#%d n%d c%d %dx%d k%d %dx%d s%d p%d%s, %d thread%s", index, g->n, g->c,
-             g->h, g->w, g->k, g->kh, g->kw, g->stride, g->pad, g->relu ? " relu" : "", threads,
-             threads == 1 ? "" : "s");
+    char groups[16] = "";
+    if (conv_groups(g) > 1)
+        snprintf(groups, sizeof groups, " g%d", conv_groups(g));
+    snprintf(buf, size, "#%d n%d c%d %dx%d k%d %dx%d s%d p%d%s%s, %d thread%s", index, g->n,
+             g->c, g->h, g->w, g->k, g->kh, g->kw, g->stride, g->pad, groups,
+             g->relu ? " relu" : "", threads, threads == 1 ? "" : "s");
 }
 
 static void check_geometry(const conf_target *t, const conv_geom *g, int index)
 {
     const soma_backend *be = t->be;
     size_t nx = (size_t)g->n * g->c * g->h * g->w, ny = (size_t)g->n * g->k * g->oh * g->ow;
-    size_t nw = (size_t)g->k * g->c * g->kh * g->kw;
+    size_t nw = (size_t)g->k * group_channels(g) * g->kh * g->kw;
     uint64_t s = 100 + 10 * (uint64_t)index;
     float *x = host_normal(nx, s, 1.0f), *w = host_normal(nw, s + 1, 0.5f);
     float *b = host_normal(g->k, s + 2, 0.5f), *dy = host_normal(ny, s + 3, 1.0f);
@@ -144,7 +169,7 @@ static void check_geometry(const conf_target *t, const conv_geom *g, int index)
                     host_doubles(nw), host_doubles(g->k), host_doubles(g->k)};
     float *dz = host_floats(ny);
     reference_forward(g, x, w, b, ry, ry_mag);
-    double taps = (double)g->c * g->kh * g->kw, outputs = (double)g->n * g->oh * g->ow;
+    double taps = (double)group_channels(g) * g->kh * g->kw, outputs = (double)g->n * g->oh * g->ow;
 
     CONF_FOR_THREADS(t, ti) {
         char name[120];
@@ -175,7 +200,7 @@ static void check_geometry(const conf_target *t, const conv_geom *g, int index)
         float *dx = host_from_dev(be, d_dx, nx), *dw = host_from_dev(be, d_dw, nw);
         float *db = host_from_dev(be, d_db, g->k);
         case_close(&k, "dx", dx, r.dx, r.dx_mag, nx,
-                   conf_tolerance(TOL_SUM, (double)g->k * g->kh * g->kw));
+                   conf_tolerance(TOL_SUM, (double)(g->k / conv_groups(g)) * g->kh * g->kw));
         case_close(&k, "dw", dw, r.dw, r.dw_mag, nw, conf_tolerance(TOL_SUM, outputs + 1));
         case_close(&k, "db", db, r.db, r.db_mag, g->k, conf_tolerance(TOL_SUM, outputs + 1));
         case_end(&k);

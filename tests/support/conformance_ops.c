@@ -48,6 +48,18 @@ soma_status run_lanes(const soma_backend *be, int lanes, soma_status (*task)(voi
     return be->run_lanes(lanes, task, finish, arg);
 }
 
+soma_status run_lrn_forward(const soma_backend *be, const lrn_geom *g, const float *x, float *y,
+                            float *scale)
+{
+    return be->lrn_forward(g, x, y, scale);
+}
+
+soma_status run_lrn_backward(const soma_backend *be, const lrn_geom *g, const float *x,
+                             const float *y, const float *scale, const float *dy, float *dx)
+{
+    return be->lrn_backward(g, x, y, scale, dy, dx);
+}
+
 soma_status run_linear_forward(const soma_backend *be, const float *x, const float *w,
                                const float *b, float *y, int n, int in, int out, int relu)
 {

@@ -4,8 +4,10 @@
  * and the same weights after several steps (up to the order of the sums).
  * Three slices over 25 samples (8, 8, 9) on a machine with fewer cores make
  * the threads interleave, so slices that wrote over each other's buffers
- * would show. Split runs are also bit-identical to each other, and a model
- * with batch normalisation (statistics over the whole batch) is never split.
+ * would show (the model has each kind of layer that keeps a per-sample
+ * cache: max-pooling, LRN, dropout). Split runs are also bit-identical to
+ * each other, and a model with batch normalisation (statistics over the
+ * whole batch) is never split.
  * A backend operation that fails inside a lane fails the step, with its
  * message.
  */
@@ -24,8 +26,8 @@
 
 static const char *model_text =
     "input channels=1 height=8 width=8\n"
-    "conv2d filters=6 size=3 pad=1\nrelu\nmaxpool size=2\n"
-    "conv2d filters=8 size=3 pad=1\nrelu\n"
+    "conv2d filters=6 size=3 pad=1\nrelu\nlrn size=3 alpha=0.1\nmaxpool size=2\n"
+    "conv2d filters=8 size=3 pad=1 groups=2\nrelu\n"
     "flatten\nlinear units=32\nrelu\ndropout p=0.3\nlinear units=3\n";
 
 typedef struct result {

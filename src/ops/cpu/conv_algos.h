@@ -16,6 +16,11 @@
  * the same two direct kernels compute it. The filter gradient has kernels of
  * its own in each family.
  *
+ * A grouped convolution runs its groups one after another, each as an
+ * ungrouped convolution of its channel blocks (conv_group_geometry) read and
+ * written in place with the whole tensors' sample strides: every algorithm
+ * serves it, planned and sized for one group, the workspace reused.
+ *
  * Every algorithm splits the batch statically over threads and reduces
  * per-thread filter gradients in thread order: for a given thread count the
  * results are the same bit for bit on every run.
@@ -46,6 +51,10 @@ void conv_forward_planned(const conv_geom *g, const conv_plan *p, int threads, c
 void conv_backward_planned(const conv_geom *g, const conv_plan *p, int threads, const float *x,
                            const float *w, const float *y, const float *dy, float *dx, float *dw,
                            float *db, float *workspace);
+
+/* The geometry of one group of `g`: c / groups inputs, k / groups filters,
+ * groups 1 (g itself when it has one group). */
+conv_geom conv_group_geometry(const conv_geom *g);
 
 /* The geometry of the input gradient as a convolution of dy (stride 1 only):
  * dy's K channels in, C channels out, pad k-1-pad. */

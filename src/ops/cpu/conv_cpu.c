@@ -3,7 +3,8 @@
  * lays out the workspace, and splits the batch over threads. Filters are
  * packed once per call for the direct kernels; filter gradients are summed
  * per thread and reduced in thread order, so results are the same for the
- * same thread count.
+ * same thread count. A grouped convolution runs group by group, each an
+ * ungrouped one on its channel blocks, in place (conv_algos.h).
  */
 #include <omp.h>
 #include <stdint.h>
@@ -19,7 +20,7 @@
 conv_geom conv_dx_geometry(const conv_geom *g)
 {
     conv_geom t = {g->n, g->k, g->oh, g->ow, g->c, g->kh, g->kw, 1, g->kh - 1 - g->pad,
-                   g->h, g->w, 0};
+                   g->h, g->w, 0, 1};
     return t;
 }
 
@@ -28,8 +29,10 @@ static int dx_is_convolution(const conv_geom *g)
     return g->stride == 1 && g->kh == g->kw && g->pad <= g->kh - 1;
 }
 
-int conv_algo_usable(const conv_geom *g, conv_pass pass, conv_algo algo)
+int conv_algo_usable(const conv_geom *layer, conv_pass pass, conv_algo algo)
 {
+    conv_geom s = conv_group_geometry(layer);
+    const conv_geom *g = &s;
     if (algo == CONV_GEMM)
         return 1;
     if (!cpu_has_avx512() || g->kh != g->kw)
@@ -59,8 +62,10 @@ static conv_algo pick_direct(const conv_geom *gk, const conv_geom *layer, conv_p
     return CONV_GEMM;
 }
 
-conv_plan conv_plan_auto(const conv_geom *g)
+conv_plan conv_plan_auto(const conv_geom *layer)
 {
+    conv_geom s = conv_group_geometry(layer); /* groups run one after another */
+    const conv_geom *g = &s;
     conv_plan p = {CONV_GEMM, CONV_GEMM, CONV_GEMM};
     p.forward = pick_direct(g, g, CONV_FORWARD);
     if (dx_is_convolution(g)) {
@@ -123,7 +128,8 @@ static conv_layout layout(const conv_geom *g, const conv_plan *p)
 
 size_t conv_plan_workspace(const conv_geom *g, const conv_plan *p, int threads)
 {
-    conv_layout l = layout(g, p);
+    conv_geom s = conv_group_geometry(g); /* the groups take turns with it */
+    conv_layout l = layout(&s, p);
     return l.shared + (size_t)threads * l.per_thread + 16; /* + 16: room to align */
 }
 
@@ -132,34 +138,84 @@ static float *aligned64(float *p)
     return (float *)(((uintptr_t)p + 63) & ~(uintptr_t)63);
 }
 
-void conv_forward_planned(const conv_geom *g, const conv_plan *p, int threads, const float *x,
-                          const float *w, const float *b, float *y, float *workspace)
+/* Where one group's tensors sit: its first sample, and the distance from one
+ * sample to the next in the whole tensor. */
+typedef struct conv_io {
+    const float *x, *w, *b, *y, *dy;
+    float *out, *dx, *dw, *db;
+    size_t x_stride, y_stride;
+} conv_io;
+
+/* The forward pass of one group, whose geometry `g` has groups 1. */
+static void forward_group(const conv_geom *g, const conv_plan *p, int threads, const conv_io *io,
+                          float *workspace)
 {
     conv_layout l = layout(g, p);
     float *shared = aligned64(workspace);
-    size_t in_size = (size_t)g->c * g->h * g->w, out_size = (size_t)g->k * g->oh * g->ow;
+    size_t out_size = (size_t)g->k * g->oh * g->ow;
     conv_algo a = p->forward;
     if (a == CONV_CHANVEC)
-        chanvec_pack(g, w, b, 0, shared);
+        chanvec_pack(g, io->w, io->b, 0, shared);
     else if (a == CONV_ROWVEC)
-        rowvec_pack(g, w, b, 0, shared);
+        rowvec_pack(g, io->w, io->b, 0, shared);
 #pragma omp parallel num_threads(threads)
     {
         int t = omp_get_thread_num(), n0, n1;
         partition(g->n, omp_get_num_threads(), t, &n0, &n1);
         float *scratch = shared + l.shared + l.per_thread * t;
         for (int n = n0; n < n1; n++) {
-            const float *xn = x + in_size * n;
-            float *yn = y + out_size * n;
+            const float *xn = io->x + io->x_stride * n;
+            float *yn = io->out + io->y_stride * n;
             if (a == CONV_CHANVEC)
-                chanvec_forward_image(g, shared, b != NULL, xn, yn, scratch);
+                chanvec_forward_image(g, shared, io->b != NULL, xn, yn, scratch);
             else if (a == CONV_ROWVEC)
-                rowvec_forward_image(g, shared, b != NULL, xn, yn, scratch);
+                rowvec_forward_image(g, shared, io->b != NULL, xn, yn, scratch);
             else
-                gemm_forward_image(g, xn, w, b, yn, scratch);
+                gemm_forward_image(g, xn, io->w, io->b, yn, scratch);
             if (g->relu) /* while the sample is in cache */
                 relu_in_place(yn, out_size);
         }
+    }
+}
+
+conv_geom conv_group_geometry(const conv_geom *g)
+{
+    conv_geom s = *g;
+    s.c = g->c / conv_groups(g);
+    s.k = g->k / conv_groups(g);
+    s.groups = 1;
+    return s;
+}
+
+/* The tensors of group `gi`: consecutive channel blocks of every sample, a
+ * block of filters (PyTorch's layout makes it contiguous). */
+static conv_io group_io(const conv_geom *g, const conv_geom *s, int gi, const conv_io *all)
+{
+    size_t in_block = (size_t)s->c * g->h * g->w, out_block = (size_t)s->k * g->oh * g->ow;
+    size_t w_block = (size_t)s->k * s->c * g->kh * g->kw;
+    conv_io io = *all;
+    io.x_stride = in_block * conv_groups(g);
+    io.y_stride = out_block * conv_groups(g);
+    io.x = all->x + in_block * gi;
+    io.w = all->w + w_block * gi;
+    io.b = all->b ? all->b + (size_t)s->k * gi : NULL;
+    io.y = all->y ? all->y + out_block * gi : NULL;
+    io.dy = all->dy ? all->dy + out_block * gi : NULL;
+    io.out = all->out ? all->out + out_block * gi : NULL;
+    io.dx = all->dx ? all->dx + in_block * gi : NULL;
+    io.dw = all->dw ? all->dw + w_block * gi : NULL;
+    io.db = all->db ? all->db + (size_t)s->k * gi : NULL;
+    return io;
+}
+
+void conv_forward_planned(const conv_geom *g, const conv_plan *p, int threads, const float *x,
+                          const float *w, const float *b, float *y, float *workspace)
+{
+    conv_geom s = conv_group_geometry(g);
+    conv_io all = {.x = x, .w = w, .b = b, .out = y};
+    for (int gi = 0; gi < conv_groups(g); gi++) {
+        conv_io io = group_io(g, &s, gi, &all);
+        forward_group(&s, p, threads, &io, workspace);
     }
 }
 
@@ -183,19 +239,20 @@ static void gemm_dw_reduce(const conv_geom *g, const float *part0, size_t stride
     }
 }
 
-void conv_backward_planned(const conv_geom *g, const conv_plan *p, int threads, const float *x,
-                           const float *w, const float *y, const float *dy, float *dx, float *dw,
-                           float *db, float *workspace)
+/* The backward pass of one group, whose geometry `g` has groups 1. */
+static void backward_group(const conv_geom *g, const conv_plan *p, int threads,
+                           const conv_io *io, float *workspace)
 {
     conv_layout l = layout(g, p);
     float *shared = aligned64(workspace);
-    size_t in_size = (size_t)g->c * g->h * g->w, out_size = (size_t)g->k * g->oh * g->ow;
+    size_t out_size = (size_t)g->k * g->oh * g->ow;
     size_t wsize = (size_t)g->k * g->c * g->kh * g->kw;
     conv_geom gt = dx_is_convolution(g) ? conv_dx_geometry(g) : *g;
+    float *dx = io->dx;
     if (dx && p->dx == CONV_CHANVEC)
-        chanvec_pack(&gt, w, NULL, 1, shared);
+        chanvec_pack(&gt, io->w, NULL, 1, shared);
     else if (dx && p->dx == CONV_ROWVEC)
-        rowvec_pack(&gt, w, NULL, 1, shared);
+        rowvec_pack(&gt, io->w, NULL, 1, shared);
 #pragma omp parallel num_threads(threads)
     {
         int t = omp_get_thread_num(), used = omp_get_num_threads(), n0, n1;
@@ -205,9 +262,9 @@ void conv_backward_planned(const conv_geom *g, const conv_plan *p, int threads, 
         float *masked = dx_scratch + l.dx_scratch;
         memset(part, 0, sizeof *part * l.part);
         for (int n = n0; n < n1; n++) {
-            const float *xn = x + in_size * n, *dyn = dy + out_size * n;
+            const float *xn = io->x + io->x_stride * n, *dyn = io->dy + io->y_stride * n;
             if (g->relu) {
-                relu_mask(y + out_size * n, dyn, masked, out_size);
+                relu_mask(io->y + io->y_stride * n, dyn, masked, out_size);
                 dyn = masked;
             }
             if (p->dw == CONV_CHANVEC)
@@ -218,24 +275,36 @@ void conv_backward_planned(const conv_geom *g, const conv_plan *p, int threads, 
                 gemm_dw_image(g, xn, dyn, part, part + wsize, dw_scratch);
             if (!dx)
                 continue;
-            float *dxn = dx + in_size * n;
+            float *dxn = dx + io->x_stride * n;
             if (p->dx == CONV_CHANVEC)
                 chanvec_forward_image(&gt, shared, 0, dyn, dxn, dx_scratch);
             else if (p->dx == CONV_ROWVEC)
                 rowvec_forward_image(&gt, shared, 0, dyn, dxn, dx_scratch);
             else
-                gemm_dx_image(g, w, dyn, dxn, dx_scratch);
+                gemm_dx_image(g, io->w, dyn, dxn, dx_scratch);
         }
 #pragma omp barrier
         int f0, f1;
         partition(g->k, used, t, &f0, &f1);
         const float *part0 = shared + l.shared;
         if (p->dw == CONV_CHANVEC)
-            chanvec_dw_reduce(g, part0, l.per_thread, used, f0, f1, dw, db);
+            chanvec_dw_reduce(g, part0, l.per_thread, used, f0, f1, io->dw, io->db);
         else if (p->dw == CONV_ROWVEC)
-            rowvec_dw_reduce(g, part0, l.per_thread, used, f0, f1, dw, db);
+            rowvec_dw_reduce(g, part0, l.per_thread, used, f0, f1, io->dw, io->db);
         else
-            gemm_dw_reduce(g, part0, l.per_thread, used, f0, f1, dw, db);
+            gemm_dw_reduce(g, part0, l.per_thread, used, f0, f1, io->dw, io->db);
+    }
+}
+
+void conv_backward_planned(const conv_geom *g, const conv_plan *p, int threads, const float *x,
+                           const float *w, const float *y, const float *dy, float *dx, float *dw,
+                           float *db, float *workspace)
+{
+    conv_geom s = conv_group_geometry(g);
+    conv_io all = {.x = x, .w = w, .y = y, .dy = dy, .dx = dx, .dw = dw, .db = db};
+    for (int gi = 0; gi < conv_groups(g); gi++) {
+        conv_io io = group_io(g, &s, gi, &all);
+        backward_group(&s, p, threads, &io, workspace);
     }
 }
 

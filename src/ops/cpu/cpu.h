@@ -35,6 +35,10 @@ soma_status cpu_maxpool_backward(const pool_geom *g, const float *dy, const int3
 soma_status cpu_avgpool_forward(const pool_geom *g, const float *x, float *y);
 soma_status cpu_avgpool_backward(const pool_geom *g, const float *dy, float *dx);
 
+soma_status cpu_lrn_forward(const lrn_geom *g, const float *x, float *y, float *scale);
+soma_status cpu_lrn_backward(const lrn_geom *g, const float *x, const float *y, const float *scale,
+                             const float *dy, float *dx);
+
 soma_status cpu_activation_forward(activation_kind kind, const float *x, float *y, size_t n);
 soma_status cpu_activation_backward(activation_kind kind, const float *y, const float *dy,
                                     float *dx, size_t n);
