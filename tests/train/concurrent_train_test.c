@@ -47,14 +47,14 @@ typedef struct job {
     size_t n;
 } job;
 
-/* set once a run has called soma_request_stop() */
-static int stop_was_requested;
+/* set once a run has called soma_request_stop(); runs past their first step */
+static int stop_was_requested, runs_stepping;
 
-/* Waits (up to 30 s, so that a failure cannot hang the test) for it. */
-static void wait_for_request(void)
+/* Waits (up to 30 s, so that a failure cannot hang the test) until *flag >= value. */
+static void wait_for(int *flag, int value)
 {
     struct timespec ms = {0, 1000000};
-    for (int i = 0; i < 30000 && !__atomic_load_n(&stop_was_requested, __ATOMIC_ACQUIRE); i++)
+    for (int i = 0; i < 30000 && __atomic_load_n(flag, __ATOMIC_ACQUIRE) < value; i++)
         nanosleep(&ms, NULL);
 }
 
@@ -66,14 +66,19 @@ static void on_progress(const soma_progress *p, void *user)
         j->threads_seen = seen;
     j->threads_wrong += seen != j->threads_seen;
     j->steps = p->global_step;
+    if (!p->epoch_done && p->global_step == 1)
+        __atomic_fetch_add(&runs_stepping, 1, __ATOMIC_RELEASE);
     if (!p->epoch_done && j->stop_at && p->global_step == j->stop_at)
         j->stop = 1;
     if (!p->epoch_done && j->request_at && p->global_step == j->request_at) {
+        /* both runs in progress: a run that ended before the other began
+         * would clear the request (it is cleared when the last run ends) */
+        wait_for(&runs_stepping, 2);
         soma_request_stop();
         __atomic_store_n(&stop_was_requested, 1, __ATOMIC_RELEASE);
     }
     if (!p->epoch_done && j->wait_at && p->global_step == j->wait_at)
-        wait_for_request();
+        wait_for(&stop_was_requested, 1);
 }
 
 static void *run_job(void *arg)
@@ -191,6 +196,7 @@ int main(void)
      * request after step 1 already), and both stop */
     job a4 = make_job(with_bn, tr, val_a, 2, 11, 0), b4 = make_job(without_bn, tr, val_b, 3, 12, 0);
     a4.request_at = 5, b4.wait_at = 2;
+    __atomic_store_n(&runs_stepping, 0, __ATOMIC_RELEASE);
     run_together(&a4, &b4);
     CHECK_MSG(a4.status == SOMA_ERR_INTERRUPTED && a4.steps == 5, "the asking run: %s at %lld",
               soma_status_name(a4.status), a4.steps);
