@@ -34,6 +34,7 @@ static const field fields[] = {
     {"data", "data", F_STRING, AT(data)},
     {"val_split", "val-split", F_DOUBLE, AT(val_split)},
     {"init", "init", F_STRING, AT(init)},
+    {"augment", "augment", F_STRING, AT(augment)}, /* optional: absent before augmentation */
     {"seed", "seed", F_SEED, AT(train.seed)},
     {"optimizer", "opt", F_OPTIMIZER, AT(train.opt.kind)},
     {"lr", "lr", F_FLOAT, AT(train.opt.lr)},
@@ -293,7 +294,7 @@ soma_status run_settings_from_json(const json_value *obj, const char *where, run
         }
     }
     for (int i = 0; i < NFIELDS && st == SOMA_OK; i++)
-        if (!json_object_get(obj, fields[i].key))
+        if (!json_object_get(obj, fields[i].key) && fields[i].offset != AT(augment))
             st = soma_error(SOMA_ERR_FORMAT, "%s: settings: '%s' is missing", where,
                             fields[i].key);
     if (st == SOMA_OK && !s->model)

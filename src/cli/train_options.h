@@ -21,6 +21,7 @@ typedef struct train_options {
     int legacy_resume;   /* the checkpoint records no settings: the flags are taken as given */
     int overwrite;       /* --overwrite: replace the run in --out */
     int threads;
+    int tta;            /* --tta N: test-time augmentation copies (0: none) */
     const char *device; /* --device, checked against the build's; NULL: the default */
     int quiet;
     int profile;
