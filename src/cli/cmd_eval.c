@@ -11,6 +11,7 @@
 #include "cli/run_settings.h"
 #include "core/error.h"
 #include "cli/thread_check.h"
+#include "cli/train_options.h"
 
 static const char eval_help[] =
     "usage: soma eval CHECKPOINT [options]\n"
@@ -117,6 +118,10 @@ int cmd_eval(int argc, char **argv, const command_line *full)
      * validation part was split off */
     run_settings trained;
     int have_settings = recorded_settings(path, &trained);
+    if (tta_check("eval", tta, have_settings ? trained.augment : NULL) >= 0) {
+        run_settings_free(&trained);
+        return EXIT_USAGE;
+    }
     const char *trained_on = have_settings ? trained.data : NULL;
     char *legacy = NULL; /* an older checkpoint: the --data of its recorded command */
     if (!have_settings && !data) {

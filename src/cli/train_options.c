@@ -269,10 +269,24 @@ static int load_base(train_options *o, run_settings *base)
     return st == SOMA_OK ? -1 : report_error(st);
 }
 
+int tta_check(const char *command, int tta, const char *augment)
+{
+    /* the canonical spec names each transform followed by '=' or '@' */
+    int flips = augment && strstr(augment, "flip@") != NULL, most = flips ? 50 : 25;
+    if (tta > most)
+        return usage_error(command, "--tta %d: the copies are 1..%d %s", tta, most,
+                           flips ? "(shifts by up to 2 pixels, each also flipped)"
+                                 : "(shifts by up to 2 pixels; 50 when the run's --augment "
+                                   "flips)");
+    return -1;
+}
+
 /* Checks that hold whatever the settings came from. */
-static int check_settings(cli_option *options, int n, const run_settings *s)
+static int check_settings(cli_option *options, int n, const run_settings *s, int tta)
 {
     const soma_train_config *c = &s->train;
+    if (tta_check("train", tta, s->augment) >= 0)
+        return EXIT_USAGE;
     if (given(options, n, "momentum") && c->opt.kind != SOMA_OPT_MOMENTUM &&
         c->opt.kind != SOMA_OPT_NESTEROV)
         return usage_error("train", "--momentum applies to --opt momentum or nesterov, not %s",
@@ -312,7 +326,7 @@ static int resolve(train_options *o, cli_option *options, int n, const flag_valu
     if (rc < 0 && (!o->s.model || (o->legacy_resume && !o->model_arg)))
         rc = usage_error("train", "no MODEL given (usage: soma train MODEL [options])");
     if (rc < 0)
-        rc = check_settings(options, n, &o->s);
+        rc = check_settings(options, n, &o->s, o->tta);
     if (rc < 0)
         parse_init(o->s.init, &o->init);
     return rc;

@@ -34,4 +34,8 @@ typedef struct train_options {
 int train_options_parse(int argc, char **argv, train_options *out);
 void train_options_free(train_options *o);
 
+/* -1 when `tta` copies fit the run's canonical augmentation spec (25 at most,
+ * 50 when it flips), else EXIT_USAGE after a message. */
+int tta_check(const char *command, int tta, const char *augment);
+
 #endif
