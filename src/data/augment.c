@@ -81,7 +81,7 @@ static float bilinear(const float *src, int h, int w, float y, float x)
             float wy = dy ? ay : 1.0f - ay, wx = dx ? ax : 1.0f - ax;
             sum += wy * wx * src[(size_t)yy * w + xx];
         }
-    return sum;
+    return clamp01(sum); /* the weights' sum can round to just above 1 */
 }
 
 /* out(p) = in(A (p - centre) + centre): rotation by `degrees` and scaling by
