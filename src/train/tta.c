@@ -86,6 +86,9 @@ static soma_status tta_dataset(soma_model *m, const soma_dataset *ds, int batch,
 soma_status soma_evaluate_tta(soma_model *m, const soma_dataset *ds, int batch, int copies,
                               const char *augment, double *loss, double *accuracy)
 {
+    if (!m || !ds || !loss || !accuracy)
+        return soma_error(SOMA_ERR_ARGUMENT, "soma_evaluate_tta: no %s given",
+                          !m ? "model" : !ds ? "dataset" : "output");
     augment_pipeline aug;
     if (augment_parse(augment, &aug) != SOMA_OK)
         return soma_error_context(SOMA_ERR_ARGUMENT, "augment");
