@@ -12,7 +12,7 @@
 size_t augment_scratch_floats(int c, int h, int w)
 {
     size_t plane = (size_t)h * (size_t)w;
-    return (size_t)c * plane + 3 * plane + 2 * ELASTIC_MAX_RADIUS + 1;
+    return (size_t)c * plane + 4 * plane + 2 * ELASTIC_MAX_RADIUS + 1;
 }
 
 static float clamp01(float v)
@@ -70,9 +70,16 @@ static void flip(float *x, int c, int h, int w)
 /* Bilinear sample of a plane at (y, x), zero outside. */
 static float bilinear(const float *src, int h, int w, float y, float x)
 {
-    float fy = floorf(y), fx = floorf(x);
-    int y0 = (int)fy, x0 = (int)fx;
-    float ay = y - fy, ax = x - fx, sum = 0.0f;
+    if (!(y > -1.0f && y < (float)h && x > -1.0f && x < (float)w))
+        return 0.0f; /* all four neighbours outside (and NaN) */
+    /* y, x > -1: truncation of y + 1 is a floor, without a libm call */
+    int y0 = (int)(y + 1.0f) - 1, x0 = (int)(x + 1.0f) - 1;
+    float ay = y - (float)y0, ax = x - (float)x0, sum = 0.0f;
+    if (y0 >= 0 && x0 >= 0 && y0 + 1 < h && x0 + 1 < w) { /* the common case: all inside */
+        const float *p = src + (size_t)y0 * w + x0;
+        float top = p[0] + ax * (p[1] - p[0]), bottom = p[w] + ax * (p[w + 1] - p[w]);
+        return clamp01(top + ay * (bottom - top));
+    }
     for (int dy = 0; dy < 2; dy++)
         for (int dx = 0; dx < 2; dx++) {
             int yy = y0 + dy, xx = x0 + dx;
@@ -102,26 +109,64 @@ static void affine(float *x, int c, int h, int w, float degrees, float factor, f
         }
 }
 
-/* Separable Gaussian smoothing of a plane in place (zero outside, as
- * scipy.ndimage.gaussian_filter with mode "constant"). */
-static void smooth(float *f, int h, int w, const float *kernel, int radius, float *tmp)
+/* Separable Gaussian smoothing in place (zero outside, as
+ * scipy.ndimage.gaussian_filter with mode "constant") of a field of h x w
+ * points with two interleaved values each (the y and x displacements). Tap
+ * by tap over whole rows, so that the inner loops run over contiguous floats. */
+static void smooth(float *restrict f, int h, int w, const float *kernel, int radius,
+                   float *restrict tmp)
 {
-    for (int i = 0; i < h; i++)
-        for (int j = 0; j < w; j++) {
-            float s = 0.0f;
-            for (int k = -radius; k <= radius; k++)
-                if (j + k >= 0 && j + k < w)
-                    s += kernel[k + radius] * f[(size_t)i * w + j + k];
-            tmp[(size_t)i * w + j] = s;
+    int row = 2 * w;
+    for (int i = 0; i < h; i++) {
+        const float *restrict in = f + (size_t)i * row;
+        float *restrict out = tmp + (size_t)i * row;
+        for (int j = 0; j < row; j++)
+            out[j] = 0.0f;
+        for (int k = -radius; k <= radius; k++) {
+            int j0 = k < 0 ? -k : 0, j1 = k > 0 ? w - k : w; /* 0 <= j + k < w */
+            if (j0 >= j1)
+                continue;
+            float c = kernel[k + radius];
+            const float *restrict src = in + 2 * k;
+#pragma omp simd
+            for (int j = 2 * j0; j < 2 * j1; j++)
+                out[j] += c * src[j];
         }
-    for (int i = 0; i < h; i++)
-        for (int j = 0; j < w; j++) {
-            float s = 0.0f;
-            for (int k = -radius; k <= radius; k++)
-                if (i + k >= 0 && i + k < h)
-                    s += kernel[k + radius] * tmp[(size_t)(i + k) * w + j];
-            f[(size_t)i * w + j] = s;
+    }
+    for (int i = 0; i < h; i++) {
+        float *restrict out = f + (size_t)i * row;
+        for (int j = 0; j < row; j++)
+            out[j] = 0.0f;
+        int k0 = -i > -radius ? -i : -radius, k1 = h - 1 - i < radius ? h - 1 - i : radius;
+        for (int k = k0; k <= k1; k++) {
+            const float *restrict in = tmp + (size_t)(i + k) * row;
+            float c = kernel[k + radius];
+#pragma omp simd
+            for (int j = 0; j < row; j++)
+                out[j] += c * in[j];
         }
+    }
+}
+
+/* Two uniforms in [-1, 1) from the 16-bit halves of a random word: plenty
+ * of resolution for a field that is smoothed next, at half the draws. */
+static void signed_units(uint32_t u, float *a, float *b)
+{
+    *a = (float)(u & 0xffff) * (2.0f / 65536.0f) - 1.0f;
+    *b = (float)(u >> 16) * (2.0f / 65536.0f) - 1.0f;
+}
+
+/* n standard normals from the stream, two per pair of words (Box-Muller, in float). */
+static void normals(rng *r, float *out, size_t n)
+{
+    for (size_t i = 0; i < n; i += 2) {
+        float u1 = 1.0f - (float)(rng_u32(r) >> 8) * (1.0f / 16777216.0f); /* (0, 1] */
+        float u2 = (float)(rng_u32(r) >> 8) * (6.2831853f / 16777216.0f);
+        float radius = sqrtf(-2.0f * logf(u1));
+        out[i] = radius * cosf(u2);
+        if (i + 1 < n)
+            out[i + 1] = radius * sinf(u2);
+    }
 }
 
 /* Simard et al. 2003: uniform random displacements in [-1, 1] per pixel,
@@ -131,8 +176,9 @@ static void elastic(float *x, int c, int h, int w, float alpha, float sigma, rng
                     float *scratch)
 {
     size_t plane = (size_t)h * (size_t)w;
-    float *copy = scratch, *fy = copy + c * plane, *fx = fy + plane, *tmp = fx + plane;
-    float *kernel = tmp + plane;
+    /* the field: (dy, dx) interleaved per pixel */
+    float *copy = scratch, *field = copy + c * plane, *tmp = field + 2 * plane;
+    float *kernel = tmp + 2 * plane;
     int radius = (int)ceilf(3.0f * sigma);
     if (radius > ELASTIC_MAX_RADIUS)
         radius = ELASTIC_MAX_RADIUS;
@@ -142,16 +188,13 @@ static void elastic(float *x, int c, int h, int w, float alpha, float sigma, rng
     for (int k = 0; k <= 2 * radius; k++)
         kernel[k] /= total;
     for (size_t i = 0; i < plane; i++)
-        fy[i] = 2.0f * rng_uniform(r) - 1.0f;
-    for (size_t i = 0; i < plane; i++)
-        fx[i] = 2.0f * rng_uniform(r) - 1.0f;
-    smooth(fy, h, w, kernel, radius, tmp);
-    smooth(fx, h, w, kernel, radius, tmp);
+        signed_units(rng_u32(r), &field[2 * i], &field[2 * i + 1]);
+    smooth(field, h, w, kernel, radius, tmp);
     memcpy(copy, x, sizeof(float) * c * plane);
     for (int i = 0; i < h; i++)
         for (int j = 0; j < w; j++) {
             size_t at = (size_t)i * w + j;
-            float sy = (float)i + alpha * fy[at], sx = (float)j + alpha * fx[at];
+            float sy = (float)i + alpha * field[2 * at], sx = (float)j + alpha * field[2 * at + 1];
             for (int ch = 0; ch < c; ch++)
                 x[ch * plane + at] = bilinear(copy + ch * plane, h, w, sy, sx);
         }
@@ -216,8 +259,9 @@ static void apply(const augment_step *s, int c, int h, int w, float *x, rng *r, 
         break;
     }
     case AUG_NOISE:
+        normals(r, scratch, n);
         for (size_t i = 0; i < n; i++)
-            x[i] = clamp01(x[i] + s->arg[0] * rng_normal(r));
+            x[i] = clamp01(x[i] + s->arg[0] * scratch[i]);
         break;
     case AUG_KINDS: break;
     }
