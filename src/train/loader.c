@@ -77,6 +77,14 @@ static void *produce(void *arg)
     return NULL;
 }
 
+static void free_buffers(batch_loader *l)
+{
+    free(l->scratch);
+    for (int i = 0; i < 2; i++)
+        free(l->slots[i].host), free(l->slots[i].labels);
+    free(l);
+}
+
 soma_status loader_create(const soma_dataset *ds, const augment_pipeline *aug, int batch,
                           batch_loader **out)
 {
@@ -95,20 +103,17 @@ soma_status loader_create(const soma_dataset *ds, const augment_pipeline *aug, i
         l->slots[i].labels = malloc(sizeof(int32_t) * batch);
         ok = ok && l->slots[i].host && l->slots[i].labels;
     }
-    if (!ok || pthread_mutex_init(&l->lock, NULL) != 0) {
-        free(l->scratch);
-        for (int i = 0; i < 2; i++)
-            free(l->slots[i].host), free(l->slots[i].labels);
-        free(l);
+    if (!ok) {
+        free_buffers(l);
         return soma_error(SOMA_ERR_MEMORY, "out of memory for the batch loader");
+    }
+    if (pthread_mutex_init(&l->lock, NULL) != 0) {
+        free_buffers(l);
+        return soma_error(SOMA_ERR_MEMORY, "cannot create the batch loader's lock");
     }
     if (pthread_cond_init(&l->changed, NULL) != 0) {
         pthread_mutex_destroy(&l->lock);
-        l->running = 0;
-        free(l->scratch);
-        for (int i = 0; i < 2; i++)
-            free(l->slots[i].host), free(l->slots[i].labels);
-        free(l);
+        free_buffers(l);
         return soma_error(SOMA_ERR_MEMORY, "cannot create the batch loader's condition");
     }
     *out = l;
@@ -167,8 +172,5 @@ void loader_free(batch_loader *l)
     loader_end_epoch(l);
     pthread_cond_destroy(&l->changed);
     pthread_mutex_destroy(&l->lock);
-    free(l->scratch);
-    for (int i = 0; i < 2; i++)
-        free(l->slots[i].host), free(l->slots[i].labels);
-    free(l);
+    free_buffers(l);
 }
