@@ -275,6 +275,20 @@ static soma_status read_field(const field *f, const json_value *v, const char *w
                       where, f->key);
 }
 
+/* A recorded augmentation spec, checked and made canonical ("none": NULL). */
+static soma_status canonical_augment(const char *where, char **spec)
+{
+    char *canonical = NULL;
+    if (soma_augment_parse(*spec, &canonical) != SOMA_OK) {
+        char message[512];
+        snprintf(message, sizeof message, "%s", soma_last_error());
+        return soma_error(SOMA_ERR_FORMAT, "%s: settings: 'augment': %s", where, message);
+    }
+    soma_status st = run_settings_set(spec, strcmp(canonical, "none") ? canonical : NULL);
+    free(canonical);
+    return st;
+}
+
 soma_status run_settings_from_json(const json_value *obj, const char *where, run_settings *s)
 {
     if (json_typeof(obj) != JSON_OBJECT)
@@ -299,6 +313,8 @@ soma_status run_settings_from_json(const json_value *obj, const char *where, run
                             fields[i].key);
     if (st == SOMA_OK && !s->model)
         st = soma_error(SOMA_ERR_FORMAT, "%s: settings: 'model' is null", where);
+    if (st == SOMA_OK && s->augment)
+        st = canonical_augment(where, &s->augment);
     if (st != SOMA_OK)
         run_settings_free(s);
     return st;

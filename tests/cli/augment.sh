@@ -96,5 +96,16 @@ check "resume with the same spec (other spelling)" grep -q "^augment    shift=1@
 "$soma" train --config "$summary" --epochs 1 --threads 1 --out "$tmp/again" >"$tmp/again.out"
 check "--config takes the spec" grep -q "^augment    shift=1@1,flip@0.5$" "$tmp/again.out"
 
+# a recorded spec that does not parse is the file's error, with the column
+sed 's/"augment": "shift=1@1,flip@0.5"/"augment": "shift=1,rotat=3"/' "$summary" >"$tmp/bad.json"
+set +e
+"$soma" train --config "$tmp/bad.json" --out "$tmp/never" >"$tmp/out" 2>"$tmp/err"
+rc=$?
+set -e
+check "--config with a bad recorded spec: exit 1 (got $rc)" test $rc -eq 1
+check "--config with a bad recorded spec: one line naming the file and column" \
+    grep -qx "soma: error: $tmp/bad.json: settings: 'augment': 1:9: unknown transform 'rotat' (did you mean 'rotate'?)" "$tmp/err"
+check "--config with a bad recorded spec: nothing written" test ! -e "$tmp/never"
+
 echo "augment: $passed passed, $failed failed"
 ((failed == 0))
