@@ -113,6 +113,14 @@ static void affine(float *x, int c, int h, int w, float degrees, float factor, f
  * scipy.ndimage.gaussian_filter with mode "constant") of a field of h x w
  * points with two interleaved values each (the y and x displacements). Tap
  * by tap over whole rows, so that the inner loops run over contiguous floats. */
+/* an AVX2 copy next to the portable one, chosen when the program loads */
+#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__)
+#define SMOOTH_CLONES __attribute__((target_clones("avx2", "default")))
+#else
+#define SMOOTH_CLONES
+#endif
+
+SMOOTH_CLONES
 static void smooth(float *restrict f, int h, int w, const float *kernel, int radius,
                    float *restrict tmp)
 {
