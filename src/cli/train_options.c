@@ -216,8 +216,8 @@ static int apply_flags(cli_option *options, int n, const flag_values *v, run_set
     return -1;
 }
 
-/* room for any setting's text: a canonical augmentation spec is the longest (< 1 KiB) */
-#define AUGMENT_TEXT_MAX_CLI 2048
+/* room for any setting's text: a canonical augmentation spec is the longest (< 4 KiB) */
+#define AUGMENT_TEXT_MAX_CLI 4096
 
 static int may_change_on_resume(const char *option)
 {

@@ -39,8 +39,9 @@ typedef struct augment_step {
 } augment_step;
 
 #define AUGMENT_MAX_STEPS 16
-/* longest canonical text of a pipeline (16 steps of at most ~40 characters) */
-#define AUGMENT_TEXT_MAX 1024
+/* longest canonical text of a pipeline: 16 steps of a name and up to three
+ * numbers of at most 32 characters each */
+#define AUGMENT_TEXT_MAX 4096
 
 typedef struct augment_pipeline {
     int n; /* 0: no augmentation */

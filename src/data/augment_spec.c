@@ -19,6 +19,8 @@
 #include "core/strbuf.h"
 
 #define SPEC_MAX_LEN 4096
+/* longest name or value: bounds the canonical text (AUGMENT_TEXT_MAX) */
+#define TOKEN_MAX_LEN 32
 
 typedef struct kind_info {
     const char *name;
@@ -65,7 +67,9 @@ static int is_word_char(char ch)
            ch == '_' || ch == '-' || ch == '.' || ch == '+';
 }
 
-/* The token at the cursor (a word or number) into buf, returning its length. */
+/* The token at the cursor (a word or number) into buf (TOKEN_MAX_LEN + 1
+ * bytes at least), returning its length: longer ones are cut short here and
+ * refused by the caller. */
 static size_t token(cursor *c, char *buf, size_t size)
 {
     size_t n = 0;
@@ -77,6 +81,7 @@ static size_t token(cursor *c, char *buf, size_t size)
     c->at += n;
     return n;
 }
+
 
 /* Plain decimal: digits with an optional fraction; no sign, exponent, inf or nan. */
 static int parse_number(const char *s, float *out)
@@ -110,6 +115,11 @@ static soma_status bad(size_t at, const char *fmt, ...)
     vsnprintf(msg, sizeof msg, fmt, ap);
     va_end(ap);
     return soma_error(SOMA_ERR_ARGUMENT, "1:%d: %s", (int)at + 1, msg);
+}
+
+static soma_status too_long(size_t at, const char *start)
+{
+    return bad(at, "'%.*s...' is too long (%d characters at most)", 12, start, TOKEN_MAX_LEN);
 }
 
 /* A character of the spec for a message: itself when printable, else its code. */
@@ -181,6 +191,8 @@ static soma_status parse_probability(cursor *c, float *p)
     size_t n = token(c, buf, sizeof buf);
     if (!n)
         return bad(at, "expected a probability in [0, 1]");
+    if (n > TOKEN_MAX_LEN)
+        return too_long(at, buf);
     if (!parse_number(buf, p) || *p > 1.0f)
         return bad(at, "a probability must be a number in [0, 1], got '%s'", buf);
     return SOMA_OK;
@@ -216,7 +228,10 @@ static soma_status parse_step(cursor *c, const char *name, size_t name_at, augme
             skip_spaces(c);
             char buf[64];
             size_t at = c->at;
-            if (token(c, buf, sizeof buf)) /* empty: the default */
+            size_t n = token(c, buf, sizeof buf);
+            if (n > TOKEN_MAX_LEN)
+                return too_long(at, buf);
+            if (n) /* empty: the default */
                 SOMA_TRY(parse_value(k, i, at, buf, &s->arg[i]));
             skip_spaces(c);
             i++;
@@ -257,9 +272,12 @@ soma_status augment_parse(const char *spec, augment_pipeline *out)
         char name[64];
         skip_spaces(&c);
         size_t at = c.at;
-        if (!token(&c, name, sizeof name))
+        size_t n = token(&c, name, sizeof name);
+        if (!n)
             return spec[at] ? bad(at, "expected a transform name, got %s", char_text(spec[at], ch))
                             : bad(at, "expected a transform name at the end");
+        if (n > TOKEN_MAX_LEN)
+            return too_long(at, name);
         if (strcmp(name, "none") == 0)
             return bad(at, "'none' stands alone: it cannot be combined with transforms");
         if (strcmp(name, "p") == 0) {
@@ -304,7 +322,12 @@ static void number_text(float x, char *buf, size_t size)
         if (!strchr(buf, 'e') && (float)strtod(buf, NULL) == x)
             return;
     }
-    snprintf(buf, size, "%.9f", (double)x);
+    /* tiny values: as many decimals as it takes (no more than the value was written with) */
+    for (int decimals = 1; decimals <= 48; decimals++) {
+        snprintf(buf, size, "%.*f", decimals, (double)x);
+        if ((float)strtod(buf, NULL) == x)
+            return;
+    }
 }
 
 void augment_canonical(const augment_pipeline *p, char *buf, size_t size)
@@ -316,7 +339,7 @@ void augment_canonical(const augment_pipeline *p, char *buf, size_t size)
     for (int i = 0; i < p->n; i++) {
         const augment_step *s = &p->steps[i];
         const kind_info *k = &kinds[s->kind];
-        char num[32];
+        char num[64];
         strbuf_appendf(&sb, "%s%s", i ? "," : "", k->name);
         for (int a = 0; a < k->nargs; a++) {
             if (k->integer[a] == 2)

@@ -67,6 +67,11 @@ static void test_specs(void)
     error_is("zzzzzzzz", "1:1: unknown transform 'zzzzzzzz' (expected shift, crop, flip, rotate, "
                          "scale, elastic, brightness, contrast, cutout, noise or p)");
     error_is("flip;", "1:5: expected ',' or the end of the spec, got ';'");
+    error_is("rotate=1.0000000000000000000000000000000001",
+             "1:8: '1.0000000000...' is too long (32 characters at most)");
+    /* tiny numbers are written without an exponent (the grammar has none) */
+    canonical_is("flip@0.000000000001", "flip@0.000000000001");
+    canonical_is("noise=0.00001", "noise=0.00001@1");
     char many[256] = "flip";
     for (int i = 0; i < AUGMENT_MAX_STEPS; i++)
         strcat(many, ",flip");
