@@ -5,9 +5,16 @@
 #include <string.h>
 
 #include "core/rng.h"
+#include "data/dataset.h"
 
 /* a Gaussian kernel's radius: 3 sigma (sigma <= 100, see augment_spec.c) */
 #define ELASTIC_MAX_RADIUS 300
+
+void augment_gather_raw(const soma_dataset *ds, const int *indices, int n, float *out,
+                        int32_t *labels)
+{
+    dataset_gather(ds, indices, n, 0.0f, 1.0f, out, labels); /* (x/255 - 0) / 1 */
+}
 
 size_t augment_scratch_floats(int c, int h, int w)
 {

@@ -46,7 +46,7 @@ soma_status soma_augment_get(const soma_dataset *ds, const char *spec, uint64_t 
     for (int i = 0; i < n; i++) {
         int index = first + i;
         float *x = out + sample * (size_t)i;
-        dataset_gather(ds, &index, 1, 0.0f, 1.0f, x, NULL);
+        augment_gather_raw(ds, &index, 1, x, NULL);
         augment_sample(&p, seed, epoch, index, ds->c, ds->h, ds->w, x, scratch);
     }
     free(scratch);

@@ -45,7 +45,7 @@ void loader_fill(const soma_dataset *ds, const augment_pipeline *aug, const int 
                  float *scratch)
 {
     size_t sample = dataset_sample_size(ds);
-    dataset_gather(ds, indices, n, 0.0f, 1.0f, out, labels);
+    augment_gather_raw(ds, indices, n, out, labels);
     for (int i = 0; i < n; i++)
         augment_sample(aug, seed, epoch, indices[i], ds->c, ds->h, ds->w, out + sample * i,
                        scratch);

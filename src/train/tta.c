@@ -53,7 +53,7 @@ static soma_status tta_dataset(soma_model *m, const soma_dataset *ds, int batch,
         int count = ds->n - first < batch ? ds->n - first : batch;
         for (int i = 0; i < count; i++)
             b->indices[i] = first + i;
-        dataset_gather(ds, b->indices, count, 0.0f, 1.0f, b->raw, b->labels);
+        augment_gather_raw(ds, b->indices, count, b->raw, b->labels);
         memset(b->sum, 0, sizeof(double) * (size_t)count * k);
         for (int copy = 0; copy < copies; copy++) {
             const int *d = shifts[flips ? copy / 2 : copy];
