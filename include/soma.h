@@ -247,6 +247,23 @@ SOMA_API soma_status soma_dataset_split(const soma_dataset *ds, double fraction,
 SOMA_API soma_status soma_dataset_get(const soma_dataset *ds, int first, int n, float mean,
                                       float std, float *out);
 
+/* --------------------------------------------------------- augmentation */
+
+/**
+ * Checks an augmentation spec (docs/augment.md) and, when `canonical` is not
+ * NULL, writes the canonical spec there (free() it): every transform with
+ * all its values and its probability, or "none". An error's message names
+ * the column: "1:9: unknown transform 'rotat' (did you mean 'rotate'?)".
+ */
+SOMA_API soma_status soma_augment_parse(const char *spec, char **canonical);
+/**
+ * Samples [first, first+n) as training with `spec` and `seed` sees them in
+ * `epoch` (0-based): pixels x/255 in [0, 1] after the transforms, NCHW in
+ * `out`, before normalisation.
+ */
+SOMA_API soma_status soma_augment_get(const soma_dataset *ds, const char *spec, uint64_t seed,
+                                      int epoch, int first, int n, float *out);
+
 /* ------------------------------------------------------------- training */
 
 typedef enum soma_optimizer_kind {
@@ -309,6 +326,8 @@ typedef struct soma_train_config {
     const char *command;  /* the command line, recorded in checkpoints */
     const char *settings; /* the run's settings as a JSON object, recorded in checkpoints
                              (metadata "settings") so that a resume can check them; or NULL */
+    const char *augment;  /* data augmentation spec (docs/augment.md), e.g. "shift=2,rotate=10";
+                             NULL or "none": none. Training batches only, never evaluation */
     int profile;          /* time each layer's forward and backward */
     int threads;          /* this run's thread count (0 = soma_threads() when it starts) */
     const volatile sig_atomic_t *stop; /* this run stops when *stop becomes nonzero, polled after
@@ -376,6 +395,18 @@ SOMA_API void soma_request_stop(void);
 /** Evaluation: mean cross-entropy loss and accuracy of `model` on `ds`. */
 SOMA_API soma_status soma_evaluate(soma_model *model, const soma_dataset *ds, int batch, double *loss,
                           double *accuracy);
+
+/**
+ * Test-time augmentation: the mean of the softmax over `copies` deterministic
+ * copies of each sample (1..25; 1..50 when `augment` includes flip): the
+ * sample itself, then shifts by 1 and 2 pixels (zero fill), each also
+ * flipped horizontally only when the spec `augment` (the run's, or NULL)
+ * includes flip. Writes the mean cross-entropy of the averaged probabilities
+ * and the accuracy of their argmax; copies = 1 is soma_evaluate exactly.
+ */
+SOMA_API soma_status soma_evaluate_tta(soma_model *model, const soma_dataset *ds, int batch,
+                                       int copies, const char *augment, double *loss,
+                                       double *accuracy);
 
 /**
  * Times training steps (training = 1) or inference (training = 0) on random

@@ -11,6 +11,7 @@
 #include "cli/run_settings.h"
 #include "core/error.h"
 #include "cli/thread_check.h"
+#include "cli/train_options.h"
 
 static const char eval_help[] =
     "usage: soma eval CHECKPOINT [options]\n"
@@ -27,6 +28,9 @@ static const char eval_help[] =
     "  --batch N         images per forward pass, 1..65536 (default 256)\n"
     "  --threads N       threads, 0 = all cores (default 0)\n"
     "  --device NAME     where to run: cpu (soma --version lists this build's)\n"
+    "  --tta N           also test-time augmentation: the softmax averaged over N\n"
+    "                    copies shifted by up to 2 pixels (flipped too when the run's\n"
+    "                    --augment flips), 1..25 (50 with flip)\n"
     "  -h, --help        show this help\n"
     "\n"
     "example:\n"
@@ -80,13 +84,14 @@ int cmd_eval(int argc, char **argv, const command_line *full)
 {
     (void)full;
     const char *data = NULL, *split = "test", *device = NULL;
-    int batch = 256, threads = 0;
+    int batch = 256, threads = 0, tta = 0;
     cli_option options[] = {
         {"data", OPT_STRING, &data, 0, 0, 0, 0, "a dataset name or directory", 0},
         {"split", OPT_STRING, &split, 0, 0, 0, 0, "test, val or train", 0},
         {"batch", OPT_INT, &batch, 1, SOMA_MAX_BATCH, 0, 0, "a whole number from 1 to 65536", 0},
         {"threads", OPT_INT, &threads, 0, 1024, 0, 0, "a whole number from 0 to 1024", 0},
         {"device", OPT_STRING, &device, 0, 0, 0, 0, "a device name", 0},
+        {"tta", OPT_INT, &tta, 1, 50, 0, 0, "a whole number from 1 to 50", 0},
     };
     const char *positional[1];
     int npositional;
@@ -113,6 +118,10 @@ int cmd_eval(int argc, char **argv, const command_line *full)
      * validation part was split off */
     run_settings trained;
     int have_settings = recorded_settings(path, &trained);
+    if (tta_check("eval", tta, have_settings ? trained.augment : NULL) >= 0) {
+        run_settings_free(&trained);
+        return EXIT_USAGE;
+    }
     const char *trained_on = have_settings ? trained.data : NULL;
     char *legacy = NULL; /* an older checkpoint: the --data of its recorded command */
     if (!have_settings && !data) {
@@ -141,7 +150,7 @@ int cmd_eval(int argc, char **argv, const command_line *full)
     }
     soma_model *model = NULL;
     soma_dataset *ds = NULL;
-    double loss = 0, accuracy = 0;
+    double loss = 0, accuracy = 0, loss_tta = 0, accuracy_tta = 0;
     soma_status st = soma_checkpoint_load_model(path, &model);
     if (st == SOMA_OK && device)
         st = soma_model_set_device(model, device);
@@ -151,6 +160,9 @@ int cmd_eval(int argc, char **argv, const command_line *full)
         st = check_model_fits_data(model, path, ds, data);
     if (st == SOMA_OK)
         st = soma_evaluate(model, ds, batch, &loss, &accuracy);
+    if (st == SOMA_OK && tta) /* flips only when the run's augmentation flipped */
+        st = soma_evaluate_tta(model, ds, batch, tta, have_settings ? trained.augment : NULL,
+                               &loss_tta, &accuracy_tta);
     int rc = EXIT_OK;
     if (st == SOMA_OK) {
         char count[32];
@@ -163,6 +175,11 @@ int cmd_eval(int argc, char **argv, const command_line *full)
                format_count(soma_dataset_count(ds), count, sizeof count),
                soma_dataset_source(ds));
         print_accuracy_line(split, accuracy, loss, soma_dataset_count(ds));
+        if (tta) {
+            char label[48];
+            snprintf(label, sizeof label, "%s TTA %d", split, tta);
+            print_accuracy_line(label, accuracy_tta, loss_tta, soma_dataset_count(ds));
+        }
     } else {
         rc = report_error(st);
     }

@@ -231,6 +231,8 @@ static void print_header(const train_options *o, const train_run *r)
                o->position.step);
     else
         printf("init       %s  seed %llu\n", s->init, (unsigned long long)cfg->seed);
+    if (s->augment)
+        printf("augment    %s\n", s->augment);
     printf("device     %s  threads %d\n", soma_model_device(r->model), soma_threads());
     soma_train_config planned = planned_config(o);
     soma_memory_estimate e;
@@ -248,16 +250,25 @@ static double as_written(float x)
     return strtod(text, NULL);
 }
 
+/* The test evaluation: plain, and with --tta N averaged over N copies. */
+typedef struct test_result {
+    double loss, accuracy, loss_tta, accuracy_tta;
+} test_result;
+
 static soma_status write_summary(const train_options *o, const train_run *r,
-                                 const soma_train_result *result, double test_loss,
-                                 double test_accuracy, double wall_seconds)
+                                 const soma_train_result *result, const test_result *test,
+                                 double wall_seconds)
 {
     const run_settings *set = &o->s;
     const soma_train_config *cfg = &set->train;
+    double test_accuracy = test->accuracy;
     run_summary s;
     memset(&s, 0, sizeof s);
     s.test_accuracy = test_accuracy;
-    s.test_loss = test_loss;
+    s.test_loss = test->loss;
+    s.tta_copies = o->tta;
+    s.test_accuracy_tta = test->accuracy_tta;
+    s.test_loss_tta = test->loss_tta;
     s.test_error = 1.0 - test_accuracy;
     s.test_images = r->test ? soma_dataset_count(r->test) : 0;
     s.epochs = cfg->epochs;
@@ -416,6 +427,7 @@ static int run(train_options *o, const command_line *full, train_run *r)
     cfg.resume = o->resume;
     cfg.command = r->command;
     cfg.settings = r->settings;
+    cfg.augment = o->s.augment;
     cfg.profile = o->profile;
     cfg.stop = &stop_signalled;
     soma_train_result result;
@@ -431,15 +443,24 @@ static int run(train_options *o, const command_line *full, train_run *r)
     if (st != SOMA_OK)
         return report_error(st);
 
-    double test_loss = NAN, test_accuracy = NAN;
+    test_result test = {NAN, NAN, NAN, NAN};
     if (r->test) {
-        st = soma_evaluate(r->model, r->test, EVAL_BATCH, &test_loss, &test_accuracy);
+        st = soma_evaluate(r->model, r->test, EVAL_BATCH, &test.loss, &test.accuracy);
+        if (st == SOMA_OK && o->tta)
+            st = soma_evaluate_tta(r->model, r->test, EVAL_BATCH, o->tta, o->s.augment,
+                                   &test.loss_tta, &test.accuracy_tta);
         if (st != SOMA_OK)
             return report_error(st);
-        print_accuracy_line("test", test_accuracy, test_loss, soma_dataset_count(r->test));
+        print_accuracy_line("test", test.accuracy, test.loss, soma_dataset_count(r->test));
+        if (o->tta) {
+            char label[32];
+            snprintf(label, sizeof label, "test TTA %d", o->tta);
+            print_accuracy_line(label, test.accuracy_tta, test.loss_tta,
+                                soma_dataset_count(r->test));
+        }
     }
 
-    st = write_summary(o, r, &result, test_loss, test_accuracy, cli_seconds() - started);
+    st = write_summary(o, r, &result, &test, cli_seconds() - started);
     if (st != SOMA_OK)
         return report_error(st);
     if (!o->quiet) {

@@ -20,6 +20,7 @@ static const command commands[] = {
     {"info", cmd_info, "show a model's or checkpoint's layers, parameters and FLOPs"},
     {"bench", cmd_bench, "time training and inference steps of a model"},
     {"zoo", cmd_zoo, "list the built-in models"},
+    {"augment", cmd_augment, "preview data augmentation as a PNG grid"},
 };
 #define NCOMMANDS ((int)(sizeof commands / sizeof commands[0]))
 

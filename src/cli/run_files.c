@@ -87,6 +87,9 @@ soma_status summary_json_write(const char *dir, const run_summary *s)
     json_number(&sb, "test_accuracy", s->test_accuracy, 0);
     json_number(&sb, "test_loss", s->test_loss, 0);
     json_number(&sb, "test_error", s->test_error, 0);
+    json_integer(&sb, "tta_copies", s->tta_copies);
+    json_number(&sb, "test_accuracy_tta", s->test_accuracy_tta, 0);
+    json_number(&sb, "test_loss_tta", s->test_loss_tta, 0);
     json_integer(&sb, "test_images", s->test_images);
     json_string(&sb, "tested_checkpoint", s->tested_checkpoint);
     json_integer(&sb, "epochs", s->epochs);

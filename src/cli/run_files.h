@@ -15,6 +15,8 @@
 /* What summary.json records. Doubles that are NaN are written as null. */
 typedef struct run_summary {
     double test_accuracy, test_loss, test_error;
+    int tta_copies;                           /* --tta N, 0 without */
+    double test_accuracy_tta, test_loss_tta; /* NaN without --tta */
     int test_images;
     int epochs, epochs_run, best_epoch, stopped_early;
     double best_val_accuracy;

@@ -34,6 +34,7 @@ static const field fields[] = {
     {"data", "data", F_STRING, AT(data)},
     {"val_split", "val-split", F_DOUBLE, AT(val_split)},
     {"init", "init", F_STRING, AT(init)},
+    {"augment", "augment", F_STRING, AT(augment)}, /* optional: absent before augmentation */
     {"seed", "seed", F_SEED, AT(train.seed)},
     {"optimizer", "opt", F_OPTIMIZER, AT(train.opt.kind)},
     {"lr", "lr", F_FLOAT, AT(train.opt.lr)},
@@ -274,6 +275,20 @@ static soma_status read_field(const field *f, const json_value *v, const char *w
                       where, f->key);
 }
 
+/* A recorded augmentation spec, checked and made canonical ("none": NULL). */
+static soma_status canonical_augment(const char *where, char **spec)
+{
+    char *canonical = NULL;
+    if (soma_augment_parse(*spec, &canonical) != SOMA_OK) {
+        char message[512];
+        snprintf(message, sizeof message, "%s", soma_last_error());
+        return soma_error(SOMA_ERR_FORMAT, "%s: settings: 'augment': %s", where, message);
+    }
+    soma_status st = run_settings_set(spec, strcmp(canonical, "none") ? canonical : NULL);
+    free(canonical);
+    return st;
+}
+
 soma_status run_settings_from_json(const json_value *obj, const char *where, run_settings *s)
 {
     if (json_typeof(obj) != JSON_OBJECT)
@@ -293,11 +308,13 @@ soma_status run_settings_from_json(const json_value *obj, const char *where, run
         }
     }
     for (int i = 0; i < NFIELDS && st == SOMA_OK; i++)
-        if (!json_object_get(obj, fields[i].key))
+        if (!json_object_get(obj, fields[i].key) && fields[i].offset != AT(augment))
             st = soma_error(SOMA_ERR_FORMAT, "%s: settings: '%s' is missing", where,
                             fields[i].key);
     if (st == SOMA_OK && !s->model)
         st = soma_error(SOMA_ERR_FORMAT, "%s: settings: 'model' is null", where);
+    if (st == SOMA_OK && s->augment)
+        st = canonical_augment(where, &s->augment);
     if (st != SOMA_OK)
         run_settings_free(s);
     return st;

@@ -18,6 +18,7 @@ typedef struct run_settings {
     char *data;       /* a dataset name or directory */
     double val_split; /* fraction of the training split held out for validation */
     char *init;       /* he, xavier or lecun */
+    char *augment;    /* canonical augmentation spec (docs/augment.md), NULL: none */
     soma_train_config train; /* optimizer, schedule, epochs, batch, patience, seed,
                                 checkpoint interval (its pointer fields are unused) */
     char *started_at; /* when the run began, UTC, ISO 8601 */

@@ -41,6 +41,10 @@ static const char train_help[] =
     "  --step-gamma X          step schedule: decay factor in (0, 1] (default 0.1)\n"
     "  --warmup EPOCHS         linear warm-up of the learning rate (default 0)\n"
     "  --init NAME             he, xavier, lecun (default he)\n"
+    "  --augment SPEC          augment training batches, e.g. \"shift=2,rotate=10,p=0.8\"\n"
+    "                          (docs/augment.md; default none)\n"
+    "  --tta N                 test with the softmax averaged over N shifted copies\n"
+    "                          (flipped too when SPEC flips); 1..25 (50 with flip)\n"
     "  --patience N            stop after N epochs without better validation accuracy\n"
     "                          (default 0 = never; needs --val-split > 0)\n"
     "  --seed N                seed for initialisation, shuffling, dropout (default 1)\n"
@@ -69,6 +73,7 @@ static const char train_help[] =
     "  soma train lenet5 --epochs 10\n"
     "  soma train lenet5-bn --data fashion-mnist --opt momentum --lr 0.05 --schedule cosine\n"
     "  soma train mlp --epochs 1 --out /tmp/run --quiet\n"
+    "  soma train lenet5 --augment \"shift=2,rotate=10,elastic=34:4,p=0.8\" --tta 5\n"
     "  soma train --resume runs/lenet5-20260101-120000/last.safetensors --epochs 30\n"
     "  soma train --config runs/lenet5-20260101-120000/summary.json --seed 2\n"
     "\n"
@@ -117,7 +122,7 @@ static int parse_init(const char *name, soma_init *out)
 
 /* The flags as given, before they are laid over the base settings. */
 typedef struct flag_values {
-    const char *data, *opt, *schedule, *init, *checkpoint_every;
+    const char *data, *opt, *schedule, *init, *checkpoint_every, *augment;
     int epochs, batch, patience, step_epochs;
     double lr, momentum, weight_decay, warmup, val_split, step_gamma;
     uint64_t seed;
@@ -166,6 +171,17 @@ static int apply_flags(cli_option *options, int n, const flag_values *v, run_set
         if (run_settings_set(&s->init, name) != SOMA_OK)
             return report_error(SOMA_ERR_MEMORY);
     }
+    if (given(options, n, "augment")) {
+        char *canonical = NULL;
+        if (soma_augment_parse(v->augment, &canonical) != SOMA_OK)
+            return usage_error("train", "--augment: %s", soma_last_error());
+        /* recorded as the canonical spec; none as null */
+        soma_status st = run_settings_set(&s->augment,
+                                          strcmp(canonical, "none") ? canonical : NULL);
+        free(canonical);
+        if (st != SOMA_OK)
+            return report_error(st);
+    }
     if (given(options, n, "lr"))
         c->opt.lr = (float)v->lr;
     if (given(options, n, "momentum"))
@@ -200,6 +216,9 @@ static int apply_flags(cli_option *options, int n, const flag_values *v, run_set
     return -1;
 }
 
+/* room for any setting's text: a canonical augmentation spec is the longest (< 4 KiB) */
+#define AUGMENT_TEXT_MAX_CLI 4096
+
 static int may_change_on_resume(const char *option)
 {
     for (const char *const *p = resume_may_change; *p; p++)
@@ -216,7 +235,7 @@ static int check_resume_flags(cli_option *options, int n, const run_settings *re
     for (int i = 0; i < n; i++) {
         if (!options[i].given || may_change_on_resume(options[i].name))
             continue;
-        char was[128], now[128];
+        char was[AUGMENT_TEXT_MAX_CLI], now[AUGMENT_TEXT_MAX_CLI];
         run_settings_option_text(recorded, options[i].name, was, sizeof was);
         run_settings_option_text(asked, options[i].name, now, sizeof now);
         if (*was && strcmp(was, now) != 0)
@@ -250,10 +269,24 @@ static int load_base(train_options *o, run_settings *base)
     return st == SOMA_OK ? -1 : report_error(st);
 }
 
+int tta_check(const char *command, int tta, const char *augment)
+{
+    /* the canonical spec names each transform followed by '=' or '@' */
+    int flips = augment && strstr(augment, "flip@") != NULL, most = flips ? 50 : 25;
+    if (tta > most)
+        return usage_error(command, "--tta %d: the copies are 1..%d %s", tta, most,
+                           flips ? "(shifts by up to 2 pixels, each also flipped)"
+                                 : "(shifts by up to 2 pixels; 50 when the run's --augment "
+                                   "flips)");
+    return -1;
+}
+
 /* Checks that hold whatever the settings came from. */
-static int check_settings(cli_option *options, int n, const run_settings *s)
+static int check_settings(cli_option *options, int n, const run_settings *s, int tta)
 {
     const soma_train_config *c = &s->train;
+    if (tta_check("train", tta, s->augment) >= 0)
+        return EXIT_USAGE;
     if (given(options, n, "momentum") && c->opt.kind != SOMA_OPT_MOMENTUM &&
         c->opt.kind != SOMA_OPT_NESTEROV)
         return usage_error("train", "--momentum applies to --opt momentum or nesterov, not %s",
@@ -293,7 +326,7 @@ static int resolve(train_options *o, cli_option *options, int n, const flag_valu
     if (rc < 0 && (!o->s.model || (o->legacy_resume && !o->model_arg)))
         rc = usage_error("train", "no MODEL given (usage: soma train MODEL [options])");
     if (rc < 0)
-        rc = check_settings(options, n, &o->s);
+        rc = check_settings(options, n, &o->s, o->tta);
     if (rc < 0)
         parse_init(o->s.init, &o->init);
     return rc;
@@ -304,7 +337,7 @@ int train_options_parse(int argc, char **argv, train_options *o)
     memset(o, 0, sizeof *o);
     flag_values v;
     memset(&v, 0, sizeof v);
-    int profile = 0, quiet = 0, overwrite = 0, threads = 0;
+    int profile = 0, quiet = 0, overwrite = 0, threads = 0, tta = 0;
     const char *out = NULL, *resume = NULL, *config = NULL, *device = NULL;
 
     cli_option options[] = {
@@ -322,6 +355,8 @@ int train_options_parse(int argc, char **argv, train_options *o)
         {"step-gamma", OPT_NUMBER, &v.step_gamma, 0, 1, 1, 0, "a number in (0, 1]", 0},
         {"warmup", OPT_NUMBER, &v.warmup, 0, 100000, 0, 0, "a number of epochs >= 0", 0},
         {"init", OPT_STRING, &v.init, 0, 0, 0, 0, "he, xavier or lecun", 0},
+        {"augment", OPT_STRING, &v.augment, 0, 0, 0, 0, "an augmentation spec", 0},
+        {"tta", OPT_INT, &tta, 1, 50, 0, 0, "a whole number from 1 to 50", 0},
         {"patience", OPT_INT, &v.patience, 0, 100000, 0, 0, "a whole number >= 0", 0},
         {"seed", OPT_U64, &v.seed, 0, 0, 0, 0, "a whole number >= 0", 0},
         {"threads", OPT_INT, &threads, 0, 1024, 0, 0, "a whole number from 0 to 1024", 0},
@@ -357,6 +392,7 @@ int train_options_parse(int argc, char **argv, train_options *o)
     o->config = config;
     o->overwrite = overwrite;
     o->threads = threads;
+    o->tta = tta;
     o->device = device ? device_choice("train", device) : NULL;
     if (device && !o->device)
         return EXIT_USAGE;

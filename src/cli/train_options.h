@@ -21,6 +21,7 @@ typedef struct train_options {
     int legacy_resume;   /* the checkpoint records no settings: the flags are taken as given */
     int overwrite;       /* --overwrite: replace the run in --out */
     int threads;
+    int tta;            /* --tta N: test-time augmentation copies (0: none) */
     const char *device; /* --device, checked against the build's; NULL: the default */
     int quiet;
     int profile;
@@ -32,5 +33,9 @@ typedef struct train_options {
  * file; message printed). train_options_free releases what it holds either way. */
 int train_options_parse(int argc, char **argv, train_options *out);
 void train_options_free(train_options *o);
+
+/* -1 when `tta` copies fit the run's canonical augmentation spec (25 at most,
+ * 50 when it flips), else EXIT_USAGE after a message. */
+int tta_check(const char *command, int tta, const char *augment);
 
 #endif

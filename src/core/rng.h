@@ -17,7 +17,8 @@ enum rng_purpose {
     RNG_SHUFFLE,     /* epoch order: a = epoch */
     RNG_SPLIT,       /* validation split */
     RNG_DROPOUT,     /* masks: a = global step, b = layer */
-    RNG_TEST         /* tests and tools */
+    RNG_TEST,        /* tests and tools */
+    RNG_AUGMENT      /* data augmentation: a = epoch, b = sample index in the dataset */
 };
 
 typedef struct rng {

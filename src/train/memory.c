@@ -61,8 +61,11 @@ soma_status soma_train_memory_estimate(const soma_model *m, const soma_train_con
     e->parameters = weights * f;
     e->gradients = (m->nparams + p.slice_grads) * f;
     e->optimizer = (size_t)sets * m->nparams * f;
-    /* with the batch's host copy that each step fills */
-    e->activations = (p.activations + p.cache + shape_size(m->input) * (size_t)c->batch) * f;
+    /* with the batch's host copy that each step fills, and the background
+     * loader's two more when the run augments */
+    int augments = c->augment && *c->augment && strcmp(c->augment, "none") != 0;
+    e->activations = (p.activations + p.cache +
+                      (augments ? 3 : 1) * shape_size(m->input) * (size_t)c->batch) * f;
     e->workspace = p.workspace * f;
     e->best = weights * f;
     /* a checkpoint is written from a copy of all it holds (weights, optimizer

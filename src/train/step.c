@@ -12,7 +12,8 @@ static soma_status load(soma_model *m, const run_ctx *ctx, const step_data *data
     if (!data->ds)
         return SOMA_OK;
     size_t in = shape_size(m->input), first = (size_t)ctx->first;
-    dataset_gather(data->ds, data->indices + first, ctx->batch, m->norm_mean, m->norm_std,
+    if (!data->ready)
+        dataset_gather(data->ds, data->indices + first, ctx->batch, m->norm_mean, m->norm_std,
                    data->host + in * first, data->labels + first);
     return m->be->upload(m->input_buf + in * first, data->host + in * first,
                          sizeof(float) * in * (size_t)ctx->batch);

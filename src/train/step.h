@@ -14,6 +14,7 @@ typedef struct step_data {
     const int *indices;
     float *host;     /* batch x sample floats */
     int32_t *labels; /* batch labels, filled when ds is set */
+    int ready;       /* host and labels hold the batch already (augmented, normalised) */
 } step_data;
 
 /* Forward, loss, backward and the optimizer update of one batch. Its loss

@@ -15,6 +15,7 @@
 #include "core/run_threads.h"
 #include "data/dataset.h"
 #include "optim/schedule.h"
+#include "train/loader.h"
 #include "train/profile.h"
 #include "train/run_state.h"
 #include "train/run_state_checks.h"
@@ -71,6 +72,8 @@ typedef struct trainer {
     char path_last[4096], path_best[4096];
     double last_save; /* omp_get_wtime() of the last checkpoint */
     int saved_last;   /* this run has written path_last */
+    augment_pipeline augment;
+    batch_loader *loader; /* with augmentation: batches prepared by a background thread */
 } trainer;
 
 static soma_status check_config(const soma_train_config *c, const soma_model *m,
@@ -88,6 +91,9 @@ static soma_status check_config(const soma_train_config *c, const soma_model *m,
     if (c->patience < 0 || c->checkpoint_every < 0 || !(c->checkpoint_minutes >= 0))
         return soma_error(SOMA_ERR_ARGUMENT,
                           "patience, checkpoint_every and checkpoint_minutes must be >= 0");
+    augment_pipeline aug;
+    if (augment_parse(c->augment, &aug) != SOMA_OK)
+        return soma_error_context(SOMA_ERR_ARGUMENT, "augment");
     SOMA_TRY(optimizer_config_check(&c->opt));
     SOMA_TRY(schedule_check(c));
     if (!train || train->n < 1)
@@ -147,6 +153,9 @@ static soma_status setup(trainer *t)
             SOMA_TRY(keep_best(t)); /* saved at the best epoch's end: the weights are the best */
     } else if (m->norm_std <= 0.0f)
         dataset_pixel_stats(t->train, &m->norm_mean, &m->norm_std);
+    SOMA_TRY(augment_parse(c->augment, &t->augment));
+    if (t->augment.n > 0)
+        SOMA_TRY(loader_create(t->train, &t->augment, c->batch, &t->loader));
     return SOMA_OK;
 }
 
@@ -219,14 +228,26 @@ static soma_status run_epoch(trainer *t, soma_progress_fn progress, void *user,
     rng r;
     rng_init(&r, rs->seed, RNG_SHUFFLE, (uint64_t)rs->epoch, 0);
     rng_shuffle(&r, t->order, t->train->n);
+    if (t->loader) /* joined by soma_train after this returns, however it returns */
+        SOMA_TRY(loader_begin_epoch(t->loader, t->order, t->train->n, rs->step,
+                                    t->steps_per_epoch, rs->seed, rs->epoch, m->norm_mean,
+                                    m->norm_std));
     while (rs->step < t->steps_per_epoch) {
         int first = rs->step * c->batch;
         int count = t->train->n - first < c->batch ? t->train->n - first : c->batch;
-        step_data data = {t->train, t->order + first, t->batch_host, t->labels};
+        step_data data = {t->train, t->order + first, t->batch_host, t->labels, 0};
+        if (t->loader) {
+            loader_next(t->loader, rs->step, &data.host, &data.labels);
+            data.ready = 1;
+        }
         double lr = schedule_lr(c, rs->global_step, t->steps_per_epoch);
         double loss_sum;
         long long correct;
-        SOMA_TRY(train_step(m, t->opt, (float)lr, count, &data, rs->seed, rs->global_step));
+        soma_status st = train_step(m, t->opt, (float)lr, count, &data, rs->seed,
+                                    rs->global_step);
+        if (t->loader)
+            loader_release(t->loader, rs->step);
+        SOMA_TRY(st);
         SOMA_TRY(network_metrics(m, &loss_sum, &correct));
         if (!isfinite(loss_sum))
             return diverged(t, "the loss", rs->step + 1);
@@ -329,6 +350,7 @@ static soma_status end_epoch(trainer *t, soma_progress_fn progress, void *user, 
 
 static void trainer_free(trainer *t)
 {
+    loader_free(t->loader);
     optimizer_free(t->opt);
     free(t->order);
     free(t->batch_host);
@@ -358,6 +380,7 @@ soma_status soma_train(soma_model *m, const soma_dataset *train, const soma_data
         double epoch_start = omp_get_wtime();
         long long seen_before = t.rs.epoch_seen;
         st = run_epoch(&t, progress, user, epoch_start);
+        loader_end_epoch(t.loader);
         if (st != SOMA_OK)
             break;
         images += t.rs.epoch_seen - seen_before;

@@ -335,6 +335,26 @@ usage --batch train mlp --batch 2.0
 usage --threads train mlp --threads 2.0
 usage --weight-decay train mlp --weight-decay abc
 usage --warmup train mlp --warmup abc
+# augmentation specs: the column of the problem, exit 2, before any data is read
+expect_error 2 "--augment: 1:9:" "unknown transform 'rotat' .did you mean 'rotate'.\)$" \
+    train mlp --augment "shift=2,rotat=10"
+expect_error 2 "--augment: 1:8:" "rotate degrees must be in \(0, 180\], got 200" \
+    train mlp --augment "rotate=200"
+for spec in "shift=2.5" "flip=1" "flip@2" "crop=4:mirror" "shift=2,," "p=0.5" "elastic=1:2:3" \
+    "noise=-1" "flip,none" $'flip\x01' "shift=1e3" "cutout=0"; do
+    expect_error 2 "--augment: 1:" "train: [0-9]+: [a-z']" train mlp --augment "$spec"
+done
+expect_error 2 "--augment: 1:1:" "unknown transform 'rotat'" augment --augment rotat \
+    --preview "$tmp/never.png"
+[[ ! -e "$tmp/never.png" ]] && pass || fail "a bad spec wrote a preview"
+expect_error 2 --augment "is required" augment --preview "$tmp/never.png"
+expect_error 2 --preview "is required" augment --augment flip
+for value in 0 65 x; do usage --samples augment --augment flip --preview x.png --samples "$value"; done
+usage --augment train mlp --augment ""
+for value in 0 51 x; do usage --tta train mlp --tta "$value"; done
+expect_error 2 "--tta 26" "1..25" train mlp --tta 26 --augment shift=1
+for value in 0 51 x; do usage --tta eval "$k" --tta "$value"; done
+expect_error 2 "--tta 30" "1..25" eval "$k" --tta 30 --data "$good"
 for option in --data --resume --out --opt --init --schedule; do
     usage "$option" train mlp "$option"      # no value
     usage "$option" train mlp "$option" ""   # an empty one

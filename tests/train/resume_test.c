@@ -24,6 +24,8 @@ static const char *without_bn =
     "conv2d filters=4 size=3 pad=1\nrelu\nmaxpool size=2\n"
     "flatten\nlinear units=16\nrelu\ndropout p=0.25\nlinear units=3\n";
 static const char *model_text; /* the one being tested */
+static const char *augment;    /* the augmentation spec of the runs, or NULL */
+static float *last_batch;      /* a copy of the last batch a run trained on (its first 8 samples) */
 
 static soma_dataset *make_data(int n, uint64_t seed)
 {
@@ -56,8 +58,15 @@ static float *train(const soma_dataset *tr, const soma_dataset *val, soma_schedu
     cfg.seed = 77;
     cfg.out_dir = out;
     cfg.resume = resume;
+    cfg.augment = augment;
     stopper s = {stop_at};
     *status = soma_train(m, tr, val, &cfg, stop_at ? stop_at_step : NULL, &s, NULL);
+    /* the CPU backend's input buffer is host memory: without validation, the
+     * epoch's last batch (8 samples) is still there */
+    free(last_batch);
+    last_batch = calloc(8 * 64, sizeof(float));
+    if (m->input_buf)
+        memcpy(last_batch, m->input_buf, sizeof(float) * 8 * 64);
     *n = m->nparams + m->nbuffers;
     float *w = malloc(sizeof(float) * *n);
     memcpy(w, m->params, sizeof(float) * m->nparams);
@@ -118,6 +127,38 @@ int main(void)
     CHECK(network_slices(probe, 32) == 2 && network_slices(probe, 8) == 2);
     soma_model_free(probe);
     check_resume(tr, val, SOMA_SCHEDULE_COSINE, SOMA_OPT_ADAMW, 10, dir);
+
+    /* augmented runs: the batches come from the background loader, keyed by
+     * (seed, epoch, sample); stopped and resumed they stay bit-identical */
+    float *plain = train(tr, val, SOMA_SCHEDULE_CONST, SOMA_OPT_ADAM, NULL, NULL, 0, &st, &n);
+    augment = "shift=1,rotate=15,elastic=8:2,noise=0.05,flip,p=0.8";
+    check_resume(tr, val, SOMA_SCHEDULE_COSINE, SOMA_OPT_ADAMW, 10, dir);
+    model_text = with_bn;
+    check_resume(tr, val, SOMA_SCHEDULE_CONST, SOMA_OPT_ADAM, 7, dir);
+    check_resume(tr, val, SOMA_SCHEDULE_CONST, SOMA_OPT_ADAM, 11, dir);
+    /* augmentation changed what was learned */
+    model_text = without_bn;
+    float *augmented = train(tr, val, SOMA_SCHEDULE_CONST, SOMA_OPT_ADAM, NULL, NULL, 0, &st, &n);
+    CHECK(st == SOMA_OK && memcmp(plain, augmented, sizeof(float) * n) != 0);
+    free(plain), free(augmented);
+    /* the same augmented batch bytes with one thread (whole steps) as with two (slices) */
+    float batch2[8 * 64];
+    free(train(tr, NULL, SOMA_SCHEDULE_CONST, SOMA_OPT_ADAM, NULL, NULL, 0, &st, &n));
+    memcpy(batch2, last_batch, sizeof batch2);
+    soma_set_threads(1);
+    free(train(tr, NULL, SOMA_SCHEDULE_CONST, SOMA_OPT_ADAM, NULL, NULL, 0, &st, &n));
+    CHECK(st == SOMA_OK && memcmp(batch2, last_batch, sizeof batch2) == 0);
+    augment = NULL;
+    free(train(tr, NULL, SOMA_SCHEDULE_CONST, SOMA_OPT_ADAM, NULL, NULL, 0, &st, &n));
+    CHECK(st == SOMA_OK && memcmp(batch2, last_batch, sizeof batch2) != 0);
+    /* a bad spec is refused before anything runs, with its column */
+    augment = "shift=2,rotat=10";
+    free(train(tr, val, SOMA_SCHEDULE_CONST, SOMA_OPT_ADAM, NULL, NULL, 0, &st, &n));
+    CHECK(st == SOMA_ERR_ARGUMENT);
+    CHECK_MSG(strcmp(soma_last_error(), "augment: 1:9: unknown transform 'rotat' (did you mean "
+                                        "'rotate'?)") == 0, "%s", soma_last_error());
+    augment = NULL;
+    free(last_batch);
 
     char cmd[600];
     snprintf(cmd, sizeof cmd, "rm -rf %s", dir);

@@ -57,7 +57,7 @@ static result run(const char *text, const soma_dataset *ds, int threads)
     for (int s = 0; s < STEPS; s++) {
         for (int i = 0; i < BATCH; i++)
             indices[i] = (s * 7 + i * 3) % soma_dataset_count(ds);
-        step_data data = {ds, indices, host, labels};
+        step_data data = {ds, indices, host, labels, 0};
         CHECK(train_step(m, opt, 0.05f, BATCH, &data, 11, s) == SOMA_OK);
         CHECK(network_metrics(m, &r.loss[s], &r.correct[s]) == SOMA_OK);
     }
@@ -98,7 +98,7 @@ static void check_failure_propagates(const soma_dataset *ds, int threads)
         indices[i] = i;
     float *host = malloc(sizeof(float) * 64 * BATCH);
     int32_t labels[BATCH];
-    step_data data = {ds, indices, host, labels};
+    step_data data = {ds, indices, host, labels, 0};
     soma_error_clear();
     CHECK_MSG(train_step(m, opt, 0.05f, BATCH, &data, 11, 0) == SOMA_ERR_UNSUPPORTED,
               "%d threads", threads);

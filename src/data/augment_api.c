@@ -1,0 +1,54 @@
+/* The public face of augmentation: checking a spec, and samples as training sees them. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/error.h"
+#include "data/augment.h"
+#include "data/dataset.h"
+
+soma_status soma_augment_parse(const char *spec, char **canonical)
+{
+    if (canonical)
+        *canonical = NULL;
+    augment_pipeline p;
+    SOMA_TRY(augment_parse(spec, &p));
+    if (!canonical)
+        return SOMA_OK;
+    char text[AUGMENT_TEXT_MAX];
+    augment_canonical(&p, text, sizeof text);
+    *canonical = malloc(strlen(text) + 1);
+    if (!*canonical)
+        return soma_error(SOMA_ERR_MEMORY, "out of memory");
+    memcpy(*canonical, text, strlen(text) + 1);
+    return SOMA_OK;
+}
+
+soma_status soma_augment_get(const soma_dataset *ds, const char *spec, uint64_t seed, int epoch,
+                             int first, int n, float *out)
+{
+    if (!ds || !out)
+        return soma_error(SOMA_ERR_ARGUMENT, "soma_augment_get: no %s given",
+                          ds ? "output" : "dataset");
+    if (first < 0 || n <= 0 || first > ds->n - n)
+        return soma_error(SOMA_ERR_ARGUMENT,
+                          "%s: samples %d..%lld are out of range (%d samples)", ds->source,
+                          first, (long long)first + n - 1, ds->n);
+    if (epoch < 0)
+        return soma_error(SOMA_ERR_ARGUMENT, "soma_augment_get: epoch %d is negative", epoch);
+    augment_pipeline p;
+    soma_status st = augment_parse(spec, &p);
+    if (st != SOMA_OK)
+        return soma_error_context(st, "augment");
+    float *scratch = malloc(sizeof(float) * augment_scratch_floats(ds->c, ds->h, ds->w));
+    if (!scratch)
+        return soma_error(SOMA_ERR_MEMORY, "out of memory");
+    size_t sample = dataset_sample_size(ds);
+    for (int i = 0; i < n; i++) {
+        int index = first + i;
+        float *x = out + sample * (size_t)i;
+        augment_gather_raw(ds, &index, 1, x, NULL);
+        augment_sample(&p, seed, epoch, index, ds->c, ds->h, ds->w, x, scratch);
+    }
+    free(scratch);
+    return SOMA_OK;
+}
