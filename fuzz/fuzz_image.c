@@ -40,8 +40,9 @@ static void check(const uint8_t *data, size_t size, int want_width, int want_hei
         (void)sink;
         /* and the conversion to a model's input, both ways */
         static float input[3 * 28 * 28];
+        static const float mean[3] = {0.1f, 0.2f, 0.3f}, std[3] = {0.3f, 0.2f, 0.1f};
         for (int c = 1; c <= 3; c += 2)
-            if (image_to_input(&img, "fuzz.img", c, want_height, want_width, 0.1f, 0.3f, input) !=
+            if (image_to_input(&img, "fuzz.img", c, want_height, want_width, mean, std, input) !=
                 SOMA_OK)
                 __builtin_trap();
     } else {

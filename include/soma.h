@@ -237,6 +237,13 @@ SOMA_API soma_status soma_dataset_split(const soma_dataset *ds, double fraction,
  */
 SOMA_API soma_status soma_dataset_get(const soma_dataset *ds, int first, int n, float mean,
                                       float std, float *out);
+/**
+ * soma_dataset_get with a (mean, std) per channel: channel c of each sample is
+ * (x/255 - mean[c]) / std[c]; `channels` must be the dataset's channel count.
+ */
+SOMA_API soma_status soma_dataset_get_channels(const soma_dataset *ds, int first, int n,
+                                               int channels, const float *mean, const float *std,
+                                               float *out);
 
 /* ------------------------------------------------------------- training */
 
@@ -421,10 +428,24 @@ SOMA_API soma_status soma_checkpoint_metadata(const char *path, const char *key,
 SOMA_API soma_status soma_checkpoint_metadata_get(const char *path, const char *const *keys, int n,
                                          char **values);
 
-/** Normalisation stored with a model: inputs are (x/255 - mean) / std. */
+/*
+ * Input normalisation stored with a model, one (mean, std) pair per input
+ * channel: channel c of an input is (x/255 - mean[c]) / std[c]. soma_train
+ * derives it from the training set unless it is set; checkpoints keep it.
+ */
+
+/** Channel 0's (mean, std) (every channel's when they share one; std 0 when unset). */
 SOMA_API void soma_model_normalization(const soma_model *model, float *mean, float *std);
-/** Sets the normalisation stored with a model. */
+/** Sets one (mean, std) for every input channel. */
 SOMA_API void soma_model_set_normalization(soma_model *model, float mean, float std);
+/** Writes each input channel's mean and std to mean[0..channels) and std[0..channels);
+ *  `channels` must be the model's input channel count (SOMA_ERR_ARGUMENT otherwise). */
+SOMA_API soma_status soma_model_normalization_channels(const soma_model *model, int channels,
+                                                       float *mean, float *std);
+/** Sets a (mean, std) per input channel; each mean in [0, 1], each std a positive finite
+ *  number, `channels` the model's input channel count (else SOMA_ERR_ARGUMENT, nothing set). */
+SOMA_API soma_status soma_model_set_normalization_channels(soma_model *model, int channels,
+                                                           const float *mean, const float *std);
 
 #ifdef __cplusplus
 }

@@ -47,7 +47,7 @@ static const char predict_help[] =
 typedef struct predictor {
     soma_model *model;
     int c, h, w, classes, top;
-    float mean, std;
+    float *mean, *std;    /* per input channel */
     float *input, *probs; /* PREDICT_BATCH samples */
     int *order;           /* top classes of one sample */
     const char *device;   /* --device, or NULL */
@@ -121,7 +121,7 @@ static soma_status predict_idx(predictor *p, const char *checkpoint, const char 
     long long correct = 0;
     for (int first = 0; st == SOMA_OK && first < count; first += PREDICT_BATCH) {
         int n = count - first < PREDICT_BATCH ? count - first : PREDICT_BATCH;
-        st = soma_dataset_get(ds, first, n, p->mean, p->std, p->input);
+        st = soma_dataset_get_channels(ds, first, n, p->c, p->mean, p->std, p->input);
         if (st == SOMA_OK)
             st = soma_model_predict(p->model, p->input, n, p->probs);
         for (int i = 0; i < n && st == SOMA_OK; i++) {
@@ -154,7 +154,13 @@ static int predictor_open(predictor *p, const char *checkpoint)
     if (st != SOMA_OK)
         return report_error(st);
     soma_model_input_shape(p->model, &p->c, &p->h, &p->w);
-    soma_model_normalization(p->model, &p->mean, &p->std);
+    p->mean = malloc(sizeof(float) * (size_t)p->c);
+    p->std = malloc(sizeof(float) * (size_t)p->c);
+    if (!p->mean || !p->std)
+        return report_error(soma_error(SOMA_ERR_MEMORY, "out of memory"));
+    st = soma_model_normalization_channels(p->model, p->c, p->mean, p->std);
+    if (st != SOMA_OK)
+        return report_error(st);
     p->classes = soma_model_classes(p->model);
     if (p->top > p->classes) /* never clamped silently */
         return usage_error("predict", "--top %d is more than the %d classes of %s", p->top,
@@ -223,6 +229,8 @@ int cmd_predict(int argc, char **argv, const command_line *full)
     free(p.input);
     free(p.probs);
     free(p.order);
+    free(p.mean);
+    free(p.std);
     soma_model_free(p.model);
     return rc;
 }

@@ -199,8 +199,8 @@ soma_status image_read(const char *path, int want_width, int want_height, image 
     return st;
 }
 
-soma_status image_to_input(const image *img, const char *path, int c, int h, int w, float mean,
-                           float std, float *out)
+soma_status image_to_input(const image *img, const char *path, int c, int h, int w,
+                           const float *mean, const float *std, float *out)
 {
     if (img->width != w || img->height != h)
         return soma_error(SOMA_ERR_SHAPE,
@@ -222,7 +222,7 @@ soma_status image_to_input(const image *img, const char *path, int c, int h, int
                 v = 0.299f * px[0] + 0.587f * px[1] + 0.114f * px[2];
             else /* gray -> RGB */
                 v = px[0];
-            out[(size_t)ch * plane + i] = (v / 255.0f - mean) / std;
+            out[(size_t)ch * plane + i] = (v / 255.0f - mean[ch]) / std[ch];
         }
     }
     return SOMA_OK;

@@ -32,11 +32,12 @@ soma_status image_read_stream(FILE *fp, const char *name, int want_width, int wa
 void image_free(image *img);
 
 /*
- * Writes the image as one c x h x w input, (x/255 - mean) / std, converting
- * gray <-> RGB as needed. The size must match exactly (no resizing).
+ * Writes the image as one c x h x w input, channel k (x/255 - mean[k]) /
+ * std[k], converting gray <-> RGB as needed. The size must match exactly (no
+ * resizing).
  */
-soma_status image_to_input(const image *img, const char *path, int c, int h, int w, float mean,
-                           float std, float *out);
+soma_status image_to_input(const image *img, const char *path, int c, int h, int w,
+                           const float *mean, const float *std, float *out);
 
 /* 1 if the file starts like a raw IDX file of bytes, or a gzip stream. */
 int looks_like_idx(const char *path);

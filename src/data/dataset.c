@@ -5,6 +5,7 @@
 
 #include <limits.h>
 #include <math.h>
+#include <stdio.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -17,7 +18,7 @@ soma_status dataset_create(int n, int c, int h, int w, int classes, const char *
                            soma_dataset **out)
 {
     *out = NULL;
-    if (n < 1 || c < 1 || h < 1 || w < 1 || classes < 1 || classes > 256)
+    if (n < 1 || c < 1 || h < 1 || w < 1 || classes < 1 || classes > DATASET_MAX_CLASSES)
         return soma_error(SOMA_ERR_ARGUMENT,
                           "%s: bad dataset shape %d x %d x %d x %d with %d classes",
                           source ? source : "dataset", n, c, h, w, classes);
@@ -34,7 +35,7 @@ soma_status dataset_create(int n, int c, int h, int w, int classes, const char *
     ds->w = w;
     ds->classes = classes;
     ds->images = calloc((size_t)n, sample);
-    ds->labels = calloc((size_t)n, 1);
+    ds->labels = calloc((size_t)n, sizeof *ds->labels);
     ds->source = strdup(source ? source : "");
     if (!ds->images || !ds->labels || !ds->source) {
         soma_dataset_free(ds);
@@ -75,9 +76,12 @@ static soma_status dataset_from_arrays(const char *images_path, const char *labe
                           (unsigned)images->dims[0], labels_path, (unsigned)labels->dims[0]);
     soma_dataset *ds = calloc(1, sizeof *ds);
     char *source = strdup(images_path);
-    if (!ds || !source) {
+    /* IDX labels are bytes; the dataset keeps int32 labels (wider datasets) */
+    int32_t *wide = malloc((labels->size ? labels->size : 1) * sizeof *wide);
+    if (!ds || !source || !wide) {
         free(ds);
         free(source);
+        free(wide);
         return soma_error(SOMA_ERR_MEMORY, "out of memory for a dataset");
     }
     int four = images->ndim == 4;
@@ -87,14 +91,16 @@ static soma_status dataset_from_arrays(const char *images_path, const char *labe
     ds->h = (int)images->dims[1 + four];
     ds->w = (int)images->dims[2 + four];
     int max_label = 0;
-    for (size_t i = 0; i < labels->size; i++)
+    for (size_t i = 0; i < labels->size; i++) {
+        wide[i] = labels->data[i];
         if (labels->data[i] > max_label)
             max_label = labels->data[i];
+    }
     ds->classes = labels_path ? max_label + 1 : 0;
     ds->images = images->data;
-    ds->labels = labels->data;
+    ds->labels = wide;
     ds->source = source;
-    images->data = labels->data = NULL;
+    images->data = NULL;
     *out = ds;
     return SOMA_OK;
 }
@@ -232,55 +238,121 @@ static void convert(const uint8_t *src, size_t count, float scale, float offset,
         dst[j] = (float)src[j] * scale + offset;
 }
 
-void dataset_gather(const soma_dataset *ds, const int *indices, int n, float mean, float std,
-                    float *out, int32_t *labels)
+/* One sample, channel by channel: channel c takes mean[c * step], std[c * step]
+ * (step 0: one pair for every channel). */
+static void convert_sample(const soma_dataset *ds, const uint8_t *src, const float *mean,
+                           const float *std, int step, float *dst)
+{
+    size_t plane = (size_t)ds->h * (size_t)ds->w;
+    for (int c = 0; c < ds->c; c++) {
+        double m = mean[c * step], s = std[c * step];
+        convert(src + plane * (size_t)c, plane, (float)(1.0 / (255.0 * s)), (float)(-m / s),
+                dst + plane * (size_t)c);
+    }
+}
+
+soma_status dataset_gather(const soma_dataset *ds, const int *indices, int n, const float *mean,
+                           const float *std, float *out, int32_t *labels)
 {
     size_t sample = dataset_sample_size(ds);
-    float scale = (float)(1.0 / (255.0 * (double)std));
-    float offset = (float)(-(double)mean / (double)std);
     for (int i = 0; i < n; i++) {
-        convert(ds->images + (size_t)indices[i] * sample, sample, scale, offset,
-                out + (size_t)i * sample);
+        convert_sample(ds, ds->images + (size_t)indices[i] * sample, mean, std, 1,
+                       out + (size_t)i * sample);
         if (labels)
             labels[i] = ds->labels[indices[i]];
     }
+    return SOMA_OK;
+}
+
+static soma_status check_get(const soma_dataset *ds, int first, int n, const float *out,
+                             const char *fn)
+{
+    if (!ds || !out)
+        return soma_error(SOMA_ERR_ARGUMENT, "%s: no %s given", fn, ds ? "output" : "dataset");
+    if (first < 0 || n <= 0 || first > ds->n - n)
+        return soma_error(SOMA_ERR_ARGUMENT,
+                          "%s: samples %d..%lld are out of range (%d samples)", ds->source,
+                          first, (long long)first + n - 1, ds->n);
+    return SOMA_OK;
+}
+
+static soma_status check_pair(const soma_dataset *ds, int channel, float mean, float std)
+{
+    if (!(std > 0.0f) || !isfinite(std) || !isfinite(mean)) {
+        char which[24] = "";
+        if (channel >= 0)
+            snprintf(which, sizeof which, " of channel %d", channel);
+        return soma_error(SOMA_ERR_ARGUMENT,
+                          "%s: normalisation mean %g, std %g%s: std must be a positive number",
+                          ds->source, (double)mean, (double)std, which);
+    }
+    return SOMA_OK;
+}
+
+static void get_samples(const soma_dataset *ds, int first, int n, const float *mean,
+                        const float *std, int step, float *out)
+{
+    size_t sample = dataset_sample_size(ds);
+    for (int i = 0; i < n; i++)
+        convert_sample(ds, ds->images + (size_t)(first + i) * sample, mean, std, step,
+                       out + (size_t)i * sample);
 }
 
 soma_status soma_dataset_get(const soma_dataset *ds, int first, int n, float mean, float std,
                              float *out)
 {
-    if (!ds || !out)
-        return soma_error(SOMA_ERR_ARGUMENT, "soma_dataset_get: no %s given",
-                          ds ? "output" : "dataset");
-    if (first < 0 || n <= 0 || first > ds->n - n)
-        return soma_error(SOMA_ERR_ARGUMENT,
-                          "%s: samples %d..%lld are out of range (%d samples)", ds->source,
-                          first, (long long)first + n - 1, ds->n);
-    if (!(std > 0.0f) || !isfinite(std) || !isfinite(mean))
-        return soma_error(SOMA_ERR_ARGUMENT, "%s: normalisation mean %g, std %g: std must be "
-                          "a positive number", ds->source, (double)mean, (double)std);
-    size_t sample = dataset_sample_size(ds);
-    float scale = (float)(1.0 / (255.0 * (double)std));
-    float offset = (float)(-(double)mean / (double)std);
-    convert(ds->images + (size_t)first * sample, (size_t)n * sample, scale, offset, out);
+    SOMA_TRY(check_get(ds, first, n, out, "soma_dataset_get"));
+    SOMA_TRY(check_pair(ds, -1, mean, std));
+    get_samples(ds, first, n, &mean, &std, 0, out);
     return SOMA_OK;
 }
 
-void dataset_pixel_stats(const soma_dataset *ds, float *mean, float *std)
+soma_status soma_dataset_get_channels(const soma_dataset *ds, int first, int n, int channels,
+                                      const float *mean, const float *std, float *out)
 {
-    uint64_t hist[256] = {0};
-    size_t total = (size_t)ds->n * dataset_sample_size(ds);
-    for (size_t i = 0; i < total; i++)
-        hist[ds->images[i]]++;
+    SOMA_TRY(check_get(ds, first, n, out, "soma_dataset_get_channels"));
+    if (!mean || !std)
+        return soma_error(SOMA_ERR_ARGUMENT, "soma_dataset_get_channels: no mean or std given");
+    if (channels != ds->c)
+        return soma_error(SOMA_ERR_ARGUMENT, "%s: samples have %d channel%s, %d normalisation "
+                          "pairs given", ds->source, ds->c, ds->c == 1 ? "" : "s", channels);
+    for (int c = 0; c < channels; c++)
+        SOMA_TRY(check_pair(ds, c, mean[c], std[c]));
+    get_samples(ds, first, n, mean, std, 1, out);
+    return SOMA_OK;
+}
+
+/* Mean and population std of x/255 from a byte histogram of `count` values. */
+static void histogram_stats(const uint64_t *hist, uint64_t count, float *mean, float *std)
+{
     double sum = 0.0;
     for (int v = 0; v < 256; v++)
         sum += (double)hist[v] * (v / 255.0);
-    double m = total ? sum / (double)total : 0.0, var = 0.0;
+    double m = count ? sum / (double)count : 0.0, var = 0.0;
     for (int v = 0; v < 256; v++) {
         double d = v / 255.0 - m;
         var += (double)hist[v] * d * d;
     }
-    double s = total ? sqrt(var / (double)total) : 0.0;
+    double s = count ? sqrt(var / (double)count) : 0.0;
     *mean = (float)m;
     *std = s > 1e-12 ? (float)s : 1.0f;
+}
+
+soma_status dataset_pixel_stats(const soma_dataset *ds, float *mean, float *std)
+{
+    uint64_t *hist = calloc((size_t)ds->c * 256, sizeof *hist);
+    if (!hist)
+        return soma_error(SOMA_ERR_MEMORY, "out of memory for %d channel histograms", ds->c);
+    size_t plane = (size_t)ds->h * (size_t)ds->w;
+    const uint8_t *p = ds->images;
+    for (int i = 0; i < ds->n; i++)
+        for (int c = 0; c < ds->c; c++) {
+            uint64_t *h = hist + (size_t)c * 256;
+            for (size_t k = 0; k < plane; k++)
+                h[*p++]++;
+        }
+    for (int c = 0; c < ds->c; c++)
+        histogram_stats(hist + (size_t)c * 256, (uint64_t)ds->n * plane, &mean[c], &std[c]);
+    free(hist);
+    return SOMA_OK;
 }

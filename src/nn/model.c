@@ -129,18 +129,6 @@ int soma_model_classes(const soma_model *m) { return m->classes; }
 
 const char *soma_model_text(const soma_model *m) { return m->text; }
 
-void soma_model_normalization(const soma_model *m, float *mean, float *std)
-{
-    *mean = m->norm_mean;
-    *std = m->norm_std;
-}
-
-void soma_model_set_normalization(soma_model *m, float mean, float std)
-{
-    m->norm_mean = mean;
-    m->norm_std = std;
-}
-
 /* The forward passes of soma_model_predict, planned_batch samples at a time. */
 static soma_status predict_planned(soma_model *m, const float *input, int n, float *probs)
 {

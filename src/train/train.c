@@ -14,6 +14,7 @@
 #include "core/rng.h"
 #include "core/run_threads.h"
 #include "data/dataset.h"
+#include "nn/normalization.h"
 #include "optim/schedule.h"
 #include "train/profile.h"
 #include "train/run_state.h"
@@ -145,8 +146,9 @@ static soma_status setup(trainer *t)
         SOMA_TRY(checkpoint_check_position(c->resume, &t->rs, t->train->n, c->batch));
         if (!t->rs.best_loaded && t->rs.best_epoch > 0)
             SOMA_TRY(keep_best(t)); /* saved at the best epoch's end: the weights are the best */
-    } else if (m->norm_std <= 0.0f)
-        dataset_pixel_stats(t->train, &m->norm_mean, &m->norm_std);
+    } else if (!normalization_is_set(m)) {
+        SOMA_TRY(dataset_pixel_stats(t->train, m->norm_mean, m->norm_std));
+    }
     return SOMA_OK;
 }
 
