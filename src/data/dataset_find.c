@@ -1,6 +1,7 @@
 /*
- * soma_dataset_find: turns "mnist", "fashion-mnist" or a directory into the
- * pair of IDX files for a split, searching the usual places in a fixed order.
+ * soma_dataset_find: turns "mnist", "fashion-mnist", "cifar-10", "cifar-100"
+ * or a directory into the files of a split (a pair of IDX files, or CIFAR
+ * record files), searching the usual places in a fixed order.
  */
 #define _POSIX_C_SOURCE 200809L
 
@@ -11,6 +12,7 @@
 #include <unistd.h>
 
 #include "core/error.h"
+#include "data/cifar.h"
 #include "data/dataset.h"
 
 #define FIND_PATH_MAX 4096
@@ -32,13 +34,33 @@ static const file_pair test_files[] = {
 typedef struct known_dataset {
     const char *name;
     const char *how_to_get;
+    const char *wanted; /* the files looked for, when not IDX files */
 } known_dataset;
 
 static const known_dataset known_datasets[] = {
-    {"mnist", "to get it, run scripts/download-mnist.sh (it fills data/mnist/)"},
+    {"mnist", "to get it, run scripts/download-mnist.sh (it fills data/mnist/)", NULL},
     {"fashion-mnist", "to get it, apt-get install dataset-fashion-mnist "
-                      "(it fills /usr/share/datasets/fashion-mnist/)"},
+                      "(it fills /usr/share/datasets/fashion-mnist/)", NULL},
+    {"cifar-10", "to get it, run scripts/download-cifar.sh (it fills data/cifar-10/; see "
+                 "docs/data.md)", "data_batch_1.bin or test_batch.bin"},
+    {"cifar-100", "to get it, run scripts/download-cifar.sh 100 (it fills data/cifar-100/; see "
+                  "docs/data.md)", "train.bin or test.bin"},
 };
+
+/* CIFAR record files in dir, or in the folder their archive unpacks to. */
+static int find_cifar(const char *dir, const char *split, soma_status *st, soma_dataset **out)
+{
+    static const char *const unpacked[] = {"cifar-10-batches-bin", "cifar-100-binary"};
+    if (cifar_find(dir, split, st, out))
+        return 1;
+    char sub[FIND_PATH_MAX];
+    for (int i = 0; i < 2; i++) {
+        int len = snprintf(sub, sizeof sub, "%s/%s", dir, unpacked[i]);
+        if (len > 0 && (size_t)len < sizeof sub && cifar_find(sub, split, st, out))
+            return 1;
+    }
+    return 0;
+}
 
 typedef struct places {
     int count;
@@ -166,6 +188,8 @@ static soma_status find_named(const known_dataset *known, const char *split,
     }
     named_places(known->name, p);
     for (int i = 0; i < p->count; i++) {
+        if (find_cifar(p->path[i], split, &st, out))
+            goto done;
         if (look_in_dir(p->path[i], pairs, npairs, images, labels, partial, FIND_PATH_MAX) ==
             FOUND_PAIR) {
             st = soma_dataset_load_idx(images, labels, out);
@@ -179,7 +203,8 @@ static soma_status find_named(const known_dataset *known, const char *split,
     char wanted[256];
     describe_files(pairs, npairs, wanted, sizeof wanted);
     size_t len = (size_t)snprintf(msg, 1024, "dataset '%s' (%s split) not found: looked for %s "
-                                  "with its labels in", known->name, split, wanted);
+                                  "%s in", known->name, split, known->wanted ? known->wanted
+                                  : wanted, known->wanted ? "" : "with its labels");
     for (int i = 0; i < p->count && len < 1024; i++)
         len += (size_t)snprintf(msg + len, 1024 - len, "%s %s", i ? "," : "", p->path[i]);
     const char *env = getenv("SOMA_DATA");
@@ -201,8 +226,13 @@ static soma_status find_in_directory(const char *dir, const char *split, const f
                                      int npairs, soma_dataset **out)
 {
     if (!is_dir(dir))
-        return soma_error(SOMA_ERR_IO, "%s: %s, and not a dataset name (mnist, fashion-mnist)",
+        return soma_error(SOMA_ERR_IO,
+                          "%s: %s, and not a dataset name (mnist, fashion-mnist, cifar-10, "
+                          "cifar-100)",
                           dir, is_file(dir) ? "not a directory" : "no such directory");
+    soma_status cifar_status;
+    if (find_cifar(dir, split, &cifar_status, out))
+        return cifar_status;
     char *images = malloc(FIND_PATH_MAX), *labels = malloc(FIND_PATH_MAX);
     char *partial = calloc(1, FIND_PATH_MAX);
     soma_status st;
