@@ -1,4 +1,4 @@
-/* Datasets: loading from IDX, accessors, validation split, float conversion. */
+/* Datasets: creating, loading from IDX, accessors, validation split. */
 #define _POSIX_C_SOURCE 200809L
 
 #include "data/dataset.h"
@@ -14,8 +14,18 @@
 #include "core/rng.h"
 #include "data/idx.h"
 
-soma_status dataset_create(int n, int c, int h, int w, int classes, const char *source,
-                           soma_dataset **out)
+static void free_names(soma_dataset *ds)
+{
+    if (ds->class_names)
+        for (int k = 0; k < ds->classes; k++)
+            free(ds->class_names[k]);
+    free(ds->class_names);
+    ds->class_names = NULL;
+}
+
+/* The checks and the struct shared by in-memory and streamed datasets. */
+static soma_status dataset_shell(int n, int c, int h, int w, int classes, const char *source,
+                                 soma_dataset **out)
 {
     *out = NULL;
     if (n < 1 || c < 1 || h < 1 || w < 1 || classes < 1 || classes > DATASET_MAX_CLASSES)
@@ -34,15 +44,60 @@ soma_status dataset_create(int n, int c, int h, int w, int classes, const char *
     ds->h = h;
     ds->w = w;
     ds->classes = classes;
-    ds->images = calloc((size_t)n, sample);
     ds->labels = calloc((size_t)n, sizeof *ds->labels);
     ds->source = strdup(source ? source : "");
-    if (!ds->images || !ds->labels || !ds->source) {
+    if (!ds->labels || !ds->source) {
         soma_dataset_free(ds);
+        return soma_error(SOMA_ERR_MEMORY, "%s: out of memory for %d labels",
+                          source ? source : "dataset", n);
+    }
+    *out = ds;
+    return SOMA_OK;
+}
+
+soma_status dataset_create(int n, int c, int h, int w, int classes, const char *source,
+                           soma_dataset **out)
+{
+    SOMA_TRY(dataset_shell(n, c, h, w, classes, source, out));
+    size_t sample = dataset_sample_size(*out);
+    (*out)->images = calloc((size_t)n, sample);
+    if (!(*out)->images) {
+        soma_dataset_free(*out);
+        *out = NULL;
         return soma_error(SOMA_ERR_MEMORY, "%s: cannot allocate %zu bytes of images",
                           source ? source : "dataset", (size_t)n * sample);
     }
-    *out = ds;
+    return SOMA_OK;
+}
+
+soma_status dataset_create_streamed(int n, int c, int h, int w, int classes, const char *source,
+                                    const dataset_stream *stream, void *state,
+                                    soma_dataset **out)
+{
+    soma_status st = dataset_shell(n, c, h, w, classes, source, out);
+    if (st != SOMA_OK) {
+        stream->free(state);
+        return st;
+    }
+    (*out)->stream = stream;
+    (*out)->stream_state = state;
+    return SOMA_OK;
+}
+
+soma_status dataset_set_class_names(soma_dataset *ds, char *const *names)
+{
+    char **copy = calloc((size_t)ds->classes, sizeof *copy);
+    if (!copy)
+        return soma_error(SOMA_ERR_MEMORY, "out of memory for %d class names", ds->classes);
+    for (int k = 0; k < ds->classes; k++)
+        if (!(copy[k] = strdup(names[k] ? names[k] : ""))) {
+            for (int j = 0; j < k; j++)
+                free(copy[j]);
+            free(copy);
+            return soma_error(SOMA_ERR_MEMORY, "out of memory for %d class names", ds->classes);
+        }
+    free_names(ds);
+    ds->class_names = copy;
     return SOMA_OK;
 }
 
@@ -130,6 +185,9 @@ void soma_dataset_free(soma_dataset *ds)
     free(ds->images);
     free(ds->labels);
     free(ds->source);
+    free_names(ds);
+    if (ds->stream)
+        ds->stream->free(ds->stream_state);
     free(ds);
 }
 
@@ -164,18 +222,39 @@ const char *soma_dataset_source(const soma_dataset *ds)
     return ds && ds->source ? ds->source : "";
 }
 
+const char *soma_dataset_class_name(const soma_dataset *ds, int label)
+{
+    if (!ds || !ds->class_names || label < 0 || label >= ds->classes)
+        return NULL;
+    return ds->class_names[label];
+}
+
+int soma_dataset_skipped(const soma_dataset *ds) { return ds ? ds->skipped : 0; }
+
 /* A new dataset holding samples indices[0..n) of `ds`, in that order. */
 static soma_status dataset_subset(const soma_dataset *ds, const int *indices, int n,
                                   soma_dataset **out)
 {
-    SOMA_TRY(dataset_create(n, ds->c, ds->h, ds->w, ds->classes, ds->source, out));
-    size_t sample = dataset_sample_size(ds);
-    for (int i = 0; i < n; i++) {
-        memcpy((*out)->images + (size_t)i * sample, ds->images + (size_t)indices[i] * sample,
-               sample);
-        (*out)->labels[i] = ds->labels[indices[i]];
+    if (ds->stream) {
+        void *state;
+        SOMA_TRY(ds->stream->subset(ds->stream_state, indices, n, &state));
+        SOMA_TRY(dataset_create_streamed(n, ds->c, ds->h, ds->w, ds->classes, ds->source,
+                                         ds->stream, state, out));
+    } else {
+        SOMA_TRY(dataset_create(n, ds->c, ds->h, ds->w, ds->classes, ds->source, out));
+        size_t sample = dataset_sample_size(ds);
+        for (int i = 0; i < n; i++)
+            memcpy((*out)->images + (size_t)i * sample,
+                   ds->images + (size_t)indices[i] * sample, sample);
     }
-    return SOMA_OK;
+    for (int i = 0; i < n; i++)
+        (*out)->labels[i] = ds->labels[indices[i]];
+    soma_status st = ds->class_names ? dataset_set_class_names(*out, ds->class_names) : SOMA_OK;
+    if (st != SOMA_OK) {
+        soma_dataset_free(*out);
+        *out = NULL;
+    }
+    return st;
 }
 
 soma_status soma_dataset_split(const soma_dataset *ds, double fraction, uint64_t seed,
@@ -228,131 +307,4 @@ soma_status soma_dataset_split(const soma_dataset *ds, double fraction, uint64_t
         *train = NULL;
     }
     return st;
-}
-
-/* out = x * scale + offset equals (x/255 - mean) / std up to rounding, and
- * vectorises (the loop runs over every batch). */
-static void convert(const uint8_t *src, size_t count, float scale, float offset, float *dst)
-{
-    for (size_t j = 0; j < count; j++)
-        dst[j] = (float)src[j] * scale + offset;
-}
-
-/* One sample, channel by channel: channel c takes mean[c * step], std[c * step]
- * (step 0: one pair for every channel). */
-static void convert_sample(const soma_dataset *ds, const uint8_t *src, const float *mean,
-                           const float *std, int step, float *dst)
-{
-    size_t plane = (size_t)ds->h * (size_t)ds->w;
-    for (int c = 0; c < ds->c; c++) {
-        double m = mean[c * step], s = std[c * step];
-        convert(src + plane * (size_t)c, plane, (float)(1.0 / (255.0 * s)), (float)(-m / s),
-                dst + plane * (size_t)c);
-    }
-}
-
-soma_status dataset_gather(const soma_dataset *ds, const int *indices, int n, const float *mean,
-                           const float *std, float *out, int32_t *labels)
-{
-    size_t sample = dataset_sample_size(ds);
-    for (int i = 0; i < n; i++) {
-        convert_sample(ds, ds->images + (size_t)indices[i] * sample, mean, std, 1,
-                       out + (size_t)i * sample);
-        if (labels)
-            labels[i] = ds->labels[indices[i]];
-    }
-    return SOMA_OK;
-}
-
-static soma_status check_get(const soma_dataset *ds, int first, int n, const float *out,
-                             const char *fn)
-{
-    if (!ds || !out)
-        return soma_error(SOMA_ERR_ARGUMENT, "%s: no %s given", fn, ds ? "output" : "dataset");
-    if (first < 0 || n <= 0 || first > ds->n - n)
-        return soma_error(SOMA_ERR_ARGUMENT,
-                          "%s: samples %d..%lld are out of range (%d samples)", ds->source,
-                          first, (long long)first + n - 1, ds->n);
-    return SOMA_OK;
-}
-
-static soma_status check_pair(const soma_dataset *ds, int channel, float mean, float std)
-{
-    if (!(std > 0.0f) || !isfinite(std) || !isfinite(mean)) {
-        char which[24] = "";
-        if (channel >= 0)
-            snprintf(which, sizeof which, " of channel %d", channel);
-        return soma_error(SOMA_ERR_ARGUMENT,
-                          "%s: normalisation mean %g, std %g%s: std must be a positive number",
-                          ds->source, (double)mean, (double)std, which);
-    }
-    return SOMA_OK;
-}
-
-static void get_samples(const soma_dataset *ds, int first, int n, const float *mean,
-                        const float *std, int step, float *out)
-{
-    size_t sample = dataset_sample_size(ds);
-    for (int i = 0; i < n; i++)
-        convert_sample(ds, ds->images + (size_t)(first + i) * sample, mean, std, step,
-                       out + (size_t)i * sample);
-}
-
-soma_status soma_dataset_get(const soma_dataset *ds, int first, int n, float mean, float std,
-                             float *out)
-{
-    SOMA_TRY(check_get(ds, first, n, out, "soma_dataset_get"));
-    SOMA_TRY(check_pair(ds, -1, mean, std));
-    get_samples(ds, first, n, &mean, &std, 0, out);
-    return SOMA_OK;
-}
-
-soma_status soma_dataset_get_channels(const soma_dataset *ds, int first, int n, int channels,
-                                      const float *mean, const float *std, float *out)
-{
-    SOMA_TRY(check_get(ds, first, n, out, "soma_dataset_get_channels"));
-    if (!mean || !std)
-        return soma_error(SOMA_ERR_ARGUMENT, "soma_dataset_get_channels: no mean or std given");
-    if (channels != ds->c)
-        return soma_error(SOMA_ERR_ARGUMENT, "%s: samples have %d channel%s, %d normalisation "
-                          "pairs given", ds->source, ds->c, ds->c == 1 ? "" : "s", channels);
-    for (int c = 0; c < channels; c++)
-        SOMA_TRY(check_pair(ds, c, mean[c], std[c]));
-    get_samples(ds, first, n, mean, std, 1, out);
-    return SOMA_OK;
-}
-
-/* Mean and population std of x/255 from a byte histogram of `count` values. */
-static void histogram_stats(const uint64_t *hist, uint64_t count, float *mean, float *std)
-{
-    double sum = 0.0;
-    for (int v = 0; v < 256; v++)
-        sum += (double)hist[v] * (v / 255.0);
-    double m = count ? sum / (double)count : 0.0, var = 0.0;
-    for (int v = 0; v < 256; v++) {
-        double d = v / 255.0 - m;
-        var += (double)hist[v] * d * d;
-    }
-    double s = count ? sqrt(var / (double)count) : 0.0;
-    *mean = (float)m;
-    *std = s > 1e-12 ? (float)s : 1.0f;
-}
-
-soma_status dataset_pixel_stats(const soma_dataset *ds, float *mean, float *std)
-{
-    uint64_t *hist = calloc((size_t)ds->c * 256, sizeof *hist);
-    if (!hist)
-        return soma_error(SOMA_ERR_MEMORY, "out of memory for %d channel histograms", ds->c);
-    size_t plane = (size_t)ds->h * (size_t)ds->w;
-    const uint8_t *p = ds->images;
-    for (int i = 0; i < ds->n; i++)
-        for (int c = 0; c < ds->c; c++) {
-            uint64_t *h = hist + (size_t)c * 256;
-            for (size_t k = 0; k < plane; k++)
-                h[*p++]++;
-        }
-    for (int c = 0; c < ds->c; c++)
-        histogram_stats(hist + (size_t)c * 256, (uint64_t)ds->n * plane, &mean[c], &std[c]);
-    free(hist);
-    return SOMA_OK;
 }

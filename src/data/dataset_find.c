@@ -14,6 +14,7 @@
 #include "core/error.h"
 #include "data/cifar.h"
 #include "data/dataset.h"
+#include "data/image_folder.h"
 
 #define FIND_PATH_MAX 4096
 #define FIND_MAX_PLACES 8
@@ -223,7 +224,8 @@ done:
 }
 
 static soma_status find_in_directory(const char *dir, const char *split, const file_pair *pairs,
-                                     int npairs, soma_dataset **out)
+                                     int npairs, const soma_data_options *options,
+                                     soma_dataset **out)
 {
     if (!is_dir(dir))
         return soma_error(SOMA_ERR_IO,
@@ -231,8 +233,14 @@ static soma_status find_in_directory(const char *dir, const char *split, const f
                           "cifar-100)",
                           dir, is_file(dir) ? "not a directory" : "no such directory");
     soma_status cifar_status;
-    if (find_cifar(dir, split, &cifar_status, out))
+    if (pairs && find_cifar(dir, split, &cifar_status, out))
         return cifar_status;
+    if (image_folder_detect(dir))
+        return image_folder_open(dir, split, options, out);
+    if (!pairs)
+        return soma_error(SOMA_ERR_ARGUMENT,
+                          "%s: split '%s' is for image folders (DIR/%s/CLASS/...); this is not one",
+                          dir, split, split);
     char *images = malloc(FIND_PATH_MAX), *labels = malloc(FIND_PATH_MAX);
     char *partial = calloc(1, FIND_PATH_MAX);
     soma_status st;
@@ -258,27 +266,39 @@ static soma_status find_in_directory(const char *dir, const char *split, const f
     return st;
 }
 
-soma_status soma_dataset_find(const char *name_or_dir, const char *split, soma_dataset **out)
+soma_status soma_dataset_find_ex(const char *name_or_dir, const char *split,
+                                 const soma_data_options *options, soma_dataset **out)
 {
     if (!out)
         return soma_error(SOMA_ERR_ARGUMENT, "soma_dataset_find: no output given");
     *out = NULL;
     if (!name_or_dir || !*name_or_dir)
         return soma_error(SOMA_ERR_ARGUMENT, "soma_dataset_find: no dataset name given");
-    const file_pair *pairs;
-    int npairs;
+    const file_pair *pairs = NULL;
+    int npairs = 0;
     if (split && strcmp(split, "train") == 0) {
         pairs = train_files;
         npairs = (int)(sizeof train_files / sizeof train_files[0]);
     } else if (split && strcmp(split, "test") == 0) {
         pairs = test_files;
         npairs = (int)(sizeof test_files / sizeof test_files[0]);
-    } else {
-        return soma_error(SOMA_ERR_ARGUMENT, "%s: unknown split '%s' (expected train or test)",
+    } else if (!split || strcmp(split, "val") != 0) { /* val: image folders only */
+        return soma_error(SOMA_ERR_ARGUMENT,
+                          "%s: unknown split '%s' (expected train, test, or val for an image "
+                          "folder)",
                           name_or_dir, split ? split : "(null)");
     }
     for (size_t i = 0; i < sizeof known_datasets / sizeof known_datasets[0]; i++)
-        if (strcmp(name_or_dir, known_datasets[i].name) == 0)
+        if (strcmp(name_or_dir, known_datasets[i].name) == 0) {
+            if (!pairs)
+                return soma_error(SOMA_ERR_ARGUMENT, "%s: no split 'val' (train or test)",
+                                  name_or_dir);
             return find_named(&known_datasets[i], split, pairs, npairs, out);
-    return find_in_directory(name_or_dir, split, pairs, npairs, out);
+        }
+    return find_in_directory(name_or_dir, split, pairs, npairs, options, out);
+}
+
+soma_status soma_dataset_find(const char *name_or_dir, const char *split, soma_dataset **out)
+{
+    return soma_dataset_find_ex(name_or_dir, split, NULL, out);
 }

@@ -6,6 +6,7 @@
 
 #include "core/strbuf.h"
 #include "nn/checkpoint_checks.h"
+#include "nn/class_names.h"
 #include "nn/modelfile.h"
 #include "nn/normalization.h"
 
@@ -49,6 +50,7 @@ soma_status checkpoint_add_model_meta(st_writer *w, const char *path, const soma
     SOMA_TRY(st_writer_set_meta(w, "soma_version", SOMA_VERSION));
     SOMA_TRY(st_writer_set_meta(w, "model", m->text));
     SOMA_TRY(st_writer_set_meta(w, "model_source", m->source));
+    SOMA_TRY(class_names_write_meta(w, m));
     return normalization_write_meta(w, path, m);
 }
 
@@ -83,6 +85,7 @@ soma_status checkpoint_load_weights(const st_file *f, const char *path, soma_mod
         SOMA_TRY(checkpoint_load_device_tensor(f, m->be, t.name, t.spec->ndim, dims, t.data,
                                                tensor_spec_count(t.spec)));
     }
+    SOMA_TRY(class_names_read_meta(f, path, m));
     return normalization_read_meta(f, path, m);
 }
 

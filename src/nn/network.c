@@ -1,6 +1,8 @@
 /* Building a network from a spec, planning its memory, and running it. */
 #include "nn/network.h"
 
+#include "nn/class_names.h"
+
 #include <omp.h>
 #include <stdlib.h>
 #include <string.h>
@@ -546,5 +548,6 @@ void soma_model_free(soma_model *m)
     free(m->bwd_seconds);
     free(m->norm_mean);
     free(m->norm_std);
+    class_names_free(m);
     free(m);
 }

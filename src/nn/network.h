@@ -75,6 +75,8 @@ struct soma_model {
      * derives them from the data, a checkpoint or the caller sets them
      * (nn/normalization.h) */
     float *norm_mean, *norm_std;
+    char **class_names; /* nclass_names <= classes names (nn/class_names.h), or none */
+    int nclass_names;
 
     /* per-layer timing when profiling (seconds, summed) */
     int profile;

@@ -14,6 +14,7 @@
 #include "core/rng.h"
 #include "core/run_threads.h"
 #include "data/dataset.h"
+#include "nn/class_names.h"
 #include "nn/normalization.h"
 #include "optim/schedule.h"
 #include "train/profile.h"
@@ -149,6 +150,8 @@ static soma_status setup(trainer *t)
     } else if (!normalization_is_set(m)) {
         SOMA_TRY(dataset_pixel_stats(t->train, m->norm_mean, m->norm_std));
     }
+    if (t->train->class_names) /* an image folder's: kept in the checkpoints */
+        SOMA_TRY(class_names_set(m, t->train->class_names, t->train->classes));
     return SOMA_OK;
 }
 
