@@ -27,6 +27,7 @@ static const char eval_help[] =
     "  --batch N         images per forward pass, 1..65536 (default 256)\n"
     "  --threads N       threads, 0 = all cores (default 0)\n"
     "  --device NAME     where to run: cpu (soma --version lists this build's)\n"
+    "  --skip-bad-images image folders: leave out images that do not decode\n"
     "  -h, --help        show this help\n"
     "\n"
     "example:\n"
@@ -55,19 +56,20 @@ static int recorded_settings(const char *path, run_settings *s)
 /* The images of a split. "val" and "train" are the two parts soma train
  * made of the training split: the same seeded split, from the settings. */
 static soma_status load_split(const char *path, const char *data, const char *split,
-                              const run_settings *trained, soma_dataset **out)
+                              const run_settings *trained, const soma_model *model, int skip_bad,
+                              soma_dataset **out)
 {
     *out = NULL;
     if (strcmp(split, "test") == 0)
-        return soma_dataset_find(data, "test", out);
+        return find_data_for_model(data, "test", model, skip_bad, out);
     if (!trained || trained->val_split <= 0) {
         if (strcmp(split, "val") == 0)
             return soma_error(SOMA_ERR_ARGUMENT, "%s: the run had no validation split%s", path,
                               trained ? "" : " recorded (an older soma wrote it)");
-        return soma_dataset_find(data, "train", out);
+        return find_data_for_model(data, "train", model, skip_bad, out);
     }
     soma_dataset *all = NULL, *train = NULL, *val = NULL;
-    SOMA_TRY(soma_dataset_find(data, "train", &all));
+    SOMA_TRY(find_data_for_model(data, "train", model, skip_bad, &all));
     soma_status st = soma_dataset_split(all, trained->val_split, trained->train.seed, &train, &val);
     soma_dataset_free(all);
     int want_val = strcmp(split, "val") == 0;
@@ -80,8 +82,9 @@ int cmd_eval(int argc, char **argv, const command_line *full)
 {
     (void)full;
     const char *data = NULL, *split = "test", *device = NULL;
-    int batch = 256, threads = 0;
+    int batch = 256, threads = 0, skip_bad = 0;
     cli_option options[] = {
+        {"skip-bad-images", OPT_FLAG, &skip_bad, 0, 0, 0, 0, NULL, 0},
         {"data", OPT_STRING, &data, 0, 0, 0, 0, "a dataset name or directory", 0},
         {"split", OPT_STRING, &split, 0, 0, 0, 0, "test, val or train", 0},
         {"batch", OPT_INT, &batch, 1, SOMA_MAX_BATCH, 0, 0, "a whole number from 1 to 65536", 0},
@@ -146,7 +149,7 @@ int cmd_eval(int argc, char **argv, const command_line *full)
     if (st == SOMA_OK && device)
         st = soma_model_set_device(model, device);
     if (st == SOMA_OK)
-        st = load_split(path, data, split, have_settings ? &trained : NULL, &ds);
+        st = load_split(path, data, split, have_settings ? &trained : NULL, model, skip_bad, &ds);
     if (st == SOMA_OK)
         st = check_model_fits_data(model, path, ds, data);
     if (st == SOMA_OK)

@@ -55,6 +55,15 @@ typedef struct predictor {
     soma_image_fit fit;   /* --fit */
 } predictor;
 
+/* Class k's name, or NULL when it has none or the name is just its number. */
+static const char *class_name(const predictor *p, int k)
+{
+    const char *name = soma_model_class_name(p->model, k);
+    char number[16];
+    snprintf(number, sizeof number, "%d", k);
+    return name && *name && strcmp(name, number) != 0 ? name : NULL;
+}
+
 /* The `top` most probable classes of one row, best first. */
 static void top_classes(const predictor *p, const float *probs, int *order)
 {
@@ -82,7 +91,7 @@ static soma_status predict_image(predictor *p, const char *path)
     top_classes(p, p->probs, p->order);
     printf("%s:", path);
     for (int k = 0; k < p->top; k++) {
-        const char *name = soma_model_class_name(p->model, p->order[k]);
+        const char *name = class_name(p, p->order[k]);
         printf("%s class %d%s%s (p=%.3f)", k ? "," : "", p->order[k], name ? " " : "",
                name ? name : "", (double)p->probs[p->order[k]]);
     }
@@ -132,7 +141,7 @@ static soma_status predict_idx(predictor *p, const char *checkpoint, const char 
             top_classes(p, row, p->order);
             printf("%d", first + i);
             for (int k = 0; k < p->top; k++) {
-                const char *name = soma_model_class_name(p->model, p->order[k]);
+                const char *name = class_name(p, p->order[k]);
                 printf(" %d%s%s %.4f", p->order[k], name ? " " : "", name ? name : "",
                        (double)row[p->order[k]]);
             }

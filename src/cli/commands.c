@@ -20,6 +20,19 @@ void print_accuracy_line(const char *split, double accuracy, double loss, int im
     fflush(stdout);
 }
 
+soma_status find_data_for_model(const char *data, const char *split, const soma_model *model,
+                                int skip_bad, soma_dataset **out)
+{
+    soma_data_options options = {.fit = SOMA_FIT_CENTER_CROP, .skip_bad_images = skip_bad};
+    soma_model_input_shape(model, &options.channels, &options.height, &options.width);
+    SOMA_TRY(soma_dataset_find_ex(data, split, &options, out));
+    int skipped = soma_dataset_skipped(*out);
+    if (skipped > 0)
+        fprintf(stderr, "soma: warning: skipped %d unreadable image%s in %s\n", skipped,
+                skipped == 1 ? "" : "s", soma_dataset_source(*out));
+    return SOMA_OK;
+}
+
 soma_status check_model_fits_data(const soma_model *model, const char *model_name,
                                   const soma_dataset *ds, const char *data_name)
 {
