@@ -233,6 +233,9 @@ static void rewrite(const char *from, const char *to, const edit *e)
                 value = e->meta[j + 1];
         CHECK(st_writer_set_meta(w, key, value) == SOMA_OK);
     }
+    for (int j = 0; e->meta[j]; j += 2) /* keys the file lacks are added */
+        if (!st_meta(f, e->meta[j]))
+            CHECK(st_writer_set_meta(w, e->meta[j], e->meta[j + 1]) == SOMA_OK);
     int poked = e->tensor == NULL;
     for (int i = 0; i < st_count(f); i++) {
         const st_tensor_info *t = st_tensor_at(f, i);
@@ -475,6 +478,44 @@ static void test_per_channel(void)
     }
 }
 
+/* Class names: kept through a save and a load, refused when malformed. */
+static void test_class_names(void)
+{
+    const char *path = path_in("rgb.safetensors"); /* test_per_channel's, 2 classes */
+    const char *named = path_in("named.safetensors");
+    soma_model *m = NULL;
+    rewrite(path, named, &(edit)META("class_names", "[\"cat\",\"dog\"]"));
+    CHECK_MSG(checkpoint_load_model(named, &m) == SOMA_OK, "%s", soma_last_error());
+    if (!m)
+        return;
+    CHECK(soma_model_class_name(m, 0) && strcmp(soma_model_class_name(m, 0), "cat") == 0);
+    CHECK(soma_model_class_name(m, 2) == NULL && soma_model_class_name(m, -1) == NULL);
+    const char *again = path_in("named-again.safetensors");
+    CHECK(soma_checkpoint_save_model(again, m) == SOMA_OK);
+    soma_model_free(m);
+    char *value = NULL;
+    CHECK(soma_checkpoint_metadata(again, "class_names", &value) == SOMA_OK && value &&
+          strcmp(value, "[\"cat\",\"dog\"]") == 0);
+    free(value);
+    m = NULL; /* fewer names than classes: the rest unnamed */
+    rewrite(path, named, &(edit)META("class_names", "[\"cat\"]"));
+    CHECK_MSG(checkpoint_load_model(named, &m) == SOMA_OK, "%s", soma_last_error());
+    CHECK(m && soma_model_class_name(m, 1) == NULL);
+    soma_model_free(m);
+    static const struct {
+        const char *value, *want;
+    } cases[] = {
+        {"cat,dog", "metadata 'class_names' is not a JSON array of at most 2 strings"},
+        {"[\"a\",\"b\",\"c\"]", "not a JSON array of at most 2 strings"},
+        {"{\"a\":1}", "not a JSON array"},
+        {"[\"a\",7]", "metadata 'class_names': item 1 is not a string"},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        rewrite(path, named, &(edit)META("class_names", cases[i].value));
+        expect_load_refused(named, cases[i].want, cases[i].want);
+    }
+}
+
 int main(void)
 {
     snprintf(dir, sizeof dir, "checkpoint_test_%ld", (long)getpid());
@@ -483,6 +524,7 @@ int main(void)
     test_every_bit_flipped();
     test_versions();
     test_per_channel();
+    test_class_names();
     soma_dataset *ds = synthetic_patterns(40, 4, 1);
     train_set = ds;
     CHECK(mkdir(path_in("run"), 0755) == 0);
