@@ -208,8 +208,9 @@ typedef struct soma_dataset soma_dataset;
 SOMA_API soma_status soma_dataset_load_idx(const char *images_path, const char *labels_path,
                                   soma_dataset **out);
 /**
- * Finds and loads a named dataset ("mnist", "fashion-mnist") or a directory
- * holding IDX files. `split` is "train" or "test". Searched, in order:
+ * Finds and loads a named dataset ("mnist", "fashion-mnist", "cifar-10",
+ * "cifar-100") or a directory holding IDX files or CIFAR-10/100 binary files
+ * (docs/data.md). `split` is "train" or "test". Searched, in order:
  * $SOMA_DATA/NAME, ./data/NAME, ../shared/data/NAME, /usr/share/datasets/NAME,
  * then ../data/NAME and ../../data/NAME relative to the executable's directory.
  * For "train", the full train-* files are preferred over the train10k-* subset.
