@@ -140,7 +140,7 @@ static soma_status list_dir(const char *dir, int want_dirs, names *out)
                             IMAGE_FOLDER_MAX_FILES);
     }
     closedir(d);
-    if (st == SOMA_OK)
+    if (st == SOMA_OK && out->count > 1)
         qsort(out->items, (size_t)out->count, sizeof *out->items, by_name);
     return st;
 }

@@ -307,7 +307,12 @@ static void test_bounded_memory(void)
            read, SIDE, SIDE, IMAGES * SIDE * SIDE * 3 >> 20, before, after, after - before,
            CAP_KIB);
     CHECK(read == IMAGES);
+#ifdef SOMA_SANITIZE_BUILD
+    /* ASan keeps freed memory in quarantine (256 MiB): the RSS says nothing here */
+    printf("image_folder_test: sanitizer build, the peak RSS is not checked\n");
+#else
     CHECK(before > 0 && after - before < CAP_KIB);
+#endif
     soma_dataset_free(ds);
     free(batch);
 }
