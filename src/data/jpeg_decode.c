@@ -47,7 +47,7 @@ static soma_status decode(struct jpeg_decompress_struct *cinfo, const char *path
     SOMA_TRY(image_check_size(path, (long)cinfo->image_width, (long)cinfo->image_height,
                               want_width, want_height));
     int gray = cinfo->jpeg_color_space == JCS_GRAYSCALE;
-    cinfo->out_color_space = gray ? JCS_GRAYSCALE : JCS_RGB; /* CMYK/YCCK too */
+    cinfo->out_color_space = gray ? JCS_GRAYSCALE : JCS_RGB; /* CMYK: libjpeg refuses */
     jpeg_start_decompress(cinfo);
     int channels = cinfo->output_components;
     if (channels != 1 && channels != 3)
