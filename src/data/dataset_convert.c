@@ -2,6 +2,7 @@
 #define _POSIX_C_SOURCE 200809L
 
 #include <math.h>
+#include <omp.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -41,8 +42,7 @@ static void convert_sample(const soma_dataset *ds, const uint8_t *src, const flo
     }
 }
 
-/* A streamed dataset decodes into a buffer of one sample (a malloc per
- * batch: decoding allocates anyway). */
+/* A streamed dataset's statistics decode into a buffer of one sample. */
 static soma_status stream_buffer(const soma_dataset *ds, uint8_t **buf)
 {
     *buf = NULL;
@@ -52,24 +52,61 @@ static soma_status stream_buffer(const soma_dataset *ds, uint8_t **buf)
     return *buf ? SOMA_OK : soma_error(SOMA_ERR_MEMORY, "%s: out of memory", ds->source);
 }
 
+/*
+ * Streamed samples indices[i] (or first + i), decoded side by side on the
+ * run's threads (one sample buffer each; one thread inside a lane of a split
+ * step, which is parallel already). Each sample's floats depend on it alone,
+ * so the result is the same for any thread count; the error reported is the
+ * one of the lowest failing sample, as a serial loop would give.
+ */
+static soma_status stream_convert(const soma_dataset *ds, const int *indices, int first, int n,
+                                  const float *mean, const float *std, int step, float *out,
+                                  int32_t *labels)
+{
+    size_t sample = dataset_sample_size(ds);
+    int threads = omp_in_parallel() ? 1 : soma_get_threads();
+    threads = threads > n ? n : threads < 1 ? 1 : threads;
+    uint8_t *bufs = malloc(sample * (size_t)threads);
+    if (!bufs)
+        return soma_error(SOMA_ERR_MEMORY, "%s: out of memory", ds->source);
+    int failed_at = n;
+    soma_status failed = SOMA_OK;
+    char message[1024] = "";
+#pragma omp parallel for schedule(dynamic, 1) num_threads(threads)
+    for (int i = 0; i < n; i++) {
+        uint8_t *buf = bufs + sample * (size_t)omp_get_thread_num();
+        int index = indices ? indices[i] : first + i;
+        soma_status st = ds->stream->load(ds->stream_state, index, buf);
+        if (st == SOMA_OK) {
+            convert_sample(ds, buf, mean, std, step, out + (size_t)i * sample);
+            if (labels)
+                labels[i] = ds->labels[index];
+        } else {
+#pragma omp critical
+            if (i < failed_at) {
+                failed_at = i;
+                failed = st;
+                snprintf(message, sizeof message, "%s", soma_last_error());
+            }
+        }
+    }
+    free(bufs);
+    return failed == SOMA_OK ? SOMA_OK : soma_error(failed, "%s", message);
+}
+
 soma_status dataset_gather(const soma_dataset *ds, const int *indices, int n, const float *mean,
                            const float *std, float *out, int32_t *labels)
 {
+    if (ds->stream)
+        return stream_convert(ds, indices, 0, n, mean, std, 1, out, labels);
     size_t sample = dataset_sample_size(ds);
-    uint8_t *buf;
-    SOMA_TRY(stream_buffer(ds, &buf));
-    soma_status st = SOMA_OK;
-    for (int i = 0; i < n && st == SOMA_OK; i++) {
-        const uint8_t *bytes;
-        st = dataset_sample_bytes(ds, indices[i], buf, &bytes);
-        if (st != SOMA_OK)
-            break;
-        convert_sample(ds, bytes, mean, std, 1, out + (size_t)i * sample);
+    for (int i = 0; i < n; i++) {
+        convert_sample(ds, ds->images + (size_t)indices[i] * sample, mean, std, 1,
+                       out + (size_t)i * sample);
         if (labels)
             labels[i] = ds->labels[indices[i]];
     }
-    free(buf);
-    return st;
+    return SOMA_OK;
 }
 
 static soma_status check_get(const soma_dataset *ds, int first, int n, const float *out,
@@ -100,19 +137,12 @@ static soma_status check_pair(const soma_dataset *ds, int channel, float mean, f
 static soma_status get_samples(const soma_dataset *ds, int first, int n, const float *mean,
                                const float *std, int step, float *out)
 {
+    if (ds->stream)
+        return stream_convert(ds, NULL, first, n, mean, std, step, out, NULL);
     size_t sample = dataset_sample_size(ds);
-    uint8_t *buf;
-    SOMA_TRY(stream_buffer(ds, &buf));
-    for (int i = 0; i < n; i++) {
-        const uint8_t *bytes;
-        soma_status st = dataset_sample_bytes(ds, first + i, buf, &bytes);
-        if (st != SOMA_OK) {
-            free(buf);
-            return st;
-        }
-        convert_sample(ds, bytes, mean, std, step, out + (size_t)i * sample);
-    }
-    free(buf);
+    for (int i = 0; i < n; i++)
+        convert_sample(ds, ds->images + (size_t)(first + i) * sample, mean, std, step,
+                       out + (size_t)i * sample);
     return SOMA_OK;
 }
 

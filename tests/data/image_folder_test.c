@@ -138,6 +138,17 @@ static void test_folder(void)
     CHECK_CLOSE(out[16 + 3], 103 / 255.0, 1e-6);
     float m, s;
     CHECK(dataset_pixel_stats(ds, &m, &s) == SOMA_OK && m > 0.0f && s > 0.0f);
+    /* decoded side by side: the same floats and labels for any thread count */
+    float one[5 * 16], two[5 * 16];
+    int every[5] = {3, 1, 4, 0, 2};
+    int32_t l1[5], l2[5];
+    soma_set_threads(1);
+    CHECK(dataset_gather(ds, every, 5, &mean, &std, one, l1) == SOMA_OK);
+    soma_set_threads(3);
+    CHECK(dataset_gather(ds, every, 5, &mean, &std, two, l2) == SOMA_OK);
+    soma_set_threads(0);
+    CHECK(memcmp(one, two, sizeof one) == 0 && memcmp(l1, l2, sizeof l1) == 0);
+    CHECK(l1[0] == 2 && l1[3] == 0);
 
     /* a validation split keeps streaming, with the labels and names */
     soma_dataset *train = NULL, *val = NULL;
