@@ -152,6 +152,9 @@ static int exists(const char *dir, const char *name, char *path, size_t cap)
 
 #define CIFAR_PATH_MAX 4096
 
+static soma_status load_split(const char *const *list, int n, cifar_kind kind, const char *dir,
+                              soma_dataset **out);
+
 /* CIFAR-10's training files: data_batch_1.bin, data_batch_2.bin, ... with no gap. */
 static soma_status cifar10_train(const char *dir, soma_dataset **out)
 {
@@ -181,8 +184,72 @@ static soma_status cifar10_train(const char *dir, soma_dataset **out)
         }
     }
     if (st == SOMA_OK)
-        st = cifar_read(list, n, CIFAR_10, dir, out);
+        st = load_split(list, n, CIFAR_10, dir, out);
     free(paths);
+    return st;
+}
+
+#define CIFAR_NAMES_MAX_BYTES 65536
+
+/* The class names of the archive's text file (batches.meta.txt,
+ * fine_label_names.txt), one a line, when the file is there. */
+static soma_status read_class_names(const char *dir, cifar_kind kind, soma_dataset *ds)
+{
+    char path[CIFAR_PATH_MAX];
+    const char *name = kind == CIFAR_100 ? "fine_label_names.txt" : "batches.meta.txt";
+    if (!exists(dir, name, path, sizeof path))
+        return SOMA_OK;
+    FILE *fp = fopen(path, "rb");
+    if (!fp)
+        return soma_error(SOMA_ERR_IO, "%s: %s", path, strerror(errno));
+    char *text = malloc(CIFAR_NAMES_MAX_BYTES + 1);
+    size_t len = text ? fread(text, 1, CIFAR_NAMES_MAX_BYTES + 1, fp) : 0;
+    fclose(fp);
+    if (!text)
+        return soma_error(SOMA_ERR_MEMORY, "out of memory");
+    soma_status st = SOMA_OK;
+    char *names[100];
+    int count = 0;
+    if (len > CIFAR_NAMES_MAX_BYTES)
+        st = soma_error(SOMA_ERR_FORMAT, "%s: longer than %d bytes: not a list of class names",
+                        path, CIFAR_NAMES_MAX_BYTES);
+    text[len < CIFAR_NAMES_MAX_BYTES ? len : CIFAR_NAMES_MAX_BYTES] = '\0';
+    for (char *line = text; st == SOMA_OK && line && *line;) {
+        char *end = strchr(line, '\n'), *next = end ? end + 1 : NULL;
+        if (!end)
+            end = line + strlen(line);
+        while (end > line && (end[-1] == '\r' || end[-1] == ' ' || end[-1] == '\t'))
+            end--;
+        *end = '\0';
+        if (*line) { /* blank lines (the file ends with some) are not names */
+            if (count == ds->classes) {
+                st = soma_error(SOMA_ERR_FORMAT, "%s: more than the %d class names of %s", path,
+                                ds->classes, cifar_name(kind));
+                break;
+            }
+            names[count++] = line;
+        }
+        line = next;
+    }
+    if (st == SOMA_OK && count != ds->classes)
+        st = soma_error(SOMA_ERR_FORMAT, "%s: %d class names; %s has %d", path, count,
+                        cifar_name(kind), ds->classes);
+    if (st == SOMA_OK)
+        st = dataset_set_class_names(ds, names);
+    free(text);
+    return st;
+}
+
+/* Loads the files, then the class names beside them. */
+static soma_status load_split(const char *const *list, int n, cifar_kind kind, const char *dir,
+                              soma_dataset **out)
+{
+    SOMA_TRY(cifar_read(list, n, kind, dir, out));
+    soma_status st = read_class_names(dir, kind, *out);
+    if (st != SOMA_OK) {
+        soma_dataset_free(*out);
+        *out = NULL;
+    }
     return st;
 }
 
@@ -208,6 +275,6 @@ int cifar_find(const char *dir, const char *split, soma_status *status, soma_dat
         return 1;
     }
     const char *list[1] = {path};
-    *status = cifar_read(list, 1, kind, dir, out);
+    *status = load_split(list, 1, kind, dir, out);
     return 1;
 }

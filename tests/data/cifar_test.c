@@ -107,6 +107,48 @@ static void test_cifar10(void)
     unsetenv("SOMA_DATA");
 }
 
+static void write_text(const char *path, const char *text)
+{
+    FILE *fp = fopen(path, "wb");
+    if (fp) {
+        fputs(text, fp);
+        fclose(fp);
+    }
+}
+
+/* The archives' class-name files, one name a line, become the class names. */
+static void test_class_names(void)
+{
+    char dir[512]; /* tmp_path's buffers are reused */
+    snprintf(dir, sizeof dir, "%s", make_dir("names"));
+    write_records(tmp_path("names/test_batch.bin"), CIFAR_10, 0, 2, 0);
+    write_text(tmp_path("names/batches.meta.txt"), "airplane\nautomobile\r\nbird\ncat\ndeer\n"
+                                                   "dog\nfrog\nhorse\nship\ntruck\n\n\n");
+    soma_dataset *ds = NULL;
+    CHECK_MSG(soma_dataset_find(dir, "test", &ds) == SOMA_OK, "%s", soma_last_error());
+    CHECK(ds && strcmp(soma_dataset_class_name(ds, 1), "automobile") == 0 &&
+          strcmp(soma_dataset_class_name(ds, 9), "truck") == 0);
+    soma_dataset_free(ds);
+    write_text(tmp_path("names/batches.meta.txt"), "airplane\nautomobile\n");
+    check_one_line_error(soma_dataset_find(dir, "test", &ds),
+                         "batches.meta.txt: 2 class names; CIFAR-10 has 10", "too few names");
+    write_text(tmp_path("names/batches.meta.txt"), "a\nb\nc\nd\ne\nf\ng\nh\ni\nj\nk\n");
+    check_one_line_error(soma_dataset_find(dir, "test", &ds),
+                         "batches.meta.txt: more than the 10 class names", "too many names");
+    CHECK(ds == NULL);
+
+    snprintf(dir, sizeof dir, "%s", make_dir("names100"));
+    write_records(tmp_path("names100/test.bin"), CIFAR_100, 0, 1, 0);
+    char text[1200] = "";
+    for (int k = 0; k < 100; k++)
+        snprintf(text + strlen(text), sizeof text - strlen(text), "c%d\n", k);
+    write_text(tmp_path("names100/fine_label_names.txt"), text);
+    write_text(tmp_path("names100/batches.meta.txt"), "ignored for CIFAR-100\n");
+    CHECK_MSG(soma_dataset_find(dir, "test", &ds) == SOMA_OK, "%s", soma_last_error());
+    CHECK(ds && strcmp(soma_dataset_class_name(ds, 99), "c99") == 0);
+    soma_dataset_free(ds);
+}
+
 static void test_cifar100(void)
 {
     const char *dir = make_dir("c100");
@@ -189,6 +231,7 @@ int main(void)
     }
     test_cifar10();
     test_cifar100();
+    test_class_names();
     test_bad_files();
     remove_tmpdir();
     return check_finish("cifar_test");
