@@ -16,9 +16,10 @@ static const char convert_help[] =
     "Writes a dataset soma reads (mnist, fashion-mnist, cifar-10, cifar-100, or a\n"
     "directory of IDX or CIFAR files) as an image folder: DIR/train/CLASS/N.png and\n"
     "DIR/test/CLASS/N.png, gray or RGB PNG files, that `soma train --data DIR` reads\n"
-    "back. CLASS is the class name when the dataset has names, else the label,\n"
-    "zero-padded so that the folders sort in label order. Every class gets its\n"
-    "folder, even one that --limit leaves empty, so that labels keep their numbers.\n"
+    "back. CLASS is the class name when the dataset has names that sort in label\n"
+    "order, else the label zero-padded (and '_NAME' when it has one), so that the\n"
+    "folders sort in label order. Every class gets its folder, even one that\n"
+    "--limit leaves empty, so that labels keep their numbers.\n"
     "\n"
     "  --data NAME|DIR   the dataset to convert\n"
     "  --to-folder DIR   where to write (made if missing; existing files are replaced)\n"
@@ -29,16 +30,40 @@ static const char convert_help[] =
     "example:\n"
     "  soma convert --data fashion-mnist --to-folder /tmp/fm --limit 500\n";
 
-/* The folder name of class k: its name, or the label zero-padded to the width of the largest. */
-static void class_folder(const soma_dataset *ds, int k, char *buf, size_t cap)
+/* A name usable as a folder name. */
+static int folder_safe(const char *name)
+{
+    return name && *name && !strchr(name, '/') && strcmp(name, ".") && strcmp(name, "..") &&
+           name[0] != '.';
+}
+
+/* 1 when the class names can be the folder names: all usable and in strictly
+ * increasing bytewise order, so that the folder, its classes sorted, numbers
+ * them as the dataset does. */
+static int names_keep_order(const soma_dataset *ds)
+{
+    for (int k = 0; k < soma_dataset_classes(ds); k++) {
+        const char *name = soma_dataset_class_name(ds, k);
+        if (!folder_safe(name) || (k > 0 && strcmp(soma_dataset_class_name(ds, k - 1), name) >= 0))
+            return 0;
+    }
+    return 1;
+}
+
+/* The folder name of class k: its name when names keep the order, else the
+ * label zero-padded to the width of the largest (then "_name" if it has one). */
+static void class_folder(const soma_dataset *ds, int k, int by_name, char *buf, size_t cap)
 {
     const char *name = soma_dataset_class_name(ds, k);
-    if (name && *name && !strchr(name, '/') && strcmp(name, ".") && strcmp(name, "..")) {
+    if (by_name) {
         snprintf(buf, cap, "%s", name);
         return;
     }
     int width = snprintf(NULL, 0, "%d", soma_dataset_classes(ds) - 1);
-    snprintf(buf, cap, "%0*d", width, k);
+    if (folder_safe(name))
+        snprintf(buf, cap, "%0*d_%s", width, k, name);
+    else
+        snprintf(buf, cap, "%0*d", width, k);
 }
 
 /* One sample (CHW bytes) as a PNG file (HWC). */
@@ -72,8 +97,9 @@ static soma_status convert_split(const soma_dataset *ds, const char *root, const
     uint8_t *chw = malloc(sample), *hwc = malloc(sample);
     char *path = malloc(cap), name[1024];
     soma_status st = chw && hwc && path ? SOMA_OK : soma_error(SOMA_ERR_MEMORY, "out of memory");
+    int by_name = names_keep_order(ds);
     for (int k = 0; k < soma_dataset_classes(ds) && st == SOMA_OK; k++) {
-        class_folder(ds, k, name, sizeof name);
+        class_folder(ds, k, by_name, name, sizeof name);
         snprintf(path, cap, "%s/%s/%s", root, split, name);
         st = make_dirs(path);
     }
@@ -87,7 +113,7 @@ static soma_status convert_split(const soma_dataset *ds, const char *root, const
             st = soma_dataset_image(ds, i, chw);
         if (st != SOMA_OK)
             break;
-        class_folder(ds, label, name, sizeof name);
+        class_folder(ds, label, by_name, name, sizeof name);
         snprintf(path, cap, "%s/%s/%s/%06d.png", root, split, name, i);
         st = write_png(path, chw, c, h, w, hwc);
     }

@@ -56,6 +56,17 @@ run info "$tmp/png-run/last.safetensors"
 [[ "$(awk '$1 == "norm_mean" { print $2 }' "$tmp/out")" == "$mean" ]] && pass ||
     fail "the PNG folder's normalisation differs from the CIFAR files': $(grep norm_mean "$tmp/out") vs $mean"
 
+# ---- class names from batches.meta.txt: into the checkpoint, and folder names
+# that keep the label order when the names do not sort
+printf 'zebra\nyak\nxerus\nwolf\nvole\nurial\ntapir\nseal\nrat\nquail\n\n' >"$tmp/c10/batches.meta.txt"
+run train "$tmp/small.cfg" --data "$tmp/c10" --epochs 1 --batch 4 --threads 2 --out "$tmp/named-run" --quiet
+[[ $rc -eq 0 ]] && grep -qa '"class_names":"\[\\"zebra\\",\\"yak\\"' "$tmp/named-run/last.safetensors" && pass ||
+    fail "train with batches.meta.txt: exit $rc, no class names in the checkpoint: $(cat "$tmp/err")"
+run convert --data "$tmp/c10" --to-folder "$tmp/named-png" --split test
+[[ $rc -eq 0 && "$(ls "$tmp/named-png/test" | tr '\n' ' ')" == "0_zebra 1_yak 2_xerus 3_wolf 4_vole 5_urial 6_tapir 7_seal 8_rat 9_quail " ]] &&
+    pass || fail "convert with unsorted names: $(ls "$tmp/named-png/test" | tr '\n' ' ') $(cat "$tmp/err")"
+[[ -f "$tmp/named-png/test/3_wolf/000003.png" ]] && pass || fail "convert: record 3 (label 3) is not in 3_wolf/"
+
 # ---- a cut file
 head -c 5000 "$tmp/c10/data_batch_2.bin" >"$tmp/c10/data_batch_3.bin"
 run train "$tmp/small.cfg" --data "$tmp/c10" --epochs 1 --batch 4 --threads 2 --out "$tmp/cut-run"
