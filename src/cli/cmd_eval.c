@@ -69,6 +69,8 @@ static soma_status load_split(const char *path, const char *data, const char *sp
                               trained ? "" : " recorded (an older soma wrote it)");
         return find_data_for_model(data, "train", model, skip_bad, out);
     }
+    if (has_val_folder(data)) /* the run validated on DIR/val and trained on all of DIR/train */
+        return find_data_for_model(data, split, model, skip_bad, out);
     soma_dataset *all = NULL, *train = NULL, *val = NULL;
     SOMA_TRY(find_data_for_model(data, "train", model, skip_bad, &all));
     soma_status st = soma_dataset_split(all, trained->val_split, trained->train.seed, &train, &val);

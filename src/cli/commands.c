@@ -1,5 +1,6 @@
 /* What the subcommands share: error lines, accuracy lines, the data-fits-model check. */
 #include <stdio.h>
+#include <sys/stat.h>
 
 #include "cli/commands.h"
 #include "core/error.h"
@@ -31,6 +32,17 @@ soma_status find_data_for_model(const char *data, const char *split, const soma_
         fprintf(stderr, "soma: warning: skipped %d unreadable image%s in %s\n", skipped,
                 skipped == 1 ? "" : "s", soma_dataset_source(*out));
     return SOMA_OK;
+}
+
+int has_val_folder(const char *data)
+{
+    char path[4096];
+    struct stat st;
+    int len = snprintf(path, sizeof path, "%s/val", data);
+    if (len <= 0 || (size_t)len >= sizeof path || stat(path, &st) != 0 || !S_ISDIR(st.st_mode))
+        return 0;
+    snprintf(path, sizeof path, "%s/train", data);
+    return stat(path, &st) == 0 && S_ISDIR(st.st_mode);
 }
 
 soma_status check_model_fits_data(const soma_model *model, const char *model_name,

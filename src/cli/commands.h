@@ -40,6 +40,11 @@ soma_status check_model_fits_data(const soma_model *model, const char *model_nam
 soma_status find_data_for_model(const char *data, const char *split, const soma_model *model,
                                 int skip_bad, soma_dataset **out);
 
+/* 1 when `data` is an image folder with a val/ folder beside train/: with a
+ * validation split asked for (--val-split > 0), that folder is the validation
+ * set and train/ is trained on whole. */
+int has_val_folder(const char *data);
+
 /* Prints "SPLIT accuracy 98.91%  (error 1.09%, loss 0.0345)  on 10000 images". */
 void print_accuracy_line(const char *split, double accuracy, double loss, int images);
 

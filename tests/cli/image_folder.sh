@@ -3,8 +3,9 @@
 # images (MNIST's subset in data/mnist when Fashion-MNIST is not installed) as
 # PNG files; soma train reads them back for one short epoch; the PNG files
 # classify exactly as the IDX images they came from; class names go from the
-# folder names into the checkpoint and soma predict's output; a bad image is
-# one error line naming it, or with --skip-bad-images a warning and a run.
+# folder names into the checkpoint and soma predict's output; a val/ folder
+# is the validation set; a bad image is one error line naming it, or with
+# --skip-bad-images a warning and a run.
 # Run by CTest with SOMA_BIN (the soma binary) and SOMA_SOURCE_DIR (the repo root).
 set -euo pipefail
 
@@ -69,6 +70,17 @@ run train lenet5 --data "$tmp/named" --epochs 1 --batch 32 --threads 2 --out "$t
 run predict "$tmp/named-run/last.safetensors" "$first" --top 3
 grep -qE ": class ([0-9]) \1_[a-z]+ \(p=[0-9.]+\), class ([0-9]) \2_[a-z]+ \(p=" "$tmp/out" && pass ||
     fail "predict does not print the class names: $(cat "$tmp/out")"
+
+# ---- DIR/val: the validation set (train/ whole), also for eval --split val
+cp -r "$tmp/f/test" "$tmp/f/val"
+run train lenet5 --data "$tmp/f" --epochs 1 --batch 32 --threads 2 --out "$tmp/val-run"
+[[ $rc -eq 0 ]] && grep -q "300 training + 300 validation images" "$tmp/out" && pass ||
+    fail "train with a val folder: exit $rc: $(head -3 "$tmp/out") $(cat "$tmp/err")"
+logged=$(grep -o 'val_acc [0-9.]*%' "$tmp/out" | tail -1 | grep -o '[0-9.]*%')
+run eval "$tmp/val-run/last.safetensors" --split val --threads 2
+[[ $rc -eq 0 && -n "$logged" ]] && grep -q "val accuracy $logged .* on 300 images" "$tmp/out" && pass ||
+    fail "eval --split val: not the logged $logged: $(cat "$tmp/out" "$tmp/err")"
+rm -r "$tmp/f/val"
 
 # ---- a bad image: one line naming it, or skipped with a count
 bad=$tmp/f/train/3/zz-cut.png
