@@ -59,6 +59,13 @@ static soma_status stream_buffer(const soma_dataset *ds, uint8_t **buf)
  * so the result is the same for any thread count; the error reported is the
  * one of the lowest failing sample, as a serial loop would give.
  */
+/* The first failure one thread met (no lock: one slot per thread). */
+typedef struct failure_slot {
+    int at; /* the sample's position in the batch; n when none failed */
+    soma_status status;
+    char message[512];
+} failure_slot;
+
 static soma_status stream_convert(const soma_dataset *ds, const int *indices, int first, int n,
                                   const float *mean, const float *std, int step, float *out,
                                   int32_t *labels)
@@ -67,31 +74,40 @@ static soma_status stream_convert(const soma_dataset *ds, const int *indices, in
     int threads = omp_in_parallel() ? 1 : soma_get_threads();
     threads = threads > n ? n : threads < 1 ? 1 : threads;
     uint8_t *bufs = malloc(sample * (size_t)threads);
-    if (!bufs)
+    failure_slot *slots = malloc(sizeof *slots * (size_t)threads);
+    if (!bufs || !slots) {
+        free(bufs);
+        free(slots);
         return soma_error(SOMA_ERR_MEMORY, "%s: out of memory", ds->source);
-    int failed_at = n;
-    soma_status failed = SOMA_OK;
-    char message[1024] = "";
+    }
+    for (int t = 0; t < threads; t++)
+        slots[t].at = n;
 #pragma omp parallel for schedule(dynamic, 1) num_threads(threads)
     for (int i = 0; i < n; i++) {
-        uint8_t *buf = bufs + sample * (size_t)omp_get_thread_num();
+        int t = omp_get_thread_num();
+        uint8_t *buf = bufs + sample * (size_t)t;
         int index = indices ? indices[i] : first + i;
         soma_status st = ds->stream->load(ds->stream_state, index, buf);
         if (st == SOMA_OK) {
             convert_sample(ds, buf, mean, std, step, out + (size_t)i * sample);
             if (labels)
                 labels[i] = ds->labels[index];
-        } else {
-#pragma omp critical
-            if (i < failed_at) {
-                failed_at = i;
-                failed = st;
-                snprintf(message, sizeof message, "%s", soma_last_error());
-            }
+        } else if (i < slots[t].at) {
+            slots[t].at = i;
+            slots[t].status = st;
+            snprintf(slots[t].message, sizeof slots[t].message, "%s", soma_last_error());
         }
     }
+    int worst = 0;
+    for (int t = 1; t < threads; t++)
+        if (slots[t].at < slots[worst].at)
+            worst = t;
+    soma_status st = slots[worst].at < n ? soma_error(slots[worst].status, "%s",
+                                                      slots[worst].message)
+                                         : SOMA_OK;
     free(bufs);
-    return failed == SOMA_OK ? SOMA_OK : soma_error(failed, "%s", message);
+    free(slots);
+    return st;
 }
 
 soma_status dataset_gather(const soma_dataset *ds, const int *indices, int n, const float *mean,
