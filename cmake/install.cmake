@@ -40,7 +40,8 @@ if(IS_ABSOLUTE "${CMAKE_INSTALL_INCLUDEDIR}")
 else()
   set(SOMA_PC_INCLUDEDIR "\${prefix}/${CMAKE_INSTALL_INCLUDEDIR}")
 endif()
-# What libsoma.a needs besides zlib (Requires.private): OpenMP, OpenBLAS, libm.
+# What libsoma.a needs besides zlib, libpng and libjpeg (Requires.private): OpenMP,
+# OpenBLAS, libm.
 string(STRIP "${OpenMP_C_FLAGS} -lopenblas" SOMA_PC_LIBS_PRIVATE)
 if(MATH_LIBRARY)
   string(APPEND SOMA_PC_LIBS_PRIVATE " -lm")

@@ -63,9 +63,13 @@ int main(int argc, char **argv)
                 width, height, c, w, h);
         goto done;
     }
-    /* The normalisation the model was trained with: (x/255 - mean) / std. */
+    /* The normalisation the model was trained with, per input channel (one
+     * here): (x/255 - mean) / std. */
     float mean, std;
-    soma_model_normalization(model, &mean, &std);
+    if ((st = soma_model_normalization_channels(model, 1, &mean, &std)) != SOMA_OK) {
+        fprintf(stderr, "classify: %s\n", soma_last_error());
+        goto done;
+    }
     for (int i = 0; i < h * w; i++)
         input[i] = ((float)pixels[i] / 255.0f - mean) / std;
     if ((st = soma_model_predict(model, input, 1, probs)) != SOMA_OK) {

@@ -1,6 +1,7 @@
 /*
- * libFuzzer harness for the image readers of soma predict (binary PGM, and
- * PNG through libpng), from memory through fmemopen.
+ * libFuzzer harness for the image decoders (binary PGM, PNG through libpng,
+ * JPEG through libjpeg), from memory through fmemopen, and the resampling of
+ * a decoded image into samples (centre crop and plain resize, gray and RGB).
  *
  * Each input is read twice, as for a 4x4 and for a 28x28 model: an image of
  * another size must be refused from its header (with no size expected, a
@@ -13,8 +14,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "cli/image_read.h"
 #include "core/error.h"
+#include "data/image_decode.h"
+#include "data/resize.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -38,12 +40,14 @@ static void check(const uint8_t *data, size_t size, int want_width, int want_hei
         size_t n = (size_t)img.width * (size_t)img.height * (size_t)img.channels;
         volatile uint8_t sink = (uint8_t)(img.pixels[0] ^ img.pixels[n - 1]);
         (void)sink;
-        /* and the conversion to a model's input, both ways */
-        static float input[3 * 28 * 28];
-        for (int c = 1; c <= 3; c += 2)
-            if (image_to_input(&img, "fuzz.img", c, want_height, want_width, 0.1f, 0.3f, input) !=
-                SOMA_OK)
-                __builtin_trap();
+        /* and the resampling into samples of other shapes, gray and RGB */
+        static uint8_t sample[3 * 28 * 28];
+        for (int c = 1; c <= 3; c += 2) {
+            crop_box center = crop_box_center(img.width, img.height, 5, 3);
+            crop_box full = crop_box_full(img.width, img.height);
+            image_sample(&img, &center, c, 3, 5, sample);
+            image_sample(&img, &full, c, 28, 7, sample);
+        }
     } else {
         const char *msg = soma_last_error();
         if (strncmp(msg, "fuzz.img: ", 10) != 0 || strchr(msg, '\n'))

@@ -118,6 +118,9 @@ SOMA_API size_t soma_model_param_count(const soma_model *model);
 SOMA_API void soma_model_input_shape(const soma_model *model, int *c, int *h, int *w);
 /** Number of classes (the size of the last layer's output). */
 SOMA_API int soma_model_classes(const soma_model *model);
+/** The name of class k (kept from an image folder's training set through training and
+ *  checkpoints), or NULL when it has none. */
+SOMA_API const char *soma_model_class_name(const soma_model *model, int k);
 /** The model's text definition as parsed (owned by the model). */
 SOMA_API const char *soma_model_text(const soma_model *model);
 /** A Keras-like table of layers, output shapes, parameters and FLOPs; free() the result. */
@@ -214,13 +217,43 @@ typedef struct soma_dataset soma_dataset;
 SOMA_API soma_status soma_dataset_load_idx(const char *images_path, const char *labels_path,
                                   soma_dataset **out);
 /**
- * Finds and loads a named dataset ("mnist", "fashion-mnist") or a directory
- * holding IDX files. `split` is "train" or "test". Searched, in order:
+ * Finds and loads a named dataset ("mnist", "fashion-mnist", "cifar-10",
+ * "cifar-100") or a directory holding IDX files or CIFAR-10/100 binary files
+ * (docs/data.md). `split` is "train" or "test". Searched, in order:
  * $SOMA_DATA/NAME, ./data/NAME, ../shared/data/NAME, /usr/share/datasets/NAME,
  * then ../data/NAME and ../../data/NAME relative to the executable's directory.
  * For "train", the full train-* files are preferred over the train10k-* subset.
  */
 SOMA_API soma_status soma_dataset_find(const char *name_or_dir, const char *split, soma_dataset **out);
+/** How an image of another size is made to fit a sample's height x width. */
+typedef enum soma_image_fit {
+    SOMA_FIT_EXACT = 0,  /* other sizes are refused (SOMA_ERR_SHAPE) */
+    SOMA_FIT_CENTER_CROP, /* the largest centred region of the sample's aspect ratio, resized */
+    SOMA_FIT_RESIZE      /* the whole image resized (the aspect ratio not kept) */
+} soma_image_fit;
+
+/** What soma_dataset_find_ex needs for image folders (other datasets ignore it). */
+typedef struct soma_data_options {
+    int channels, height, width; /* the sample shape, e.g. a model's soma_model_input_shape:
+                                    images are decoded, made gray (1) or RGB (3) and fitted */
+    soma_image_fit fit;          /* SOMA_FIT_EXACT (0) is taken as SOMA_FIT_CENTER_CROP here */
+    int skip_bad_images;         /* 1: images that do not decode are checked for when the
+                                    folder is opened and left out (soma_dataset_skipped counts
+                                    them); 0: such an image is an error naming it when read */
+} soma_data_options;
+
+/**
+ * soma_dataset_find, and also image folders: DIR/SPLIT/CLASS/ *.png|jpg|jpeg|pgm
+ * (classes are the folder names, sorted; a test or val split takes its class
+ * list from DIR/train). Images are decoded a batch at a time, never held
+ * all in memory. `options` may be NULL for datasets that are not folders.
+ */
+SOMA_API soma_status soma_dataset_find_ex(const char *name_or_dir, const char *split,
+                                          const soma_data_options *options, soma_dataset **out);
+/** Reads an image file (PNG, JPEG, binary PGM) as one sample of channels (1 or 3) x height x
+ *  width bytes, CHW, fitted as `fit` says. Errors name the file. */
+SOMA_API soma_status soma_image_read(const char *path, int channels, int height, int width,
+                                     soma_image_fit fit, uint8_t *out);
 /** Releases a dataset. */
 SOMA_API void soma_dataset_free(soma_dataset *ds);
 /** Number of samples. */
@@ -233,6 +266,12 @@ SOMA_API int soma_dataset_classes(const soma_dataset *ds);
 SOMA_API soma_status soma_dataset_label(const soma_dataset *ds, int i, int *label);
 /** Where the images were read from. */
 SOMA_API const char *soma_dataset_source(const soma_dataset *ds);
+/** The name of class `label` (an image folder's folder name), or NULL when it has none. */
+SOMA_API const char *soma_dataset_class_name(const soma_dataset *ds, int label);
+/** How many unreadable images were left out when the dataset was opened (skip_bad_images). */
+SOMA_API int soma_dataset_skipped(const soma_dataset *ds);
+/** Sample i as c x h x w bytes, CHW (decoded when streamed); SOMA_ERR_ARGUMENT out of range. */
+SOMA_API soma_status soma_dataset_image(const soma_dataset *ds, int i, uint8_t *out);
 /**
  * Splits off a validation set: a seeded random `fraction` of `ds` goes to
  * `*val`, the rest to `*train`. Both are new datasets; `ds` is unchanged.
@@ -246,6 +285,13 @@ SOMA_API soma_status soma_dataset_split(const soma_dataset *ds, double fraction,
  */
 SOMA_API soma_status soma_dataset_get(const soma_dataset *ds, int first, int n, float mean,
                                       float std, float *out);
+/**
+ * soma_dataset_get with a (mean, std) per channel: channel c of each sample is
+ * (x/255 - mean[c]) / std[c]; `channels` must be the dataset's channel count.
+ */
+SOMA_API soma_status soma_dataset_get_channels(const soma_dataset *ds, int first, int n,
+                                               int channels, const float *mean, const float *std,
+                                               float *out);
 
 /* --------------------------------------------------------- augmentation */
 
@@ -461,10 +507,24 @@ SOMA_API soma_status soma_checkpoint_metadata(const char *path, const char *key,
 SOMA_API soma_status soma_checkpoint_metadata_get(const char *path, const char *const *keys, int n,
                                          char **values);
 
-/** Normalisation stored with a model: inputs are (x/255 - mean) / std. */
+/*
+ * Input normalisation stored with a model, one (mean, std) pair per input
+ * channel: channel c of an input is (x/255 - mean[c]) / std[c]. soma_train
+ * derives it from the training set unless it is set; checkpoints keep it.
+ */
+
+/** Channel 0's (mean, std) (every channel's when they share one; std 0 when unset). */
 SOMA_API void soma_model_normalization(const soma_model *model, float *mean, float *std);
-/** Sets the normalisation stored with a model. */
+/** Sets one (mean, std) for every input channel. */
 SOMA_API void soma_model_set_normalization(soma_model *model, float mean, float std);
+/** Writes each input channel's mean and std to mean[0..channels) and std[0..channels);
+ *  `channels` must be the model's input channel count (SOMA_ERR_ARGUMENT otherwise). */
+SOMA_API soma_status soma_model_normalization_channels(const soma_model *model, int channels,
+                                                       float *mean, float *std);
+/** Sets a (mean, std) per input channel; each mean in [0, 1], each std a positive finite
+ *  number, `channels` the model's input channel count (else SOMA_ERR_ARGUMENT, nothing set). */
+SOMA_API soma_status soma_model_set_normalization_channels(soma_model *model, int channels,
+                                                           const float *mean, const float *std);
 
 #ifdef __cplusplus
 }

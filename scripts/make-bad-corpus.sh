@@ -24,8 +24,8 @@ seeds=$root/fuzz/corpus/checkpoint
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 
-rm -rf "$out"/{good,idx,model,checkpoint,image}
-mkdir -p "$out"/{good,idx,model,checkpoint,image} "$seeds"
+rm -rf "$out"/{good,idx,model,checkpoint,image,cifar}
+mkdir -p "$out"/{good,idx,model,checkpoint,image,cifar} "$seeds"
 
 # ------------------------------------------------------------ byte helpers
 hex8() { printf "\\x$(printf %02x $(($1 & 255)))"; }
@@ -379,6 +379,19 @@ png_file "$g/rgb-16384x16384-in-69-bytes.png" 16384 16384 2 "$tmp/idat-huge"
 noise 20 46 >"$tmp/idat-noise"
 png_file "$g/idat-not-zlib.png" 4 4 0 "$tmp/idat-noise"
 png_file "$g/width-0.png" 0 4 0 "$tmp/idat"
+
+# ------------------------------------------------------------ JPEG files (soma predict, image folders)
+printf '\xff\xd8\xff' >"$g/jpeg-soi-only.jpg"
+{ printf '\xff\xd8\xff\xe0\x00\x10JFIF\x00\x01\x01\x00\x00\x01\x00\x01\x00\x00'; noise 60 47; } >"$g/jpeg-garbage-after-header.jpg"
+printf 'This is a text file, not an image.\n' >"$g/text-file-named.jpg"
+
+# ------------------------------------------------------------ CIFAR record files
+# each stands in for DIR/data_batch_1.bin (CIFAR-10: 1 label byte + 3072 pixel bytes a record)
+k=$out/cifar
+{ hex8 3; noise 3072 51; noise 100 52; } >"$k/cifar10-truncated-record.bin"
+{ hex8 3; noise 3072 53; hex8 10; noise 3072 54; } >"$k/cifar10-label-10.bin"
+: >"$k/cifar10-empty.bin"
+{ hex8 1; noise 3000 55; } >"$k/cifar10-shorter-than-a-record.bin"
 
 # ------------------------------------------------------------ fuzz seeds
 rm -f "$seeds"/*

@@ -38,12 +38,12 @@ static const value_alias init_aliases[] = {
 const value_choices init_choices = {"init", init_names, COUNT(init_names), init_aliases,
                                     COUNT(init_aliases), NULL};
 
-static const char *const dataset_names[] = {"mnist", "fashion-mnist"};
+static const char *const dataset_names[] = {"mnist", "fashion-mnist", "cifar-10", "cifar-100"};
 static const value_alias dataset_aliases[] = {
     {"fashion", "fashion-mnist"}, {"fashionmnist", "fashion-mnist"}, {"fmnist", "fashion-mnist"}};
 const value_choices dataset_choices = {"data", dataset_names, COUNT(dataset_names),
                                        dataset_aliases, COUNT(dataset_aliases),
-                                       "a directory of IDX files"};
+                                       "a directory of IDX, CIFAR or image-folder files"};
 
 /* Case ignored, '-' and '_' alike: "Fashion_MNIST" is "fashion-mnist". */
 static int same_spelling(const char *a, const char *b)

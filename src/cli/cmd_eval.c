@@ -19,7 +19,8 @@ static const char eval_help[] =
     "Evaluates a checkpoint written by soma train and prints its accuracy, error\n"
     "and mean cross-entropy loss.\n"
     "\n"
-    "  --data NAME|DIR   mnist, fashion-mnist or a directory of IDX files\n"
+    "  --data NAME|DIR   mnist, fashion-mnist, cifar-10, cifar-100, or a directory of\n"
+    "                    IDX or CIFAR files or an image folder\n"
     "                    (default: the data the checkpoint was trained on, else mnist;\n"
     "                    another one is evaluated with a warning)\n"
     "  --split NAME      test, val or train (default test): val is the validation part\n"
@@ -31,6 +32,7 @@ static const char eval_help[] =
     "  --tta N           also test-time augmentation: the softmax averaged over N\n"
     "                    copies shifted by up to 2 pixels (flipped too when the run's\n"
     "                    --augment flips), 1..25 (50 with flip)\n"
+    "  --skip-bad-images image folders: leave out images that do not decode\n"
     "  -h, --help        show this help\n"
     "\n"
     "example:\n"
@@ -59,19 +61,22 @@ static int recorded_settings(const char *path, run_settings *s)
 /* The images of a split. "val" and "train" are the two parts soma train
  * made of the training split: the same seeded split, from the settings. */
 static soma_status load_split(const char *path, const char *data, const char *split,
-                              const run_settings *trained, soma_dataset **out)
+                              const run_settings *trained, const soma_model *model, int skip_bad,
+                              soma_dataset **out)
 {
     *out = NULL;
     if (strcmp(split, "test") == 0)
-        return soma_dataset_find(data, "test", out);
+        return find_data_for_model(data, "test", model, skip_bad, out);
     if (!trained || trained->val_split <= 0) {
         if (strcmp(split, "val") == 0)
             return soma_error(SOMA_ERR_ARGUMENT, "%s: the run had no validation split%s", path,
                               trained ? "" : " recorded (an older soma wrote it)");
-        return soma_dataset_find(data, "train", out);
+        return find_data_for_model(data, "train", model, skip_bad, out);
     }
+    if (has_val_folder(data)) /* the run validated on DIR/val and trained on all of DIR/train */
+        return find_data_for_model(data, split, model, skip_bad, out);
     soma_dataset *all = NULL, *train = NULL, *val = NULL;
-    SOMA_TRY(soma_dataset_find(data, "train", &all));
+    SOMA_TRY(find_data_for_model(data, "train", model, skip_bad, &all));
     soma_status st = soma_dataset_split(all, trained->val_split, trained->train.seed, &train, &val);
     soma_dataset_free(all);
     int want_val = strcmp(split, "val") == 0;
@@ -84,8 +89,9 @@ int cmd_eval(int argc, char **argv, const command_line *full)
 {
     (void)full;
     const char *data = NULL, *split = "test", *device = NULL;
-    int batch = 256, threads = 0, tta = 0;
+    int batch = 256, threads = 0, tta = 0, skip_bad = 0;
     cli_option options[] = {
+        {"skip-bad-images", OPT_FLAG, &skip_bad, 0, 0, 0, 0, NULL, 0},
         {"data", OPT_STRING, &data, 0, 0, 0, 0, "a dataset name or directory", 0},
         {"split", OPT_STRING, &split, 0, 0, 0, 0, "test, val or train", 0},
         {"batch", OPT_INT, &batch, 1, SOMA_MAX_BATCH, 0, 0, "a whole number from 1 to 65536", 0},
@@ -155,7 +161,7 @@ int cmd_eval(int argc, char **argv, const command_line *full)
     if (st == SOMA_OK && device)
         st = soma_model_set_device(model, device);
     if (st == SOMA_OK)
-        st = load_split(path, data, split, have_settings ? &trained : NULL, &ds);
+        st = load_split(path, data, split, have_settings ? &trained : NULL, model, skip_bad, &ds);
     if (st == SOMA_OK)
         st = check_model_fits_data(model, path, ds, data);
     if (st == SOMA_OK)

@@ -20,12 +20,10 @@ static const char predict_help[] =
     "usage: soma predict CHECKPOINT FILE... [options]\n"
     "\n"
     "Classifies images with a checkpoint written by soma train. FILE is\n"
-    "  - a binary PGM (P5, 8-bit)"
-#ifdef SOMA_HAVE_PNG
-    " or a PNG"
-#endif
-    " image of exactly the model's input size,\n"
-    "    printed as 'FILE: class 7 (p=0.998)';\n"
+    "  - a PNG, JPEG or binary PGM (P5, 8-bit) image of the model's input size\n"
+    "    (or any size with --fit), printed as 'FILE: class 7 (p=0.998)', or\n"
+    "    'FILE: class 7 cat (p=0.998)' when the model knows its class names\n"
+    "    (trained on an image folder);\n"
     "  - an IDX image file (e.g. t10k-images-idx3-ubyte.gz): one line per image,\n"
     "    'INDEX CLASS PROBABILITY'; when the matching labels file (images-idx3 ->\n"
     "    labels-idx1) lies next to it, the accuracy follows.\n"
@@ -36,6 +34,9 @@ static const char predict_help[] =
     "(exit status 1 at the end).\n"
     "\n"
     "  --top K       print the K most likely classes, at most the model's (default 1)\n"
+    "  --fit HOW     images of another size: exact (refused, the default), center-crop\n"
+    "                (the largest centred region of the input's shape, resized: what\n"
+    "                training on an image folder does) or resize (the whole image)\n"
     "  --threads N   threads, 0 = all cores (default 0)\n"
     "  --device NAME where to run: cpu (soma --version lists this build's)\n"
     "  -h, --help    show this help\n"
@@ -47,11 +48,21 @@ static const char predict_help[] =
 typedef struct predictor {
     soma_model *model;
     int c, h, w, classes, top;
-    float mean, std;
+    float *mean, *std;    /* per input channel */
     float *input, *probs; /* PREDICT_BATCH samples */
     int *order;           /* top classes of one sample */
     const char *device;   /* --device, or NULL */
+    soma_image_fit fit;   /* --fit */
 } predictor;
+
+/* Class k's name, or NULL when it has none or the name is just its number. */
+static const char *class_name(const predictor *p, int k)
+{
+    const char *name = soma_model_class_name(p->model, k);
+    char number[16];
+    snprintf(number, sizeof number, "%d", k);
+    return name && *name && strcmp(name, number) != 0 ? name : NULL;
+}
 
 /* The `top` most probable classes of one row, best first. */
 static void top_classes(const predictor *p, const float *probs, int *order)
@@ -71,18 +82,19 @@ static void top_classes(const predictor *p, const float *probs, int *order)
 
 static soma_status predict_image(predictor *p, const char *path)
 {
-    image img;
-    SOMA_TRY(image_read(path, p->w, p->h, &img));
-    soma_status st = image_to_input(&img, path, p->c, p->h, p->w, p->mean, p->std, p->input);
-    image_free(&img);
+    soma_status st =
+        image_to_input(path, p->c, p->h, p->w, p->fit, p->mean, p->std, p->input);
     if (st == SOMA_OK)
         st = soma_model_predict(p->model, p->input, 1, p->probs);
     if (st != SOMA_OK)
         return st;
     top_classes(p, p->probs, p->order);
     printf("%s:", path);
-    for (int k = 0; k < p->top; k++)
-        printf("%s class %d (p=%.3f)", k ? "," : "", p->order[k], (double)p->probs[p->order[k]]);
+    for (int k = 0; k < p->top; k++) {
+        const char *name = class_name(p, p->order[k]);
+        printf("%s class %d%s%s (p=%.3f)", k ? "," : "", p->order[k], name ? " " : "",
+               name ? name : "", (double)p->probs[p->order[k]]);
+    }
     putchar('\n');
     return SOMA_OK;
 }
@@ -121,15 +133,18 @@ static soma_status predict_idx(predictor *p, const char *checkpoint, const char 
     long long correct = 0;
     for (int first = 0; st == SOMA_OK && first < count; first += PREDICT_BATCH) {
         int n = count - first < PREDICT_BATCH ? count - first : PREDICT_BATCH;
-        st = soma_dataset_get(ds, first, n, p->mean, p->std, p->input);
+        st = soma_dataset_get_channels(ds, first, n, p->c, p->mean, p->std, p->input);
         if (st == SOMA_OK)
             st = soma_model_predict(p->model, p->input, n, p->probs);
         for (int i = 0; i < n && st == SOMA_OK; i++) {
             const float *row = p->probs + (size_t)i * p->classes;
             top_classes(p, row, p->order);
             printf("%d", first + i);
-            for (int k = 0; k < p->top; k++)
-                printf(" %d %.4f", p->order[k], (double)row[p->order[k]]);
+            for (int k = 0; k < p->top; k++) {
+                const char *name = class_name(p, p->order[k]);
+                printf(" %d%s%s %.4f", p->order[k], name ? " " : "", name ? name : "",
+                       (double)row[p->order[k]]);
+            }
             putchar('\n');
             int label = -1;
             if (labels_path)
@@ -154,7 +169,13 @@ static int predictor_open(predictor *p, const char *checkpoint)
     if (st != SOMA_OK)
         return report_error(st);
     soma_model_input_shape(p->model, &p->c, &p->h, &p->w);
-    soma_model_normalization(p->model, &p->mean, &p->std);
+    p->mean = malloc(sizeof(float) * (size_t)p->c);
+    p->std = malloc(sizeof(float) * (size_t)p->c);
+    if (!p->mean || !p->std)
+        return report_error(soma_error(SOMA_ERR_MEMORY, "out of memory"));
+    st = soma_model_normalization_channels(p->model, p->c, p->mean, p->std);
+    if (st != SOMA_OK)
+        return report_error(st);
     p->classes = soma_model_classes(p->model);
     if (p->top > p->classes) /* never clamped silently */
         return usage_error("predict", "--top %d is more than the %d classes of %s", p->top,
@@ -191,8 +212,9 @@ int cmd_predict(int argc, char **argv, const command_line *full)
 {
     (void)full;
     int top = 1, threads = 0;
-    const char *device = NULL;
+    const char *device = NULL, *fit = "exact";
     cli_option options[] = {
+        {"fit", OPT_STRING, &fit, 0, 0, 0, 0, "exact, center-crop or resize", 0},
         {"top", OPT_INT, &top, 1, MAX_TOP, 0, 0, "a whole number from 1 to 1000", 0},
         {"threads", OPT_INT, &threads, 0, 1024, 0, 0, "a whole number from 0 to 1024", 0},
         {"device", OPT_STRING, &device, 0, 0, 0, 0, "a device name", 0},
@@ -214,15 +236,25 @@ int cmd_predict(int argc, char **argv, const command_line *full)
         return EXIT_USAGE;
     if (threads_check(threads) >= 0)
         return EXIT_ERROR;
+    soma_image_fit how = SOMA_FIT_EXACT;
+    if (strcmp(fit, "center-crop") == 0)
+        how = SOMA_FIT_CENTER_CROP;
+    else if (strcmp(fit, "resize") == 0)
+        how = SOMA_FIT_RESIZE;
+    else if (strcmp(fit, "exact") != 0)
+        return usage_error("predict", "--fit '%s': expected exact, center-crop or resize", fit);
     soma_set_threads(threads);
     predictor p;
     memset(&p, 0, sizeof p);
+    p.fit = how;
     p.top = top;
     p.device = device;
     int rc = predict_all(&p, positional[0], positional + 1, npositional - 1);
     free(p.input);
     free(p.probs);
     free(p.order);
+    free(p.mean);
+    free(p.std);
     soma_model_free(p.model);
     return rc;
 }

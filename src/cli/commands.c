@@ -1,5 +1,6 @@
 /* What the subcommands share: error lines, accuracy lines, the data-fits-model check. */
 #include <stdio.h>
+#include <sys/stat.h>
 
 #include "cli/commands.h"
 #include "core/error.h"
@@ -18,6 +19,30 @@ void print_accuracy_line(const char *split, double accuracy, double loss, int im
     printf("%s accuracy %.2f%%  (error %.2f%%, loss %.4f)  on %d images\n", split,
            100.0 * accuracy, 100.0 * (1.0 - accuracy), loss, images);
     fflush(stdout);
+}
+
+soma_status find_data_for_model(const char *data, const char *split, const soma_model *model,
+                                int skip_bad, soma_dataset **out)
+{
+    soma_data_options options = {.fit = SOMA_FIT_CENTER_CROP, .skip_bad_images = skip_bad};
+    soma_model_input_shape(model, &options.channels, &options.height, &options.width);
+    SOMA_TRY(soma_dataset_find_ex(data, split, &options, out));
+    int skipped = soma_dataset_skipped(*out);
+    if (skipped > 0)
+        fprintf(stderr, "soma: warning: skipped %d unreadable image%s in %s\n", skipped,
+                skipped == 1 ? "" : "s", soma_dataset_source(*out));
+    return SOMA_OK;
+}
+
+int has_val_folder(const char *data)
+{
+    char path[4096];
+    struct stat st;
+    int len = snprintf(path, sizeof path, "%s/val", data);
+    if (len <= 0 || (size_t)len >= sizeof path || stat(path, &st) != 0 || !S_ISDIR(st.st_mode))
+        return 0;
+    snprintf(path, sizeof path, "%s/train", data);
+    return stat(path, &st) == 0 && S_ISDIR(st.st_mode);
 }
 
 soma_status check_model_fits_data(const soma_model *model, const char *model_name,

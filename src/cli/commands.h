@@ -25,6 +25,7 @@ int cmd_info(int argc, char **argv, const command_line *full);
 int cmd_bench(int argc, char **argv, const command_line *full);
 int cmd_zoo(int argc, char **argv, const command_line *full);
 int cmd_augment(int argc, char **argv, const command_line *full);
+int cmd_convert(int argc, char **argv, const command_line *full);
 
 /* Prints "soma: error: <soma_last_error()>" on stderr; returns EXIT_ERROR
  * (or EXIT_INTERRUPTED for SOMA_ERR_INTERRUPTED). */
@@ -33,6 +34,17 @@ int report_error(soma_status status);
 /* Checks that a dataset's images fit a model's input (one clear error otherwise). */
 soma_status check_model_fits_data(const soma_model *model, const char *model_name,
                                   const soma_dataset *ds, const char *data_name);
+
+/* Finds a split of a dataset for a model: image folders are fitted to the
+ * model's input (centre crop); with skip_bad, unreadable images are left out
+ * and counted in a warning on stderr. */
+soma_status find_data_for_model(const char *data, const char *split, const soma_model *model,
+                                int skip_bad, soma_dataset **out);
+
+/* 1 when `data` is an image folder with a val/ folder beside train/: with a
+ * validation split asked for (--val-split > 0), that folder is the validation
+ * set and train/ is trained on whole. */
+int has_val_folder(const char *data);
 
 /* Prints "SPLIT accuracy 98.91%  (error 1.09%, loss 0.0345)  on 10000 images". */
 void print_accuracy_line(const char *split, double accuracy, double loss, int images);

@@ -1,42 +1,21 @@
 /*
- * Reading inputs for `soma predict`: single images (binary PGM always, PNG
- * when built with libpng) and IDX files of many images (gzip or raw), and
- * turning pixels into the normalised float input a model expects.
+ * Reading inputs for `soma predict`: single image files (PNG, JPEG, binary
+ * PGM, decoded by the library's soma_image_read) and IDX files of many
+ * images (gzip or raw), and turning pixels into the normalised float input a
+ * model expects.
  */
 #ifndef SOMA_CLI_IMAGE_READ_H
 #define SOMA_CLI_IMAGE_READ_H
 
-#include <stdint.h>
-#include <stdio.h>
-
 #include "soma.h"
 
-/* 8-bit pixels, rows top to bottom, channels interleaved (HWC). */
-typedef struct image {
-    int width, height, channels; /* channels: 1 gray, 3 RGB */
-    uint8_t *pixels;
-} image;
-
 /*
- * Reads a binary PGM (P5, maxval <= 255) or, with libpng, a PNG (alpha
- * composited onto black). With want_width and want_height > 0, an image of
- * another size is refused from its header, before a pixel is decoded or
- * memory for them taken (a 16384x16384 PNG is 768 MiB of RGB). Errors are one
- * line that starts with the path: "x.png: truncated PNG (...)".
+ * Reads the image at `path` as one c x h x w input, channel k (x/255 -
+ * mean[k]) / std[k], gray <-> RGB converted, fitted as `fit` says
+ * (SOMA_FIT_EXACT: another size is refused from the file's header).
  */
-soma_status image_read(const char *path, int want_width, int want_height, image *out);
-
-/* image_read from an open stream (e.g. fmemopen); `name` stands in for the path. */
-soma_status image_read_stream(FILE *fp, const char *name, int want_width, int want_height,
-                              image *out);
-void image_free(image *img);
-
-/*
- * Writes the image as one c x h x w input, (x/255 - mean) / std, converting
- * gray <-> RGB as needed. The size must match exactly (no resizing).
- */
-soma_status image_to_input(const image *img, const char *path, int c, int h, int w, float mean,
-                           float std, float *out);
+soma_status image_to_input(const char *path, int c, int h, int w, soma_image_fit fit,
+                           const float *mean, const float *std, float *out);
 
 /* 1 if the file starts like a raw IDX file of bytes, or a gzip stream. */
 int looks_like_idx(const char *path);

@@ -16,11 +16,12 @@ typedef struct command {
 static const command commands[] = {
     {"train", cmd_train, "train a model on a dataset, writing checkpoints and metrics"},
     {"eval", cmd_eval, "evaluate a checkpoint on a dataset split"},
-    {"predict", cmd_predict, "classify images (PGM, PNG, IDX) with a checkpoint"},
+    {"predict", cmd_predict, "classify images (PNG, JPEG, PGM, IDX) with a checkpoint"},
     {"info", cmd_info, "show a model's or checkpoint's layers, parameters and FLOPs"},
     {"bench", cmd_bench, "time training and inference steps of a model"},
     {"zoo", cmd_zoo, "list the built-in models"},
     {"augment", cmd_augment, "preview data augmentation as a PNG grid"},
+    {"convert", cmd_convert, "write a dataset out as an image folder of PNG files"},
 };
 #define NCOMMANDS ((int)(sizeof commands / sizeof commands[0]))
 

@@ -1,4 +1,4 @@
-/* Writing 8-bit PNG images (libpng), for `soma augment --preview`. */
+/* Writing 8-bit PNG images (libpng): soma augment --preview, soma convert. */
 #ifndef SOMA_CLI_PNG_WRITE_H
 #define SOMA_CLI_PNG_WRITE_H
 
@@ -7,7 +7,7 @@
 #include "soma.h"
 
 /* Writes a width x height image of `channels` (1: gray, 3: RGB) interleaved
- * bytes, rows top to bottom. SOMA_ERR_UNSUPPORTED in a build without libpng. */
+ * bytes, rows top to bottom. */
 soma_status png_write(const char *path, const uint8_t *pixels, int width, int height,
                       int channels);
 

@@ -22,9 +22,12 @@ static const char train_help[] =
     "metrics.csv and summary.json in the output directory.\n"
     "\n"
     "data:\n"
-    "  --data NAME|DIR         mnist, fashion-mnist or a directory of IDX files (default mnist)\n"
+    "  --data NAME|DIR         mnist, fashion-mnist, cifar-10, cifar-100, or a directory of\n"
+    "                          IDX or CIFAR files or an image folder (DIR/train/CLASS/*.png|jpg,\n"
+    "                          fitted to the model's input by a centre crop) (default mnist)\n"
     "  --val-split F           fraction held out for validation, in [0, 1) (default 0.1;\n"
-    "                          0 = none)\n"
+    "                          0 = none); an image folder's val/ folder, when there is one,\n"
+    "                          is the validation set instead (with any F > 0)\n"
     "training:\n"
     "  --epochs N              epochs, 1..100000 (default 20)\n"
     "  --batch N               mini-batch size, 1..65536 (default 32)\n"
@@ -67,6 +70,9 @@ static const char train_help[] =
     "                          epoch ends only)\n"
     "  --profile               print per-layer forward/backward times after each epoch\n"
     "  --quiet                 print only errors and the final test accuracy\n"
+    "  --skip-bad-images       image folders: leave out images that do not decode\n"
+    "                          (checked once when opened; a warning counts them)\n"
+    "                          instead of stopping at the first with an error\n"
     "  -h, --help              show this help\n"
     "\n"
     "examples:\n"
@@ -337,7 +343,7 @@ int train_options_parse(int argc, char **argv, train_options *o)
     memset(o, 0, sizeof *o);
     flag_values v;
     memset(&v, 0, sizeof v);
-    int profile = 0, quiet = 0, overwrite = 0, threads = 0, tta = 0;
+    int profile = 0, quiet = 0, overwrite = 0, threads = 0, tta = 0, skip_bad = 0;
     const char *out = NULL, *resume = NULL, *config = NULL, *device = NULL;
 
     cli_option options[] = {
@@ -369,6 +375,7 @@ int train_options_parse(int argc, char **argv, train_options *o)
          "N steps or Nm minutes", 0},
         {"profile", OPT_FLAG, &profile, 0, 0, 0, 0, NULL, 0},
         {"quiet", OPT_FLAG, &quiet, 0, 0, 0, 0, NULL, 0},
+        {"skip-bad-images", OPT_FLAG, &skip_bad, 0, 0, 0, 0, NULL, 0},
     };
     int noptions = ARGS_COUNT(options);
     const char *positional[1];
@@ -397,6 +404,7 @@ int train_options_parse(int argc, char **argv, train_options *o)
     if (device && !o->device)
         return EXIT_USAGE;
     o->quiet = quiet;
+    o->skip_bad_images = skip_bad;
     o->profile = profile;
     o->model_arg = npositional > 0 ? positional[0] : NULL;
     int rc = resolve(o, options, noptions, &v, npositional ? positional[0] : NULL);

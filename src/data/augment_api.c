@@ -46,9 +46,11 @@ soma_status soma_augment_get(const soma_dataset *ds, const char *spec, uint64_t 
     for (int i = 0; i < n; i++) {
         int index = first + i;
         float *x = out + sample * (size_t)i;
-        augment_gather_raw(ds, &index, 1, x, NULL);
+        st = augment_gather_raw(ds, &index, 1, x, NULL);
+        if (st != SOMA_OK)
+            break;
         augment_sample(&p, seed, epoch, index, ds->c, ds->h, ds->w, x, scratch);
     }
     free(scratch);
-    return SOMA_OK;
+    return st;
 }

@@ -1,10 +1,11 @@
-/* Datasets: loading from IDX, accessors, validation split, float conversion. */
+/* Datasets: creating, loading from IDX, accessors, validation split. */
 #define _POSIX_C_SOURCE 200809L
 
 #include "data/dataset.h"
 
 #include <limits.h>
 #include <math.h>
+#include <stdio.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -13,11 +14,21 @@
 #include "core/rng.h"
 #include "data/idx.h"
 
-soma_status dataset_create(int n, int c, int h, int w, int classes, const char *source,
-                           soma_dataset **out)
+static void free_names(soma_dataset *ds)
+{
+    if (ds->class_names)
+        for (int k = 0; k < ds->classes; k++)
+            free(ds->class_names[k]);
+    free(ds->class_names);
+    ds->class_names = NULL;
+}
+
+/* The checks and the struct shared by in-memory and streamed datasets. */
+static soma_status dataset_shell(int n, int c, int h, int w, int classes, const char *source,
+                                 soma_dataset **out)
 {
     *out = NULL;
-    if (n < 1 || c < 1 || h < 1 || w < 1 || classes < 1 || classes > 256)
+    if (n < 1 || c < 1 || h < 1 || w < 1 || classes < 1 || classes > DATASET_MAX_CLASSES)
         return soma_error(SOMA_ERR_ARGUMENT,
                           "%s: bad dataset shape %d x %d x %d x %d with %d classes",
                           source ? source : "dataset", n, c, h, w, classes);
@@ -33,15 +44,60 @@ soma_status dataset_create(int n, int c, int h, int w, int classes, const char *
     ds->h = h;
     ds->w = w;
     ds->classes = classes;
-    ds->images = calloc((size_t)n, sample);
-    ds->labels = calloc((size_t)n, 1);
+    ds->labels = calloc((size_t)n, sizeof *ds->labels);
     ds->source = strdup(source ? source : "");
-    if (!ds->images || !ds->labels || !ds->source) {
+    if (!ds->labels || !ds->source) {
         soma_dataset_free(ds);
+        return soma_error(SOMA_ERR_MEMORY, "%s: out of memory for %d labels",
+                          source ? source : "dataset", n);
+    }
+    *out = ds;
+    return SOMA_OK;
+}
+
+soma_status dataset_create(int n, int c, int h, int w, int classes, const char *source,
+                           soma_dataset **out)
+{
+    SOMA_TRY(dataset_shell(n, c, h, w, classes, source, out));
+    size_t sample = dataset_sample_size(*out);
+    (*out)->images = calloc((size_t)n, sample);
+    if (!(*out)->images) {
+        soma_dataset_free(*out);
+        *out = NULL;
         return soma_error(SOMA_ERR_MEMORY, "%s: cannot allocate %zu bytes of images",
                           source ? source : "dataset", (size_t)n * sample);
     }
-    *out = ds;
+    return SOMA_OK;
+}
+
+soma_status dataset_create_streamed(int n, int c, int h, int w, int classes, const char *source,
+                                    const dataset_stream *stream, void *state,
+                                    soma_dataset **out)
+{
+    soma_status st = dataset_shell(n, c, h, w, classes, source, out);
+    if (st != SOMA_OK) {
+        stream->free(state);
+        return st;
+    }
+    (*out)->stream = stream;
+    (*out)->stream_state = state;
+    return SOMA_OK;
+}
+
+soma_status dataset_set_class_names(soma_dataset *ds, char *const *names)
+{
+    char **copy = calloc((size_t)ds->classes, sizeof *copy);
+    if (!copy)
+        return soma_error(SOMA_ERR_MEMORY, "out of memory for %d class names", ds->classes);
+    for (int k = 0; k < ds->classes; k++)
+        if (!(copy[k] = strdup(names[k] ? names[k] : ""))) {
+            for (int j = 0; j < k; j++)
+                free(copy[j]);
+            free(copy);
+            return soma_error(SOMA_ERR_MEMORY, "out of memory for %d class names", ds->classes);
+        }
+    free_names(ds);
+    ds->class_names = copy;
     return SOMA_OK;
 }
 
@@ -75,9 +131,12 @@ static soma_status dataset_from_arrays(const char *images_path, const char *labe
                           (unsigned)images->dims[0], labels_path, (unsigned)labels->dims[0]);
     soma_dataset *ds = calloc(1, sizeof *ds);
     char *source = strdup(images_path);
-    if (!ds || !source) {
+    /* IDX labels are bytes; the dataset keeps int32 labels (wider datasets) */
+    int32_t *wide = malloc((labels->size ? labels->size : 1) * sizeof *wide);
+    if (!ds || !source || !wide) {
         free(ds);
         free(source);
+        free(wide);
         return soma_error(SOMA_ERR_MEMORY, "out of memory for a dataset");
     }
     int four = images->ndim == 4;
@@ -87,14 +146,16 @@ static soma_status dataset_from_arrays(const char *images_path, const char *labe
     ds->h = (int)images->dims[1 + four];
     ds->w = (int)images->dims[2 + four];
     int max_label = 0;
-    for (size_t i = 0; i < labels->size; i++)
+    for (size_t i = 0; i < labels->size; i++) {
+        wide[i] = labels->data[i];
         if (labels->data[i] > max_label)
             max_label = labels->data[i];
+    }
     ds->classes = labels_path ? max_label + 1 : 0;
     ds->images = images->data;
-    ds->labels = labels->data;
+    ds->labels = wide;
     ds->source = source;
-    images->data = labels->data = NULL;
+    images->data = NULL;
     *out = ds;
     return SOMA_OK;
 }
@@ -124,6 +185,9 @@ void soma_dataset_free(soma_dataset *ds)
     free(ds->images);
     free(ds->labels);
     free(ds->source);
+    free_names(ds);
+    if (ds->stream)
+        ds->stream->free(ds->stream_state);
     free(ds);
 }
 
@@ -158,18 +222,39 @@ const char *soma_dataset_source(const soma_dataset *ds)
     return ds && ds->source ? ds->source : "";
 }
 
+const char *soma_dataset_class_name(const soma_dataset *ds, int label)
+{
+    if (!ds || !ds->class_names || label < 0 || label >= ds->classes)
+        return NULL;
+    return ds->class_names[label];
+}
+
+int soma_dataset_skipped(const soma_dataset *ds) { return ds ? ds->skipped : 0; }
+
 /* A new dataset holding samples indices[0..n) of `ds`, in that order. */
 static soma_status dataset_subset(const soma_dataset *ds, const int *indices, int n,
                                   soma_dataset **out)
 {
-    SOMA_TRY(dataset_create(n, ds->c, ds->h, ds->w, ds->classes, ds->source, out));
-    size_t sample = dataset_sample_size(ds);
-    for (int i = 0; i < n; i++) {
-        memcpy((*out)->images + (size_t)i * sample, ds->images + (size_t)indices[i] * sample,
-               sample);
-        (*out)->labels[i] = ds->labels[indices[i]];
+    if (ds->stream) {
+        void *state;
+        SOMA_TRY(ds->stream->subset(ds->stream_state, indices, n, &state));
+        SOMA_TRY(dataset_create_streamed(n, ds->c, ds->h, ds->w, ds->classes, ds->source,
+                                         ds->stream, state, out));
+    } else {
+        SOMA_TRY(dataset_create(n, ds->c, ds->h, ds->w, ds->classes, ds->source, out));
+        size_t sample = dataset_sample_size(ds);
+        for (int i = 0; i < n; i++)
+            memcpy((*out)->images + (size_t)i * sample,
+                   ds->images + (size_t)indices[i] * sample, sample);
     }
-    return SOMA_OK;
+    for (int i = 0; i < n; i++)
+        (*out)->labels[i] = ds->labels[indices[i]];
+    soma_status st = ds->class_names ? dataset_set_class_names(*out, ds->class_names) : SOMA_OK;
+    if (st != SOMA_OK) {
+        soma_dataset_free(*out);
+        *out = NULL;
+    }
+    return st;
 }
 
 soma_status soma_dataset_split(const soma_dataset *ds, double fraction, uint64_t seed,
@@ -222,65 +307,4 @@ soma_status soma_dataset_split(const soma_dataset *ds, double fraction, uint64_t
         *train = NULL;
     }
     return st;
-}
-
-/* out = x * scale + offset equals (x/255 - mean) / std up to rounding, and
- * vectorises (the loop runs over every batch). */
-static void convert(const uint8_t *src, size_t count, float scale, float offset, float *dst)
-{
-    for (size_t j = 0; j < count; j++)
-        dst[j] = (float)src[j] * scale + offset;
-}
-
-void dataset_gather(const soma_dataset *ds, const int *indices, int n, float mean, float std,
-                    float *out, int32_t *labels)
-{
-    size_t sample = dataset_sample_size(ds);
-    float scale = (float)(1.0 / (255.0 * (double)std));
-    float offset = (float)(-(double)mean / (double)std);
-    for (int i = 0; i < n; i++) {
-        convert(ds->images + (size_t)indices[i] * sample, sample, scale, offset,
-                out + (size_t)i * sample);
-        if (labels)
-            labels[i] = ds->labels[indices[i]];
-    }
-}
-
-soma_status soma_dataset_get(const soma_dataset *ds, int first, int n, float mean, float std,
-                             float *out)
-{
-    if (!ds || !out)
-        return soma_error(SOMA_ERR_ARGUMENT, "soma_dataset_get: no %s given",
-                          ds ? "output" : "dataset");
-    if (first < 0 || n <= 0 || first > ds->n - n)
-        return soma_error(SOMA_ERR_ARGUMENT,
-                          "%s: samples %d..%lld are out of range (%d samples)", ds->source,
-                          first, (long long)first + n - 1, ds->n);
-    if (!(std > 0.0f) || !isfinite(std) || !isfinite(mean))
-        return soma_error(SOMA_ERR_ARGUMENT, "%s: normalisation mean %g, std %g: std must be "
-                          "a positive number", ds->source, (double)mean, (double)std);
-    size_t sample = dataset_sample_size(ds);
-    float scale = (float)(1.0 / (255.0 * (double)std));
-    float offset = (float)(-(double)mean / (double)std);
-    convert(ds->images + (size_t)first * sample, (size_t)n * sample, scale, offset, out);
-    return SOMA_OK;
-}
-
-void dataset_pixel_stats(const soma_dataset *ds, float *mean, float *std)
-{
-    uint64_t hist[256] = {0};
-    size_t total = (size_t)ds->n * dataset_sample_size(ds);
-    for (size_t i = 0; i < total; i++)
-        hist[ds->images[i]]++;
-    double sum = 0.0;
-    for (int v = 0; v < 256; v++)
-        sum += (double)hist[v] * (v / 255.0);
-    double m = total ? sum / (double)total : 0.0, var = 0.0;
-    for (int v = 0; v < 256; v++) {
-        double d = v / 255.0 - m;
-        var += (double)hist[v] * d * d;
-    }
-    double s = total ? sqrt(var / (double)total) : 0.0;
-    *mean = (float)m;
-    *std = s > 1e-12 ? (float)s : 1.0f;
 }

@@ -1,6 +1,8 @@
 /*
- * In-memory image classification datasets: uint8 images (NCHW) with uint8
- * labels. The public soma_dataset_* functions live in dataset.c (loading,
+ * Image classification datasets: uint8 images (NCHW) with int32 labels
+ * (ImageNet's 1000 classes and more). The images are in memory (IDX, CIFAR)
+ * or streamed: decoded from files a batch at a time (image folders), through
+ * a dataset_stream. The public soma_dataset_* functions live in dataset.c (loading,
  * splitting, conversion) and dataset_find.c (locating named datasets).
  */
 #ifndef SOMA_DATA_DATASET_H
@@ -11,13 +13,27 @@
 
 #include "soma.h"
 
+/* Where a streamed dataset's samples come from. `load` may run on several
+ * threads at once (the slices of a training step). */
+typedef struct dataset_stream {
+    /* Sample `index` as c * h * w bytes, CHW, into `out`. */
+    soma_status (*load)(const void *state, int index, uint8_t *out);
+    /* A new state holding samples indices[0..n) of `state`, in that order. */
+    soma_status (*subset)(const void *state, const int *indices, int n, void **out);
+    void (*free)(void *state);
+} dataset_stream;
+
 struct soma_dataset {
     int n;           /* samples */
     int c, h, w;     /* shape of one sample */
     int classes;     /* max label + 1 (kept by subsets, even if a class is absent there) */
-    uint8_t *images; /* n * c * h * w bytes, sample-major NCHW */
-    uint8_t *labels; /* n labels, each < classes */
+    uint8_t *images; /* n * c * h * w bytes, sample-major NCHW; NULL when streamed */
+    int32_t *labels; /* n labels, each in [0, classes) */
     char *source;    /* where the images came from (the image file's path) */
+    char **class_names;           /* `classes` names, or NULL */
+    const dataset_stream *stream; /* how samples are loaded when not in memory */
+    void *stream_state;
+    int skipped;                  /* unreadable images left out when opened */
 };
 
 /* A new dataset with zeroed images and labels for the caller to fill (loaders,
@@ -25,18 +41,39 @@ struct soma_dataset {
 soma_status dataset_create(int n, int c, int h, int w, int classes, const char *source,
                            soma_dataset **out);
 
+/* The most classes a dataset may have (labels 0 .. DATASET_MAX_CLASSES - 1). */
+#define DATASET_MAX_CLASSES 1000000
+
+/* A streamed dataset: labels zeroed, no images in memory; takes `state`
+ * (freed through the stream, also on failure). */
+soma_status dataset_create_streamed(int n, int c, int h, int w, int classes, const char *source,
+                                    const dataset_stream *stream, void *state,
+                                    soma_dataset **out);
+
+/* Copies names[0..ds->classes) as the class names. */
+soma_status dataset_set_class_names(soma_dataset *ds, char *const *names);
+
+/* Sample i's bytes, CHW, in *bytes: in memory, or loaded into `buf` (sample
+ * size bytes) when streamed. */
+soma_status dataset_sample_bytes(const soma_dataset *ds, int i, uint8_t *buf,
+                                 const uint8_t **bytes);
+
 /* Bytes per sample (c * h * w). */
 size_t dataset_sample_size(const soma_dataset *ds);
 
-/* Converts samples indices[0..n) to normalised floats (x/255 - mean) / std,
- * NCHW, in `out` (n * c*h*w floats), and their labels into `labels` (may be
- * NULL). Indices must be valid; this runs every training step. */
-void dataset_gather(const soma_dataset *ds, const int *indices, int n, float mean, float std,
-                    float *out, int32_t *labels);
+/* Converts samples indices[0..n) to normalised floats, channel c of each
+ * (x/255 - mean[c]) / std[c] (mean and std hold one value per channel), NCHW,
+ * in `out` (n * c*h*w floats), and their labels into `labels` (may be NULL).
+ * Indices must be valid; this runs every training step. */
+soma_status dataset_gather(const soma_dataset *ds, const int *indices, int n, const float *mean,
+                           const float *std, float *out, int32_t *labels);
 
-/* Mean and (population) standard deviation of x/255 over every pixel of the
- * dataset, accumulated exactly through a byte histogram. A dataset whose
- * pixels are all equal gets std 1, so normalising never divides by zero. */
-void dataset_pixel_stats(const soma_dataset *ds, float *mean, float *std);
+/* Per channel, the mean and (population) standard deviation of x/255 over
+ * every pixel of the dataset in mean[0..c) and std[0..c), accumulated exactly
+ * through byte histograms. A streamed dataset is sampled: at most
+ * DATASET_STATS_SAMPLES images, evenly spaced. A channel whose pixels are
+ * all equal gets std 1, so normalising never divides by zero. */
+#define DATASET_STATS_SAMPLES 2000
+soma_status dataset_pixel_stats(const soma_dataset *ds, float *mean, float *std);
 
 #endif

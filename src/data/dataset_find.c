@@ -1,6 +1,7 @@
 /*
- * soma_dataset_find: turns "mnist", "fashion-mnist" or a directory into the
- * pair of IDX files for a split, searching the usual places in a fixed order.
+ * soma_dataset_find: turns "mnist", "fashion-mnist", "cifar-10", "cifar-100"
+ * or a directory into the files of a split (a pair of IDX files, or CIFAR
+ * record files), searching the usual places in a fixed order.
  */
 #define _POSIX_C_SOURCE 200809L
 
@@ -11,7 +12,9 @@
 #include <unistd.h>
 
 #include "core/error.h"
+#include "data/cifar.h"
 #include "data/dataset.h"
+#include "data/image_folder.h"
 
 #define FIND_PATH_MAX 4096
 #define FIND_MAX_PLACES 8
@@ -32,13 +35,33 @@ static const file_pair test_files[] = {
 typedef struct known_dataset {
     const char *name;
     const char *how_to_get;
+    const char *wanted; /* the files looked for, when not IDX files */
 } known_dataset;
 
 static const known_dataset known_datasets[] = {
-    {"mnist", "to get it, run scripts/download-mnist.sh (it fills data/mnist/)"},
+    {"mnist", "to get it, run scripts/download-mnist.sh (it fills data/mnist/)", NULL},
     {"fashion-mnist", "to get it, apt-get install dataset-fashion-mnist "
-                      "(it fills /usr/share/datasets/fashion-mnist/)"},
+                      "(it fills /usr/share/datasets/fashion-mnist/)", NULL},
+    {"cifar-10", "to get it, run scripts/download-cifar.sh (it fills data/cifar-10/; see "
+                 "docs/data.md)", "data_batch_1.bin or test_batch.bin"},
+    {"cifar-100", "to get it, run scripts/download-cifar.sh 100 (it fills data/cifar-100/; see "
+                  "docs/data.md)", "train.bin or test.bin"},
 };
+
+/* CIFAR record files in dir, or in the folder their archive unpacks to. */
+static int find_cifar(const char *dir, const char *split, soma_status *st, soma_dataset **out)
+{
+    static const char *const unpacked[] = {"cifar-10-batches-bin", "cifar-100-binary"};
+    if (cifar_find(dir, split, st, out))
+        return 1;
+    char sub[FIND_PATH_MAX];
+    for (int i = 0; i < 2; i++) {
+        int len = snprintf(sub, sizeof sub, "%s/%s", dir, unpacked[i]);
+        if (len > 0 && (size_t)len < sizeof sub && cifar_find(sub, split, st, out))
+            return 1;
+    }
+    return 0;
+}
 
 typedef struct places {
     int count;
@@ -166,6 +189,8 @@ static soma_status find_named(const known_dataset *known, const char *split,
     }
     named_places(known->name, p);
     for (int i = 0; i < p->count; i++) {
+        if (find_cifar(p->path[i], split, &st, out))
+            goto done;
         if (look_in_dir(p->path[i], pairs, npairs, images, labels, partial, FIND_PATH_MAX) ==
             FOUND_PAIR) {
             st = soma_dataset_load_idx(images, labels, out);
@@ -179,7 +204,8 @@ static soma_status find_named(const known_dataset *known, const char *split,
     char wanted[256];
     describe_files(pairs, npairs, wanted, sizeof wanted);
     size_t len = (size_t)snprintf(msg, 1024, "dataset '%s' (%s split) not found: looked for %s "
-                                  "with its labels in", known->name, split, wanted);
+                                  "%s in", known->name, split, known->wanted ? known->wanted
+                                  : wanted, known->wanted ? "" : "with its labels");
     for (int i = 0; i < p->count && len < 1024; i++)
         len += (size_t)snprintf(msg + len, 1024 - len, "%s %s", i ? "," : "", p->path[i]);
     const char *env = getenv("SOMA_DATA");
@@ -198,11 +224,23 @@ done:
 }
 
 static soma_status find_in_directory(const char *dir, const char *split, const file_pair *pairs,
-                                     int npairs, soma_dataset **out)
+                                     int npairs, const soma_data_options *options,
+                                     soma_dataset **out)
 {
     if (!is_dir(dir))
-        return soma_error(SOMA_ERR_IO, "%s: %s, and not a dataset name (mnist, fashion-mnist)",
+        return soma_error(SOMA_ERR_IO,
+                          "%s: %s, and not a dataset name (mnist, fashion-mnist, cifar-10, "
+                          "cifar-100)",
                           dir, is_file(dir) ? "not a directory" : "no such directory");
+    soma_status cifar_status;
+    if (pairs && find_cifar(dir, split, &cifar_status, out))
+        return cifar_status;
+    if (image_folder_detect(dir))
+        return image_folder_open(dir, split, options, out);
+    if (!pairs)
+        return soma_error(SOMA_ERR_ARGUMENT,
+                          "%s: split '%s' is for image folders (DIR/%s/CLASS/...); this is not one",
+                          dir, split, split);
     char *images = malloc(FIND_PATH_MAX), *labels = malloc(FIND_PATH_MAX);
     char *partial = calloc(1, FIND_PATH_MAX);
     soma_status st;
@@ -228,27 +266,39 @@ static soma_status find_in_directory(const char *dir, const char *split, const f
     return st;
 }
 
-soma_status soma_dataset_find(const char *name_or_dir, const char *split, soma_dataset **out)
+soma_status soma_dataset_find_ex(const char *name_or_dir, const char *split,
+                                 const soma_data_options *options, soma_dataset **out)
 {
     if (!out)
         return soma_error(SOMA_ERR_ARGUMENT, "soma_dataset_find: no output given");
     *out = NULL;
     if (!name_or_dir || !*name_or_dir)
         return soma_error(SOMA_ERR_ARGUMENT, "soma_dataset_find: no dataset name given");
-    const file_pair *pairs;
-    int npairs;
+    const file_pair *pairs = NULL;
+    int npairs = 0;
     if (split && strcmp(split, "train") == 0) {
         pairs = train_files;
         npairs = (int)(sizeof train_files / sizeof train_files[0]);
     } else if (split && strcmp(split, "test") == 0) {
         pairs = test_files;
         npairs = (int)(sizeof test_files / sizeof test_files[0]);
-    } else {
-        return soma_error(SOMA_ERR_ARGUMENT, "%s: unknown split '%s' (expected train or test)",
+    } else if (!split || strcmp(split, "val") != 0) { /* val: image folders only */
+        return soma_error(SOMA_ERR_ARGUMENT,
+                          "%s: unknown split '%s' (expected train, test, or val for an image "
+                          "folder)",
                           name_or_dir, split ? split : "(null)");
     }
     for (size_t i = 0; i < sizeof known_datasets / sizeof known_datasets[0]; i++)
-        if (strcmp(name_or_dir, known_datasets[i].name) == 0)
+        if (strcmp(name_or_dir, known_datasets[i].name) == 0) {
+            if (!pairs)
+                return soma_error(SOMA_ERR_ARGUMENT, "%s: no split 'val' (train or test)",
+                                  name_or_dir);
             return find_named(&known_datasets[i], split, pairs, npairs, out);
-    return find_in_directory(name_or_dir, split, pairs, npairs, out);
+        }
+    return find_in_directory(name_or_dir, split, pairs, npairs, options, out);
+}
+
+soma_status soma_dataset_find(const char *name_or_dir, const char *split, soma_dataset **out)
+{
+    return soma_dataset_find_ex(name_or_dir, split, NULL, out);
 }

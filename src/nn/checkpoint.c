@@ -6,7 +6,9 @@
 
 #include "core/strbuf.h"
 #include "nn/checkpoint_checks.h"
+#include "nn/class_names.h"
 #include "nn/modelfile.h"
+#include "nn/normalization.h"
 
 static void tensor_dims(const tensor_spec *t, int64_t *dims)
 {
@@ -44,22 +46,12 @@ soma_status checkpoint_load_device_tensor(const st_file *f, const soma_backend *
 
 soma_status checkpoint_add_model_meta(st_writer *w, const char *path, const soma_model *m)
 {
-    char why[160];
-    if (!checkpoint_normalization_ok(m->norm_mean, m->norm_std, why, sizeof why))
-        return soma_error(SOMA_ERR_ARGUMENT,
-                          "%s: not saved: the model's input normalisation %s (train the model "
-                          "or set it with soma_model_set_normalization)",
-                          path, why);
     SOMA_TRY(st_writer_set_meta(w, "format", CHECKPOINT_FORMAT));
     SOMA_TRY(st_writer_set_meta(w, "soma_version", SOMA_VERSION));
     SOMA_TRY(st_writer_set_meta(w, "model", m->text));
     SOMA_TRY(st_writer_set_meta(w, "model_source", m->source));
-    /* %.9g round-trips a float exactly */
-    char buf[32];
-    snprintf(buf, sizeof buf, "%.9g", m->norm_mean);
-    SOMA_TRY(st_writer_set_meta(w, "norm_mean", buf));
-    snprintf(buf, sizeof buf, "%.9g", m->norm_std);
-    return st_writer_set_meta(w, "norm_std", buf);
+    SOMA_TRY(class_names_write_meta(w, m));
+    return normalization_write_meta(w, path, m);
 }
 
 soma_status checkpoint_add_model_tensors(st_writer *w, const soma_model *m,
@@ -93,15 +85,8 @@ soma_status checkpoint_load_weights(const st_file *f, const char *path, soma_mod
         SOMA_TRY(checkpoint_load_device_tensor(f, m->be, t.name, t.spec->ndim, dims, t.data,
                                                tensor_spec_count(t.spec)));
     }
-    double mean, std;
-    SOMA_TRY(st_meta_number(f, path, "norm_mean", &mean));
-    SOMA_TRY(st_meta_number(f, path, "norm_std", &std));
-    char why[160];
-    if (!checkpoint_normalization_ok(mean, std, why, sizeof why))
-        return soma_error(SOMA_ERR_FORMAT, "%s: metadata %s", path, why);
-    m->norm_mean = (float)mean;
-    m->norm_std = (float)std;
-    return SOMA_OK;
+    SOMA_TRY(class_names_read_meta(f, path, m));
+    return normalization_read_meta(f, path, m);
 }
 
 /* The format's version, and the checksum that version must carry: a file

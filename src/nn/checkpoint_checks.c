@@ -59,20 +59,23 @@ soma_status checkpoint_check_tensors(const st_file *f, const char *path)
     return SOMA_OK;
 }
 
-int checkpoint_normalization_ok(double mean, double std, char *why, size_t size)
+int checkpoint_normalization_ok(double mean, double std, int channel, char *why, size_t size)
 {
+    char which[16] = "";
+    if (channel >= 0)
+        snprintf(which, sizeof which, " channel %d", channel);
     /* the model keeps floats: a std that is a double but not a normal float
      * would scale the inputs to infinity */
     float s = (float)std;
     if (!(isfinite(s) && s >= FLT_MIN)) {
-        snprintf(why, size, "'norm_std' = %g is not a positive finite number", std);
+        snprintf(why, size, "'norm_std'%s = %g is not a positive finite number", which, std);
         return 0;
     }
     if (!(mean >= 0.0 && mean <= 1.0)) {
         snprintf(why, size,
-                 "'norm_mean' = %g is outside [0, 1], where the mean of pixels scaled to "
+                 "'norm_mean'%s = %g is outside [0, 1], where the mean of pixels scaled to "
                  "[0, 1] lies",
-                 mean);
+                 which, mean);
         return 0;
     }
     return 1;

@@ -20,9 +20,10 @@
  * optimizers' sums and averages of squares are >= 0. */
 soma_status checkpoint_check_tensors(const st_file *f, const char *path);
 
-/* 1 when the input normalisation is usable: mean in [0, 1] (the mean of
- * pixels scaled to [0, 1]), std positive, finite and a normal float. Else 0,
- * with why[0..size) saying which key is wrong ("'norm_std' = 0 is ..."). */
-int checkpoint_normalization_ok(double mean, double std, char *why, size_t size);
+/* 1 when one channel's input normalisation is usable: mean in [0, 1] (the
+ * mean of pixels scaled to [0, 1]), std positive, finite and a normal float.
+ * Else 0, with why[0..size) saying which key is wrong ("'norm_std' = 0 is
+ * ...", or "'norm_std' channel 2 = 0 is ..." when channel >= 0). */
+int checkpoint_normalization_ok(double mean, double std, int channel, char *why, size_t size);
 
 #endif

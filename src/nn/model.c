@@ -133,20 +133,6 @@ int soma_model_classes(const soma_model *m) { return m ? m->classes : 0; }
 
 const char *soma_model_text(const soma_model *m) { return m ? m->text : ""; }
 
-void soma_model_normalization(const soma_model *m, float *mean, float *std)
-{
-    if (mean)
-        *mean = m ? m->norm_mean : 0.0f;
-    if (std)
-        *std = m ? m->norm_std : 0.0f;
-}
-
-void soma_model_set_normalization(soma_model *m, float mean, float std)
-{
-    m->norm_mean = mean;
-    m->norm_std = std;
-}
-
 /* The forward passes of soma_model_predict, planned_batch samples at a time. */
 static soma_status predict_planned(soma_model *m, const float *input, int n, float *probs)
 {

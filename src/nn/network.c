@@ -1,6 +1,8 @@
 /* Building a network from a spec, planning its memory, and running it. */
 #include "nn/network.h"
 
+#include "nn/class_names.h"
+
 #include <omp.h>
 #include <stdlib.h>
 #include <string.h>
@@ -58,7 +60,10 @@ static soma_status build_shapes(const model_spec *spec, const char *text, const 
     m->source = utf8_escaped(source); /* stored in checkpoints, whose metadata is UTF-8 */
     m->fwd_seconds = calloc((size_t)spec->nlayers, sizeof(double));
     m->bwd_seconds = calloc((size_t)spec->nlayers, sizeof(double));
-    if (!m->layers || !m->text || !m->source || !m->fwd_seconds || !m->bwd_seconds) {
+    m->norm_mean = calloc((size_t)(spec->input.c > 0 ? spec->input.c : 1), sizeof(float));
+    m->norm_std = calloc((size_t)(spec->input.c > 0 ? spec->input.c : 1), sizeof(float));
+    if (!m->layers || !m->text || !m->source || !m->fwd_seconds || !m->bwd_seconds ||
+        !m->norm_mean || !m->norm_std) {
         soma_model_free(m);
         return soma_error(SOMA_ERR_MEMORY, "out of memory");
     }
@@ -116,7 +121,6 @@ static soma_status build_shapes(const model_spec *spec, const char *text, const 
             next->fused_away = 1;
         }
     }
-    m->norm_std = 0.0f; /* unset: soma_train derives it from the data */
     *out = m;
     return SOMA_OK;
 }
@@ -542,5 +546,8 @@ void soma_model_free(soma_model *m)
     free(m->source);
     free(m->fwd_seconds);
     free(m->bwd_seconds);
+    free(m->norm_mean);
+    free(m->norm_std);
+    class_names_free(m);
     free(m);
 }

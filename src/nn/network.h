@@ -70,7 +70,13 @@ struct soma_model {
     size_t slice_workspace;
     int step_slices;       /* the last step's: `metrics` holds that many */
 
-    float norm_mean, norm_std;
+    /* input normalisation, one (mean, std) per input channel (input.c of
+     * each): inputs are (x/255 - mean[c]) / std[c]; std 0 until soma_train
+     * derives them from the data, a checkpoint or the caller sets them
+     * (nn/normalization.h) */
+    float *norm_mean, *norm_std;
+    char **class_names; /* nclass_names <= classes names (nn/class_names.h), or none */
+    int nclass_names;
 
     /* per-layer timing when profiling (seconds, summed) */
     int profile;

@@ -2,6 +2,7 @@
 #include "train/loader.h"
 
 #include <pthread.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -12,6 +13,8 @@ typedef struct slot {
     float *host;
     int32_t *labels;
     int step; /* the step whose batch it holds, -1 when free */
+    soma_status status;  /* of loading it: a failure is the step's */
+    char message[1024];  /* soma_error's, left on the loading thread */
 } slot;
 
 struct batch_loader {
@@ -24,32 +27,34 @@ struct batch_loader {
     const int *order;
     int n, first_step, steps, epoch;
     uint64_t seed;
-    float mean, std;
+    const float *mean, *std; /* per channel, the model's: unchanged during an epoch */
     pthread_t thread;
     int running, stop;
     pthread_mutex_t lock;
     pthread_cond_t changed;
 };
 
-void loader_normalize(float *x, int n, int c, size_t plane, float mean, float std)
+void loader_normalize(float *x, int n, int c, size_t plane, const float *mean, const float *std)
 {
-    (void)c; /* one mean and std for every channel, for now */
-    size_t count = (size_t)n * (size_t)c * plane;
-    float inv = 1.0f / std;
-    for (size_t i = 0; i < count; i++)
-        x[i] = (x[i] - mean) * inv;
+    for (int i = 0; i < n; i++)
+        for (int ch = 0; ch < c; ch++) {
+            float *p = x + ((size_t)i * c + ch) * plane, m = mean[ch], inv = 1.0f / std[ch];
+            for (size_t k = 0; k < plane; k++)
+                p[k] = (p[k] - m) * inv;
+        }
 }
 
-void loader_fill(const soma_dataset *ds, const augment_pipeline *aug, const int *indices, int n,
-                 uint64_t seed, int epoch, float mean, float std, float *out, int32_t *labels,
-                 float *scratch)
+soma_status loader_fill(const soma_dataset *ds, const augment_pipeline *aug, const int *indices,
+                        int n, uint64_t seed, int epoch, const float *mean, const float *std,
+                        float *out, int32_t *labels, float *scratch)
 {
     size_t sample = dataset_sample_size(ds);
-    augment_gather_raw(ds, indices, n, out, labels);
+    SOMA_TRY(augment_gather_raw(ds, indices, n, out, labels));
     for (int i = 0; i < n; i++)
         augment_sample(aug, seed, epoch, indices[i], ds->c, ds->h, ds->w, out + sample * i,
                        scratch);
     loader_normalize(out, n, ds->c, (size_t)ds->h * ds->w, mean, std);
+    return SOMA_OK;
 }
 
 static void *produce(void *arg)
@@ -67,8 +72,10 @@ static void *produce(void *arg)
         /* the slot is this thread's until it is marked filled */
         int first = step * l->batch;
         int count = l->n - first < l->batch ? l->n - first : l->batch;
-        loader_fill(l->ds, &l->aug, l->order + first, count, l->seed, l->epoch, l->mean, l->std,
-                    s->host, s->labels, l->scratch);
+        s->status = loader_fill(l->ds, &l->aug, l->order + first, count, l->seed, l->epoch,
+                                l->mean, l->std, s->host, s->labels, l->scratch);
+        if (s->status != SOMA_OK)
+            snprintf(s->message, sizeof s->message, "%s", soma_last_error());
         pthread_mutex_lock(&l->lock);
         s->step = step;
         pthread_cond_broadcast(&l->changed);
@@ -121,7 +128,8 @@ soma_status loader_create(const soma_dataset *ds, const augment_pipeline *aug, i
 }
 
 soma_status loader_begin_epoch(batch_loader *l, const int *order, int n, int first_step,
-                               int steps, uint64_t seed, int epoch, float mean, float std)
+                               int steps, uint64_t seed, int epoch, const float *mean,
+                               const float *std)
 {
     loader_end_epoch(l);
     l->order = order, l->n = n, l->first_step = first_step, l->steps = steps;
@@ -134,7 +142,7 @@ soma_status loader_begin_epoch(batch_loader *l, const int *order, int n, int fir
     return SOMA_OK;
 }
 
-void loader_next(batch_loader *l, int step, float **host, int32_t **labels)
+soma_status loader_next(batch_loader *l, int step, float **host, int32_t **labels)
 {
     slot *s = &l->slots[step & 1];
     pthread_mutex_lock(&l->lock);
@@ -143,6 +151,9 @@ void loader_next(batch_loader *l, int step, float **host, int32_t **labels)
     pthread_mutex_unlock(&l->lock);
     *host = s->host;
     *labels = s->labels;
+    if (s->status != SOMA_OK) /* the loading thread's failure, with its message */
+        return soma_error(s->status, "%s", s->message);
+    return SOMA_OK;
 }
 
 void loader_release(batch_loader *l, int step)

@@ -21,10 +21,12 @@ soma_status loader_create(const soma_dataset *ds, const augment_pipeline *aug, i
 /* Starts the thread on an epoch: steps first_step .. steps-1 of `order`
  * (which must stay unchanged until loader_end_epoch), normalised by mean, std. */
 soma_status loader_begin_epoch(batch_loader *l, const int *order, int n, int first_step,
-                               int steps, uint64_t seed, int epoch, float mean, float std);
+                               int steps, uint64_t seed, int epoch, const float *mean,
+                               const float *std);
 /* Waits for step `step`'s batch (steps are taken in order) and lends its buffers
- * until loader_release. */
-void loader_next(batch_loader *l, int step, float **host, int32_t **labels);
+ * until loader_release; a failure to load it (an image that does not decode)
+ * is returned here, with its message. */
+soma_status loader_next(batch_loader *l, int step, float **host, int32_t **labels);
 /* The batch last taken may be overwritten. */
 void loader_release(batch_loader *l, int step);
 /* Stops and joins the thread (whatever it was doing); safe to call twice. */
@@ -32,14 +34,14 @@ void loader_end_epoch(batch_loader *l);
 /* Ends the epoch and frees the loader (accepts NULL). */
 void loader_free(batch_loader *l);
 
-/* (x - mean) / std over a batch of raw pixels: the one place normalisation
- * of augmented batches happens. */
-void loader_normalize(float *x, int n, int c, size_t plane, float mean, float std);
+/* (x - mean[c]) / std[c] per channel over a batch of raw pixels: the one
+ * place normalisation of augmented batches happens. */
+void loader_normalize(float *x, int n, int c, size_t plane, const float *mean, const float *std);
 
 /* Gathers, augments and normalises samples indices[0..n) into out and their
  * labels: what the thread does for each batch (scratch: augment_scratch_floats). */
-void loader_fill(const soma_dataset *ds, const augment_pipeline *aug, const int *indices, int n,
-                 uint64_t seed, int epoch, float mean, float std, float *out, int32_t *labels,
-                 float *scratch);
+soma_status loader_fill(const soma_dataset *ds, const augment_pipeline *aug, const int *indices,
+                        int n, uint64_t seed, int epoch, const float *mean, const float *std,
+                        float *out, int32_t *labels, float *scratch);
 
 #endif

@@ -5,6 +5,7 @@
 #include "core/partition.h"
 #include "core/run_threads.h"
 #include "data/dataset.h"
+#include "nn/normalization.h"
 
 /* The pass's samples into m->input_buf, their labels into data->labels. */
 static soma_status load(soma_model *m, const run_ctx *ctx, const step_data *data)
@@ -13,8 +14,8 @@ static soma_status load(soma_model *m, const run_ctx *ctx, const step_data *data
         return SOMA_OK;
     size_t in = shape_size(m->input), first = (size_t)ctx->first;
     if (!data->ready)
-        dataset_gather(data->ds, data->indices + first, ctx->batch, m->norm_mean, m->norm_std,
-                   data->host + in * first, data->labels + first);
+        SOMA_TRY(dataset_gather(data->ds, data->indices + first, ctx->batch, m->norm_mean,
+                                m->norm_std, data->host + in * first, data->labels + first));
     return m->be->upload(m->input_buf + in * first, data->host + in * first,
                          sizeof(float) * in * (size_t)ctx->batch);
 }
@@ -141,9 +142,10 @@ soma_status evaluate_dataset(soma_model *m, const soma_dataset *ds, int batch, d
         int count = ds->n - first < batch ? ds->n - first : batch;
         for (int i = 0; i < count; i++)
             indices[i] = first + i;
-        dataset_gather(ds, indices, count, m->norm_mean, m->norm_std, host, labels);
+        st = dataset_gather(ds, indices, count, m->norm_mean, m->norm_std, host, labels);
         ctx.batch = count;
-        st = eval_batch(m, &ctx, host, labels, &loss_sum, &right);
+        if (st == SOMA_OK)
+            st = eval_batch(m, &ctx, host, labels, &loss_sum, &right);
     }
     free(host), free(labels), free(indices);
     if (st != SOMA_OK)
@@ -161,7 +163,7 @@ soma_status soma_evaluate(soma_model *m, const soma_dataset *ds, int batch, doub
                           batch);
     if (ds->n <= 0)
         return soma_error(SOMA_ERR_ARGUMENT, "%s: the dataset is empty", ds->source);
-    if (m->norm_std <= 0.0f)
+    if (!normalization_is_set(m))
         return soma_error(SOMA_ERR_ARGUMENT, "the model has no input normalisation: "
                           "train it or load it from a checkpoint");
     /* the count it starts with holds to its end, whatever soma_set_threads does meanwhile */

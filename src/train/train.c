@@ -14,6 +14,8 @@
 #include "core/rng.h"
 #include "core/run_threads.h"
 #include "data/dataset.h"
+#include "nn/class_names.h"
+#include "nn/normalization.h"
 #include "optim/schedule.h"
 #include "train/loader.h"
 #include "train/profile.h"
@@ -151,8 +153,11 @@ static soma_status setup(trainer *t)
         SOMA_TRY(checkpoint_check_position(c->resume, &t->rs, t->train->n, c->batch));
         if (!t->rs.best_loaded && t->rs.best_epoch > 0)
             SOMA_TRY(keep_best(t)); /* saved at the best epoch's end: the weights are the best */
-    } else if (m->norm_std <= 0.0f)
-        dataset_pixel_stats(t->train, &m->norm_mean, &m->norm_std);
+    } else if (!normalization_is_set(m)) {
+        SOMA_TRY(dataset_pixel_stats(t->train, m->norm_mean, m->norm_std));
+    }
+    if (t->train->class_names) /* an image folder's: kept in the checkpoints */
+        SOMA_TRY(class_names_set(m, t->train->class_names, t->train->classes));
     SOMA_TRY(augment_parse(c->augment, &t->augment));
     if (t->augment.n > 0)
         SOMA_TRY(loader_create(t->train, &t->augment, c->batch, &t->loader));
@@ -237,7 +242,11 @@ static soma_status run_epoch(trainer *t, soma_progress_fn progress, void *user,
         int count = t->train->n - first < c->batch ? t->train->n - first : c->batch;
         step_data data = {t->train, t->order + first, t->batch_host, t->labels, 0};
         if (t->loader) {
-            loader_next(t->loader, rs->step, &data.host, &data.labels);
+            soma_status loaded = loader_next(t->loader, rs->step, &data.host, &data.labels);
+            if (loaded != SOMA_OK) {
+                loader_release(t->loader, rs->step);
+                return loaded;
+            }
             data.ready = 1;
         }
         double lr = schedule_lr(c, rs->global_step, t->steps_per_epoch);

@@ -11,6 +11,7 @@
 #include "core/run_threads.h"
 #include "data/augment.h"
 #include "data/dataset.h"
+#include "nn/normalization.h"
 #include "train/loader.h"
 #include "train/step.h"
 
@@ -53,7 +54,7 @@ static soma_status tta_dataset(soma_model *m, const soma_dataset *ds, int batch,
         int count = ds->n - first < batch ? ds->n - first : batch;
         for (int i = 0; i < count; i++)
             b->indices[i] = first + i;
-        augment_gather_raw(ds, b->indices, count, b->raw, b->labels);
+        SOMA_TRY(augment_gather_raw(ds, b->indices, count, b->raw, b->labels));
         memset(b->sum, 0, sizeof(double) * (size_t)count * k);
         for (int copy = 0; copy < copies; copy++) {
             const int *d = shifts[flips ? copy / 2 : copy];
@@ -103,7 +104,7 @@ soma_status soma_evaluate_tta(soma_model *m, const soma_dataset *ds, int batch, 
                           batch);
     if (ds->n <= 0)
         return soma_error(SOMA_ERR_ARGUMENT, "%s: the dataset is empty", ds->source);
-    if (m->norm_std <= 0.0f)
+    if (!normalization_is_set(m))
         return soma_error(SOMA_ERR_ARGUMENT, "the model has no input normalisation: "
                           "train it or load it from a checkpoint");
     if (ds->c != m->input.c || ds->h != m->input.h || ds->w != m->input.w)

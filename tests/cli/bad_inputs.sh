@@ -198,9 +198,17 @@ declare -A says=(
     [rgb-16384x16384-in-69-bytes.png]="16384x16384 but the model expects 4x4|built with libpng"
     [truncated-in-idat.png]="truncated PNG|built with libpng"
     [width-0.png]="corrupt PNG: .*IHDR|built with libpng"
+    [jpeg-soi-only.jpg]="corrupt or truncated JPEG: Premature end"
+    [jpeg-garbage-after-header.jpg]="corrupt or truncated JPEG"
+    [text-file-named.jpg]="not an image soma can read"
+    # cifar/: each stands in for data_batch_1.bin
+    [cifar10-truncated-record.bin]="3173 bytes is not a whole number of 3073-byte CIFAR-10 records \(1 records and 100 bytes over\)"
+    [cifar10-label-10.bin]="record 1: label 10 is out of range \(CIFAR-10 has 10 classes\)"
+    [cifar10-empty.bin]="empty file"
+    [cifar10-shorter-than-a-record.bin]="not a whole number of 3073-byte CIFAR-10 records \(0 records"
 )
 declare -A seen=()
-for file in "$corpus"/{idx,model,checkpoint,image}/*; do
+for file in "$corpus"/{idx,model,checkpoint,image,cifar}/*; do
     name=$(basename "$file")
     seen[$name]=1
     [[ -n "${says[$name]:-}" ]] && pass || fail "tests/corpus has $name but bad_inputs.sh no expectation for it"
@@ -273,6 +281,35 @@ done
 for file in "$corpus"/image/*; do
     name=$(basename "$file")
     expect_error 1 "$file" "${says[$name]}" predict "$good/tiny.safetensors" "$file" --threads 1
+done
+
+# ---- CIFAR: as the training data of a CIFAR-10 folder (train), and to evaluate on
+for file in "$corpus"/cifar/*; do
+    name=$(basename "$file")
+    dir=$tmp/cifar-$name
+    mkdir "$dir"
+    cp "$file" "$dir/data_batch_1.bin"
+    expect_error 1 "$dir/data_batch_1.bin" "${says[$name]}" train "$good/tiny.cfg" --data "$dir" \
+        --epochs 1 --batch 8 --threads 1 --quiet --out "$tmp/out-$name"
+    empty_or_absent "$tmp/out-$name" && pass || fail "train on $name wrote into its output directory"
+    expect_error 1 "$dir/data_batch_1.bin" "${says[$name]}" eval "$good/tiny.safetensors" \
+        --data "$dir" --split train --threads 1
+done
+
+# ---- images in an image folder: the batch that reads one stops the run, naming it;
+# --skip-bad-images leaves it out (and the good image trains)
+for name in truncated.pgm empty.pgm corrupt.png truncated-in-idat.png idat-not-zlib.png \
+    text-file-named.png jpeg-soi-only.jpg jpeg-garbage-after-header.jpg text-file-named.jpg; do
+    dir=$tmp/folder-$name
+    mkdir -p "$dir/train/a" "$dir/train/b"
+    cp "$good/digit.png" "$dir/train/a/good.png"
+    cp "$corpus/image/$name" "$dir/train/b/$name"
+    expect_error 1 "$dir/train/b/$name" "${says[$name]}" train "$good/tiny.cfg" --data "$dir" \
+        --epochs 1 --batch 8 --val-split 0 --threads 1 --quiet --out "$tmp/out-folder-$name"
+    run train "$good/tiny.cfg" --data "$dir" --epochs 1 --batch 8 --val-split 0 --threads 1 --quiet \
+        --skip-bad-images --out "$tmp/out-skip-$name"
+    [[ $rc -eq 0 ]] && grep -q "skipped 1 unreadable image in $dir/train" "$tmp/err" && pass ||
+        fail "train --skip-bad-images with $name: exit $rc: $(cat "$tmp/err")"
 done
 
 # ---- files that are not there, or are directories

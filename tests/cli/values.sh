@@ -62,12 +62,12 @@ refused "soma train: --opt expects sgd, momentum, nesterov, adagrad, rmsprop, ad
 refused "--schedule expects const, step or cosine, got 'cosin' (did you mean 'cosine'?)" --schedule cosin
 refused "--init expects he, xavier or lecun, got 'kaimin' (did you mean 'kaiming'?)" --init kaimin
 refused "--init expects he, xavier or lecun, got 'glorot_normal'" --init glorot_normal # not xavier's distribution
-refused "--data expects mnist, fashion-mnist or a directory of IDX files, got 'mnst' (did you mean 'mnist'?)" \
+refused "--data expects mnist, fashion-mnist, cifar-10, cifar-100 or a directory of IDX, CIFAR or image-folder files, got 'mnst' (did you mean 'mnist'?)" \
     --data mnst
 refused "got 'nowhere' (no such directory)" --data nowhere
 refused "--init expects he, xavier or lecun, got 'x'" --init x # a word replaced whole is no near miss
 grep -q "did you mean" "$tmp/err" && fail "--init x: $(cat "$tmp/err")" || pass
-expect 2 "soma eval: --data expects mnist, fashion-mnist or a directory of IDX files, got 'fashon' (did you mean 'fashion'?)" \
+expect 2 "soma eval: --data expects mnist, fashion-mnist, cifar-10, cifar-100 or a directory of IDX, CIFAR or image-folder files, got 'fashon' (did you mean 'fashion'?)" \
     eval "$good/tiny.safetensors" --data fashon
 expect 2 "soma: unknown command 'trian' (did you mean 'train'?)" help trian
 expect 2 "soma: unknown command 'hlep' (did you mean 'help'?)" hlep

@@ -76,7 +76,7 @@ static void check_mnist_split(soma_dataset *ds, int train)
             CHECK_MSG(counts[k] == expected[k], "class %d: %d", k, counts[k]);
     }
     float mean, std;
-    dataset_pixel_stats(ds, &mean, &std); /* MNIST's well-known 0.1307 / 0.3081 */
+    CHECK(dataset_pixel_stats(ds, &mean, &std) == SOMA_OK); /* MNIST's well-known 0.1307 / 0.3081 */
     CHECK_CLOSE(mean, 0.1307, 0.01);
     CHECK_CLOSE(std, 0.3081, 0.01);
 }

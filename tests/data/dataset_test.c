@@ -95,7 +95,7 @@ static soma_dataset *numbered(int n)
         ds->images[(size_t)i * 4] = (uint8_t)i;
         ds->images[(size_t)i * 4 + 1] = (uint8_t)(i * 3);
         ds->images[(size_t)i * 4 + 2] = 255;
-        ds->labels[i] = (uint8_t)(i % 10);
+        ds->labels[i] = i % 10;
     }
     return ds;
 }
@@ -208,7 +208,7 @@ static void test_conversion(void)
 
     int indices[3] = {5, 0, 2};
     int32_t labels[3] = {-1, -1, -1};
-    dataset_gather(ds, indices, 3, mean, std, out, labels);
+    CHECK(dataset_gather(ds, indices, 3, &mean, &std, out, labels) == SOMA_OK);
     for (int i = 0; i < 3; i++) {
         CHECK(labels[i] == indices[i] % 10);
         for (int k = 0; k < 4; k++)
@@ -226,14 +226,80 @@ static void test_conversion(void)
     for (int k = 0; k < 24; k++)
         sq += (ds->images[k] / 255.0 - m) * (ds->images[k] / 255.0 - m);
     float got_mean, got_std;
-    dataset_pixel_stats(ds, &got_mean, &got_std);
+    CHECK(dataset_pixel_stats(ds, &got_mean, &got_std) == SOMA_OK);
     CHECK_CLOSE(got_mean, m, 1e-6);
     CHECK_CLOSE(got_std, sqrt(sq / 24), 1e-6);
     memset(ds->images, 51, 24);
-    dataset_pixel_stats(ds, &got_mean, &got_std);
+    CHECK(dataset_pixel_stats(ds, &got_mean, &got_std) == SOMA_OK);
     CHECK_CLOSE(got_mean, 0.2, 1e-7);
     CHECK(got_std == 1.0f);
     soma_dataset_free(ds);
+}
+
+/* Three channels, each with its own (mean, std): gather, get and the statistics. */
+static void test_channels(void)
+{
+    soma_dataset *ds;
+    CHECK(dataset_create(2, 3, 1, 2, 1000, "rgb", &ds) == SOMA_OK);
+    if (!ds)
+        return;
+    /* sample i, channel c, pixel k = 10 * (c + 1) + 100 * i + k */
+    for (int i = 0; i < 2; i++)
+        for (int c = 0; c < 3; c++)
+            for (int k = 0; k < 2; k++)
+                ds->images[i * 6 + c * 2 + k] = (uint8_t)(10 * (c + 1) + 100 * i + k);
+    ds->labels[0] = 999; /* wider than a byte: kept whole */
+    ds->labels[1] = 256;
+    const float mean[3] = {0.1f, 0.2f, 0.3f}, std[3] = {0.5f, 0.25f, 2.0f};
+    float out[12], all_same[12];
+    int indices[2] = {1, 0};
+    int32_t labels[2] = {0, 0};
+    CHECK(dataset_gather(ds, indices, 2, mean, std, out, labels) == SOMA_OK);
+    CHECK(labels[0] == 256 && labels[1] == 999);
+    for (int i = 0; i < 2; i++)
+        for (int c = 0; c < 3; c++)
+            for (int k = 0; k < 2; k++)
+                CHECK_CLOSE(out[i * 6 + c * 2 + k],
+                            expected_value(ds->images[indices[i] * 6 + c * 2 + k], mean[c],
+                                           std[c]), 1e-6);
+    CHECK(soma_dataset_get_channels(ds, 0, 2, 3, mean, std, out) == SOMA_OK);
+    CHECK_CLOSE(out[5], expected_value(ds->images[5], mean[2], std[2]), 1e-6);
+    CHECK_CLOSE(out[6], expected_value(ds->images[6], mean[0], std[0]), 1e-6);
+    /* one pair for every channel: soma_dataset_get */
+    CHECK(soma_dataset_get(ds, 0, 2, 0.5f, 0.5f, all_same) == SOMA_OK);
+    CHECK_CLOSE(all_same[5], expected_value(ds->images[5], 0.5f, 0.5f), 1e-6);
+    check_one_line_error(soma_dataset_get_channels(ds, 0, 2, 1, mean, std, out),
+                         "3 channels, 1 normalisation pairs", "wrong channel count");
+    const float bad_std[3] = {1.0f, 0.0f, 1.0f};
+    check_one_line_error(soma_dataset_get_channels(ds, 0, 2, 3, mean, bad_std, out),
+                         "of channel 1", "zero std");
+    CHECK(soma_dataset_classes(ds) == 1000);
+    int label = -1;
+    CHECK(soma_dataset_label(ds, 0, &label) == SOMA_OK && label == 999);
+
+    /* per-channel statistics against a direct computation */
+    float got_mean[3], got_std[3];
+    CHECK(dataset_pixel_stats(ds, got_mean, got_std) == SOMA_OK);
+    for (int c = 0; c < 3; c++) {
+        double v[4] = {10 * (c + 1), 10 * (c + 1) + 1, 10 * (c + 1) + 100, 10 * (c + 1) + 101};
+        double m = (v[0] + v[1] + v[2] + v[3]) / 4 / 255, sq = 0;
+        for (int k = 0; k < 4; k++)
+            sq += (v[k] / 255 - m) * (v[k] / 255 - m);
+        CHECK_CLOSE(got_mean[c], m, 1e-6);
+        CHECK_CLOSE(got_std[c], sqrt(sq / 4), 1e-6);
+    }
+
+    /* wide labels survive a split */
+    soma_dataset *train = NULL, *val = NULL;
+    CHECK(soma_dataset_split(ds, 0.5, 3, &train, &val) == SOMA_OK);
+    if (train && val)
+        CHECK((train->labels[0] == 999 && val->labels[0] == 256) ||
+              (train->labels[0] == 256 && val->labels[0] == 999));
+    soma_dataset_free(train);
+    soma_dataset_free(val);
+    soma_dataset_free(ds);
+    check_one_line_error(dataset_create(1, 1, 1, 1, DATASET_MAX_CLASSES + 1, "many", &ds),
+                         "classes", "too many classes");
 }
 
 int main(void)
@@ -247,6 +313,7 @@ int main(void)
     test_load_errors();
     test_split();
     test_conversion();
+    test_channels();
     remove_tmpdir();
     return check_finish("dataset_test");
 }

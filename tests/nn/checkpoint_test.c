@@ -233,6 +233,9 @@ static void rewrite(const char *from, const char *to, const edit *e)
                 value = e->meta[j + 1];
         CHECK(st_writer_set_meta(w, key, value) == SOMA_OK);
     }
+    for (int j = 0; e->meta[j]; j += 2) /* keys the file lacks are added */
+        if (!st_meta(f, e->meta[j]))
+            CHECK(st_writer_set_meta(w, e->meta[j], e->meta[j + 1]) == SOMA_OK);
     int poked = e->tensor == NULL;
     for (int i = 0; i < st_count(f); i++) {
         const st_tensor_info *t = st_tensor_at(f, i);
@@ -393,6 +396,126 @@ static void test_stops_resume(void)
     }
 }
 
+/* ---------------------------------------- per-channel input normalisation */
+
+static void check_norm(soma_model *m, const float *mean, const float *std, const char *what)
+{
+    float got_mean[3] = {-1, -1, -1}, got_std[3] = {-1, -1, -1};
+    CHECK(soma_model_normalization_channels(m, 3, got_mean, got_std) == SOMA_OK);
+    for (int c = 0; c < 3; c++)
+        CHECK_MSG(got_mean[c] == mean[c] && got_std[c] == std[c],
+                  "%s: channel %d is (%g, %g), not (%g, %g)", what, c, (double)got_mean[c],
+                  (double)got_std[c], (double)mean[c], (double)std[c]);
+}
+
+static void test_per_channel(void)
+{
+    soma_model *m = NULL;
+    CHECK(soma_model_parse("input channels=3 height=2 width=2\nflatten\nlinear units=2\n", "rgb",
+                           &m) == SOMA_OK);
+    if (!m)
+        return;
+    const char *path = path_in("rgb.safetensors");
+    check_refusal(soma_checkpoint_save_model(path, m), path, "'norm_std' channel 0 = 0",
+                  "unset normalisation saved");
+    const float mean[3] = {0.485f, 0.456f, 0.406f}, std[3] = {0.229f, 0.224f, 0.225f};
+    CHECK(soma_model_set_normalization_channels(m, 3, mean, std) == SOMA_OK);
+    check_norm(m, mean, std, "set");
+    /* refused, and nothing changed */
+    const float bad_std[3] = {0.2f, -1.0f, 0.2f}, bad_mean[3] = {0.1f, 0.2f, 1.5f};
+    check_refusal(soma_model_set_normalization_channels(m, 2, mean, std), "rgb",
+                  "3 input channels, not 2", "wrong channel count");
+    check_refusal(soma_model_set_normalization_channels(m, 3, mean, bad_std), "channel 1",
+                  "not a positive finite number", "negative std");
+    check_refusal(soma_model_set_normalization_channels(m, 3, bad_mean, std), "channel 2",
+                  "outside [0, 1]", "mean above 1");
+    check_refusal(soma_model_normalization_channels(m, 1, (float[3]){0}, (float[3]){0}), "rgb",
+                  "not 1", "read with the wrong count");
+    check_norm(m, mean, std, "after refusals");
+    float m0, s0;
+    soma_model_normalization(m, &m0, &s0);
+    CHECK(m0 == mean[0] && s0 == std[0]);
+
+    /* a round trip is exact, and the metadata lists one value per channel */
+    CHECK_MSG(soma_checkpoint_save_model(path, m) == SOMA_OK, "%s", soma_last_error());
+    soma_model_free(m);
+    m = NULL;
+    CHECK_MSG(checkpoint_load_model(path, &m) == SOMA_OK, "%s", soma_last_error());
+    if (m)
+        check_norm(m, mean, std, "loaded");
+    soma_model_free(m);
+    char *value = NULL, want[96];
+    snprintf(want, sizeof want, "%.9g,%.9g,%.9g", (double)mean[0], (double)mean[1],
+             (double)mean[2]);
+    CHECK(soma_checkpoint_metadata(path, "norm_mean", &value) == SOMA_OK && value &&
+          strcmp(value, want) == 0);
+    free(value);
+
+    /* a checkpoint with one value (as soma wrote before) applies it to every channel */
+    const char *old = path_in("rgb-one-value.safetensors");
+    rewrite(path, old, &(edit)META("norm_mean", "0.5", "norm_std", "0.25"));
+    m = NULL;
+    CHECK_MSG(checkpoint_load_model(old, &m) == SOMA_OK, "%s", soma_last_error());
+    if (m)
+        check_norm(m, (float[3]){0.5f, 0.5f, 0.5f}, (float[3]){0.25f, 0.25f, 0.25f}, "broadcast");
+    soma_model_free(m);
+    static const struct {
+        edit e;
+        const char *want;
+    } cases[] = {
+        {META("norm_mean", "0.1,0.2"), "'norm_mean' is not a number or a list of 3"},
+        {META("norm_mean", "0.1,0.2,0.3,0.4"), "list of 3 comma-separated numbers"},
+        {META("norm_mean", "0.1,,0.3"), "'norm_mean' is not a number"},
+        {META("norm_std", "0.1,0.2,0.3,"), "'norm_std' is not a number"},
+        {META("norm_std", "0.1 0.2 0.3"), "'norm_std' is not a number"},
+        {META("norm_std", "0.2,0,0.3"), "metadata 'norm_std' channel 1 = 0 is not a positive"},
+        {META("norm_mean", "0.2,0.3,-1"), "metadata 'norm_mean' channel 2 = -1 is outside"},
+    };
+    const char *bad = path_in("rgb-bad.safetensors");
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        rewrite(path, bad, &cases[i].e);
+        expect_load_refused(bad, cases[i].want, cases[i].want);
+    }
+}
+
+/* Class names: kept through a save and a load, refused when malformed. */
+static void test_class_names(void)
+{
+    const char *path = path_in("rgb.safetensors"); /* test_per_channel's, 2 classes */
+    const char *named = path_in("named.safetensors");
+    soma_model *m = NULL;
+    rewrite(path, named, &(edit)META("class_names", "[\"cat\",\"dog\"]"));
+    CHECK_MSG(checkpoint_load_model(named, &m) == SOMA_OK, "%s", soma_last_error());
+    if (!m)
+        return;
+    CHECK(soma_model_class_name(m, 0) && strcmp(soma_model_class_name(m, 0), "cat") == 0);
+    CHECK(soma_model_class_name(m, 2) == NULL && soma_model_class_name(m, -1) == NULL);
+    const char *again = path_in("named-again.safetensors");
+    CHECK(soma_checkpoint_save_model(again, m) == SOMA_OK);
+    soma_model_free(m);
+    char *value = NULL;
+    CHECK(soma_checkpoint_metadata(again, "class_names", &value) == SOMA_OK && value &&
+          strcmp(value, "[\"cat\",\"dog\"]") == 0);
+    free(value);
+    m = NULL; /* fewer names than classes: the rest unnamed */
+    rewrite(path, named, &(edit)META("class_names", "[\"cat\"]"));
+    CHECK_MSG(checkpoint_load_model(named, &m) == SOMA_OK, "%s", soma_last_error());
+    CHECK(m && soma_model_class_name(m, 1) == NULL);
+    soma_model_free(m);
+    static const struct {
+        const char *value, *want;
+    } cases[] = {
+        {"cat,dog", "metadata 'class_names' is not a JSON array of at most 2 strings"},
+        {"[\"a\",\"b\",\"c\"]", "not a JSON array of at most 2 strings"},
+        {"{\"a\":1}", "not a JSON array"},
+        {"[\"a\",7]", "metadata 'class_names': item 1 is not a string"},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        rewrite(path, named, &(edit)META("class_names", cases[i].value));
+        expect_load_refused(named, cases[i].want, cases[i].want);
+    }
+}
+
 int main(void)
 {
     snprintf(dir, sizeof dir, "checkpoint_test_%ld", (long)getpid());
@@ -400,6 +523,8 @@ int main(void)
         return 1;
     test_every_bit_flipped();
     test_versions();
+    test_per_channel();
+    test_class_names();
     soma_dataset *ds = synthetic_patterns(40, 4, 1);
     train_set = ds;
     CHECK(mkdir(path_in("run"), 0755) == 0);

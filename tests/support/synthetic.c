@@ -12,7 +12,7 @@ soma_dataset *synthetic_patterns(int n, uint64_t seed, uint64_t stream)
     rng_init(&r, seed, RNG_TEST, stream, 0);
     for (int i = 0; i < n; i++) {
         int label = (int)rng_below(&r, 3);
-        ds->labels[i] = (uint8_t)label;
+        ds->labels[i] = label;
         for (int p = 0; p < 64; p++) {
             int bright = (label == 0 && p < 24) || (label == 1 && p % 8 < 3);
             ds->images[i * 64 + p] =

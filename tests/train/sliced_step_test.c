@@ -45,7 +45,7 @@ static result run(const char *text, const soma_dataset *ds, int threads)
     soma_model *m = NULL;
     CHECK(soma_model_parse(text, "sliced", &m) == SOMA_OK);
     CHECK(soma_model_init(m, SOMA_INIT_HE, 3) == SOMA_OK);
-    m->norm_mean = 0.5f, m->norm_std = 0.25f;
+    soma_model_set_normalization(m, 0.5f, 0.25f);
     CHECK(network_plan(m, BATCH) == SOMA_OK);
     r.slices = network_slices(m, BATCH);
     soma_optimizer_config cfg = soma_optimizer_defaults(SOMA_OPT_MOMENTUM);
@@ -88,7 +88,7 @@ static void check_failure_propagates(const soma_dataset *ds, int threads)
     CHECK(soma_model_parse(model_text, "sliced", &m) == SOMA_OK);
     CHECK(soma_model_init(m, SOMA_INIT_HE, 3) == SOMA_OK);
     m->be = &failing; /* same memory as the CPU's: the weights stay valid */
-    m->norm_mean = 0.5f, m->norm_std = 0.25f;
+    soma_model_set_normalization(m, 0.5f, 0.25f);
     CHECK(network_plan(m, BATCH) == SOMA_OK);
     soma_optimizer_config cfg = soma_optimizer_defaults(SOMA_OPT_SGD);
     optimizer *opt = NULL;

@@ -1,5 +1,7 @@
-/* Single images for `soma predict`: binary PGM, and PNG when libpng is there. */
-#include "cli/image_read.h"
+/* Decoding image files: binary PGM always, PNG with libpng, JPEG with libjpeg. */
+#define _POSIX_C_SOURCE 200809L
+
+#include "data/image_decode.h"
 
 #include <ctype.h>
 #include <errno.h>
@@ -12,8 +14,6 @@
 #ifdef SOMA_HAVE_PNG
 #include <png.h>
 #endif
-
-#define IMAGE_MAX_SIDE 16384
 
 void image_free(image *img)
 {
@@ -50,7 +50,7 @@ static int pgm_field(FILE *fp, long *value)
 }
 
 /* "x.pgm: image is 28x28 but the model expects 4x4", from the header alone. */
-static soma_status check_size(const char *path, long width, long height, int want_width,
+soma_status image_check_size(const char *path, long width, long height, int want_width,
                               int want_height)
 {
     if (want_width > 0 && want_height > 0 && (width != want_width || height != want_height))
@@ -85,7 +85,7 @@ static soma_status read_pgm(FILE *fp, const char *path, int want_width, int want
     if (maxval < 1 || maxval > 255)
         return soma_error(SOMA_ERR_UNSUPPORTED,
                           "%s: PGM maxval %ld is not supported (8-bit images only)", path, maxval);
-    SOMA_TRY(check_size(path, width, height, want_width, want_height));
+    SOMA_TRY(image_check_size(path, width, height, want_width, want_height));
     size_t n = (size_t)width * (size_t)height;
     long long left = bytes_left(fp);
     if (left >= 0 && (unsigned long long)left < n) /* before taking memory for pixels not there */
@@ -136,7 +136,7 @@ static soma_status read_png(FILE *fp, const char *path, int want_width, int want
         st = soma_error(SOMA_ERR_FORMAT, "%s: PNG size %ux%u is out of range", path, png.width,
                         png.height);
     if (st == SOMA_OK)
-        st = check_size(path, (long)png.width, (long)png.height, want_width, want_height);
+        st = image_check_size(path, (long)png.width, (long)png.height, want_width, want_height);
     if (st != SOMA_OK) {
         png_image_free(&png);
         return st;
@@ -181,11 +181,20 @@ soma_status image_read_stream(FILE *fp, const char *path, int want_width, int wa
                           path);
 #endif
     }
+    if (got >= 3 && magic[0] == 0xff && magic[1] == 0xd8 && magic[2] == 0xff) {
+#ifdef SOMA_HAVE_JPEG
+        rewind(fp);
+        return jpeg_read(fp, path, want_width, want_height, out);
+#else
+        return soma_error(SOMA_ERR_UNSUPPORTED,
+                          "%s: JPEG images need a soma built with libjpeg; convert to PNG", path);
+#endif
+    }
     if (got >= 2 && magic[0] == 'P' && magic[1] >= '1' && magic[1] <= '6')
         return soma_error(SOMA_ERR_UNSUPPORTED,
                           "%s: only binary 8-bit PGM (P5) is supported among the netpbm formats",
                           path);
-    return soma_error(SOMA_ERR_FORMAT, "%s: not an image soma can read (PGM P5, PNG, IDX)", path);
+    return soma_error(SOMA_ERR_FORMAT, "%s: not an image soma can read (PGM P5, PNG, JPEG, IDX)", path);
 }
 
 soma_status image_read(const char *path, int want_width, int want_height, image *out)
@@ -197,33 +206,4 @@ soma_status image_read(const char *path, int want_width, int want_height, image 
     soma_status st = image_read_stream(fp, path, want_width, want_height, out);
     fclose(fp);
     return st;
-}
-
-soma_status image_to_input(const image *img, const char *path, int c, int h, int w, float mean,
-                           float std, float *out)
-{
-    if (img->width != w || img->height != h)
-        return soma_error(SOMA_ERR_SHAPE,
-                          "%s: image is %dx%d but the model expects %dx%d (width x height); "
-                          "resize it first",
-                          path, img->width, img->height, w, h);
-    if (c != 1 && c != 3)
-        return soma_error(SOMA_ERR_UNSUPPORTED, "%s: the model takes %d channels; images give 1 or 3",
-                          path, c);
-    /* std > 0: a checkpoint with any other normalisation is refused at load */
-    size_t plane = (size_t)h * (size_t)w;
-    for (size_t i = 0; i < plane; i++) {
-        const uint8_t *px = img->pixels + i * (size_t)img->channels;
-        for (int ch = 0; ch < c; ch++) {
-            float v;
-            if (img->channels == c)
-                v = px[ch];
-            else if (img->channels == 3) /* RGB -> gray: ITU-R BT.601 luma */
-                v = 0.299f * px[0] + 0.587f * px[1] + 0.114f * px[2];
-            else /* gray -> RGB */
-                v = px[0];
-            out[(size_t)ch * plane + i] = (v / 255.0f - mean) / std;
-        }
-    }
-    return SOMA_OK;
 }
