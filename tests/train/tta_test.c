@@ -68,9 +68,11 @@ int main(void)
 {
     soma_set_threads(2);
     soma_dataset *tr = synthetic_patterns(200, 1, 2), *te = synthetic_patterns(70, 2, 2);
-    soma_model *m;
+    soma_model *m = NULL;
     CHECK(tr && te && soma_model_parse(model_text, "tta_test", &m) == SOMA_OK);
-    soma_model_init(m, SOMA_INIT_HE, 3);
+    if (!m)
+        return check_finish("tta_test");
+    CHECK(soma_model_init(m, SOMA_INIT_HE, 3) == SOMA_OK);
     soma_train_config cfg = soma_train_defaults();
     cfg.epochs = 2;
     CHECK(soma_train(m, tr, NULL, &cfg, NULL, NULL, NULL) == SOMA_OK);
