@@ -86,7 +86,13 @@ static soma_status cpu_copy(float *dst, const float *src, size_t n)
 
 static soma_status cpu_add(float *dst, const float *src, size_t n)
 {
-#pragma omp parallel for simd schedule(static) num_threads(cpu_threads()) if (n >= 65536)
+    /* a lane's part of the gradients (the common call): no team to start */
+    if (n < 65536 || cpu_threads() == 1) {
+        for (size_t i = 0; i < n; i++)
+            dst[i] += src[i];
+        return SOMA_OK;
+    }
+#pragma omp parallel for simd schedule(static) num_threads(cpu_threads())
     for (size_t i = 0; i < n; i++)
         dst[i] += src[i];
     return SOMA_OK;
