@@ -11,9 +11,7 @@
 
 #include "core/error.h"
 
-#ifdef SOMA_HAVE_PNG
 #include <png.h>
-#endif
 
 void image_free(image *img)
 {
@@ -110,7 +108,6 @@ static soma_status read_pgm(FILE *fp, const char *path, int want_width, int want
     return SOMA_OK;
 }
 
-#ifdef SOMA_HAVE_PNG
 /* libpng says "Read Error" when the file ends early: say which file, and that it is cut short. */
 static soma_status png_failure(FILE *fp, const char *path, const png_image *png)
 {
@@ -159,7 +156,6 @@ static soma_status read_png(FILE *fp, const char *path, int want_width, int want
     out->pixels = pixels;
     return SOMA_OK;
 }
-#endif
 
 soma_status image_read_stream(FILE *fp, const char *path, int want_width, int want_height,
                               image *out)
@@ -172,23 +168,12 @@ soma_status image_read_stream(FILE *fp, const char *path, int want_width, int wa
     got += fread(magic + 2, 1, 6, fp);
     static const unsigned char png_magic[8] = {0x89, 'P', 'N', 'G', '\r', '\n', 0x1a, '\n'};
     if (got == 8 && memcmp(magic, png_magic, 8) == 0) {
-#ifdef SOMA_HAVE_PNG
         rewind(fp);
         return read_png(fp, path, want_width, want_height, out);
-#else
-        return soma_error(SOMA_ERR_UNSUPPORTED,
-                          "%s: PNG images need a soma built with libpng; convert to PGM (P5)",
-                          path);
-#endif
     }
     if (got >= 3 && magic[0] == 0xff && magic[1] == 0xd8 && magic[2] == 0xff) {
-#ifdef SOMA_HAVE_JPEG
         rewind(fp);
         return jpeg_read(fp, path, want_width, want_height, out);
-#else
-        return soma_error(SOMA_ERR_UNSUPPORTED,
-                          "%s: JPEG images need a soma built with libjpeg; convert to PNG", path);
-#endif
     }
     if (got >= 2 && magic[0] == 'P' && magic[1] >= '1' && magic[1] <= '6')
         return soma_error(SOMA_ERR_UNSUPPORTED,

@@ -3,7 +3,6 @@
 
 #include "data/image_decode.h"
 
-#ifdef SOMA_HAVE_JPEG
 #include <setjmp.h>
 #include <stdlib.h>
 #include <string.h>
@@ -96,6 +95,3 @@ soma_status jpeg_read(FILE *fp, const char *path, int want_width, int want_heigh
     out->pixels = pixels;
     return SOMA_OK;
 }
-#else
-typedef int jpeg_decode_unused; /* an empty translation unit is not ISO C */
-#endif
