@@ -89,10 +89,14 @@ int main(void)
         snprintf(timages, sizeof timages, "%s/t10k-images-idx3-ubyte.gz", fm);
         snprintf(tlabels, sizeof tlabels, "%s/t10k-labels-idx1-ubyte.gz", fm);
     } else {
-        snprintf(images, sizeof images, "%s", source_path("data/mnist/train-images-idx3-ubyte.gz"));
-        snprintf(labels, sizeof labels, "%s", source_path("data/mnist/train-labels-idx1-ubyte.gz"));
-        snprintf(timages, sizeof timages, "%s", source_path("data/mnist/t10k-images-idx3-ubyte.gz"));
-        snprintf(tlabels, sizeof tlabels, "%s", source_path("data/mnist/t10k-labels-idx1-ubyte.gz"));
+        const char *mnist[4] = {"train-images-idx3-ubyte.gz", "train-labels-idx1-ubyte.gz",
+                                "t10k-images-idx3-ubyte.gz", "t10k-labels-idx1-ubyte.gz"};
+        char *paths[4] = {images, labels, timages, tlabels};
+        for (int i = 0; i < 4; i++) {
+            char rel[128];
+            snprintf(rel, sizeof rel, "data/mnist/%s", mnist[i]);
+            snprintf(paths[i], 4096, "%s", source_path(rel));
+        }
     }
     char root[] = "/tmp/soma-alexnet-XXXXXX", train_dir[4096], test_dir[4096];
     CHECK(mkdtemp(root) != NULL);
