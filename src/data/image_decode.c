@@ -179,7 +179,8 @@ soma_status image_read_stream(FILE *fp, const char *path, int want_width, int wa
         return soma_error(SOMA_ERR_UNSUPPORTED,
                           "%s: only binary 8-bit PGM (P5) is supported among the netpbm formats",
                           path);
-    return soma_error(SOMA_ERR_FORMAT, "%s: not an image soma can read (PGM P5, PNG, JPEG, IDX)", path);
+    return soma_error(SOMA_ERR_FORMAT, "%s: not an image soma can read (PGM P5, PNG, JPEG, IDX)",
+                      path);
 }
 
 soma_status image_read(const char *path, int want_width, int want_height, image *out)
