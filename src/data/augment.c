@@ -2,29 +2,13 @@
 #include "data/augment.h"
 
 #include <math.h>
-#include <stdlib.h>
 #include <string.h>
 
-#include "core/error.h"
 #include "core/rng.h"
 #include "data/dataset.h"
 
 /* a Gaussian kernel's radius: 3 sigma (sigma <= 100, see augment_spec.c) */
 #define ELASTIC_MAX_RADIUS 300
-
-soma_status augment_gather_raw(const soma_dataset *ds, const int *indices, int n, float *out,
-                               int32_t *labels)
-{
-    /* (x/255 - 0) / 1 in every channel */
-    float *zero_one = malloc(sizeof(float) * 2 * (size_t)ds->c);
-    if (!zero_one)
-        return soma_error(SOMA_ERR_MEMORY, "out of memory");
-    for (int c = 0; c < ds->c; c++)
-        zero_one[c] = 0.0f, zero_one[ds->c + c] = 1.0f;
-    soma_status st = dataset_gather(ds, indices, n, zero_one, zero_one + ds->c, out, labels);
-    free(zero_one);
-    return st;
-}
 
 size_t augment_scratch_floats(int c, int h, int w)
 {

@@ -58,12 +58,6 @@ void augment_canonical(const augment_pipeline *p, char *buf, size_t size);
 /* Whether the pipeline has a step of `kind`. */
 int augment_has(const augment_pipeline *p, enum augment_kind kind);
 
-/* Samples indices[0..n) as raw pixels x/255 in [0, 1] (NCHW) into out, their
- * labels into `labels` (may be NULL): what augmentation starts from. Fails
- * as dataset_gather does (an image of a folder that does not decode). */
-soma_status augment_gather_raw(const soma_dataset *ds, const int *indices, int n, float *out,
-                               int32_t *labels);
-
 /* Scratch floats augment_sample needs for a c x h x w image. */
 size_t augment_scratch_floats(int c, int h, int w);
 /* Applies the pipeline to image x (c x h x w floats in [0, 1]) in place,

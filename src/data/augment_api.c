@@ -46,7 +46,7 @@ soma_status soma_augment_get(const soma_dataset *ds, const char *spec, uint64_t 
     for (int i = 0; i < n; i++) {
         int index = first + i;
         float *x = out + sample * (size_t)i;
-        st = augment_gather_raw(ds, &index, 1, x, NULL);
+        st = dataset_gather_raw(ds, &index, 1, x, NULL);
         if (st != SOMA_OK)
             break;
         augment_sample(&p, seed, epoch, index, ds->c, ds->h, ds->w, x, scratch);

@@ -67,6 +67,9 @@ size_t dataset_sample_size(const soma_dataset *ds);
  * Indices must be valid; this runs every training step. */
 soma_status dataset_gather(const soma_dataset *ds, const int *indices, int n, const float *mean,
                            const float *std, float *out, int32_t *labels);
+/* The same as raw pixels x/255 in [0, 1]: what augmentation starts from. */
+soma_status dataset_gather_raw(const soma_dataset *ds, const int *indices, int n, float *out,
+                               int32_t *labels);
 
 /* Per channel, the mean and (population) standard deviation of x/255 over
  * every pixel of the dataset in mean[0..c) and std[0..c), accumulated exactly

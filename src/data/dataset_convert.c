@@ -110,19 +110,33 @@ static soma_status stream_convert(const soma_dataset *ds, const int *indices, in
     return st;
 }
 
-soma_status dataset_gather(const soma_dataset *ds, const int *indices, int n, const float *mean,
-                           const float *std, float *out, int32_t *labels)
+/* mean[c * step], std[c * step] for channel c, as convert_sample takes them */
+static soma_status gather(const soma_dataset *ds, const int *indices, int n, const float *mean,
+                          const float *std, int step, float *out, int32_t *labels)
 {
     if (ds->stream)
-        return stream_convert(ds, indices, 0, n, mean, std, 1, out, labels);
+        return stream_convert(ds, indices, 0, n, mean, std, step, out, labels);
     size_t sample = dataset_sample_size(ds);
     for (int i = 0; i < n; i++) {
-        convert_sample(ds, ds->images + (size_t)indices[i] * sample, mean, std, 1,
+        convert_sample(ds, ds->images + (size_t)indices[i] * sample, mean, std, step,
                        out + (size_t)i * sample);
         if (labels)
             labels[i] = ds->labels[indices[i]];
     }
     return SOMA_OK;
+}
+
+soma_status dataset_gather(const soma_dataset *ds, const int *indices, int n, const float *mean,
+                           const float *std, float *out, int32_t *labels)
+{
+    return gather(ds, indices, n, mean, std, 1, out, labels);
+}
+
+soma_status dataset_gather_raw(const soma_dataset *ds, const int *indices, int n, float *out,
+                               int32_t *labels)
+{
+    static const float zero = 0.0f, one = 1.0f; /* (x/255 - 0) / 1 in every channel */
+    return gather(ds, indices, n, &zero, &one, 0, out, labels);
 }
 
 static soma_status check_get(const soma_dataset *ds, int first, int n, const float *out,

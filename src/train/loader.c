@@ -49,7 +49,7 @@ soma_status loader_fill(const soma_dataset *ds, const augment_pipeline *aug, con
                         float *out, int32_t *labels, float *scratch)
 {
     size_t sample = dataset_sample_size(ds);
-    SOMA_TRY(augment_gather_raw(ds, indices, n, out, labels));
+    SOMA_TRY(dataset_gather_raw(ds, indices, n, out, labels));
     for (int i = 0; i < n; i++)
         augment_sample(aug, seed, epoch, indices[i], ds->c, ds->h, ds->w, out + sample * i,
                        scratch);

@@ -112,8 +112,20 @@ static soma_status eval_batch(soma_model *m, const run_ctx *ctx, const float *ho
     return SOMA_OK;
 }
 
-soma_status evaluate_dataset(soma_model *m, const soma_dataset *ds, int batch, double *loss,
-                             double *accuracy)
+soma_status evaluate_check_args(const soma_model *m, const soma_dataset *ds, int batch)
+{
+    if (batch <= 0 || batch > SOMA_MAX_BATCH)
+        return soma_error(SOMA_ERR_ARGUMENT, "batch must be in 1..%d, got %d", SOMA_MAX_BATCH,
+                          batch);
+    if (ds->n <= 0)
+        return soma_error(SOMA_ERR_ARGUMENT, "%s: the dataset is empty", ds->source);
+    if (!normalization_is_set(m))
+        return soma_error(SOMA_ERR_ARGUMENT, "the model has no input normalisation: "
+                                             "train it or load it from a checkpoint");
+    return SOMA_OK;
+}
+
+soma_status evaluate_check_fit(const soma_model *m, const soma_dataset *ds)
 {
     if (ds->c != m->input.c || ds->h != m->input.h || ds->w != m->input.w)
         return soma_error(SOMA_ERR_SHAPE, "%s: samples are %dx%dx%d, the model expects %dx%dx%d",
@@ -121,6 +133,13 @@ soma_status evaluate_dataset(soma_model *m, const soma_dataset *ds, int batch, d
     if (ds->classes > m->classes)
         return soma_error(SOMA_ERR_SHAPE, "%s: labels go up to %d, the model has %d classes",
                           ds->source, ds->classes - 1, m->classes);
+    return SOMA_OK;
+}
+
+soma_status evaluate_dataset(soma_model *m, const soma_dataset *ds, int batch, double *loss,
+                             double *accuracy)
+{
+    SOMA_TRY(evaluate_check_fit(m, ds));
     /* a plan for other settings (fewer threads) may not serve this call's kernels */
     if (!network_plan_covers(m, batch))
         SOMA_TRY(network_plan(m, batch));
@@ -158,14 +177,7 @@ soma_status evaluate_dataset(soma_model *m, const soma_dataset *ds, int batch, d
 soma_status soma_evaluate(soma_model *m, const soma_dataset *ds, int batch, double *loss,
                           double *accuracy)
 {
-    if (batch <= 0 || batch > SOMA_MAX_BATCH)
-        return soma_error(SOMA_ERR_ARGUMENT, "batch must be in 1..%d, got %d", SOMA_MAX_BATCH,
-                          batch);
-    if (ds->n <= 0)
-        return soma_error(SOMA_ERR_ARGUMENT, "%s: the dataset is empty", ds->source);
-    if (!normalization_is_set(m))
-        return soma_error(SOMA_ERR_ARGUMENT, "the model has no input normalisation: "
-                          "train it or load it from a checkpoint");
+    SOMA_TRY(evaluate_check_args(m, ds, batch));
     /* the count it starts with holds to its end, whatever soma_set_threads does meanwhile */
     int threads_before = run_threads_set(soma_threads());
     soma_status st = evaluate_dataset(m, ds, batch, loss, accuracy);

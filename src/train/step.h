@@ -22,7 +22,13 @@ typedef struct step_data {
 soma_status train_step(soma_model *m, optimizer *opt, float lr, int batch,
                        const step_data *data, uint64_t seed, long long global_step);
 
-/* Evaluation-mode loss and accuracy over a whole dataset. */
+/* What soma_evaluate and soma_evaluate_tta refuse: the batch, an empty
+ * dataset, a model without input normalisation. */
+soma_status evaluate_check_args(const soma_model *m, const soma_dataset *ds, int batch);
+/* Samples of the model's input shape, labels within its classes. */
+soma_status evaluate_check_fit(const soma_model *m, const soma_dataset *ds);
+
+/* Evaluation-mode loss and accuracy over a whole dataset (checks the fit). */
 soma_status evaluate_dataset(soma_model *m, const soma_dataset *ds, int batch, double *loss,
                              double *accuracy);
 

@@ -54,7 +54,7 @@ static soma_status tta_dataset(soma_model *m, const soma_dataset *ds, int batch,
         int count = ds->n - first < batch ? ds->n - first : batch;
         for (int i = 0; i < count; i++)
             b->indices[i] = first + i;
-        SOMA_TRY(augment_gather_raw(ds, b->indices, count, b->raw, b->labels));
+        SOMA_TRY(dataset_gather_raw(ds, b->indices, count, b->raw, b->labels));
         memset(b->sum, 0, sizeof(double) * (size_t)count * k);
         for (int copy = 0; copy < copies; copy++) {
             const int *d = shifts[flips ? copy / 2 : copy];
@@ -99,20 +99,8 @@ soma_status soma_evaluate_tta(soma_model *m, const soma_dataset *ds, int batch, 
                           flips ? "" : " (50 when the augmentation flips)", copies);
     if (copies == 1)
         return soma_evaluate(m, ds, batch, loss, accuracy);
-    if (batch <= 0 || batch > SOMA_MAX_BATCH)
-        return soma_error(SOMA_ERR_ARGUMENT, "batch must be in 1..%d, got %d", SOMA_MAX_BATCH,
-                          batch);
-    if (ds->n <= 0)
-        return soma_error(SOMA_ERR_ARGUMENT, "%s: the dataset is empty", ds->source);
-    if (!normalization_is_set(m))
-        return soma_error(SOMA_ERR_ARGUMENT, "the model has no input normalisation: "
-                          "train it or load it from a checkpoint");
-    if (ds->c != m->input.c || ds->h != m->input.h || ds->w != m->input.w)
-        return soma_error(SOMA_ERR_SHAPE, "%s: samples are %dx%dx%d, the model expects %dx%dx%d",
-                          ds->source, ds->c, ds->h, ds->w, m->input.c, m->input.h, m->input.w);
-    if (ds->classes > m->classes)
-        return soma_error(SOMA_ERR_SHAPE, "%s: labels go up to %d, the model has %d classes",
-                          ds->source, ds->classes - 1, m->classes);
+    SOMA_TRY(evaluate_check_args(m, ds, batch));
+    SOMA_TRY(evaluate_check_fit(m, ds));
     int threads_before = run_threads_set(soma_threads());
     soma_status st = SOMA_OK;
     if (!network_plan_covers(m, batch))
