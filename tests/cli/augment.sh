@@ -7,20 +7,8 @@
 # Run by CTest with SOMA_BIN (the soma binary) and SOMA_SOURCE_DIR (the repo root).
 set -euo pipefail
 
-soma=${SOMA_BIN:?set SOMA_BIN to the soma binary}
-src=${SOMA_SOURCE_DIR:?set SOMA_SOURCE_DIR to the repository root}
+source "${SOMA_SOURCE_DIR:?set SOMA_SOURCE_DIR to the repository root}/tests/support/cli.sh"
 good=$src/tests/corpus/good
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
-passed=0 failed=0
-
-pass() { passed=$((passed + 1)); }
-fail() { failed=$((failed + 1)); echo "FAIL: $*" >&2; }
-check() { # check DESCRIPTION COMMAND...
-    local what=$1
-    shift
-    if "$@"; then pass; else fail "$what"; fi
-}
 
 # png_info FILE: "WIDTH HEIGHT COLOR-TYPE" from the signature and IHDR, or "bad"
 png_info() {
@@ -107,5 +95,4 @@ check "--config with a bad recorded spec: one line naming the file and column" \
     grep -qx "soma: error: $tmp/bad.json: settings: 'augment': 1:9: unknown transform 'rotat' (did you mean 'rotate'?)" "$tmp/err"
 check "--config with a bad recorded spec: nothing written" test ! -e "$tmp/never"
 
-echo "augment: $passed passed, $failed failed"
-((failed == 0))
+finish augment

@@ -7,18 +7,7 @@
 # Run by CTest with SOMA_BIN (the soma binary) and SOMA_SOURCE_DIR (the repo root).
 set -euo pipefail
 
-soma=${SOMA_BIN:?set SOMA_BIN to the soma binary}
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
-passed=0 failed=0
-pass() { passed=$((passed + 1)); }
-fail() { failed=$((failed + 1)); echo "FAIL: $*" >&2; }
-run() {
-    set +e
-    "$soma" "$@" >"$tmp/out" 2>"$tmp/err"
-    rc=$?
-    set -e
-}
+source "${SOMA_SOURCE_DIR:?set SOMA_SOURCE_DIR to the repository root}/tests/support/cli.sh"
 # plane VALUE: 1024 bytes of VALUE (a 32x32 channel)
 plane() { head -c 1024 /dev/zero | tr '\0' "\\$(printf '%03o' "$1")"; }
 # record LABEL R G B: one CIFAR-10 record of constant channels
@@ -74,5 +63,4 @@ run train "$tmp/small.cfg" --data "$tmp/c10" --epochs 1 --batch 4 --threads 2 --
     grep -qF "$tmp/c10/data_batch_3.bin: 5000 bytes is not a whole number of 3073-byte CIFAR-10 records" "$tmp/err" &&
     pass || fail "a cut CIFAR file: exit $rc: $(cat "$tmp/err")"
 
-echo "cifar.sh: $passed passed, $failed failed"
-((failed == 0))
+finish cifar.sh

@@ -9,19 +9,7 @@
 # Run by CTest with SOMA_BIN (the soma binary) and SOMA_SOURCE_DIR (the repo root).
 set -euo pipefail
 
-soma=${SOMA_BIN:?set SOMA_BIN to the soma binary}
-src=${SOMA_SOURCE_DIR:?set SOMA_SOURCE_DIR to the repository root}
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
-passed=0 failed=0
-pass() { passed=$((passed + 1)); }
-fail() { failed=$((failed + 1)); echo "FAIL: $*" >&2; }
-run() {
-    set +e
-    "$soma" "$@" >"$tmp/out" 2>"$tmp/err"
-    rc=$?
-    set -e
-}
+source "${SOMA_SOURCE_DIR:?set SOMA_SOURCE_DIR to the repository root}/tests/support/cli.sh"
 data=fashion-mnist idx=/usr/share/datasets/fashion-mnist/t10k-images-idx3-ubyte.gz
 if [[ ! -e $idx ]]; then
     data=$src/data/mnist idx=$src/data/mnist/t10k-images-idx3-ubyte.gz
@@ -93,5 +81,4 @@ run train lenet5 --data "$tmp/f" --epochs 1 --batch 32 --threads 2 --out "$tmp/s
 [[ $rc -eq 0 ]] && grep -qF "soma: warning: skipped 1 unreadable image in $tmp/f/train" "$tmp/err" && pass ||
     fail "train --skip-bad-images: exit $rc: $(cat "$tmp/err")"
 
-echo "image_folder.sh: $passed passed, $failed failed"
-((failed == 0))
+finish image_folder.sh
