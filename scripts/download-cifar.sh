@@ -18,26 +18,13 @@ esac
 dest="${2:-$here/../data/cifar-$which}"
 url="https://www.cs.toronto.edu/~kriz/$archive"
 
-die() { echo "download-cifar: $*" >&2; exit 1; }
-command -v md5sum >/dev/null || die "md5sum is missing (apt-get install coreutils)"
-if command -v curl >/dev/null; then
-  fetch() { curl -fsSL --retry 2 --connect-timeout 20 -o "$2" "$1"; }
-elif command -v wget >/dev/null; then
-  fetch() { wget -q --tries=3 --timeout=20 -O "$2" "$1"; }
-else
-  die "neither curl nor wget is installed (apt-get install curl)"
-fi
+name=download-cifar
+source "$here/lib/fetch.sh"
 
 mkdir -p "$dest" || die "cannot create $dest"
 out="$dest/$archive"
-if [[ ! -f "$out" || "$(md5sum "$out" | cut -d' ' -f1)" != "$sum" ]]; then
-  echo "download-cifar: fetching $url"
-  fetch "$url" "$out.part" || { rm -f "$out.part"; die "could not fetch $url (are you online?)"; }
-  if [[ "$(md5sum "$out.part" | cut -d' ' -f1)" != "$sum" ]]; then
-    rm -f "$out.part"
-    die "$archive has the wrong MD5 sum (expected $sum); deleted it"
-  fi
-  mv -f "$out.part" "$out"
+if ! sum_ok "$out" "$sum"; then
+  fetch_checked "$url" "$out" "$sum" || die "no $archive with the expected MD5 sum (are you online?)"
 fi
 # the archive holds one folder (cifar-10-batches-bin/ or cifar-100-binary/)
 tar -xzf "$out" -C "$dest" --strip-components=1 || die "cannot unpack $out"

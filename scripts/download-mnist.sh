@@ -24,18 +24,8 @@ declare -A md5=(
 files=(train-images-idx3-ubyte.gz train-labels-idx1-ubyte.gz
        t10k-images-idx3-ubyte.gz t10k-labels-idx1-ubyte.gz)
 
-die() { echo "download-mnist: $*" >&2; exit 1; }
-
-command -v md5sum >/dev/null || die "md5sum is missing (apt-get install coreutils)"
-if command -v curl >/dev/null; then
-  fetch() { curl -fsSL --retry 2 --connect-timeout 20 -o "$2" "$1"; }
-elif command -v wget >/dev/null; then
-  fetch() { wget -q --tries=3 --timeout=20 -O "$2" "$1"; }
-else
-  die "neither curl nor wget is installed (apt-get install curl)"
-fi
-
-sum_ok() { [[ -f "$1" && "$(md5sum "$1" | cut -d' ' -f1)" == "$2" ]]; }
+name=download-mnist
+source "$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)/lib/fetch.sh"
 
 mkdir -p "$dest" || die "cannot create $dest"
 failed=()
@@ -47,18 +37,10 @@ for f in "${files[@]}"; do
   fi
   got=0
   for m in "${mirrors[@]}"; do
-    echo "download-mnist: fetching $m/$f"
-    if fetch "$m/$f" "$out.part"; then
-      if sum_ok "$out.part" "${md5[$f]}"; then
-        mv -f "$out.part" "$out"
-        got=1
-        break
-      fi
-      echo "download-mnist: $f from $m has the wrong MD5 sum; deleted it" >&2
-    else
-      echo "download-mnist: could not fetch $m/$f" >&2
+    if fetch_checked "$m/$f" "$out" "${md5[$f]}"; then
+      got=1
+      break
     fi
-    rm -f "$out.part"
   done
   ((got)) || failed+=("$f")
 done
