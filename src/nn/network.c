@@ -52,7 +52,6 @@ static soma_status build_shapes(const model_spec *spec, const char *text, const 
     if (!m)
         return soma_error(SOMA_ERR_MEMORY, "out of memory");
     m->be = backend_list()[0];
-    m->slices = 1;
     m->input = spec->input;
     m->nlayers = spec->nlayers;
     m->layers = calloc((size_t)spec->nlayers, sizeof *m->layers);
@@ -272,7 +271,6 @@ static void release_plan(soma_model *m)
     m->labels = NULL;
     m->metrics = NULL;
     m->planned_batch = 0;
-    m->slices = 1;
     memset(&m->plan, 0, sizeof m->plan);
 }
 
@@ -317,7 +315,7 @@ static soma_status size_lane_workspace(void *arg, int lane)
 int network_slices(const soma_model *m, int batch)
 {
     int lanes = m->be->lanes(batch);
-    return lanes <= m->slices ? lanes : 1;
+    return lanes <= m->plan.slices ? lanes : 1;
 }
 
 float *network_slice_grads(const soma_model *m, int slice)
@@ -432,8 +430,6 @@ soma_status network_plan(soma_model *m, int batch)
         l->cache = m->cache + offset;
         offset += l->cls->cache_floats(l, batch);
     }
-    m->slices = plan.slices;
-    m->slice_workspace = plan.slice_workspace;
     m->planned_batch = batch;
     m->plan = plan;
     return SOMA_OK;

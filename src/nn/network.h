@@ -62,12 +62,10 @@ struct soma_model {
     float *probs;      /* softmax output, batch x classes */
     int32_t *labels;   /* batch labels on the device */
     double *metrics;   /* per slice: loss sum, correct count (backend.h) */
-    /* a training step split into `slices` slices of samples run side by side
-     * (network_slices): slice s > 0 accumulates its gradients in its own
-     * buffer, and uses workspace floats [s, s + 1) x slice_workspace */
-    int slices;
-    float *slice_grads;    /* (slices - 1) x nparams */
-    size_t slice_workspace;
+    /* a training step split into plan.slices slices of samples run side by
+     * side (network_slices): slice s > 0 accumulates its gradients in its own
+     * buffer, and uses workspace floats [s, s + 1) x plan.slice_workspace */
+    float *slice_grads;    /* (plan.slices - 1) x nparams */
     int step_slices;       /* the last step's: `metrics` holds that many */
 
     /* input normalisation, one (mean, std) per input channel (input.c of

@@ -51,7 +51,7 @@ static soma_status slice_pass(void *arg, int s)
     partition(j->batch, j->slices, s, &first, &end);
     run_ctx ctx = {.be = m->be, .batch = end - first, .training = 1, .seed = j->seed,
                    .step = j->global_step, .first = first,
-                   .workspace = m->workspace + m->slice_workspace * s,
+                   .workspace = m->workspace + m->plan.slice_workspace * s,
                    .grads = network_slice_grads(m, s), .metrics = m->metrics + 2 * s};
     return pass(m, &ctx, j->batch, j->data);
 }
