@@ -417,6 +417,9 @@ typedef struct soma_train_result {
     double seconds;
     double images_per_second; /* mean over the run */
     int stopped_early;
+    double threads_running; /* mean threads that ran the steps: fewer than the run's count
+                               while other programs kept cores busy (the results are the
+                               same either way) */
 } soma_train_result;
 
 /**

@@ -6,7 +6,7 @@
  */
 #include "core/run_threads.h"
 
-static _Thread_local int run_threads;
+static _Thread_local int run_threads, run_live;
 
 int run_threads_set(int threads)
 {
@@ -16,3 +16,12 @@ int run_threads_set(int threads)
 }
 
 int run_threads_get(void) { return run_threads; }
+
+int run_live_set(int live)
+{
+    int before = run_live;
+    run_live = live;
+    return before;
+}
+
+int run_live_get(void) { return run_live; }

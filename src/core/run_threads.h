@@ -8,4 +8,11 @@ int run_threads_set(int threads);
 /* The calling thread's run count, 0 outside a run that set one. */
 int run_threads_get(void);
 
+/* Of the run's threads, how many run its work now (0 or more than the run's
+ * count: all of them). Work is still split for the run's count, so results
+ * do not depend on it; train/thread_governor.c lowers it when other
+ * programs keep a core busy. */
+int run_live_set(int live);
+int run_live_get(void);
+
 #endif

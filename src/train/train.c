@@ -22,6 +22,7 @@
 #include "train/run_state.h"
 #include "train/run_state_checks.h"
 #include "train/step.h"
+#include "train/thread_governor.h"
 
 /* soma_request_stop's flag, for every run of the process; it stays set until
  * the last run in progress ends. A lock-free atomic: safe in a signal handler
@@ -76,6 +77,7 @@ typedef struct trainer {
     int saved_last;   /* this run has written path_last */
     augment_pipeline augment;
     batch_loader *loader; /* with augmentation: batches prepared by a background thread */
+    thread_governor governor; /* how many of the run's threads run the steps */
 } trainer;
 
 static soma_status check_config(const soma_train_config *c, const soma_model *m,
@@ -241,6 +243,8 @@ static soma_status run_epoch(trainer *t, soma_progress_fn progress, void *user,
         int first = rs->step * c->batch;
         int count = t->train->n - first < c->batch ? t->train->n - first : c->batch;
         step_data data = {t->train, t->order + first, t->batch_host, t->labels, 0};
+        governor_next(&t->governor);
+        double step_start = omp_get_wtime(); /* waiting for the loader counts too */
         if (t->loader) {
             soma_status loaded = loader_next(t->loader, rs->step, &data.host, &data.labels);
             if (loaded != SOMA_OK) {
@@ -257,6 +261,7 @@ static soma_status run_epoch(trainer *t, soma_progress_fn progress, void *user,
         if (t->loader)
             loader_release(t->loader, rs->step);
         SOMA_TRY(st);
+        governor_record(&t->governor, omp_get_wtime() - step_start, count);
         SOMA_TRY(network_metrics(m, &loss_sum, &correct));
         if (!isfinite(loss_sum))
             return diverged(t, "the loss", rs->step + 1);
@@ -378,6 +383,8 @@ soma_status soma_train(soma_model *m, const soma_dataset *train, const soma_data
     atomic_fetch_add(&runs_in_progress, 1);
     trainer t = {0};
     t.m = m, t.train = train, t.val = val, t.cfg = cfg;
+    governor_init(&t.governor, soma_threads());
+    int live_before = run_live_set(0);
     m->profile = cfg->profile;
     soma_status st = setup(&t);
     double run_start = omp_get_wtime(), seconds_before = t.rs.seconds;
@@ -410,12 +417,14 @@ soma_status soma_train(soma_model *m, const soma_dataset *train, const soma_data
         result->seconds = seconds_before + wall;
         result->images_per_second = wall > 0 ? images / wall : 0.0;
         result->stopped_early = stop && t.rs.epoch < cfg->epochs;
+        result->threads_running = governor_mean_live(&t.governor);
     }
     trainer_free(&t);
     /* cleared when the last run in progress ends, so that a stop requested
      * before a run began still counts and every run in progress sees it */
     if (atomic_fetch_sub(&runs_in_progress, 1) == 1)
         atomic_store(&stop_requested, 0);
+    run_live_set(live_before);
     run_threads_set(threads_before);
     return st;
 }

@@ -28,12 +28,21 @@ int soma_threads(void)
     return threads > 0 ? threads : omp_get_num_procs();
 }
 
-/* Inside a lane (a training step split into slices of samples, one per
+/* How many parts a kernel splits its work into: the run's thread count.
+ * Inside a lane (a training step split into slices of samples, one per
  * thread) or any parallel region each kernel runs on the thread that calls
  * it. Every soma parallel region names its team size from here
  * (num_threads): soma never changes the caller's OpenMP settings
  * (omp_set_num_threads). */
-int cpu_threads(void) { return cpu_in_lane() || omp_in_parallel() ? 1 : soma_threads(); }
+int cpu_parts(void) { return cpu_in_lane() || omp_in_parallel() ? 1 : soma_threads(); }
+
+/* Of those parts' threads, the ones that run now: a busy machine can leave
+ * fewer (run_live_get), which then take several parts each. */
+int cpu_threads(void)
+{
+    int parts = cpu_parts(), live = run_live_get();
+    return live > 0 && live < parts ? live : parts;
+}
 
 const char *soma_build_info(void)
 {

@@ -31,7 +31,7 @@ static channel_groups plan_groups(const bn_geom *g, int streams)
     size_t per_channel = (size_t)g->n * g->spatial * sizeof(float) * streams;
     size_t fit = BN_GROUP_BYTES / (per_channel ? per_channel : 1);
     int size = fit < 1 ? 1 : fit > BN_GROUP_MAX ? BN_GROUP_MAX : (int)fit;
-    int count = (g->c + size - 1) / size, threads = cpu_threads();
+    int count = (g->c + size - 1) / size, threads = cpu_parts();
     if (count % threads)
         count += threads - count % threads;
     if (count > g->c)

@@ -2,8 +2,9 @@
  * 2-D convolution on the CPU: picks an algorithm per pass (conv_algos.h),
  * lays out the workspace, and splits the batch over threads. Filters are
  * packed once per call for the direct kernels; filter gradients are summed
- * per thread and reduced in thread order, so results are the same for the
- * same thread count. A grouped convolution runs group by group, each an
+ * per part of the batch (one part per thread of the run) and reduced in part
+ * order, so results are the same for the same thread count, however many of
+ * those threads run now. A grouped convolution runs group by group, each an
  * ungrouped one on its channel blocks, in place (conv_algos.h).
  */
 #include <omp.h>
@@ -133,6 +134,13 @@ size_t conv_plan_workspace(const conv_geom *g, const conv_plan *p, int threads)
     return l.shared + (size_t)threads * l.per_thread + 16; /* + 16: room to align */
 }
 
+/* The threads that run a kernel's `parts` now: no more than the parts. */
+static int live_threads(int parts)
+{
+    int live = cpu_threads();
+    return live < parts ? live : parts;
+}
+
 static float *aligned64(float *p)
 {
     return (float *)(((uintptr_t)p + 63) & ~(uintptr_t)63);
@@ -158,7 +166,7 @@ static void forward_group(const conv_geom *g, const conv_plan *p, int threads, c
         chanvec_pack(g, io->w, io->b, 0, shared);
     else if (a == CONV_ROWVEC)
         rowvec_pack(g, io->w, io->b, 0, shared);
-#pragma omp parallel num_threads(threads)
+#pragma omp parallel num_threads(live_threads(threads))
     {
         int t = omp_get_thread_num(), n0, n1;
         partition(g->n, omp_get_num_threads(), t, &n0, &n1);
@@ -239,60 +247,70 @@ static void gemm_dw_reduce(const conv_geom *g, const float *part0, size_t stride
     }
 }
 
+/* Part `q` of `parts` of the batch: its filter gradients into its own block
+ * of the workspace, its samples' input gradients into dx. */
+static void backward_part(const conv_geom *g, const conv_plan *p, const conv_geom *gt,
+                          const conv_io *io, const conv_layout *l, float *shared, int q, int parts)
+{
+    size_t out_size = (size_t)g->k * g->oh * g->ow;
+    size_t wsize = (size_t)g->k * g->c * g->kh * g->kw;
+    int n0, n1;
+    partition(g->n, parts, q, &n0, &n1);
+    float *part = shared + l->shared + l->per_thread * q;
+    float *dw_scratch = part + l->part, *dx_scratch = dw_scratch + l->dw_scratch;
+    float *masked = dx_scratch + l->dx_scratch;
+    memset(part, 0, sizeof *part * l->part);
+    for (int n = n0; n < n1; n++) {
+        const float *xn = io->x + io->x_stride * n, *dyn = io->dy + io->y_stride * n;
+        if (g->relu) {
+            relu_mask(io->y + io->y_stride * n, dyn, masked, out_size);
+            dyn = masked;
+        }
+        if (p->dw == CONV_CHANVEC)
+            chanvec_dw_image(g, xn, dyn, part, dw_scratch);
+        else if (p->dw == CONV_ROWVEC)
+            rowvec_dw_image(g, xn, dyn, part, dw_scratch);
+        else
+            gemm_dw_image(g, xn, dyn, part, part + wsize, dw_scratch);
+        if (!io->dx)
+            continue;
+        float *dxn = io->dx + io->x_stride * n;
+        if (p->dx == CONV_CHANVEC)
+            chanvec_forward_image(gt, shared, 0, dyn, dxn, dx_scratch);
+        else if (p->dx == CONV_ROWVEC)
+            rowvec_forward_image(gt, shared, 0, dyn, dxn, dx_scratch);
+        else
+            gemm_dx_image(g, io->w, dyn, dxn, dx_scratch);
+    }
+}
+
 /* The backward pass of one group, whose geometry `g` has groups 1. */
 static void backward_group(const conv_geom *g, const conv_plan *p, int threads,
                            const conv_io *io, float *workspace)
 {
     conv_layout l = layout(g, p);
     float *shared = aligned64(workspace);
-    size_t out_size = (size_t)g->k * g->oh * g->ow;
-    size_t wsize = (size_t)g->k * g->c * g->kh * g->kw;
     conv_geom gt = dx_is_convolution(g) ? conv_dx_geometry(g) : *g;
-    float *dx = io->dx;
-    if (dx && p->dx == CONV_CHANVEC)
+    if (io->dx && p->dx == CONV_CHANVEC)
         chanvec_pack(&gt, io->w, NULL, 1, shared);
-    else if (dx && p->dx == CONV_ROWVEC)
+    else if (io->dx && p->dx == CONV_ROWVEC)
         rowvec_pack(&gt, io->w, NULL, 1, shared);
-#pragma omp parallel num_threads(threads)
+#pragma omp parallel num_threads(live_threads(threads))
     {
-        int t = omp_get_thread_num(), used = omp_get_num_threads(), n0, n1;
-        partition(g->n, used, t, &n0, &n1);
-        float *part = shared + l.shared + l.per_thread * t;
-        float *dw_scratch = part + l.part, *dx_scratch = dw_scratch + l.dw_scratch;
-        float *masked = dx_scratch + l.dx_scratch;
-        memset(part, 0, sizeof *part * l.part);
-        for (int n = n0; n < n1; n++) {
-            const float *xn = io->x + io->x_stride * n, *dyn = io->dy + io->y_stride * n;
-            if (g->relu) {
-                relu_mask(io->y + io->y_stride * n, dyn, masked, out_size);
-                dyn = masked;
-            }
-            if (p->dw == CONV_CHANVEC)
-                chanvec_dw_image(g, xn, dyn, part, dw_scratch);
-            else if (p->dw == CONV_ROWVEC)
-                rowvec_dw_image(g, xn, dyn, part, dw_scratch);
-            else
-                gemm_dw_image(g, xn, dyn, part, part + wsize, dw_scratch);
-            if (!dx)
-                continue;
-            float *dxn = dx + io->x_stride * n;
-            if (p->dx == CONV_CHANVEC)
-                chanvec_forward_image(&gt, shared, 0, dyn, dxn, dx_scratch);
-            else if (p->dx == CONV_ROWVEC)
-                rowvec_forward_image(&gt, shared, 0, dyn, dxn, dx_scratch);
-            else
-                gemm_dx_image(g, io->w, dyn, dxn, dx_scratch);
-        }
+        int t = omp_get_thread_num(), used = omp_get_num_threads();
+        /* `threads` parts of the batch, however many threads run them: the same sums */
+        for (int q = t; q < threads; q += used)
+            backward_part(g, p, &gt, io, &l, shared, q, threads);
 #pragma omp barrier
         int f0, f1;
         partition(g->k, used, t, &f0, &f1);
         const float *part0 = shared + l.shared;
         if (p->dw == CONV_CHANVEC)
-            chanvec_dw_reduce(g, part0, l.per_thread, used, f0, f1, io->dw, io->db);
+            chanvec_dw_reduce(g, part0, l.per_thread, threads, f0, f1, io->dw, io->db);
         else if (p->dw == CONV_ROWVEC)
-            rowvec_dw_reduce(g, part0, l.per_thread, used, f0, f1, io->dw, io->db);
+            rowvec_dw_reduce(g, part0, l.per_thread, threads, f0, f1, io->dw, io->db);
         else
-            gemm_dw_reduce(g, part0, l.per_thread, used, f0, f1, io->dw, io->db);
+            gemm_dw_reduce(g, part0, l.per_thread, threads, f0, f1, io->dw, io->db);
     }
 }
 
@@ -311,14 +329,14 @@ void conv_backward_planned(const conv_geom *g, const conv_plan *p, int threads, 
 size_t cpu_conv2d_workspace(const conv_geom *g)
 {
     conv_plan p = conv_plan_auto(g);
-    return conv_plan_workspace(g, &p, cpu_threads());
+    return conv_plan_workspace(g, &p, cpu_parts());
 }
 
 soma_status cpu_conv2d_forward(const conv_geom *g, const float *x, const float *w, const float *b,
                                float *y, float *workspace)
 {
     conv_plan p = conv_plan_auto(g);
-    conv_forward_planned(g, &p, cpu_threads(), x, w, b, y, workspace);
+    conv_forward_planned(g, &p, cpu_parts(), x, w, b, y, workspace);
     return SOMA_OK;
 }
 
@@ -326,6 +344,6 @@ soma_status cpu_conv2d_backward(const conv_geom *g, const float *x, const float 
                                 const float *dy, float *dx, float *dw, float *db, float *workspace)
 {
     conv_plan p = conv_plan_auto(g);
-    conv_backward_planned(g, &p, cpu_threads(), x, w, y, dy, dx, dw, db, workspace);
+    conv_backward_planned(g, &p, cpu_parts(), x, w, y, dy, dx, dw, db, workspace);
     return SOMA_OK;
 }

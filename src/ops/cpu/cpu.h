@@ -4,8 +4,12 @@
 
 #include "ops/backend.h"
 
-/* threads the kernels split work over: the run's count (soma_train_config.threads),
- * else soma_set_threads's; 1 inside a lane (run_lanes) or a parallel region */
+/* parts the kernels split work into, which fix the order of every sum: the
+ * run's count (soma_train_config.threads), else soma_set_threads's; 1 inside
+ * a lane (run_lanes) or a parallel region */
+int cpu_parts(void);
+/* threads that run those parts now: cpu_parts(), or fewer while the run's
+ * thread governor sees other programs take cores (run_live_get) */
 int cpu_threads(void);
 /* the CPU backend's lanes (lanes_cpu.c): one per thread */
 int cpu_lanes(int batch);

@@ -22,7 +22,7 @@ int cpu_in_lane(void) { return in_lane; }
 
 int cpu_lanes(int batch)
 {
-    int threads = cpu_threads();
+    int threads = cpu_parts(); /* not the live threads: the slices fix the sums */
     if (threads > CPU_MAX_LANES)
         threads = CPU_MAX_LANES;
     return threads < 2 || batch < LANE_MIN_SAMPLES * threads ? 1 : threads;

@@ -4,7 +4,8 @@
  * the forward pass splits the output units (each thread packs only its
  * slice of the weights), the input gradient splits the input units, the
  * weight gradient splits the output units. Each output element is computed
- * by one thread, so results do not depend on the thread count.
+ * by one call for its part, so results do not depend on how many threads
+ * run the parts.
  */
 #include <cblas.h>
 #include <omp.h>
@@ -16,19 +17,28 @@
 /* Below this many multiply-adds (~15 us) a second thread costs more than it saves. */
 #define LINEAR_PARALLEL_MIN (1 << 20)
 
-static int threads_for(long long work)
+/* Parts of the output (or input) units: the run's thread count for enough
+ * work. OpenBLAS may round an element differently in a narrower call, so the
+ * parts, not the threads running them now, fix the split. */
+static int parts_for(long long work)
 {
-    return work < LINEAR_PARALLEL_MIN ? 1 : cpu_threads();
+    return work < LINEAR_PARALLEL_MIN ? 1 : cpu_parts();
+}
+
+static int threads_for(int parts)
+{
+    int live = cpu_threads();
+    return live < parts ? live : parts;
 }
 
 soma_status cpu_linear_forward(const float *x, const float *w, const float *b, float *y, int n,
                                int in, int out, int relu)
 {
-    int threads = threads_for((long long)n * in * out);
-#pragma omp parallel num_threads(threads)
-    {
+    int parts = parts_for((long long)n * in * out);
+#pragma omp parallel num_threads(threads_for(parts))
+    for (int part = omp_get_thread_num(); part < parts; part += omp_get_num_threads()) {
         int o0, o1;
-        partition(out, omp_get_num_threads(), omp_get_thread_num(), &o0, &o1);
+        partition(out, parts, part, &o0, &o1);
         if (o1 > o0) {
             for (int r = 0; r < n; r++)
                 for (int o = o0; o < o1; o++)
@@ -47,14 +57,13 @@ soma_status cpu_linear_backward(const float *x, const float *w, const float *y, 
                                 float *dx, float *dw, float *db, int n, int in, int out,
                                 float *workspace)
 {
-    int threads = threads_for((long long)n * in * out);
+    int parts = parts_for((long long)n * in * out);
     if (y) { /* fused ReLU: every thread reads all of the masked dy */
         relu_mask(y, dy, workspace, (size_t)n * out);
         dy = workspace;
     }
-#pragma omp parallel num_threads(threads)
-    {
-        int parts = omp_get_num_threads(), part = omp_get_thread_num();
+#pragma omp parallel num_threads(threads_for(parts))
+    for (int part = omp_get_thread_num(); part < parts; part += omp_get_num_threads()) {
         int i0, i1, o0, o1;
         partition(in, parts, part, &i0, &i1);
         partition(out, parts, part, &o0, &o1);
