@@ -23,6 +23,15 @@ WORKLOADS = [  # name, title, model file, batch, what is timed
     ("bn-cnn-train", "BN + dropout CNN training (bench-bn-cnn)", "bench-bn-cnn.cfg", 64, "train"),
     ("alexnet-train", "AlexNet convolutions training, 224x224 (alexnet-convs)",
      "alexnet-convs.cfg", 8, "train"),
+    ("alexnet-b8-train", "AlexNet training, 224x224 (alexnet)", "alexnet.cfg", 8, "train"),
+    ("alexnet-b32-train", "AlexNet training, 224x224 (alexnet)", "alexnet.cfg", 32, "train"),
+    ("alexnet-infer", "AlexNet inference, 224x224 (alexnet)", "alexnet.cfg", 32, "infer"),
+]
+# One epoch of `soma train` / torch_lenet.py, read from summary.json / its JSON line.
+TRAININGS = ("lenet5-train", "lenet5-busy", "lenet5-bn-busy")
+BUSY = [  # name, title, model file
+    ("lenet5-busy", "LeNet-5", "lenet5.cfg"),
+    ("lenet5-bn-busy", "LeNet-5-BN", "lenet5-bn.cfg"),
 ]
 SOMA_LINE = re.compile(r"^(train|inference)\s+[\d,.]+ img/s\s+\(([\d.]+) ms per batch of (\d+)\)")
 
@@ -55,10 +64,12 @@ def parse_run(workload, framework, d):
         elif framework == "pytorch":
             j = json.loads(out.strip().splitlines()[-1])
             r["ips"] = j["images_per_second"]
-            if workload == "lenet5-train":
+            r["threads_running"] = j.get("threads")
+            if workload in TRAININGS:
                 r.update(epoch_seconds=j["epoch_seconds"], test_accuracy=j["test_accuracy"])
-        elif workload == "lenet5-train":
+        elif workload in TRAININGS:
             s = json.loads(read(os.path.join(d, "out", "summary.json")))
+            r["threads_running"] = s.get("threads_running")
             rows = (read(os.path.join(d, "out", "metrics.csv")) or "").strip().splitlines()
             header = rows[0].split(",")
             last = dict(zip(header, rows[-1].split(",")))
@@ -241,6 +252,33 @@ def lenet_training(w, runs, threads):
     w("")
 
 
+def busy(w, runs):
+    if not any(k[0].endswith("-busy") for k in runs):
+        return
+    w("## Training while another program keeps a core busy\n")
+    w("One epoch of the LeNet-5 recipe above, while a shell loop pinned to the last CPU runs "
+      "the whole time. *default*: no thread setting, every CPU allowed (soma's thread governor "
+      "then picks how many of its threads run; PyTorch uses one per core). *1*: one thread, "
+      "pinned to the first CPU. Threads running: soma's mean over the steps "
+      "(summary.json `threads_running`), PyTorch's `torch.get_num_threads()`.\n")
+    w("| network | soma default img/s (threads running) | soma 1 thread | PyTorch default "
+      "(threads) | PyTorch 1 thread | soma default / soma 1 thread | soma default / "
+      "PyTorch default | soma default / PyTorch's best |")
+    w("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |")
+    for name, title, _ in BUSY:
+        sd, s1 = runs.get((name, "soma", 0), []), runs.get((name, "soma", 1), [])
+        pd, p1 = runs.get((name, "pytorch", 0), []), runs.get((name, "pytorch", 1), [])
+        sdi, s1i, pdi, p1i = (median(x, "ips") for x in (sd, s1, pd, p1))
+        best = max((x for x in (pdi, p1i) if x), default=None)
+
+        def ratio(a, b):
+            return f"{a / b:.2f}" if a and b else "—"
+        w(f"| {title} | {fmt_rate(sdi)} ({fmt(median(sd, 'threads_running'), 2)}) | "
+          f"{fmt_rate(s1i)} | {fmt_rate(pdi)} ({fmt(median(pd, 'threads_running'), 0)}) | "
+          f"{fmt_rate(p1i)} | {ratio(sdi, s1i)} | {ratio(sdi, pdi)} | {ratio(sdi, best)} |")
+    w("")
+
+
 def sgemm(w, runs, threads, peak):
     if not any(k[0] == "sgemm" for k in runs):
         w("(sgemm was not run: no peak to compare with.)\n")
@@ -274,13 +312,13 @@ def every_run(w, runs, runs_dir, root):
     w("Images/s (GFLOP/s for sgemm) of each process, in the order they ran; peak RSS in MiB.\n")
     w("| rep | workload | threads | framework | value | peak RSS |")
     w("| ---: | --- | ---: | --- | ---: | ---: |")
-    order = ["sgemm"] + [x[0] for x in WORKLOADS]
+    order = ["sgemm"] + [x[0] for x in WORKLOADS] + [x[0] for x in BUSY]
     rows = sorted(((r["rep"], name, t, fw, r) for (name, fw, t), rs in runs.items() for r in rs),
                   key=lambda x: (x[0], order.index(x[1]) if x[1] in order else 99, x[2],
                                  x[3] != "soma"))
     for rep, name, t, fw, r in rows:
         value = r.get("error") or fmt(r.get("gflops") if fw == "openblas" else r.get("ips"), 1)
-        w(f"| {rep} | {name} | {t} | {fw} | {value} | {fmt(r.get('rss_mib'), 0)} |")
+        w(f"| {rep} | {name} | {t or 'default'} | {fw} | {value} | {fmt(r.get('rss_mib'), 0)} |")
     w("")
     w(f"Raw outputs: `{os.path.relpath(runs_dir, root)}/REP/WORKLOAD/FRAMEWORK-tTHREADS/` "
       "(stdout, stderr, command, exit status, peak RSS).")
@@ -289,7 +327,7 @@ def every_run(w, runs, runs_dir, root):
 def main():
     runs_dir, models_dir = sys.argv[1], sys.argv[2]
     runs = collect(runs_dir)
-    threads = sorted({t for (_, _, t) in runs})
+    threads = sorted({t for (name, _, t) in runs if not name.endswith("-busy")})
     # the peak is a ceiling: the best sgemm call of all repetitions (noise only lowers it)
     peak = {t: max((r["best_gflops"] for r in runs.get(("sgemm", "openblas", t), [])
                     if "best_gflops" in r), default=None) for t in threads}
@@ -302,6 +340,7 @@ def main():
     header(out.append, runs)
     summary(out.append, runs, threads, flops, peak)
     lenet_training(out.append, runs, threads)
+    busy(out.append, runs)
     sgemm(out.append, runs, threads, peak)
     flops_table(out.append, flops)
     every_run(out.append, runs, runs_dir, os.path.dirname(os.path.abspath(models_dir)))

@@ -12,7 +12,9 @@ usage: bench/run.sh [options]
 
 Builds soma (Release, in build-bench/) and times it against PyTorch on
 LeNet-5 training (Fashion-MNIST), LeNet-5 inference, a BatchNorm/dropout CNN,
-AlexNet-sized convolutions and OpenBLAS sgemm; writes a markdown table.
+AlexNet (its convolutions, and the whole network training and inference),
+LeNet-5 training with one core kept busy by another process, and OpenBLAS
+sgemm; writes a markdown table.
 
   --quick          a smoke test (a few minutes): one repetition, fewer timed
                    steps, LeNet-5 trained on the first 10,000 images only
@@ -20,7 +22,12 @@ AlexNet-sized convolutions and OpenBLAS sgemm; writes a markdown table.
   --threads LIST   thread counts, e.g. "1" or "1 2" (default "1 2", capped at
                    the number of CPUs); each run is pinned with taskset
   --only LIST      some of: sgemm lenet5-train lenet5-infer bn-cnn-train
-                   alexnet-train (default: all)
+                   alexnet-train (AlexNet's convolutions, batch 8)
+                   alexnet-b8-train alexnet-b32-train alexnet-infer (the
+                   whole AlexNet of models/alexnet.cfg, batch 8, 32, 32)
+                   busy (LeNet-5 and LeNet-5-BN training while a pinned busy
+                   loop keeps one core busy: default threads and 1 thread)
+                   (default: all)
   --out FILE       where the table goes (default bench/RESULTS.md)
   --no-install     do not apt-get install missing packages; fail instead
   -h, --help       this help
@@ -30,7 +37,7 @@ EOF
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 COMMAND="bench/run.sh${*:+ $*}"
 PY=/usr/bin/python3 # Debian's: python3-torch installs there, not in a pyenv
-ALL_WORKLOADS="sgemm lenet5-train lenet5-infer bn-cnn-train alexnet-train"
+ALL_WORKLOADS="sgemm lenet5-train lenet5-infer bn-cnn-train alexnet-train alexnet-b8-train alexnet-b32-train alexnet-infer busy"
 QUICK=0 REPS='' THREADS="1 2" OUT="$ROOT/bench/RESULTS.md" INSTALL=1 ONLY=$ALL_WORKLOADS
 while [[ $# -gt 0 ]]; do
     case "$1" in
@@ -62,9 +69,9 @@ want() { [[ " $ONLY " == *" $1 "* ]]; }
 # The soma recipe is spelled out in full (Adam 1e-3, no weight decay, constant
 # rate, He init), so that a change of `soma train`'s defaults cannot change it.
 if [[ $QUICK == 1 ]]; then
-    STEPS_LENET_INFER=20 STEPS_BN_CNN=8 STEPS_ALEXNET=3 TRAIN_IMAGES=10000
+    STEPS_LENET_INFER=20 STEPS_BN_CNN=8 STEPS_ALEXNET=3 STEPS_ALEXNET_FULL=2 TRAIN_IMAGES=10000
 else
-    STEPS_LENET_INFER=50 STEPS_BN_CNN=20 STEPS_ALEXNET=10 TRAIN_IMAGES=60000
+    STEPS_LENET_INFER=50 STEPS_BN_CNN=20 STEPS_ALEXNET=10 STEPS_ALEXNET_FULL=6 TRAIN_IMAGES=60000
 fi
 
 log() { printf '[bench %s] %s\n' "$(date +%H:%M:%S)" "$*" >&2; }
@@ -136,18 +143,20 @@ cpus_for() { seq -s, 0 $(($1 - 1)); }
 
 # run_one REP WORKLOAD FRAMEWORK THREADS CMD...: one pinned process; its
 # stdout, stderr, exit status and peak RSS (KiB, /usr/bin/time %M) land in
-# RUNS/REP/WORKLOAD/FRAMEWORK-tTHREADS/.
+# RUNS/REP/WORKLOAD/FRAMEWORK-tTHREADS/. THREADS 0: the framework's default
+# (no thread variables, every CPU allowed).
 run_one() {
     local rep=$1 workload=$2 fw=$3 t=$4
     shift 4
     local dir="$RUNS/$rep/$workload/$fw-t$t"
     mkdir -p "$dir"
-    printf '%q ' env OMP_NUM_THREADS="$t" MKL_NUM_THREADS="$t" OPENBLAS_NUM_THREADS="$t" \
-        taskset -c "$(cpus_for "$t")" "$@" >"$dir/command"
-    log "rep $rep/$REPS  $workload  $fw  $t thread(s)"
+    local pin=(env OMP_NUM_THREADS="$t" MKL_NUM_THREADS="$t" OPENBLAS_NUM_THREADS="$t"
+               taskset -c "$(cpus_for "$t")")
+    [[ $t == 0 ]] && pin=(taskset -c "$(cpus_for "$NCPU")")
+    printf '%q ' "${pin[@]}" "$@" >"$dir/command"
+    log "rep $rep/$REPS  $workload  $fw  $( [[ $t == 0 ]] && echo "default" || echo "$t") thread(s)"
     local rc=0
-    (cd "$dir" && env OMP_NUM_THREADS="$t" MKL_NUM_THREADS="$t" OPENBLAS_NUM_THREADS="$t" \
-        taskset -c "$(cpus_for "$t")" /usr/bin/time -f %M -o "$dir/maxrss_kib" \
+    (cd "$dir" && "${pin[@]}" /usr/bin/time -f %M -o "$dir/maxrss_kib" \
         "$@" >"$dir/stdout" 2>"$dir/stderr") || rc=$?
     echo "$rc" >"$dir/rc"
     if [[ $rc != 0 ]]; then
@@ -159,16 +168,40 @@ run_one() {
 # PyTorch runs as: env [OPENBLAS_CORETYPE=...] /usr/bin/python3 bench/SCRIPT ...
 TORCH=(env "${BLAS_ENV[@]}" "$PY")
 
+# Another program that keeps the last CPU busy (a pinned shell loop), for the
+# "busy" rows: started before and stopped after them, and on any exit.
+BUSY_PID=''
+busy_start() {
+    taskset -c "$((NCPU - 1))" bash -c 'while :; do :; done' &
+    BUSY_PID=$!
+    sleep 0.5
+}
+busy_stop() {
+    if [[ -n $BUSY_PID ]]; then
+        kill "$BUSY_PID" 2>/dev/null || true
+        wait "$BUSY_PID" 2>/dev/null || true # killed: a non-zero status, as expected
+    fi
+    BUSY_PID=''
+}
+trap busy_stop EXIT
+
+# lenet_train REP WORKLOAD MODEL THREADS: one epoch of soma and of PyTorch
+lenet_train() {
+    local rep=$1 workload=$2 model=$3 t=$4 threads=()
+    [[ $t != 0 ]] && threads=(--threads "$t")
+    run_one "$rep" "$workload" soma "$t" "$SOMA" train "$model" --data "$TRAIN_DATA" --epochs 1 \
+        --batch 64 --opt adam --lr 0.001 --weight-decay 0 --schedule const --warmup 0 \
+        --init he --seed 1 --val-split 0 "${threads[@]}" --out "$RUNS/$rep/$workload/soma-t$t/out" --quiet
+    run_one "$rep" "$workload" pytorch "$t" "${TORCH[@]}" "$ROOT/bench/torch_lenet.py" "$TRAIN_DATA" \
+        --model "$ROOT/models/$model.cfg" --epochs 1 --batch 64 --lr 0.001 --threads "$t"
+}
+
 for rep in $(seq 1 "$REPS"); do
     want sgemm && for t in "${THREAD_LIST[@]}"; do
         run_one "$rep" sgemm openblas "$t" env "${BLAS_ENV[@]}" "$BUILD/sgemm_peak" "$t" 2048 5
     done
     want lenet5-train && for t in "${THREAD_LIST[@]}"; do
-        run_one "$rep" lenet5-train soma "$t" "$SOMA" train lenet5 --data "$TRAIN_DATA" --epochs 1 \
-            --batch 64 --opt adam --lr 0.001 --weight-decay 0 --schedule const --warmup 0 \
-            --init he --seed 1 --val-split 0 --threads "$t" --out "$RUNS/$rep/lenet5-train/soma-t$t/out" --quiet
-        run_one "$rep" lenet5-train pytorch "$t" "${TORCH[@]}" "$ROOT/bench/torch_lenet.py" "$TRAIN_DATA" --epochs 1 \
-            --batch 64 --lr 0.001 --threads "$t"
+        lenet_train "$rep" lenet5-train lenet5 "$t"
     done
     want lenet5-infer && for t in "${THREAD_LIST[@]}"; do
         run_one "$rep" lenet5-infer soma "$t" "$SOMA" bench lenet5 --batch 256 --inference \
@@ -188,6 +221,27 @@ for rep in $(seq 1 "$REPS"); do
         run_one "$rep" alexnet-train pytorch "$t" "${TORCH[@]}" "$ROOT/bench/torch_bench.py" "$ROOT/models/alexnet-convs.cfg" \
             --batch 8 --threads "$t" --steps "$STEPS_ALEXNET"
     done
+    for workload in alexnet-b8-train alexnet-b32-train alexnet-infer; do
+        want $workload || continue
+        batch=32 mode=(--training) torch_mode=()
+        [[ $workload == alexnet-b8-train ]] && batch=8
+        [[ $workload == alexnet-infer ]] && mode=(--inference) torch_mode=(--inference)
+        for t in "${THREAD_LIST[@]}"; do
+            run_one "$rep" $workload soma "$t" "$SOMA" bench alexnet --batch $batch "${mode[@]}" \
+                --threads "$t" --steps "$STEPS_ALEXNET_FULL"
+            run_one "$rep" $workload pytorch "$t" "${TORCH[@]}" "$ROOT/bench/torch_bench.py" \
+                "$ROOT/models/alexnet.cfg" --batch $batch "${torch_mode[@]}" --threads "$t" --steps "$STEPS_ALEXNET_FULL"
+        done
+    done
+    if want busy && (( NCPU > 1 )); then
+        busy_start
+        for model in lenet5 lenet5-bn; do
+            for t in 0 1; do
+                lenet_train "$rep" $model-busy $model "$t"
+            done
+        done
+        busy_stop
+    fi
 done
 
 # ---------------------------------------------------------------- report
@@ -197,7 +251,7 @@ if [[ $COMMIT != unknown ]] && ! git -C "$ROOT" diff --quiet HEAD -- src include
 fi
 export BENCH_COMMAND="$COMMAND" BENCH_QUICK="$QUICK" BENCH_REPS="$REPS" BENCH_COMMIT="$COMMIT"
 export BENCH_LOAD_START="$LOAD_START" BENCH_DATA="$TRAIN_DATA" BENCH_TRAIN_IMAGES="$TRAIN_IMAGES" BENCH_BLAS_ENV="${BLAS_ENV[*]:-}" BENCH_SOMA="$SOMA"
-export BENCH_STEPS="lenet5-infer=$STEPS_LENET_INFER bn-cnn-train=$STEPS_BN_CNN alexnet-train=$STEPS_ALEXNET"
+export BENCH_STEPS="lenet5-infer=$STEPS_LENET_INFER bn-cnn-train=$STEPS_BN_CNN alexnet-train=$STEPS_ALEXNET alexnet (whole)=$STEPS_ALEXNET_FULL"
 "$PY" "$ROOT/bench/report.py" "$RUNS" "$ROOT/models" >"$OUT.tmp"
 mv "$OUT.tmp" "$OUT"
 log "wrote $OUT (raw runs in $RUNS)"

@@ -19,7 +19,10 @@ import cfg  # noqa: E402
 
 def set_threads(threads):
     """Pins PyTorch's intra-op pool to `threads` (OMP_NUM_THREADS and
-    MKL_NUM_THREADS are set by run.sh before the interpreter starts)."""
+    MKL_NUM_THREADS are set by run.sh before the interpreter starts);
+    0 leaves PyTorch's own default (one thread per core)."""
+    if threads <= 0:
+        return
     torch.set_num_threads(threads)
     try:
         torch.set_num_interop_threads(1)
