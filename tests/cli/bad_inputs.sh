@@ -355,6 +355,8 @@ expect_error 2 "--topp" "did you mean '--top'" predict "$k" x.pgm --topp 3
 for value in 0 -5 abc; do usage --batch bench mlp --batch "$value"; done
 for value in -1 abc 100001; do usage --steps bench mlp --steps "$value"; done
 usage --threads bench mlp --threads abc
+for value in 0 -1 601 abc; do usage --seconds bench mlp --seconds "$value"; done
+expect_error 2 "--seconds" "--steps and  exclude each other" bench mlp --steps 5 --seconds 1
 expect_error 2 "--inferense" "did you mean '--inference'" bench mlp --inferense
 usage --inference bench mlp --inference=yes
 usage --verbose info lenet5 --verbose
