@@ -237,7 +237,10 @@ SOMA_API soma_status soma_dataset_find(const char *name_or_dir, const char *spli
 typedef enum soma_image_fit {
     SOMA_FIT_EXACT = 0,  /* other sizes are refused (SOMA_ERR_SHAPE) */
     SOMA_FIT_CENTER_CROP, /* the largest centred region of the sample's aspect ratio, resized */
-    SOMA_FIT_RESIZE      /* the whole image resized (the aspect ratio not kept) */
+    SOMA_FIT_RESIZE,     /* the whole image resized (the aspect ratio not kept) */
+    SOMA_FIT_CENTER_CROP_875 /* the centre 87.5% (224/256) of CENTER_CROP's region: the
+                                shorter side resized to size x 256/224, then the centre
+                                size x size (torchvision's ImageNet evaluation) */
 } soma_image_fit;
 
 /** What soma_dataset_find_ex needs for image folders (other datasets ignore it). */
@@ -310,6 +313,12 @@ SOMA_API soma_status soma_dataset_get_channels(const soma_dataset *ds, int first
  * the column: "1:9: unknown transform 'rotat' (did you mean 'rotate'?)".
  */
 SOMA_API soma_status soma_augment_parse(const char *spec, char **canonical);
+/**
+ * Whether `spec` applies to `ds`: SOMA_ERR_ARGUMENT, with the reason, when it
+ * does not parse or names resized-crop for data that is not an image folder
+ * (the crop cuts images at full resolution, before they are fitted).
+ */
+SOMA_API soma_status soma_augment_check(const char *spec, const soma_dataset *ds);
 /**
  * Samples [first, first+n) as training with `spec` and `seed` sees them in
  * `epoch` (0-based): pixels x/255 in [0, 1] after the transforms, NCHW in

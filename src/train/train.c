@@ -103,6 +103,8 @@ static soma_status check_config(const soma_train_config *c, const soma_model *m,
     SOMA_TRY(schedule_check(c));
     if (!train || train->n < 1)
         return soma_error(SOMA_ERR_ARGUMENT, "the training set is empty");
+    if (augment_check_data(&aug, train) != SOMA_OK)
+        return soma_error_context(SOMA_ERR_ARGUMENT, "augment");
     if (train->c != m->input.c || train->h != m->input.h || train->w != m->input.w)
         return soma_error(SOMA_ERR_SHAPE, "%s: samples are %dx%dx%d, the model %s expects %dx%dx%d",
                           train->source, train->c, train->h, train->w, m->source, m->input.c,
