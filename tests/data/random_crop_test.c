@@ -6,7 +6,8 @@
  * 87.5% centre crop and the resize of a box against values worked out by
  * hand on a linear ramp (bilinear sampling reproduces a ramp exactly); and
  * augmented image-folder samples: the same bytes on 1 and 2 threads, cut
- * where the stream (seed, RNG_AUGMENT_CROP, epoch, index) says.
+ * where the stream (seed, RNG_AUGMENT_CROP, epoch, index) says; a run
+ * stopped mid-epoch and resumed ends with the same weights as one never stopped.
  */
 #define _POSIX_C_SOURCE 200809L
 
@@ -21,6 +22,7 @@
 #include "data/idx_fixture.h"
 #include "data/image_file.h"
 #include "data/resize.h"
+#include "nn/network.h"
 #include "support/check.h"
 
 /* Every box inside the image, in whole pixels, area and ratio within the bounds
@@ -277,6 +279,55 @@ static void test_folder_samples(void)
     soma_dataset_free(mem);
 }
 
+static void stop_at(const soma_progress *p, void *user)
+{
+    if (!p->epoch_done && p->global_step == *(const long long *)user)
+        soma_request_stop();
+}
+
+/* Trains a tiny model on the folder with resized-crop (stopping after global
+ * step `stop`, or resuming from `resume`); its weights into w. */
+static soma_status train_tiny(const soma_dataset *ds, const char *resume, long long stop,
+                              float *w, size_t n)
+{
+    soma_model *m = NULL;
+    soma_status st = soma_model_parse("input channels=1 height=8 width=8\n"
+                                      "conv2d filters=2 size=3 pad=1\nrelu\nflatten\n"
+                                      "linear units=2\n",
+                                      "tiny.cfg", &m);
+    if (st != SOMA_OK)
+        return st;
+    soma_model_init(m, SOMA_INIT_HE, 2);
+    soma_train_config cfg = soma_train_defaults();
+    cfg.epochs = 2;
+    cfg.batch = 4; /* 3 steps an epoch */
+    cfg.seed = 11;
+    cfg.augment = "resized-crop=0.2:1,flip";
+    cfg.out_dir = tmpdir;
+    cfg.resume = resume;
+    st = soma_train(m, ds, NULL, &cfg, stop ? stop_at : NULL, &stop, NULL);
+    CHECK(m->nparams <= n);
+    memcpy(w, m->params, sizeof(float) * (m->nparams < n ? m->nparams : n));
+    soma_model_free(m);
+    return st;
+}
+
+static void test_resume(void)
+{
+    soma_dataset *ds = ramp_folder(SOMA_FIT_CENTER_CROP);
+    if (!ds)
+        return;
+    float full[512] = {0}, resumed[512] = {0};
+    char last[600];
+    snprintf(last, sizeof last, "%s/last.safetensors", tmpdir);
+    CHECK_MSG(train_tiny(ds, NULL, 0, full, 512) == SOMA_OK, "%s", soma_last_error());
+    CHECK(train_tiny(ds, NULL, 4, resumed, 512) == SOMA_ERR_INTERRUPTED);
+    CHECK_MSG(train_tiny(ds, last, 0, resumed, 512) == SOMA_OK, "%s", soma_last_error());
+    CHECK_MSG(memcmp(full, resumed, sizeof full) == 0,
+              "resumed mid-epoch 2 with resized-crop: other weights");
+    soma_dataset_free(ds);
+}
+
 int main(void)
 {
     snprintf(tmpdir, sizeof tmpdir, "/tmp/soma-random-crop-XXXXXX");
@@ -286,6 +337,7 @@ int main(void)
     test_fallback();
     test_center_crop();
     test_folder_samples();
+    test_resume();
     char cmd[128];
     snprintf(cmd, sizeof cmd, "rm -rf %s", tmpdir);
     CHECK(system(cmd) == 0);
