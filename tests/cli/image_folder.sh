@@ -59,6 +59,12 @@ run eval "$tmp/crop-run/best.safetensors" --threads 2
 [[ $rc -eq 0 && -n "$logged" ]] && grep -q "^$logged" "$tmp/out" && pass ||
     fail "eval after resized-crop: not the run's '$logged': $(cat "$tmp/out" "$tmp/err")"
 
+# soma augment previews an image folder fitted to a model's input
+run augment --data "$tmp/f" --model lenet5 --augment "resized-crop,flip" --preview "$tmp/grid.png" \
+    --samples 2 --copies 3
+[[ $rc -eq 0 && -s "$tmp/grid.png" ]] && grep -q "wrote .*: 2 samples, each with 3" "$tmp/out" && pass ||
+    fail "augment --model on a folder: exit $rc: $(cat "$tmp/err")"
+
 # ---- class names from the folder names, through the checkpoint to predict
 mkdir -p "$tmp/named"
 cp -r "$tmp/f/train" "$tmp/named/train"
