@@ -126,6 +126,14 @@ SOMA_API const char *soma_model_text(const soma_model *model);
 /** A Keras-like table of layers, output shapes, parameters and FLOPs; free() the result. */
 SOMA_API char *soma_model_summary(const soma_model *model);
 /**
+ * Floating-point operations per sample of the convolution and linear layers:
+ * 2 x multiply-adds, 2*K*(C/groups)*kh*kw*OH*OW per convolution and 2*in*out
+ * per linear layer, the cheap element-wise layers left out (as bench/cfg.py
+ * and published FLOP counts do). training = 1: forward and backward, three
+ * times the forward except twice for the first such layer (no input gradient).
+ */
+SOMA_API double soma_model_flops(const soma_model *model, int training);
+/**
  * Runs the model in evaluation mode (dropout off, BatchNorm's running
  * statistics; soma_evaluate too; soma_train alone runs training mode) on `n`
  * samples (NCHW floats, already normalised) and writes class probabilities
@@ -229,7 +237,10 @@ SOMA_API soma_status soma_dataset_find(const char *name_or_dir, const char *spli
 typedef enum soma_image_fit {
     SOMA_FIT_EXACT = 0,  /* other sizes are refused (SOMA_ERR_SHAPE) */
     SOMA_FIT_CENTER_CROP, /* the largest centred region of the sample's aspect ratio, resized */
-    SOMA_FIT_RESIZE      /* the whole image resized (the aspect ratio not kept) */
+    SOMA_FIT_RESIZE,     /* the whole image resized (the aspect ratio not kept) */
+    SOMA_FIT_CENTER_CROP_875 /* the centre 87.5% (224/256) of CENTER_CROP's region: the
+                                shorter side resized to size x 256/224, then the centre
+                                size x size (torchvision's ImageNet evaluation) */
 } soma_image_fit;
 
 /** What soma_dataset_find_ex needs for image folders (other datasets ignore it). */
@@ -302,6 +313,12 @@ SOMA_API soma_status soma_dataset_get_channels(const soma_dataset *ds, int first
  * the column: "1:9: unknown transform 'rotat' (did you mean 'rotate'?)".
  */
 SOMA_API soma_status soma_augment_parse(const char *spec, char **canonical);
+/**
+ * Whether `spec` applies to `ds`: SOMA_ERR_ARGUMENT, with the reason, when it
+ * does not parse or names resized-crop for data that is not an image folder
+ * (the crop cuts images at full resolution, before they are fitted).
+ */
+SOMA_API soma_status soma_augment_check(const char *spec, const soma_dataset *ds);
 /**
  * Samples [first, first+n) as training with `spec` and `seed` sees them in
  * `epoch` (0-based): pixels x/255 in [0, 1] after the transforms, NCHW in
@@ -466,6 +483,37 @@ SOMA_API soma_status soma_evaluate_tta(soma_model *model, const soma_dataset *ds
  */
 SOMA_API soma_status soma_benchmark(soma_model *model, int batch, int training, int warmup, int steps,
                            double *images_per_second);
+
+/** How soma_benchmark_run times: a fixed number of steps, or for a given time. */
+typedef struct soma_benchmark_config {
+    int batch;             /* samples per step, 1..SOMA_MAX_BATCH */
+    int training;          /* 1: training steps (forward, backward, Adam); 0: inference */
+    int warmup_steps;      /* untimed steps first, at least this many ... */
+    double warmup_seconds; /* ... and until this much time has passed (0: no time) */
+    int steps;             /* > 0: exactly this many timed steps (seconds ignored) */
+    double seconds;        /* steps = 0: timed steps until this much time, at least 5 */
+} soma_benchmark_config;
+
+/** What soma_benchmark_run measured: images per second of single steps. */
+typedef struct soma_benchmark_result {
+    int warmup_steps;            /* untimed steps run */
+    int steps;                   /* timed steps */
+    double seconds;              /* the timed steps' total */
+    double images_per_second;    /* at the median step time */
+    double q1_images_per_second; /* at the 75th percentile of the step times (slower) */
+    double q3_images_per_second; /* at the 25th percentile (faster): the interquartile range */
+    double min_images_per_second, max_images_per_second; /* slowest and fastest step */
+    double flops_per_image;      /* soma_model_flops(model, training) */
+    double gflops_per_second;    /* flops_per_image x images_per_second / 1e9 */
+} soma_benchmark_result;
+
+/**
+ * soma_benchmark with time-based warm-up and measurement and the spread of
+ * the step times (soma bench's defaults: 1 s of each). The model is left as
+ * it was; a config out of range is SOMA_ERR_ARGUMENT.
+ */
+SOMA_API soma_status soma_benchmark_run(soma_model *model, const soma_benchmark_config *config,
+                                        soma_benchmark_result *result);
 
 /** The memory soma_train needs, in bytes, part by part (soma_train_memory_estimate). */
 typedef struct soma_memory_estimate {

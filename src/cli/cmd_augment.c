@@ -19,7 +19,10 @@ static const char augment_help[] =
     "\n"
     "  --augment SPEC    the transforms, e.g. \"shift=2,rotate=10,elastic=34:4,p=0.8\"\n"
     "  --preview FILE    the PNG to write\n"
-    "  --data NAME|DIR   mnist, fashion-mnist or a directory of IDX files (default mnist)\n"
+    "  --data NAME|DIR   mnist, fashion-mnist, a directory of IDX files, or an image\n"
+    "                    folder with --model (default mnist)\n"
+    "  --model MODEL     fit an image folder's images to MODEL's input (a zoo name or\n"
+    "                    a .cfg file): what training it would see, resized-crop too\n"
     "  --samples N       rows: the first N images of the training split, 1..64 (default 8)\n"
     "  --copies N        augmented copies per row, 1..64 (default 7)\n"
     "  --seed N          the run's seed (default 1)\n"
@@ -27,7 +30,8 @@ static const char augment_help[] =
     "\n"
     "example:\n"
     "  soma augment --data mnist --augment \"shift=2,rotate=10,elastic=34:4,p=0.8\" "
-    "--preview grid.png\n";
+    "--preview grid.png\n"
+    "  soma augment --data DIR --model alexnet --augment resized-crop,flip --preview grid.png\n";
 
 #define GAP 2 /* pixels between cells */
 
@@ -77,7 +81,7 @@ static soma_status write_grid(const soma_dataset *ds, const char *spec, uint64_t
 int cmd_augment(int argc, char **argv, const command_line *full)
 {
     (void)full;
-    const char *data = "mnist", *spec = NULL, *preview = NULL;
+    const char *data = "mnist", *spec = NULL, *preview = NULL, *model_name = NULL;
     int samples = 8, copies = 7;
     uint64_t seed = 1;
     cli_option options[] = {
@@ -87,6 +91,7 @@ int cmd_augment(int argc, char **argv, const command_line *full)
         {"samples", OPT_INT, &samples, 1, 64, 0, 0, "a whole number from 1 to 64", 0},
         {"copies", OPT_INT, &copies, 1, 64, 0, 0, "a whole number from 1 to 64", 0},
         {"seed", OPT_U64, &seed, 0, 0, 0, 0, "a whole number >= 0", 0},
+        {"model", OPT_STRING, &model_name, 0, 0, 0, 0, "a model name or file", 0},
     };
     const char *positional[1];
     int npositional;
@@ -105,7 +110,12 @@ int cmd_augment(int argc, char **argv, const command_line *full)
     if (!data)
         return EXIT_USAGE;
     soma_dataset *ds = NULL;
-    soma_status st = soma_dataset_find(data, "train", &ds);
+    soma_model *model = NULL; /* with --model: its input shape fits an image folder */
+    soma_status st = model_name ? soma_model_open(model_name, &model) : SOMA_OK;
+    if (st == SOMA_OK)
+        st = model ? find_data_for_model(data, "train", model, 0, spec, &ds)
+                   : soma_dataset_find(data, "train", &ds);
+    soma_model_free(model);
     if (st == SOMA_OK && samples > soma_dataset_count(ds))
         samples = soma_dataset_count(ds);
     if (st == SOMA_OK)

@@ -65,18 +65,20 @@ static soma_status load_split(const char *path, const char *data, const char *sp
                               soma_dataset **out)
 {
     *out = NULL;
+    /* fitted as the run evaluated: a resized-crop run on its 87.5% centre crop */
+    const char *augment = trained ? trained->augment : NULL;
     if (strcmp(split, "test") == 0)
-        return find_data_for_model(data, "test", model, skip_bad, out);
+        return find_data_for_model(data, "test", model, skip_bad, augment, out);
     if (!trained || trained->val_split <= 0) {
         if (strcmp(split, "val") == 0)
             return soma_error(SOMA_ERR_ARGUMENT, "%s: the run had no validation split%s", path,
                               trained ? "" : " recorded (an older soma wrote it)");
-        return find_data_for_model(data, "train", model, skip_bad, out);
+        return find_data_for_model(data, "train", model, skip_bad, augment, out);
     }
     if (has_val_folder(data)) /* the run validated on DIR/val and trained on all of DIR/train */
-        return find_data_for_model(data, split, model, skip_bad, out);
+        return find_data_for_model(data, split, model, skip_bad, augment, out);
     soma_dataset *all = NULL, *train = NULL, *val = NULL;
-    SOMA_TRY(find_data_for_model(data, "train", model, skip_bad, &all));
+    SOMA_TRY(find_data_for_model(data, "train", model, skip_bad, augment, &all));
     soma_status st = soma_dataset_split(all, trained->val_split, trained->train.seed, &train, &val);
     soma_dataset_free(all);
     int want_val = strcmp(split, "val") == 0;

@@ -122,18 +122,19 @@ static soma_status load_data(const train_options *o, train_run *r)
 {
     const run_settings *s = &o->s;
     const char *model = o->model_arg ? o->model_arg : s->model;
-    SOMA_TRY(find_data_for_model(s->data, "train", r->model, o->skip_bad_images, &r->all));
+    SOMA_TRY(find_data_for_model(s->data, "train", r->model, o->skip_bad_images, s->augment, &r->all));
     SOMA_TRY(check_model_fits_data(r->model, model, r->all, s->data));
+    SOMA_TRY(soma_augment_check(s->augment, r->all)); /* before the run's directory */
     if (s->val_split > 0 && has_val_folder(s->data)) { /* DIR/val is the validation set */
         r->train = r->all;
-        SOMA_TRY(find_data_for_model(s->data, "val", r->model, o->skip_bad_images, &r->val));
+        SOMA_TRY(find_data_for_model(s->data, "val", r->model, o->skip_bad_images, s->augment, &r->val));
         SOMA_TRY(check_model_fits_data(r->model, model, r->val, s->data));
     } else if (s->val_split > 0) {
         SOMA_TRY(soma_dataset_split(r->all, s->val_split, s->train.seed, &r->train, &r->val));
     } else {
         r->train = r->all;
     }
-    soma_status st = find_data_for_model(s->data, "test", r->model, o->skip_bad_images, &r->test);
+    soma_status st = find_data_for_model(s->data, "test", r->model, o->skip_bad_images, s->augment, &r->test);
     if (st == SOMA_ERR_IO) {
         /* a directory with training data only: train anyway, skip the test */
         if (!o->quiet)

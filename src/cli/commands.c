@@ -1,5 +1,6 @@
 /* What the subcommands share: error lines, accuracy lines, the data-fits-model check. */
 #include <stdio.h>
+#include <string.h>
 #include <sys/stat.h>
 
 #include "cli/commands.h"
@@ -21,10 +22,16 @@ void print_accuracy_line(const char *split, double accuracy, double loss, int im
     fflush(stdout);
 }
 
-soma_status find_data_for_model(const char *data, const char *split, const soma_model *model,
-                                int skip_bad, soma_dataset **out)
+soma_image_fit eval_fit(const char *augment)
 {
-    soma_data_options options = {.fit = SOMA_FIT_CENTER_CROP, .skip_bad_images = skip_bad};
+    return augment && strstr(augment, "resized-crop") ? SOMA_FIT_CENTER_CROP_875
+                                                      : SOMA_FIT_CENTER_CROP;
+}
+
+soma_status find_data_for_model(const char *data, const char *split, const soma_model *model,
+                                int skip_bad, const char *augment, soma_dataset **out)
+{
+    soma_data_options options = {.fit = eval_fit(augment), .skip_bad_images = skip_bad};
     soma_model_input_shape(model, &options.channels, &options.height, &options.width);
     SOMA_TRY(soma_dataset_find_ex(data, split, &options, out));
     int skipped = soma_dataset_skipped(*out);

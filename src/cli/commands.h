@@ -36,10 +36,15 @@ soma_status check_model_fits_data(const soma_model *model, const char *model_nam
                                   const soma_dataset *ds, const char *data_name);
 
 /* Finds a split of a dataset for a model: image folders are fitted to the
- * model's input (centre crop); with skip_bad, unreadable images are left out
- * and counted in a warning on stderr. */
+ * model's input (centre crop; the central 87.5% of it when the run's
+ * augmentation spec `augment`, or NULL, has a resized-crop: eval_fit); with
+ * skip_bad, unreadable images are left out and counted in a warning on stderr. */
 soma_status find_data_for_model(const char *data, const char *split, const soma_model *model,
-                                int skip_bad, soma_dataset **out);
+                                int skip_bad, const char *augment, soma_dataset **out);
+/* How a run's image folders are fitted for evaluation: torchvision's
+ * Resize(size x 256/224) + CenterCrop(size) after training on
+ * random-resized crops, else the plain centre crop. */
+soma_image_fit eval_fit(const char *augment);
 
 /* 1 when `data` is an image folder with a val/ folder beside train/: with a
  * validation split asked for (--val-split > 0), that folder is the validation

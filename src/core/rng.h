@@ -18,7 +18,8 @@ enum rng_purpose {
     RNG_SPLIT,       /* validation split */
     RNG_DROPOUT,     /* masks: a = global step, b = layer */
     RNG_TEST,        /* tests and tools */
-    RNG_AUGMENT      /* data augmentation: a = epoch, b = sample index in the dataset */
+    RNG_AUGMENT,     /* data augmentation: a = epoch, b = sample index in the dataset */
+    RNG_AUGMENT_CROP /* the random-resized crop of a decoded image: a = epoch, b = sample index */
 };
 
 typedef struct rng {

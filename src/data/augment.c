@@ -272,6 +272,7 @@ static void apply(const augment_step *s, int c, int h, int w, float *x, rng *r, 
         for (size_t i = 0; i < n; i++)
             x[i] = clamp01(x[i] + s->arg[0] * scratch[i]);
         break;
+    case AUG_RESIZED_CROP: /* applied at decoding (augment_gather) */
     case AUG_KINDS: break;
     }
 }
@@ -282,6 +283,8 @@ void augment_sample(const augment_pipeline *p, uint64_t seed, int epoch, int ind
     rng r;
     rng_init(&r, seed, RNG_AUGMENT, (uint64_t)epoch, (uint64_t)index);
     for (int i = 0; i < p->n; i++) {
+        if (p->steps[i].kind == AUG_RESIZED_CROP) /* done at decoding, from its own stream */
+            continue;
         /* one coin per step, drawn even when p is 1; a skipped step draws nothing more */
         if (rng_uniform(&r) < p->steps[i].p)
             apply(&p->steps[i], c, h, w, x, &r, scratch);

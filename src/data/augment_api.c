@@ -23,6 +23,17 @@ soma_status soma_augment_parse(const char *spec, char **canonical)
     return SOMA_OK;
 }
 
+soma_status soma_augment_check(const char *spec, const soma_dataset *ds)
+{
+    if (!ds)
+        return soma_error(SOMA_ERR_ARGUMENT, "soma_augment_check: no dataset given");
+    augment_pipeline p;
+    soma_status st = augment_parse(spec, &p);
+    if (st == SOMA_OK)
+        st = augment_check_data(&p, ds);
+    return st == SOMA_OK ? SOMA_OK : soma_error_context(st, "augment");
+}
+
 soma_status soma_augment_get(const soma_dataset *ds, const char *spec, uint64_t seed, int epoch,
                              int first, int n, float *out)
 {
@@ -35,22 +46,22 @@ soma_status soma_augment_get(const soma_dataset *ds, const char *spec, uint64_t 
                           first, (long long)first + n - 1, ds->n);
     if (epoch < 0)
         return soma_error(SOMA_ERR_ARGUMENT, "soma_augment_get: epoch %d is negative", epoch);
+    SOMA_TRY(soma_augment_check(spec, ds));
     augment_pipeline p;
     soma_status st = augment_parse(spec, &p);
     if (st != SOMA_OK)
-        return soma_error_context(st, "augment");
+        return st;
     float *scratch = malloc(sizeof(float) * augment_scratch_floats(ds->c, ds->h, ds->w));
-    if (!scratch)
+    int *indices = malloc(sizeof(int) * (size_t)n);
+    if (!scratch || !indices) {
+        free(scratch);
+        free(indices);
         return soma_error(SOMA_ERR_MEMORY, "out of memory");
-    size_t sample = dataset_sample_size(ds);
-    for (int i = 0; i < n; i++) {
-        int index = first + i;
-        float *x = out + sample * (size_t)i;
-        st = dataset_gather_raw(ds, &index, 1, x, NULL);
-        if (st != SOMA_OK)
-            break;
-        augment_sample(&p, seed, epoch, index, ds->c, ds->h, ds->w, x, scratch);
     }
+    for (int i = 0; i < n; i++)
+        indices[i] = first + i;
+    st = augment_gather(&p, ds, seed, epoch, indices, n, out, NULL, scratch);
     free(scratch);
+    free(indices);
     return st;
 }

@@ -22,30 +22,37 @@
 /* longest name or value: bounds the canonical text (AUGMENT_TEXT_MAX) */
 #define TOKEN_MAX_LEN 32
 
+#define KIND_MAX_ARGS 4
+
 typedef struct kind_info {
     const char *name;
     int nargs;
-    const char *arg_name[2];
-    float def[2];   /* default values */
-    float lo[2];    /* lowest value (excluded when lo_open) */
-    float hi[2];
-    int lo_open[2];
-    int integer[2]; /* 1: whole numbers; 2: the word zero or reflect */
-    float p;        /* default probability */
+    const char *arg_name[KIND_MAX_ARGS];
+    float def[KIND_MAX_ARGS]; /* default values */
+    float lo[KIND_MAX_ARGS];  /* lowest value (excluded when lo_open) */
+    float hi[KIND_MAX_ARGS];
+    int lo_open[KIND_MAX_ARGS];
+    int integer[KIND_MAX_ARGS]; /* 1: whole numbers; 2: the word zero or reflect */
+    float p;                    /* default probability */
+    int ranges;                 /* values come in (min, max) pairs: min <= max */
 } kind_info;
 
 /* In enum augment_kind's order. */
 static const kind_info kinds[AUG_KINDS] = {
-    {"shift", 1, {"pixels", NULL}, {2, 0}, {1, 0}, {64, 0}, {0, 0}, {1, 0}, 1.0f},
-    {"crop", 2, {"padding", "mode"}, {4, AUG_PAD_ZERO}, {1, 0}, {64, 1}, {0, 0}, {1, 2}, 1.0f},
-    {"flip", 0, {NULL, NULL}, {0, 0}, {0, 0}, {0, 0}, {0, 0}, {0, 0}, 0.5f},
-    {"rotate", 1, {"degrees", NULL}, {10, 0}, {0, 0}, {180, 0}, {1, 0}, {0, 0}, 1.0f},
-    {"scale", 1, {"range", NULL}, {0.1f, 0}, {0, 0}, {0.9f, 0}, {1, 0}, {0, 0}, 1.0f},
-    {"elastic", 2, {"alpha", "sigma"}, {34, 4}, {0, 0}, {1000, 100}, {1, 1}, {0, 0}, 1.0f},
-    {"brightness", 1, {"range", NULL}, {0.2f, 0}, {0, 0}, {1, 0}, {1, 0}, {0, 0}, 1.0f},
-    {"contrast", 1, {"range", NULL}, {0.2f, 0}, {0, 0}, {1, 0}, {1, 0}, {0, 0}, 1.0f},
-    {"cutout", 1, {"size", NULL}, {8, 0}, {1, 0}, {1024, 0}, {0, 0}, {1, 0}, 1.0f},
-    {"noise", 1, {"std", NULL}, {0.05f, 0}, {0, 0}, {1, 0}, {1, 0}, {0, 0}, 1.0f},
+    {"shift", 1, {"pixels", NULL}, {2, 0}, {1, 0}, {64, 0}, {0, 0}, {1, 0}, 1.0f, 0},
+    {"crop", 2, {"padding", "mode"}, {4, AUG_PAD_ZERO}, {1, 0}, {64, 1}, {0, 0}, {1, 2}, 1.0f, 0},
+    {"flip", 0, {NULL, NULL}, {0, 0}, {0, 0}, {0, 0}, {0, 0}, {0, 0}, 0.5f, 0},
+    {"rotate", 1, {"degrees", NULL}, {10, 0}, {0, 0}, {180, 0}, {1, 0}, {0, 0}, 1.0f, 0},
+    {"scale", 1, {"range", NULL}, {0.1f, 0}, {0, 0}, {0.9f, 0}, {1, 0}, {0, 0}, 1.0f, 0},
+    {"elastic", 2, {"alpha", "sigma"}, {34, 4}, {0, 0}, {1000, 100}, {1, 1}, {0, 0}, 1.0f, 0},
+    {"brightness", 1, {"range", NULL}, {0.2f, 0}, {0, 0}, {1, 0}, {1, 0}, {0, 0}, 1.0f, 0},
+    {"contrast", 1, {"range", NULL}, {0.2f, 0}, {0, 0}, {1, 0}, {1, 0}, {0, 0}, 1.0f, 0},
+    {"cutout", 1, {"size", NULL}, {8, 0}, {1, 0}, {1024, 0}, {0, 0}, {1, 0}, 1.0f, 0},
+    {"noise", 1, {"std", NULL}, {0.05f, 0}, {0, 0}, {1, 0}, {1, 0}, {0, 0}, 1.0f, 0},
+    /* torchvision's RandomResizedCrop defaults: scale (0.08, 1), ratio (3/4, 4/3) */
+    {"resized-crop", 4, {"scale-min", "scale-max", "ratio-min", "ratio-max"},
+     {0.08f, 1.0f, 0.75f, 4.0f / 3.0f}, {0, 0, 0, 0}, {1, 1, 10, 10}, {1, 1, 1, 1},
+     {0, 0, 0, 0}, 1.0f, 1},
 };
 
 static const char *const pad_names[] = {"zero", "reflect"};
@@ -146,7 +153,7 @@ static soma_status unknown_name(size_t at, const char *name)
                           (int)at + 1, name, near);
     return soma_error(SOMA_ERR_ARGUMENT,
                       "1:%d: unknown transform '%s' (expected shift, crop, flip, rotate, scale, "
-                      "elastic, brightness, contrast, cutout, noise or p)",
+                      "elastic, brightness, contrast, cutout, noise, resized-crop or p)",
                       (int)at + 1, name);
 }
 
@@ -210,8 +217,9 @@ static soma_status parse_step(cursor *c, const char *name, size_t name_at, augme
         return unknown_name(name_at, name);
     const kind_info *k = &kinds[kind];
     s->kind = (enum augment_kind)kind;
-    s->arg[0] = k->def[0];
-    s->arg[1] = k->def[1];
+    size_t value_at[KIND_MAX_ARGS] = {0};
+    for (int a = 0; a < KIND_MAX_ARGS; a++)
+        s->arg[a] = k->def[a];
     s->p = k->p;
     skip_spaces(c);
     if (c->text[c->at] == '=') {
@@ -233,10 +241,16 @@ static soma_status parse_step(cursor *c, const char *name, size_t name_at, augme
                 return too_long(at, buf);
             if (n) /* empty: the default */
                 SOMA_TRY(parse_value(k, i, at, buf, &s->arg[i]));
+            value_at[i] = n ? at : name_at;
             skip_spaces(c);
             i++;
         } while (c->text[c->at] == ':');
     }
+    for (int a = 0; k->ranges && a + 1 < k->nargs; a += 2)
+        if (s->arg[a] > s->arg[a + 1])
+            return bad(value_at[a + 1] > value_at[a] ? value_at[a + 1] : value_at[a],
+                       "%s %s %g is above its %s %g", k->name, k->arg_name[a],
+                       (double)s->arg[a], k->arg_name[a + 1], (double)s->arg[a + 1]);
     *own_p = 0;
     if (c->text[c->at] == '@') {
         c->at++;
@@ -294,6 +308,9 @@ soma_status augment_parse(const char *spec, augment_pipeline *out)
                 return soma_error(SOMA_ERR_ARGUMENT, "1:%d: more than %d transforms", (int)at + 1,
                                   AUGMENT_MAX_STEPS);
             SOMA_TRY(parse_step(&c, name, at, &out->steps[out->n], &own_p[out->n]));
+            if (out->steps[out->n].kind == AUG_RESIZED_CROP && out->n > 0)
+                return bad(at, "resized-crop must come first: it cuts the decoded image, "
+                               "before the other transforms");
             out->n++;
         }
         skip_spaces(&c);

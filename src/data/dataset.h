@@ -11,6 +11,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "core/rng.h"
+#include "data/resize.h"
 #include "soma.h"
 
 /* Where a streamed dataset's samples come from. `load` may run on several
@@ -21,6 +23,11 @@ typedef struct dataset_stream {
     /* A new state holding samples indices[0..n) of `state`, in that order. */
     soma_status (*subset)(const void *state, const int *indices, int n, void **out);
     void (*free)(void *state);
+    /* Sample `index` from a random-resized crop of its image at full
+     * resolution, the box drawn from `r`; NULL when samples are not cut from
+     * larger images (in-memory data has no such hook either). */
+    soma_status (*load_random)(const void *state, int index, const resized_crop *rc, rng *r,
+                               uint8_t *out);
 } dataset_stream;
 
 struct soma_dataset {
@@ -70,6 +77,25 @@ soma_status dataset_gather(const soma_dataset *ds, const int *indices, int n, co
 /* The same as raw pixels x/255 in [0, 1]: what augmentation starts from. */
 soma_status dataset_gather_raw(const soma_dataset *ds, const int *indices, int n, float *out,
                                int32_t *labels);
+
+/* A random-resized crop of each sample's decoded image, drawn per sample
+ * from the stream (seed, RNG_AUGMENT_CROP, epoch, sample index): first a
+ * coin that applies it with probability p, then the box. */
+typedef struct dataset_crop {
+    resized_crop rc;
+    float p;
+    uint64_t seed;
+    int epoch;
+} dataset_crop;
+
+/* Whether the dataset's samples can be cut by a random-resized crop (a
+ * stream with load_random: image folders). */
+int dataset_can_crop(const soma_dataset *ds);
+
+/* dataset_gather_raw with a random-resized crop of each sample (samples
+ * whose coin fails are fitted as usual); dataset_can_crop must hold. */
+soma_status dataset_gather_raw_cropped(const soma_dataset *ds, const int *indices, int n,
+                                       const dataset_crop *crop, float *out, int32_t *labels);
 
 /* Per channel, the mean and (population) standard deviation of x/255 over
  * every pixel of the dataset in mean[0..c) and std[0..c), accumulated exactly

@@ -66,9 +66,23 @@ typedef struct failure_slot {
     char message[512];
 } failure_slot;
 
+/* Sample `index` into buf: with a crop, cut at random when its coin says so. */
+static soma_status stream_load(const soma_dataset *ds, int index, const dataset_crop *crop,
+                               uint8_t *buf)
+{
+    if (crop) {
+        rng r;
+        rng_init(&r, crop->seed, RNG_AUGMENT_CROP, (uint64_t)crop->epoch, (uint64_t)index);
+        /* one coin, drawn even when p is 1 (as augment_sample's steps do) */
+        if (rng_uniform(&r) < crop->p)
+            return ds->stream->load_random(ds->stream_state, index, &crop->rc, &r, buf);
+    }
+    return ds->stream->load(ds->stream_state, index, buf);
+}
+
 static soma_status stream_convert(const soma_dataset *ds, const int *indices, int first, int n,
-                                  const float *mean, const float *std, int step, float *out,
-                                  int32_t *labels)
+                                  const dataset_crop *crop, const float *mean, const float *std,
+                                  int step, float *out, int32_t *labels)
 {
     size_t sample = dataset_sample_size(ds);
     int threads = omp_in_parallel() ? 1 : soma_threads();
@@ -87,7 +101,7 @@ static soma_status stream_convert(const soma_dataset *ds, const int *indices, in
         int t = omp_get_thread_num();
         uint8_t *buf = bufs + sample * (size_t)t;
         int index = indices ? indices[i] : first + i;
-        soma_status st = ds->stream->load(ds->stream_state, index, buf);
+        soma_status st = stream_load(ds, index, crop, buf);
         if (st == SOMA_OK) {
             convert_sample(ds, buf, mean, std, step, out + (size_t)i * sample);
             if (labels)
@@ -115,7 +129,7 @@ static soma_status gather(const soma_dataset *ds, const int *indices, int n, con
                           const float *std, int step, float *out, int32_t *labels)
 {
     if (ds->stream)
-        return stream_convert(ds, indices, 0, n, mean, std, step, out, labels);
+        return stream_convert(ds, indices, 0, n, NULL, mean, std, step, out, labels);
     size_t sample = dataset_sample_size(ds);
     for (int i = 0; i < n; i++) {
         convert_sample(ds, ds->images + (size_t)indices[i] * sample, mean, std, step,
@@ -137,6 +151,18 @@ soma_status dataset_gather_raw(const soma_dataset *ds, const int *indices, int n
 {
     static const float zero = 0.0f, one = 1.0f; /* (x/255 - 0) / 1 in every channel */
     return gather(ds, indices, n, &zero, &one, 0, out, labels);
+}
+
+int dataset_can_crop(const soma_dataset *ds)
+{
+    return ds->stream && ds->stream->load_random;
+}
+
+soma_status dataset_gather_raw_cropped(const soma_dataset *ds, const int *indices, int n,
+                                       const dataset_crop *crop, float *out, int32_t *labels)
+{
+    static const float zero = 0.0f, one = 1.0f;
+    return stream_convert(ds, indices, 0, n, crop, &zero, &one, 0, out, labels);
 }
 
 static soma_status check_get(const soma_dataset *ds, int first, int n, const float *out,
@@ -168,7 +194,7 @@ static soma_status get_samples(const soma_dataset *ds, int first, int n, const f
                                const float *std, int step, float *out)
 {
     if (ds->stream)
-        return stream_convert(ds, NULL, first, n, mean, std, step, out, NULL);
+        return stream_convert(ds, NULL, first, n, NULL, mean, std, step, out, NULL);
     size_t sample = dataset_sample_size(ds);
     for (int i = 0; i < n; i++)
         convert_sample(ds, ds->images + (size_t)(first + i) * sample, mean, std, step,

@@ -39,6 +39,13 @@ static soma_status folder_load(const void *state, int index, uint8_t *out)
     return image_file_sample(f->paths[index], f->c, f->h, f->w, f->fit, out);
 }
 
+static soma_status folder_load_random(const void *state, int index, const resized_crop *rc,
+                                      rng *r, uint8_t *out)
+{
+    const folder *f = state;
+    return image_file_sample_random(f->paths[index], f->c, f->h, f->w, rc, r, out);
+}
+
 static folder *folder_new(int n, const folder *like)
 {
     folder *f = calloc(1, sizeof *f);
@@ -67,7 +74,8 @@ static soma_status folder_subset(const void *state, const int *indices, int n, v
     return SOMA_OK;
 }
 
-static const dataset_stream folder_stream = {folder_load, folder_subset, folder_free};
+static const dataset_stream folder_stream = {folder_load, folder_subset, folder_free,
+                                             folder_load_random};
 
 /* ---------------------------------------------------------------- scanning */
 

@@ -22,6 +22,47 @@ crop_box crop_box_center(int image_width, int image_height, int out_width, int o
     return b;
 }
 
+crop_box crop_box_center_fraction(int image_width, int image_height, int out_width,
+                                  int out_height, double fraction)
+{
+    crop_box b = crop_box_center(image_width, image_height, out_width, out_height);
+    double w = b.w * fraction, h = b.h * fraction;
+    return (crop_box){b.x + (b.w - w) / 2.0, b.y + (b.h - h) / 2.0, w, h};
+}
+
+/* A uniform number in [lo, hi) */
+static double uniform_between(rng *r, double lo, double hi)
+{
+    return lo + (hi - lo) * rng_uniform(r);
+}
+
+crop_box crop_box_random(int image_width, int image_height, const resized_crop *rc, rng *r)
+{
+    double area = (double)image_width * image_height;
+    double log_lo = log(rc->ratio[0]), log_hi = log(rc->ratio[1]);
+    for (int attempt = 0; attempt < 10; attempt++) {
+        double target = area * uniform_between(r, rc->scale[0], rc->scale[1]);
+        double aspect = exp(uniform_between(r, log_lo, log_hi));
+        long w = lround(sqrt(target * aspect)), h = lround(sqrt(target / aspect));
+        if (w > 0 && w <= image_width && h > 0 && h <= image_height) {
+            long y = (long)rng_below(r, (uint32_t)(image_height - h + 1));
+            long x = (long)rng_below(r, (uint32_t)(image_width - w + 1));
+            return (crop_box){(double)x, (double)y, (double)w, (double)h};
+        }
+    }
+    /* the fallback: the whole image, cut to the nearest ratio in range */
+    double have = (double)image_width / image_height;
+    long w = image_width, h = image_height;
+    if (have < rc->ratio[0])
+        h = lround(w / (double)rc->ratio[0]);
+    else if (have > rc->ratio[1])
+        w = lround(h * (double)rc->ratio[1]);
+    h = h < 1 ? 1 : h > image_height ? image_height : h;
+    w = w < 1 ? 1 : w > image_width ? image_width : w;
+    return (crop_box){(double)((image_width - w) / 2), (double)((image_height - h) / 2),
+                      (double)w, (double)h};
+}
+
 /* Source index and weight of the next one, for output position o of n over [start, start + len). */
 static void source_position(int o, int n, double start, double len, int size, int *i0, int *i1,
                             float *frac)

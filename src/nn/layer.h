@@ -83,6 +83,9 @@ typedef struct layer_class {
     /* training couples the samples of a batch (batch statistics): the step
      * cannot be split into independent slices of samples */
     int mixes_samples;
+    /* its flops are the multiply-adds of a convolution or a matrix product:
+     * those soma_model_flops counts; its backward costs two forwards more */
+    int multiply_adds;
 } layer_class;
 
 struct layer {

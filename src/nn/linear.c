@@ -52,5 +52,5 @@ static void describe(const layer *l, char *buf, size_t size)
 const layer_class linear_class = {
     .name = "linear", .keys = keys, .configure = configure, .cache_floats = layer_no_cache,
     .workspace_floats = workspace_floats, .forward = forward, .backward = backward,
-    .flops = flops, .describe = describe, .fuses_relu = 1,
+    .flops = flops, .describe = describe, .fuses_relu = 1, .multiply_adds = 1,
 };

@@ -1,4 +1,4 @@
-/* soma_model_summary: a Keras-like table of layers, shapes, parameters, FLOPs. */
+/* soma_model_summary: a Keras-like table of layers, shapes, parameters, FLOPs; soma_model_flops. */
 #include <stdlib.h>
 #include <string.h>
 
@@ -52,4 +52,22 @@ char *soma_model_summary(const soma_model *m)
                    grouped((double)m->nparams, a, sizeof a),
                    grouped(total_flops, b, sizeof b));
     return strbuf_take(&sb);
+}
+
+double soma_model_flops(const soma_model *m, int training)
+{
+    if (!m)
+        return 0.0;
+    double total = 0.0;
+    int first = 1;
+    for (int i = 0; i < m->nlayers; i++) {
+        const layer *l = &m->layers[i];
+        if (!l->cls->multiply_adds)
+            continue;
+        double forward = l->cls->flops(l);
+        /* backward: the weight gradient, and the input gradient but for the first */
+        total += training ? (first ? 2.0 : 3.0) * forward : forward;
+        first = 0;
+    }
+    return total;
 }

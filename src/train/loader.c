@@ -48,11 +48,7 @@ soma_status loader_fill(const soma_dataset *ds, const augment_pipeline *aug, con
                         int n, uint64_t seed, int epoch, const float *mean, const float *std,
                         float *out, int32_t *labels, float *scratch)
 {
-    size_t sample = dataset_sample_size(ds);
-    SOMA_TRY(dataset_gather_raw(ds, indices, n, out, labels));
-    for (int i = 0; i < n; i++)
-        augment_sample(aug, seed, epoch, indices[i], ds->c, ds->h, ds->w, out + sample * i,
-                       scratch);
+    SOMA_TRY(augment_gather(aug, ds, seed, epoch, indices, n, out, labels, scratch));
     loader_normalize(out, n, ds->c, (size_t)ds->h * ds->w, mean, std);
     return SOMA_OK;
 }

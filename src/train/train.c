@@ -78,6 +78,9 @@ typedef struct trainer {
     augment_pipeline augment;
     batch_loader *loader; /* with augmentation: batches prepared by a background thread */
     thread_governor governor; /* how many of the run's threads run the steps */
+    /* rs.epoch_seen when this process began the epoch (non-zero in an epoch
+     * resumed mid-way): speeds count only the images trained since */
+    long long seen_at_start;
 } trainer;
 
 static soma_status check_config(const soma_train_config *c, const soma_model *m,
@@ -102,6 +105,8 @@ static soma_status check_config(const soma_train_config *c, const soma_model *m,
     SOMA_TRY(schedule_check(c));
     if (!train || train->n < 1)
         return soma_error(SOMA_ERR_ARGUMENT, "the training set is empty");
+    if (augment_check_data(&aug, train) != SOMA_OK)
+        return soma_error_context(SOMA_ERR_ARGUMENT, "augment");
     if (train->c != m->input.c || train->h != m->input.h || train->w != m->input.w)
         return soma_error(SOMA_ERR_SHAPE, "%s: samples are %dx%dx%d, the model %s expects %dx%dx%d",
                           train->source, train->c, train->h, train->w, m->source, m->input.c,
@@ -223,6 +228,13 @@ static const char *nonfinite_state(const trainer *t)
     return NULL;
 }
 
+/* Images per second of the epoch so far in this process: a resumed epoch's
+ * images trained before the stop took none of `seconds`. */
+static double epoch_speed(const trainer *t, double seconds)
+{
+    return seconds > 0 ? (double)(t->rs.epoch_seen - t->seen_at_start) / seconds : 0.0;
+}
+
 /* Runs the rest of the current epoch from step rs.step. */
 static soma_status run_epoch(trainer *t, soma_progress_fn progress, void *user,
                              double epoch_start)
@@ -280,7 +292,7 @@ static soma_status run_epoch(trainer *t, soma_progress_fn progress, void *user,
             p.accuracy = (double)rs->epoch_correct / rs->epoch_seen;
             p.lr = lr;
             p.seconds = now - epoch_start;
-            p.images_per_second = p.seconds > 0 ? rs->epoch_seen / p.seconds : 0.0;
+            p.images_per_second = epoch_speed(t, p.seconds);
             p.val_loss = p.val_accuracy = NAN;
             progress(&p, user);
         }
@@ -317,7 +329,7 @@ static soma_status end_epoch(trainer *t, soma_progress_fn progress, void *user, 
     p.accuracy = (double)rs->epoch_correct / rs->epoch_seen;
     p.lr = schedule_lr(c, rs->global_step - 1, t->steps_per_epoch);
     p.seconds = seconds;
-    p.images_per_second = seconds > 0 ? rs->epoch_seen / seconds : 0.0;
+    p.images_per_second = epoch_speed(t, seconds);
     p.epoch_done = 1;
     p.val_loss = p.val_accuracy = NAN;
     if (t->val && t->val->n > 0) {
@@ -394,12 +406,12 @@ soma_status soma_train(soma_model *m, const soma_dataset *train, const soma_data
     double last_loss = NAN, last_acc = NAN;
     while (st == SOMA_OK && !stop && t.rs.epoch < cfg->epochs) {
         double epoch_start = omp_get_wtime();
-        long long seen_before = t.rs.epoch_seen;
+        t.seen_at_start = t.rs.epoch_seen;
         st = run_epoch(&t, progress, user, epoch_start);
         loader_end_epoch(t.loader);
         if (st != SOMA_OK)
             break;
-        images += t.rs.epoch_seen - seen_before;
+        images += t.rs.epoch_seen - t.seen_at_start;
         last_loss = t.rs.epoch_loss_sum / t.rs.epoch_seen;
         last_acc = (double)t.rs.epoch_correct / t.rs.epoch_seen;
         st = end_epoch(&t, progress, user, omp_get_wtime() - epoch_start, &stop);

@@ -74,7 +74,7 @@ declare -A flags=(
     [eval]="--data --split --batch --threads --device"
     [predict]="--top --threads --device"
     [info]="--help"
-    [bench]="--batch --threads --steps --inference --device"
+    [bench]="--batch --threads --steps --seconds --training --inference --device"
     [zoo]="--help"
 )
 for cmd in "${!flags[@]}"; do
@@ -187,6 +187,15 @@ expect_stderr "soma: error: $tmp/nowhere/last.safetensors: cannot open"
 run bench --steps=1 --batch=2 mlp --threads 1 --inference
 [[ $rc -eq 0 ]] && grep -q "img/s" "$tmp/out" && pass || fail "bench --steps=1: rc=$rc $(cat "$tmp/err")"
 grep -q "^train" "$tmp/out" && fail "bench --inference also timed training" || pass
+# --training and --inference together time both (they once printed nothing);
+# a time-based run (--seconds) reports the spread and GFLOP/s on each line
+run bench mlp --threads 1 --batch 2 --training --inference --seconds 0.02
+[[ $rc -eq 0 ]] && grep -qE "^train +[0-9,.]+ img/s .* IQR [0-9,.]+-[0-9,.]+  range [0-9,.]+-[0-9,.]+  [0-9.]+ GFLOP/s  [0-9]+ steps in" "$tmp/out" &&
+    grep -qE "^inference +[0-9,.]+ img/s .* GFLOP/s" "$tmp/out" && pass ||
+    fail "bench --training --inference: rc=$rc $(cat "$tmp/out" "$tmp/err")"
+run bench mlp --threads 1 --batch 2 --steps 7 --training
+[[ $rc -eq 0 ]] && grep -qE "^train .* 7 steps in" "$tmp/out" && ! grep -q "^inference" "$tmp/out" &&
+    pass || fail "bench --steps 7 --training: rc=$rc $(cat "$tmp/out" "$tmp/err")"
 # "--" ends the options
 expect_usage_error info -- --not-an-option extra
 

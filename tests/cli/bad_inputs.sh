@@ -355,6 +355,8 @@ expect_error 2 "--topp" "did you mean '--top'" predict "$k" x.pgm --topp 3
 for value in 0 -5 abc; do usage --batch bench mlp --batch "$value"; done
 for value in -1 abc 100001; do usage --steps bench mlp --steps "$value"; done
 usage --threads bench mlp --threads abc
+for value in 0 -1 601 abc; do usage --seconds bench mlp --seconds "$value"; done
+expect_error 2 "--seconds" "--steps and  exclude each other" bench mlp --steps 5 --seconds 1
 expect_error 2 "--inferense" "did you mean '--inference'" bench mlp --inferense
 usage --inference bench mlp --inference=yes
 usage --verbose info lenet5 --verbose
@@ -378,7 +380,8 @@ expect_error 2 "--augment: 1:9:" "unknown transform 'rotat' .did you mean 'rotat
 expect_error 2 "--augment: 1:8:" "rotate degrees must be in \(0, 180\], got 200" \
     train mlp --augment "rotate=200"
 for spec in "shift=2.5" "flip=1" "flip@2" "crop=4:mirror" "shift=2,," "p=0.5" "elastic=1:2:3" \
-    "noise=-1" "flip,none" $'flip\x01' "shift=1e3" "cutout=0"; do
+    "noise=-1" "flip,none" $'flip\x01' "shift=1e3" "cutout=0" "flip,resized-crop" \
+    "resized-crop=0.5:0.2" "resized-crop=0.1:1:0:1" "resized-crop=1:1:1:1:1"; do
     expect_error 2 "--augment: 1:" "train: [0-9]+: [a-z']" train mlp --augment "$spec"
 done
 expect_error 2 "--augment: 1:1:" "unknown transform 'rotat'" augment --augment rotat \
@@ -388,6 +391,11 @@ expect_error 2 --augment "is required" augment --preview "$tmp/never.png"
 expect_error 2 --preview "is required" augment --augment flip
 for value in 0 65 x; do usage --samples augment --augment flip --preview x.png --samples "$value"; done
 usage --augment train mlp --augment ""
+# resized-crop cuts decoded images: on IDX data (in memory, one size) it is
+# refused before the run's directory is made
+expect_error 1 "resized-crop" "needs an image folder" \
+    train "$good/tiny.cfg" --data "$good" --augment resized-crop --out "$tmp/crop-run"
+[[ ! -e "$tmp/crop-run" ]] && pass || fail "resized-crop on IDX data made the run's directory"
 for value in 0 51 x; do usage --tta train mlp --tta "$value"; done
 expect_error 2 "--tta 26" "1..25" train mlp --tta 26 --augment shift=1
 for value in 0 51 x; do usage --tta eval "$k" --tta "$value"; done

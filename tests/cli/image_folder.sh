@@ -48,6 +48,23 @@ read -r _ idx_class idx_p <<<"$idx_line"
 run eval "$ckpt" --data "$tmp/f" --threads 2
 [[ $rc -eq 0 ]] && grep -q "on 300 images" "$tmp/out" && pass || fail "eval on the folder: $(cat "$tmp/out" "$tmp/err")"
 
+# ---- random-resized crops in training; eval of its checkpoint takes the
+# same 87.5% centre crop as the run's own test (so the same accuracy)
+run train lenet5 --data "$tmp/f" --epochs 1 --batch 32 --threads 2 --out "$tmp/crop-run" --quiet \
+    --augment "resized-crop=0.3,flip"
+[[ $rc -eq 0 ]] && grep -q '"augment": "resized-crop=0.3:1:0.75:1.3333334@1,flip@0.5"' \
+    "$tmp/crop-run/summary.json" && pass || fail "train --augment resized-crop: exit $rc: $(cat "$tmp/err")"
+logged=$(grep -o 'test accuracy [0-9.]*%' "$tmp/out")
+run eval "$tmp/crop-run/best.safetensors" --threads 2
+[[ $rc -eq 0 && -n "$logged" ]] && grep -q "^$logged" "$tmp/out" && pass ||
+    fail "eval after resized-crop: not the run's '$logged': $(cat "$tmp/out" "$tmp/err")"
+
+# soma augment previews an image folder fitted to a model's input
+run augment --data "$tmp/f" --model lenet5 --augment "resized-crop,flip" --preview "$tmp/grid.png" \
+    --samples 2 --copies 3
+[[ $rc -eq 0 && -s "$tmp/grid.png" ]] && grep -q "wrote .*: 2 samples, each with 3" "$tmp/out" && pass ||
+    fail "augment --model on a folder: exit $rc: $(cat "$tmp/err")"
+
 # ---- class names from the folder names, through the checkpoint to predict
 mkdir -p "$tmp/named"
 cp -r "$tmp/f/train" "$tmp/named/train"

@@ -65,10 +65,25 @@ static void test_specs(void)
     error_is("flip,none", "1:6: 'none' stands alone: it cannot be combined with transforms");
     error_is("p=0.5", "1:1: 'p' without a transform to apply to");
     error_is("zzzzzzzz", "1:1: unknown transform 'zzzzzzzz' (expected shift, crop, flip, rotate, "
-                         "scale, elastic, brightness, contrast, cutout, noise or p)");
+                         "scale, elastic, brightness, contrast, cutout, noise, resized-crop or p)");
     error_is("flip;", "1:5: expected ',' or the end of the spec, got ';'");
     error_is("rotate=1.0000000000000000000000000000000001",
              "1:8: '1.0000000000...' is too long (32 characters at most)");
+    /* resized-crop: torchvision's RandomResizedCrop defaults, (min, max) pairs, first only */
+    canonical_is("resized-crop", "resized-crop=0.08:1:0.75:1.3333334@1");
+    canonical_is("resized-crop=0.25,flip", "resized-crop=0.25:1:0.75:1.3333334@1,flip@0.5");
+    canonical_is("resized-crop=::0.5:2@0.9", "resized-crop=0.08:1:0.5:2@0.9");
+    canonical_is("resized-crop=1:1:1:1", "resized-crop=1:1:1:1@1");
+    error_is("resized-crop=0.5:0.3", "1:18: resized-crop scale-min 0.5 is above its scale-max 0.3");
+    error_is("resized-crop=::2", "1:16: resized-crop ratio-min 2 is above its ratio-max 1.33333");
+    error_is("resized-crop=0", "1:14: resized-crop scale-min must be in (0, 1], got 0");
+    error_is("resized-crop=0.1:1:0.5:11", "1:24: resized-crop ratio-max must be in (0, 10], got 11");
+    error_is("resized-crop=0.1:1:0.5:2:3", "1:25: 'resized-crop' takes at most 4 values");
+    error_is("flip,resized-crop", "1:6: resized-crop must come first: it cuts the decoded image, "
+                                  "before the other transforms");
+    error_is("resized-crop,resized-crop", "1:14: resized-crop must come first: it cuts the "
+                                          "decoded image, before the other transforms");
+    error_is("resized_crop", "1:1: unknown transform 'resized_crop' (did you mean 'resized-crop'?)");
     /* tiny numbers are written without an exponent (the grammar has none) */
     canonical_is("flip@0.000000000001", "flip@0.000000000001");
     canonical_is("noise=0.00001", "noise=0.00001@1");
