@@ -17,6 +17,7 @@
 #include "cli/run_dir.h"
 #include "cli/run_files.h"
 #include "cli/steps_csv.h"
+#include "cli/test_analysis.h"
 #include "cli/train_options.h"
 #include "core/error.h"
 #include "core/strbuf.h"
@@ -481,6 +482,12 @@ static int run(train_options *o, const command_line *full, train_run *r)
         }
     }
 
+    if (r->test) { /* a run that cannot write them is still a run: a warning */
+        st = test_analysis_write(r->model, r->test, o->s.data, r->out_dir);
+        if (st != SOMA_OK)
+            fprintf(stderr, "soma: warning: %s (no confusion.csv or misclassified files)\n",
+                    soma_last_error());
+    }
     st = write_summary(o, r, &result, &test, cli_seconds() - started);
     if (st != SOMA_OK)
         return report_error(st);
@@ -488,8 +495,9 @@ static int run(train_options *o, const command_line *full, train_run *r)
         if (result.stopped_early)
             printf("stopped early after epoch %d; best validation accuracy %.2f%% at epoch %d\n",
                    result.epochs_run, 100.0 * result.best_val_accuracy, result.best_epoch);
-        printf("wrote      %s/: %slast.safetensors, metrics.csv, steps.csv, summary.json\n",
-               r->out_dir, result.best_epoch > 0 ? "best.safetensors, " : "");
+        printf("wrote      %s/: %slast.safetensors, metrics.csv, steps.csv, summary.json%s\n",
+               r->out_dir, result.best_epoch > 0 ? "best.safetensors, " : "",
+               r->test ? ", confusion.csv, misclassified.csv, misclassified.png" : "");
     }
     return EXIT_OK;
 }
