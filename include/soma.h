@@ -368,6 +368,20 @@ SOMA_API soma_status soma_optimizer_parse(const char *name, soma_optimizer_kind 
 /** The name of an optimizer kind. */
 SOMA_API const char *soma_optimizer_name(soma_optimizer_kind kind);
 
+/**
+ * An optimizer over a flat array of `n` floats of the caller's (a toy
+ * function's coordinates, say): the update soma_train runs, on the CPU.
+ * soma_optimizer_step applies one step at config->lr: params -= update(grads),
+ * keeping the state (momentum, squared-gradient averages, Adam's step count)
+ * between calls. The configuration is checked as soma_train checks it.
+ */
+typedef struct soma_optimizer soma_optimizer;
+SOMA_API soma_status soma_optimizer_create(const soma_optimizer_config *config, size_t n,
+                                           soma_optimizer **out);
+SOMA_API soma_status soma_optimizer_step(soma_optimizer *opt, float *params, const float *grads);
+/** Releases an optimizer (NULL is fine). */
+SOMA_API void soma_optimizer_free(soma_optimizer *opt);
+
 /** The largest batch soma_train, soma_evaluate, soma_benchmark and the memory estimate take. */
 #define SOMA_MAX_BATCH 65536
 
