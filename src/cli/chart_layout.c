@@ -85,6 +85,9 @@ int chart_frame_fit(const chart *c, int width, int height, chart_frame *f)
         if (!c->log_y) { /* some room above and below the lines */
             double pad = (yh - yl) * 0.05;
             yl -= pad, yh += pad;
+        } else if (yh > yl) {
+            double pad = pow(yh / yl, 0.05);
+            yl /= pad, yh *= pad;
         }
     }
     if (xh <= xl)

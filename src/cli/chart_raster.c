@@ -173,7 +173,12 @@ static void draw_frame(canvas *cv, const chart_frame *f)
 
 static void draw_legend(canvas *cv, const chart *c, const chart_frame *f)
 {
-    int row = 0;
+    int row = 0, rows = 0;
+    for (int i = 0; i < c->nseries; i++)
+        rows += c->series[i].label != NULL;
+    for (int y = 0; rows && y < 15 * rows + 6; y++) /* the SVG's white box */
+        for (int x = 0; x < 164; x++)
+            blend(cv, (int)f->right - 166 + x, (int)f->top + 2 + y, 0xffffff, 0.85);
     for (int i = 0; i < c->nseries; i++) {
         const chart_series *s = &c->series[i];
         if (!s->label)
