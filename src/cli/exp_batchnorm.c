@@ -345,8 +345,8 @@ static soma_status write_outputs(const experiment_args *a, run_log *runs, int nr
         if (bn->nm && plain->nm)
             strbuf_appendf(&text, "  lr %g, without BN / with BN: loss range x%.3g, gradient "
                                   "change x%.3g, beta-smoothness x%.3g%s\n",
-                           lrs[l], (lp / plain->nm) / (lb / bn->nm), (gp / plain->nm) / (gb / bn->nm),
-                           bp / bb, plain->diverged_at ? " (without BN diverged)" : "");
+                           lrs[l], (lp / plain->nm) / (lb / bn->nm),
+                           (gp / plain->nm) / (gb / bn->nm), bp / bb, plain->diverged_at ? " (without BN diverged)" : "");
     }
     strbuf_appendf(&text, "  noisy BN at lr %g: loss %.3f at the end against BN's %.3f\n",
                    runs[nruns - 1].lr, tail_mean(&runs[nruns - 1]), tail_mean(&runs[2]));

@@ -93,7 +93,8 @@ static soma_status probe_net(const char *act, int which, const float *x, const i
         s->grad_std[s->n] = p[i].grad_std;
         s->last = p[i];
         s->n++;
-        /* the weight gradient is the linear layer's: the entry itself for ReLU, the one before for tanh */
+        /* the weight gradient is the linear layer's: this entry for ReLU (fused), the one
+         * before for tanh */
         double wg = strcmp(act, "relu") == 0 ? p[i].weight_grad_std : p[i - 1].weight_grad_std;
         strbuf_appendf(csv, "%s,%s,%d,%.6g,%.6g,%.6g,%.6g,%.6g\n", act, init_keys[which], s->n,
                        p[i].act_mean, p[i].act_std, p[i].grad_mean, p[i].grad_std, wg);
@@ -173,7 +174,8 @@ soma_status experiment_init(const experiment_args *a)
             st = probe_net(acts[n], k, x, y, batch, a->seed, &s[k], &csv);
         if (st == SOMA_OK)
             st = charts_for(a, acts[n], s);
-        strbuf_appendf(&text, "  %s network   activation std layer 1 -> %d   gradient std layer 1 -> %d\n",
+        strbuf_appendf(&text, "  %s network   activation std layer 1 -> %d   gradient std "
+                              "layer 1 -> %d\n",
                        acts[n], DEPTH, DEPTH);
         for (int k = 0; k < NINITS && st == SOMA_OK; k++)
             strbuf_appendf(&text, "    %-21s %10.3g -> %-10.3g   %10.3g -> %-10.3g\n",

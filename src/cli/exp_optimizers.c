@@ -36,14 +36,20 @@ typedef struct toy {
 static double quad_f(double x, double y) { return 0.025 * x * x + 2.5 * y * y; }
 static void quad_g(double x, double y, double *gx, double *gy) { *gx = 0.05 * x, *gy = 5 * y; }
 /* Rosenbrock's banana valley, minimum at (1, 1) */
-static double rosen_f(double x, double y) { return (1 - x) * (1 - x) + 100 * (y - x * x) * (y - x * x); }
+static double rosen_f(double x, double y)
+{
+    return (1 - x) * (1 - x) + 100 * (y - x * x) * (y - x * x);
+}
 static void rosen_g(double x, double y, double *gx, double *gy)
 {
     *gx = -2 * (1 - x) - 400 * x * (y - x * x), *gy = 200 * (y - x * x);
 }
 /* A saddle at the origin (x^2 - y^2 near it), minima at (0, +-sqrt 2) */
 static double saddle_f(double x, double y) { return x * x - y * y + 0.25 * y * y * y * y; }
-static void saddle_g(double x, double y, double *gx, double *gy) { *gx = 2 * x, *gy = -2 * y + y * y * y; }
+static void saddle_g(double x, double y, double *gx, double *gy)
+{
+    *gx = 2 * x, *gy = -2 * y + y * y * y;
+}
 
 static const toy toys[] = {
     {"quadratic", "Ill-conditioned quadratic 0.025x^2 + 2.5y^2", quad_f, quad_g, -9, 2, 0, 0,
