@@ -86,7 +86,7 @@ soma_status experiment_dropout(const experiment_args *a)
     soma_dataset *all = NULL, *train = NULL, *val = NULL;
     const char *data;
     SOMA_TRY(experiment_fashion("train", &all, &data));
-    int n_train = a->quick ? 300 : 1000, n_val = a->quick ? 1000 : 5000;
+    int n_train = a->quick ? 300 : 1000, n_val = a->quick ? 1000 : 2000;
     int epochs = a->quick ? 12 : 40, width = a->quick ? 512 : 1024;
     soma_status st = subsets(all, n_train, n_val, a->seed, &train, &val);
     soma_dataset_free(all);
