@@ -279,6 +279,32 @@ def busy(w, runs):
     w("")
 
 
+def memory(w, runs, threads):
+    """Peak RSS of the whole-AlexNet processes, soma against PyTorch."""
+    names = [(n, t) for n, t, *_ in WORKLOADS if n.startswith("alexnet-b") or n == "alexnet-infer"]
+    if not any((n, "soma", t) in runs for n, _ in names for t in threads):
+        return
+    w("## Peak memory of the AlexNet runs\n")
+    w("Peak resident memory of the whole process (`/usr/bin/time -f %M`, median over the "
+      "repetitions): the weights (61M floats, 233 MiB), their gradients and Adam's two state "
+      "tensors in training, the activations of one batch, and each framework's own code and "
+      "libraries.\n")
+    w("| workload | batch | threads | soma peak RSS | PyTorch peak RSS | soma / PyTorch |")
+    w("| --- | ---: | ---: | ---: | ---: | ---: |")
+    for name, title, _, batch, _ in WORKLOADS:
+        if (name, title) not in [(n, t) for n, t in names]:
+            continue
+        for t in threads:
+            sm = median(runs.get((name, "soma", t), []), "rss_mib")
+            pm = median(runs.get((name, "pytorch", t), []), "rss_mib")
+            if sm is None and pm is None:
+                continue
+            ratio = f"{sm / pm:.2f}" if sm and pm else "—"
+            w(f"| {title} | {batch} | {t} | {fmt(sm, 0, ' MiB')} | {fmt(pm, 0, ' MiB')} | "
+              f"{ratio} |")
+    w("")
+
+
 def sgemm(w, runs, threads, peak):
     if not any(k[0] == "sgemm" for k in runs):
         w("(sgemm was not run: no peak to compare with.)\n")
@@ -341,6 +367,7 @@ def main():
     summary(out.append, runs, threads, flops, peak)
     lenet_training(out.append, runs, threads)
     busy(out.append, runs)
+    memory(out.append, runs, threads)
     sgemm(out.append, runs, threads, peak)
     flops_table(out.append, flops)
     every_run(out.append, runs, runs_dir, os.path.dirname(os.path.abspath(models_dir)))
