@@ -21,6 +21,7 @@ WORKLOADS = [  # name, title, model file, batch, what is timed
     ("lenet5-train", "LeNet-5 training, Fashion-MNIST, 1 epoch", "lenet5.cfg", 64, "train"),
     ("lenet5-infer", "LeNet-5 inference", "lenet5.cfg", 256, "infer"),
     ("bn-cnn-train", "BN + dropout CNN training (bench-bn-cnn)", "bench-bn-cnn.cfg", 64, "train"),
+    ("vgg-small-train", "VGG-style BN CNN training (vgg-small)", "vgg-small.cfg", 64, "train"),
     ("alexnet-train", "AlexNet convolutions training, 224x224 (alexnet-convs)",
      "alexnet-convs.cfg", 8, "train"),
     ("alexnet-b8-train", "AlexNet training, 224x224 (alexnet)", "alexnet.cfg", 8, "train"),
