@@ -413,6 +413,9 @@ typedef struct soma_progress {
     double lr;                /* current learning rate */
     double seconds;           /* seconds since the epoch began */
     double images_per_second; /* this epoch so far */
+    /* set for each step (NaN at the end of an epoch): */
+    double step_loss;         /* this step's mean training loss over its batch */
+    double grad_norm;         /* l2 norm of this step's gradient over all parameters */
     /* set at the end of an epoch only (epoch_done = 1): */
     int epoch_done;
     double val_loss, val_accuracy; /* NaN when there is no validation set */
