@@ -312,6 +312,7 @@ static soma_status write_summary(const train_options *o, const train_run *r,
     s.seed = cfg->seed;
     s.threads = soma_threads();
     s.threads_running = result->threads_running;
+    s.processes = r->size;
     s.device = soma_model_device(r->model);
     s.command = set->command;
     s.resumed_by = o->resume ? r->command : NULL;
