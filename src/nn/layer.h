@@ -56,6 +56,10 @@ typedef struct run_ctx {
      * place in it), and BatchNorm's statistics across them (NULL: local) */
     int sample_base;
     const bn_sync *bn_sync;
+    /* called after each layer's backward (NULL: none): the gradients of
+     * layers `index` .. last are final then (overlapped sums) */
+    soma_status (*layer_done)(void *arg, int index);
+    void *layer_done_arg;
 } run_ctx;
 
 typedef struct layer layer;

@@ -71,6 +71,11 @@ soma_status comm_sum_floats_start(const soma_comm *c, float *x, size_t n, comm_r
     return comm_size(c) > 1 && n ? comm_impl_sum_start(c, x, n, r) : SOMA_OK;
 }
 
+soma_status comm_progress(const soma_comm *c, comm_request *r)
+{
+    return r->active ? comm_impl_progress(c, r) : SOMA_OK;
+}
+
 soma_status comm_wait(const soma_comm *c, comm_request *r)
 {
     if (!r->active)

@@ -40,6 +40,8 @@ soma_status comm_sum_doubles(const soma_comm *c, double *x, size_t n);
 /* The same without waiting: x must stay untouched until comm_wait. */
 soma_status comm_sum_floats_start(const soma_comm *c, float *x, size_t n, comm_request *r);
 soma_status comm_wait(const soma_comm *c, comm_request *r);
+/* Lets a started sum make progress (MPI moves data only inside its calls). */
+soma_status comm_progress(const soma_comm *c, comm_request *r);
 
 /* What each implementation provides (called only for size > 1, except
  * comm_impl_world and comm_impl_free). */
@@ -48,6 +50,7 @@ void comm_impl_free(soma_comm *c);
 soma_status comm_impl_sum(const soma_comm *c, void *x, size_t n, int is_double);
 soma_status comm_impl_sum_start(const soma_comm *c, float *x, size_t n, comm_request *r);
 soma_status comm_impl_wait(const soma_comm *c, comm_request *r);
+soma_status comm_impl_progress(const soma_comm *c, comm_request *r);
 
 static inline int comm_rank(const soma_comm *c) { return c ? c->rank : 0; }
 static inline int comm_size(const soma_comm *c) { return c ? c->size : 1; }

@@ -111,6 +111,21 @@ soma_status comm_impl_sum_start(const soma_comm *c, float *x, size_t n, comm_req
     return SOMA_OK;
 }
 
+soma_status comm_impl_progress(const soma_comm *c, comm_request *r)
+{
+    (void)c;
+    MPI_Request q;
+    int done = 0;
+    memcpy(&q, &r->handle[0], sizeof q);
+    int rc = MPI_Test(&q, &done, MPI_STATUS_IGNORE);
+    memcpy(&r->handle[0], &q, sizeof q); /* MPI_REQUEST_NULL once done */
+    if (rc != MPI_SUCCESS)
+        return mpi_failure(rc, "MPI_Test");
+    if (done)
+        r->active = 0;
+    return SOMA_OK;
+}
+
 soma_status comm_impl_wait(const soma_comm *c, comm_request *r)
 {
     (void)c;

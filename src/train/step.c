@@ -7,6 +7,7 @@
 #include "data/dataset.h"
 #include "nn/normalization.h"
 #include "train/comm.h"
+#include "train/step_buckets.h"
 
 /* The pass's samples into m->input_buf, their labels into data->labels. */
 static soma_status load(soma_model *m, const run_ctx *ctx, const step_data *data)
@@ -102,6 +103,8 @@ soma_status train_step_dist(soma_model *m, optimizer *opt, float lr, const step_
                             uint64_t seed, long long global_step, const step_dist *d)
 {
     d->sums[0] = d->sums[1] = 0.0;
+    grad_buckets buckets;
+    int overlapped = 0;
     if (d->batch > 0) {
         int slices = m->profile ? 1 : network_slices(m, d->batch);
         m->step_slices = slices;
@@ -114,7 +117,17 @@ soma_status train_step_dist(soma_model *m, optimizer *opt, float lr, const step_
                            .step = global_step, .workspace = m->workspace, .grads = m->grads,
                            .metrics = m->metrics, .sample_base = d->base,
                            .bn_sync = d->bn_sync};
-            SOMA_TRY(pass(m, &ctx, d->global_batch, data));
+            if (d->overlap) { /* sums started as backward goes */
+                buckets_begin(&buckets, m, d->comm);
+                ctx.layer_done = buckets_layer_done, ctx.layer_done_arg = &buckets;
+                overlapped = 1;
+            }
+            soma_status st = pass(m, &ctx, d->global_batch, data);
+            if (st != SOMA_OK) {
+                if (overlapped)
+                    (void)buckets_finish(&buckets); /* none left in flight */
+                return st;
+            }
         }
         long long correct;
         SOMA_TRY(network_metrics(m, &d->sums[0], &correct));
@@ -124,8 +137,11 @@ soma_status train_step_dist(soma_model *m, optimizer *opt, float lr, const step_
     }
     /* the loss was each sample's share of the global batch's mean: summed
      * over the processes, the gradients are the whole batch's */
+    if (overlapped)
+        SOMA_TRY(buckets_finish(&buckets));
+    else
+        SOMA_TRY(comm_sum_floats(d->comm, m->grads, m->nparams));
     SOMA_TRY(comm_sum_doubles(d->comm, d->sums, (size_t)d->nsums));
-    SOMA_TRY(comm_sum_floats(d->comm, m->grads, m->nparams));
     return optimizer_step(opt, lr, m->params, m->grads);
 }
 

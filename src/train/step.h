@@ -30,6 +30,8 @@ typedef struct step_dist {
     int global_batch; /* the step's samples over all processes: the loss is their mean */
     int base;         /* this process's first sample within them */
     const bn_sync *bn_sync; /* BatchNorm statistics across processes, or NULL */
+    int overlap;      /* sum the gradients in buckets as backward finishes them (a step
+                         not split into slices) */
     /* summed across the processes with the gradients: sums[0] and sums[1]
      * are set to this process's loss sum and correct count, the rest (flags
      * that every process must agree on) are the caller's */

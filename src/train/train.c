@@ -334,7 +334,7 @@ static soma_status run_epoch(trainer *t, soma_progress_fn progress, void *user,
             double sums[4] = {0.0, 0.0, stop_asked(c),
                               t->rank == 0 && checkpoint_time(t, omp_get_wtime())};
             step_dist d = {t->comm, part_end - part, count, part,
-                           c->sync_bn ? &t->bn : NULL, sums, 4};
+                           c->sync_bn ? &t->bn : NULL, c->overlap, sums, 4};
             st = train_step_dist(m, t->opt, (float)lr, &data, rs->seed, rs->global_step, &d);
             loss_sum = sums[0], correct = (long long)sums[1];
             stop = sums[2] > 0.0, time_due = sums[3] > 0.0;
