@@ -28,6 +28,10 @@ sgemm; writes a markdown table.
                    whole AlexNet of models/alexnet.cfg, batch 8, 32, 32)
                    busy (LeNet-5 and LeNet-5-BN training while a pinned busy
                    loop keeps one core busy: default threads and 1 thread)
+                   lenet5-dist (data-parallel training, one epoch of LeNet-5
+                   and of the BN CNN: soma 1 process x 1 and x 2 threads,
+                   soma 2 MPI ranks x 1 thread, PyTorch DDP gloo 2 processes
+                   x 1 thread; needs 2 CPUs, Open MPI's mpirun)
                    (default: all)
   --out FILE       where the table goes (default bench/RESULTS.md)
   --no-install     do not apt-get install missing packages; fail instead
@@ -38,7 +42,7 @@ EOF
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 COMMAND="bench/run.sh${*:+ $*}"
 PY=/usr/bin/python3 # Debian's: python3-torch installs there, not in a pyenv
-ALL_WORKLOADS="sgemm lenet5-train lenet5-infer bn-cnn-train vgg-small-train alexnet-train alexnet-b8-train alexnet-b32-train alexnet-infer busy"
+ALL_WORKLOADS="sgemm lenet5-train lenet5-infer bn-cnn-train vgg-small-train alexnet-train alexnet-b8-train alexnet-b32-train alexnet-infer busy lenet5-dist"
 QUICK=0 REPS='' THREADS="1 2" OUT="$ROOT/bench/RESULTS.md" INSTALL=1 ONLY=$ALL_WORKLOADS
 while [[ $# -gt 0 ]]; do
     case "$1" in
@@ -91,6 +95,9 @@ apt_install() {
 [[ -x $PY ]] || apt_install python3
 $PY -c 'import torch, numpy' 2>/dev/null || apt_install python3-torch python3-numpy
 [[ -x /usr/bin/time ]] || apt_install time
+if want lenet5-dist; then
+    command -v mpirun >/dev/null || apt_install openmpi-bin libopenmpi-dev
+fi
 DATA=""
 for dir in ${SOMA_DATA:+"$SOMA_DATA/fashion-mnist"} "$ROOT/data/fashion-mnist" /usr/share/datasets/fashion-mnist; do
     if compgen -G "$dir/train-images-idx3-ubyte*" >/dev/null && compgen -G "$dir/t10k-images-idx3-ubyte*" >/dev/null; then
@@ -145,14 +152,15 @@ cpus_for() { seq -s, 0 $(($1 - 1)); }
 # run_one REP WORKLOAD FRAMEWORK THREADS CMD...: one pinned process; its
 # stdout, stderr, exit status and peak RSS (KiB, /usr/bin/time %M) land in
 # RUNS/REP/WORKLOAD/FRAMEWORK-tTHREADS/. THREADS 0: the framework's default
-# (no thread variables, every CPU allowed).
+# (no thread variables, every CPU allowed). PIN_CPUS=N pins to N CPUs
+# instead of THREADS (several processes of THREADS threads each).
 run_one() {
     local rep=$1 workload=$2 fw=$3 t=$4
     shift 4
     local dir="$RUNS/$rep/$workload/$fw-t$t"
     mkdir -p "$dir"
     local pin=(env OMP_NUM_THREADS="$t" MKL_NUM_THREADS="$t" OPENBLAS_NUM_THREADS="$t"
-               taskset -c "$(cpus_for "$t")")
+               taskset -c "$(cpus_for "${PIN_CPUS:-$t}")")
     [[ $t == 0 ]] && pin=(taskset -c "$(cpus_for "$NCPU")")
     printf '%q ' "${pin[@]}" "$@" >"$dir/command"
     log "rep $rep/$REPS  $workload  $fw  $( [[ $t == 0 ]] && echo "default" || echo "$t") thread(s)"
@@ -195,6 +203,25 @@ lenet_train() {
         --init he --seed 1 --val-split 0 "${threads[@]}" --out "$RUNS/$rep/$workload/soma-t$t/out" --quiet
     run_one "$rep" "$workload" pytorch "$t" "${TORCH[@]}" "$ROOT/bench/torch_lenet.py" "$TRAIN_DATA" \
         --model "$ROOT/models/$model.cfg" --epochs 1 --batch 64 --lr 0.001 --threads "$t"
+}
+
+# dist_train REP WORKLOAD MODEL: one epoch data-parallel and its references
+# (the LeNet-5 recipe above), all on the first 2 CPUs but the 1-thread run
+MPIRUN=(env OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1 mpirun --oversubscribe
+        --bind-to none -np 2)
+dist_train() {
+    local rep=$1 workload=$2 model=$3 recipe
+    recipe=(train "$ROOT/models/$model.cfg" --data "$TRAIN_DATA" --epochs 1 --batch 64 --opt adam
+            --lr 0.001 --weight-decay 0 --schedule const --warmup 0 --init he --seed 1
+            --val-split 0 --quiet)
+    for t in 1 2; do
+        run_one "$rep" "$workload" soma "$t" "$SOMA" "${recipe[@]}" --threads "$t" \
+            --out "$RUNS/$rep/$workload/soma-t$t/out"
+    done
+    PIN_CPUS=2 run_one "$rep" "$workload" soma-mpi2 1 "${MPIRUN[@]}" "$SOMA" "${recipe[@]}" \
+        --threads 1 --out "$RUNS/$rep/$workload/soma-mpi2-t1/out"
+    PIN_CPUS=2 run_one "$rep" "$workload" pytorch-ddp2 1 "${TORCH[@]}" "$ROOT/bench/torch_ddp.py" \
+        "$TRAIN_DATA" --model "$ROOT/models/$model.cfg" --procs 2 --threads 1 --batch 64 --lr 0.001
 }
 
 for rep in $(seq 1 "$REPS"); do
@@ -240,6 +267,10 @@ for rep in $(seq 1 "$REPS"); do
                 "$ROOT/models/alexnet.cfg" --batch $batch "${torch_mode[@]}" --threads "$t" --steps "$STEPS_ALEXNET_FULL"
         done
     done
+    if want lenet5-dist && (( NCPU > 1 )); then
+        dist_train "$rep" lenet5-dist lenet5
+        dist_train "$rep" bn-cnn-dist bench-bn-cnn
+    fi
     if want busy && (( NCPU > 1 )); then
         busy_start
         for model in lenet5 lenet5-bn; do

@@ -375,6 +375,27 @@ SOMA_API const char *soma_optimizer_name(soma_optimizer_kind kind);
 /** The largest batch soma_train, soma_evaluate, soma_benchmark and the memory estimate take. */
 #define SOMA_MAX_BATCH 65536
 
+/*
+ * Data-parallel training over processes (docs/distributed.md): the processes
+ * a launcher (mpirun) started train one model together, each on its shard of
+ * every global batch, their gradients summed after each step. A build
+ * without MPI has the single process only.
+ */
+typedef struct soma_comm soma_comm;
+
+/** The processes this one was started among: with `mpirun -np N`, N of them (MPI starts
+ *  here unless the program started it); without a launcher, this process alone. A build
+ *  without MPI started as one of several is SOMA_ERR_UNSUPPORTED. Free with soma_comm_free. */
+SOMA_API soma_status soma_comm_world(soma_comm **out);
+/** This process's rank, 0 .. size - 1 (0 for NULL). */
+SOMA_API int soma_comm_rank(const soma_comm *comm);
+/** The number of processes (1 for NULL). */
+SOMA_API int soma_comm_size(const soma_comm *comm);
+/** Releases the communicator, and ends MPI when soma_comm_world started it (accepts NULL).
+ *  Every process calls it; a process that failed alone should exit without it instead (the
+ *  launcher then ends the others). */
+SOMA_API void soma_comm_free(soma_comm *comm);
+
 /** Everything that defines a training run. soma_train_defaults() fills it. */
 typedef struct soma_train_config {
     soma_optimizer_config opt;
@@ -401,6 +422,15 @@ typedef struct soma_train_config {
                                           each step (NULL = none); set it from a signal handler,
                                           the progress callback or, with an atomic store, any
                                           thread */
+    /* data parallelism (docs/distributed.md); fields added last, so that older callers'
+       layouts stay valid */
+    soma_comm *comm;      /* the processes training together, each calling soma_train with the
+                             same config and data (NULL = this one alone); `batch` is the
+                             global batch, split among them */
+    int sync_bn;          /* 1: BatchNorm's batch statistics over the global batch (one sum
+                             across processes per layer); 0: each process's own (as DDP) */
+    int overlap;          /* 1: sum gradients across processes in buckets of layers while
+                             backward continues, instead of once after it */
 } soma_train_config;
 
 /** Defaults: AdamW (lr 2e-3, weight decay 0.05), cosine schedule, 20 epochs, batch 32,
@@ -468,6 +498,10 @@ SOMA_API void soma_request_stop(void);
 /** Evaluation: mean cross-entropy loss and accuracy of `model` on `ds`. */
 SOMA_API soma_status soma_evaluate(soma_model *model, const soma_dataset *ds, int batch, double *loss,
                           double *accuracy);
+/** soma_evaluate shared among the processes of `comm` (each calls it, with the same dataset):
+ *  each evaluates its part of `ds`, and all get the totals. comm NULL: soma_evaluate. */
+SOMA_API soma_status soma_evaluate_comm(soma_model *model, const soma_dataset *ds, int batch,
+                                        const soma_comm *comm, double *loss, double *accuracy);
 
 /**
  * Test-time augmentation: the mean of the softmax over `copies` deterministic
