@@ -481,6 +481,9 @@ expect_error 1 "$good/tiny.cfg" "not a run directory" report "$good/tiny.cfg" --
 [[ ! -e "$tmp/r.html" ]] && pass || fail "a refused report wrote its page"
 expect_error 2 "report" "at least one run directory" report --out "$tmp/r.html"
 expect_ok report "$good_run" --out "$tmp/r.html"
+expect_error 2 "optimisers" "unknown experiment.*did you mean 'optimizers'" experiment optimisers
+expect_error 2 "experiment" "name an .*optimizers, init, dropout or batchnorm" experiment --quick
+expect_error 1 "$tmp/a-file" "not a directory|cannot create" experiment init --quick --out "$tmp/a-file"
 
 # ---- nothing dumped core
 [[ -z "$(ls -A "$tmp/cwd")" ]] && pass || fail "files appeared in the working directory: $(ls "$tmp/cwd")"
