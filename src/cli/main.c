@@ -23,6 +23,7 @@ static const command commands[] = {
     {"augment", cmd_augment, "preview data augmentation as a PNG grid"},
     {"convert", cmd_convert, "write a dataset out as an image folder of PNG files"},
     {"import", cmd_import, "make a checkpoint of PyTorch weights (safetensors)"},
+    {"export", cmd_export, "write a checkpoint's network as an ONNX model"},
 };
 #define NCOMMANDS ((int)(sizeof commands / sizeof commands[0]))
 
