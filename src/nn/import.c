@@ -95,6 +95,14 @@ static int is_batches_tracked(const char *renamed)
     return dot && strcmp(dot + 1, "num_batches_tracked") == 0;
 }
 
+/* A soma checkpoint's training state (optimizer.*, best.*): not weights, left alone. */
+static int is_run_state(const st_file *f, const char *name)
+{
+    const char *format = st_meta(f, "format");
+    return format && strncmp(format, "soma-checkpoint-", 16) == 0 &&
+           (strncmp(name, "optimizer.", 10) == 0 || strncmp(name, "best.", 5) == 0);
+}
+
 /* Checks one model tensor against the file and converts it into `host`. */
 static void take_tensor(const st_tensor_info *t, const model_tensor *mt, const char *shown,
                         float *host, problems *p)
@@ -152,7 +160,7 @@ static soma_status stage(const soma_model *m, const st_file *f, const char *path
         at += tensor_spec_count(mt.spec);
     }
     for (int i = 0; i < st_count(f); i++) {
-        if (used[i] || is_batches_tracked(names->renamed[i]))
+        if (used[i] || is_batches_tracked(names->renamed[i]) || is_run_state(f, st_name(f, i)))
             continue;
         char shown[128], have[96];
         const st_tensor_info *t = st_tensor_at(f, i);
