@@ -230,6 +230,25 @@ static soma_status import_file(soma_model *m, const st_file *f, const char *path
     return st;
 }
 
+/* torch.save writes a zip archive (or, before PyTorch 1.6, a pickle): say so
+ * rather than what the safetensors reader makes of it. */
+static soma_status explain_torch_save(soma_status st, const char *path)
+{
+    unsigned char head[4] = {0};
+    FILE *fp = fopen(path, "rb");
+    size_t got = fp ? fread(head, 1, sizeof head, fp) : 0;
+    if (fp)
+        fclose(fp);
+    int zip = got == 4 && memcmp(head, "PK\3\4", 4) == 0;
+    int pickle = got >= 2 && head[0] == 0x80 && head[1] >= 2 && head[1] <= 5;
+    if (!zip && !pickle)
+        return st;
+    return soma_error(SOMA_ERR_FORMAT,
+                      "%s: a file of torch.save (a %s), not safetensors: save the weights with "
+                      "safetensors.torch.save_file(model.state_dict(), \"weights.safetensors\")",
+                      path, zip ? "zip archive" : "pickle");
+}
+
 soma_status soma_model_import_safetensors(soma_model *model, const char *path,
                                           const soma_name_map *map, int nmap)
 {
@@ -237,8 +256,10 @@ soma_status soma_model_import_safetensors(soma_model *model, const char *path,
         return soma_error(SOMA_ERR_ARGUMENT, "soma_model_import_safetensors: no %s given",
                           !model ? "model" : !path ? "path" : "name map");
     st_file *f;
-    SOMA_TRY(st_read(path, &f));
-    soma_status st = import_file(model, f, path, map, nmap);
+    soma_status st = st_read(path, &f);
+    if (st != SOMA_OK)
+        return explain_torch_save(st, path);
+    st = import_file(model, f, path, map, nmap);
     st_free(f);
     return st;
 }

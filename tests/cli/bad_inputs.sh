@@ -474,6 +474,9 @@ perl -0777 -pe 's/soma\.crc32/soma.crcXX/; s/"dtype":"F32"/"dtype":"I32"/' \
 expect_error 1 "$tmp/int-weights.safetensors" "has dtype I32 \\(F32, F16, BF16 or F64 are read\\)" \
     import "$tmp/int-weights.safetensors" --model "$good/tiny.cfg" --out "$tmp/no.safetensors" \
     --input-scale 1/255
+printf 'PK\3\4 a zip archive, as torch.save writes' >"$tmp/weights.pt"
+expect_error 1 "$tmp/weights.pt" "torch.save .*safetensors.torch.save_file" \
+    import "$tmp/weights.pt" --model "$good/tiny.cfg" --out "$tmp/no.safetensors" --input-scale 1
 [[ ! -e "$tmp/no.safetensors" ]] && pass || fail "a failed import wrote a checkpoint"
 expect_error 1 "$tmp/no-such-map" "cannot open" import "$good/tiny.safetensors" \
     --model "$good/tiny.cfg" --out "$tmp/no.safetensors" --input-scale 1/255 --map "$tmp/no-such-map"
