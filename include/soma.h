@@ -581,8 +581,8 @@ typedef struct soma_name_map {
  */
 SOMA_API soma_status soma_model_import_safetensors(soma_model *model, const char *path,
                                                    const soma_name_map *map, int nmap);
-/** Loads another checkpoint's weights, running statistics and input normalisation into
- *  `model` (fine-tuning); every tensor's shape must match, else SOMA_ERR_SHAPE naming the
+/** Loads another checkpoint's weights, running statistics, input normalisation and class
+ *  names into `model` (fine-tuning); every tensor's shape must match, else SOMA_ERR_SHAPE naming the
  *  first layer that does not, and the model is unchanged. */
 SOMA_API soma_status soma_model_load_weights(soma_model *model, const char *checkpoint);
 /**
