@@ -48,9 +48,13 @@ int cmd_export(int argc, char **argv, const command_line *full)
     soma_status st = soma_checkpoint_load_model(positional[0], &model);
     if (st == SOMA_OK)
         st = soma_model_export_onnx(model, onnx);
-    if (st == SOMA_OK)
-        printf("wrote %s (ONNX opset 13): input 'input' N x %s, output 'logits' N x %d\n", onnx,
-               "C x H x W pixels 0..255", soma_model_classes(model));
+    if (st == SOMA_OK) {
+        int c, h, w;
+        soma_model_input_shape(model, &c, &h, &w);
+        printf("wrote %s (ONNX opset 13): input 'input' N x %d x %d x %d (pixels 0..255), "
+               "output 'logits' N x %d\n",
+               onnx, c, h, w, soma_model_classes(model));
+    }
     soma_model_free(model);
     return st == SOMA_OK ? EXIT_OK : report_error(st);
 }
