@@ -668,10 +668,18 @@ typedef struct soma_name_map {
  */
 SOMA_API soma_status soma_model_import_safetensors(soma_model *model, const char *path,
                                                    const soma_name_map *map, int nmap);
-/** Loads another checkpoint's weights, running statistics and input normalisation into
- *  `model` (fine-tuning); every tensor's shape must match, else SOMA_ERR_SHAPE naming the
+/** Loads another checkpoint's weights, running statistics, input normalisation and class
+ *  names into `model` (fine-tuning); every tensor's shape must match, else SOMA_ERR_SHAPE naming the
  *  first layer that does not, and the model is unchanged. */
 SOMA_API soma_status soma_model_load_weights(soma_model *model, const char *checkpoint);
+/**
+ * Writes the model in evaluation mode as an ONNX file (opset 13, docs/interop.md). Its
+ * input "input" is raw pixel values 0..255 as floats, N x C x H x W with N dynamic; the
+ * model's normalisation (x/255 - mean) / std comes first as Div, Sub and Div nodes;
+ * dropout is left out; its output "logits" is the class scores before the softmax.
+ * Written atomically; a layer ONNX cannot express is SOMA_ERR_UNSUPPORTED naming it.
+ */
+SOMA_API soma_status soma_model_export_onnx(soma_model *model, const char *path);
 
 /*
  * Input normalisation stored with a model, one (mean, std) pair per input
