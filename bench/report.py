@@ -21,6 +21,7 @@ WORKLOADS = [  # name, title, model file, batch, what is timed
     ("lenet5-train", "LeNet-5 training, Fashion-MNIST, 1 epoch", "lenet5.cfg", 64, "train"),
     ("lenet5-infer", "LeNet-5 inference", "lenet5.cfg", 256, "infer"),
     ("bn-cnn-train", "BN + dropout CNN training (bench-bn-cnn)", "bench-bn-cnn.cfg", 64, "train"),
+    ("vgg-small-train", "VGG-style BN CNN training (vgg-small)", "vgg-small.cfg", 64, "train"),
     ("alexnet-train", "AlexNet convolutions training, 224x224 (alexnet-convs)",
      "alexnet-convs.cfg", 8, "train"),
     ("alexnet-b8-train", "AlexNet training, 224x224 (alexnet)", "alexnet.cfg", 8, "train"),
@@ -283,6 +284,32 @@ def busy(w, runs):
     w("")
 
 
+def memory(w, runs, threads):
+    """Peak RSS of the whole-AlexNet processes, soma against PyTorch."""
+    names = [(n, t) for n, t, *_ in WORKLOADS if n.startswith("alexnet-b") or n == "alexnet-infer"]
+    if not any((n, "soma", t) in runs for n, _ in names for t in threads):
+        return
+    w("## Peak memory of the AlexNet runs\n")
+    w("Peak resident memory of the whole process (`/usr/bin/time -f %M`, median over the "
+      "repetitions): the weights (61M floats, 233 MiB), their gradients and Adam's two state "
+      "tensors in training, the activations of one batch, and each framework's own code and "
+      "libraries.\n")
+    w("| workload | batch | threads | soma peak RSS | PyTorch peak RSS | soma / PyTorch |")
+    w("| --- | ---: | ---: | ---: | ---: | ---: |")
+    for name, title, _, batch, _ in WORKLOADS:
+        if (name, title) not in [(n, t) for n, t in names]:
+            continue
+        for t in threads:
+            sm = median(runs.get((name, "soma", t), []), "rss_mib")
+            pm = median(runs.get((name, "pytorch", t), []), "rss_mib")
+            if sm is None and pm is None:
+                continue
+            ratio = f"{sm / pm:.2f}" if sm and pm else "—"
+            w(f"| {title} | {batch} | {t} | {fmt(sm, 0, ' MiB')} | {fmt(pm, 0, ' MiB')} | "
+              f"{ratio} |")
+    w("")
+
+
 def distributed(w, runs):
     if not any(k[0].endswith("-dist") for k in runs):
         return
@@ -371,6 +398,7 @@ def main():
     summary(out.append, runs, threads, flops, peak)
     lenet_training(out.append, runs, threads)
     busy(out.append, runs)
+    memory(out.append, runs, threads)
     distributed(out.append, runs)
     sgemm(out.append, runs, threads, peak)
     flops_table(out.append, flops)

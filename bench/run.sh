@@ -22,6 +22,7 @@ sgemm; writes a markdown table.
   --threads LIST   thread counts, e.g. "1" or "1 2" (default "1 2", capped at
                    the number of CPUs); each run is pinned with taskset
   --only LIST      some of: sgemm lenet5-train lenet5-infer bn-cnn-train
+                   vgg-small-train (the zoo's VGG-style BN network, batch 64)
                    alexnet-train (AlexNet's convolutions, batch 8)
                    alexnet-b8-train alexnet-b32-train alexnet-infer (the
                    whole AlexNet of models/alexnet.cfg, batch 8, 32, 32)
@@ -41,7 +42,7 @@ EOF
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 COMMAND="bench/run.sh${*:+ $*}"
 PY=/usr/bin/python3 # Debian's: python3-torch installs there, not in a pyenv
-ALL_WORKLOADS="sgemm lenet5-train lenet5-infer bn-cnn-train alexnet-train alexnet-b8-train alexnet-b32-train alexnet-infer busy lenet5-dist"
+ALL_WORKLOADS="sgemm lenet5-train lenet5-infer bn-cnn-train vgg-small-train alexnet-train alexnet-b8-train alexnet-b32-train alexnet-infer busy lenet5-dist"
 QUICK=0 REPS='' THREADS="1 2" OUT="$ROOT/bench/RESULTS.md" INSTALL=1 ONLY=$ALL_WORKLOADS
 while [[ $# -gt 0 ]]; do
     case "$1" in
@@ -242,6 +243,12 @@ for rep in $(seq 1 "$REPS"); do
         run_one "$rep" bn-cnn-train pytorch "$t" "${TORCH[@]}" "$ROOT/bench/torch_bench.py" "$ROOT/models/bench-bn-cnn.cfg" \
             --batch 64 --threads "$t" --steps "$STEPS_BN_CNN"
     done
+    want vgg-small-train && for t in "${THREAD_LIST[@]}"; do
+        run_one "$rep" vgg-small-train soma "$t" "$SOMA" bench "$ROOT/models/vgg-small.cfg" \
+            --batch 64 --training --threads "$t" --steps "$STEPS_BN_CNN"
+        run_one "$rep" vgg-small-train pytorch "$t" "${TORCH[@]}" "$ROOT/bench/torch_bench.py" "$ROOT/models/vgg-small.cfg" \
+            --batch 64 --threads "$t" --steps "$STEPS_BN_CNN"
+    done
     want alexnet-train && for t in "${THREAD_LIST[@]}"; do
         run_one "$rep" alexnet-train soma "$t" "$SOMA" bench "$ROOT/models/alexnet-convs.cfg" \
             --batch 8 --threads "$t" --steps "$STEPS_ALEXNET"
@@ -282,7 +289,7 @@ if [[ $COMMIT != unknown ]] && ! git -C "$ROOT" diff --quiet HEAD -- src include
 fi
 export BENCH_COMMAND="$COMMAND" BENCH_QUICK="$QUICK" BENCH_REPS="$REPS" BENCH_COMMIT="$COMMIT"
 export BENCH_LOAD_START="$LOAD_START" BENCH_DATA="$TRAIN_DATA" BENCH_TRAIN_IMAGES="$TRAIN_IMAGES" BENCH_BLAS_ENV="${BLAS_ENV[*]:-}" BENCH_SOMA="$SOMA"
-export BENCH_STEPS="lenet5-infer=$STEPS_LENET_INFER bn-cnn-train=$STEPS_BN_CNN alexnet-train=$STEPS_ALEXNET alexnet (whole)=$STEPS_ALEXNET_FULL"
+export BENCH_STEPS="lenet5-infer=$STEPS_LENET_INFER bn-cnn-train=$STEPS_BN_CNN vgg-small-train=$STEPS_BN_CNN alexnet-train=$STEPS_ALEXNET alexnet (whole)=$STEPS_ALEXNET_FULL"
 "$PY" "$ROOT/bench/report.py" "$RUNS" "$ROOT/models" >"$OUT.tmp"
 mv "$OUT.tmp" "$OUT"
 log "wrote $OUT (raw runs in $RUNS)"

@@ -140,6 +140,10 @@ SOMA_API double soma_model_flops(const soma_model *model, int training);
  * (n x classes) to `probs`.
  */
 SOMA_API soma_status soma_model_predict(soma_model *model, const float *input, int n, float *probs);
+/** soma_model_predict's class scores before the softmax (n x classes logits): what another
+ *  framework's copy of the model computes, for comparing the two. */
+SOMA_API soma_status soma_model_logits(soma_model *model, const float *input, int n,
+                                       float *logits);
 
 /*
  * Devices: where a model's memory lives and its operations run. "cpu" is
@@ -443,6 +447,9 @@ typedef struct soma_progress {
     double lr;                /* current learning rate */
     double seconds;           /* seconds since the epoch began */
     double images_per_second; /* this epoch so far */
+    /* set for each step (NaN at the end of an epoch): */
+    double step_loss;         /* this step's mean training loss over its batch */
+    double grad_norm;         /* l2 norm of this step's gradient over all parameters */
     /* set at the end of an epoch only (epoch_done = 1): */
     int epoch_done;
     double val_loss, val_accuracy; /* NaN when there is no validation set */
@@ -591,6 +598,30 @@ SOMA_API soma_status soma_checkpoint_metadata(const char *path, const char *key,
  */
 SOMA_API soma_status soma_checkpoint_metadata_get(const char *path, const char *const *keys, int n,
                                          char **values);
+
+/* --------------------------------------------------------------- interop */
+
+/** A renaming for soma_model_import_safetensors: the file's tensor `from`, or every tensor
+ *  under the module path `from` ("classifier.1" takes "classifier.1.weight"), is read as
+ *  `to` (the matched part replaced; an empty `to` strips it). */
+typedef struct soma_name_map {
+    const char *from, *to;
+} soma_name_map;
+
+/**
+ * Loads a PyTorch state_dict saved as safetensors into `model` (docs/interop.md): tensors
+ * named as nn.Sequential names them ("0.weight", "4.running_var") after the renamings in
+ * map[0..nmap) and with a module prefix that all other names share ("module.", "features.")
+ * stripped; F32, F16, BF16 or F64; num_batches_tracked ignored. Every missing, unexpected,
+ * misshapen or non-finite tensor is named in one message (SOMA_ERR_SHAPE); on any error
+ * the model's weights are as they were. The input normalisation is left to the caller.
+ */
+SOMA_API soma_status soma_model_import_safetensors(soma_model *model, const char *path,
+                                                   const soma_name_map *map, int nmap);
+/** Loads another checkpoint's weights, running statistics and input normalisation into
+ *  `model` (fine-tuning); every tensor's shape must match, else SOMA_ERR_SHAPE naming the
+ *  first layer that does not, and the model is unchanged. */
+SOMA_API soma_status soma_model_load_weights(soma_model *model, const char *checkpoint);
 
 /*
  * Input normalisation stored with a model, one (mean, std) pair per input

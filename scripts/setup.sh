@@ -6,7 +6,8 @@ set -euo pipefail
 
 packages=(build-essential cmake pkg-config zlib1g-dev libopenblas-dev libomp-dev libpng-dev
           libjpeg62-turbo-dev clang libclang-rt-dev valgrind dataset-fashion-mnist
-          libopenmpi-dev openmpi-bin)
+          libopenmpi-dev openmpi-bin
+          chromium) # chromium: cli_report_render opens a `soma report` page headless
 if [[ "${1:-}" == "--bench" || "${1:-}" == "--fixtures" ]]; then
   packages+=(python3-torch python3-numpy)
 fi

@@ -16,6 +16,8 @@
 #include "cli/progress.h"
 #include "cli/run_dir.h"
 #include "cli/run_files.h"
+#include "cli/steps_csv.h"
+#include "cli/test_analysis.h"
 #include "cli/train_options.h"
 #include "core/error.h"
 #include "core/strbuf.h"
@@ -31,8 +33,10 @@ typedef struct train_run {
     int created_dir; /* this run made out_dir */
     metrics_csv metrics;
     int metrics_open;
+    steps_csv steps;
+    int steps_open;
     progress_view view;
-    int metrics_warned;
+    int metrics_warned, steps_warned;
     /* data parallelism: the processes training together; rank 0 alone
      * prints and writes the run's files */
     soma_comm *comm;
@@ -51,9 +55,12 @@ static void train_run_free(train_run *r)
     free(r->name);
     free(r->command);
     free(r->settings);
+    if (r->steps_open)
+        steps_csv_close(&r->steps);
     run_dir_unlock(r->out_dir, r->lock_fd, r->created_dir);
     if (r->metrics_open)
         metrics_csv_close(&r->metrics);
+
     free(r->out_dir);
 }
 
@@ -71,6 +78,12 @@ static void on_progress(const soma_progress *p, void *user)
         fprintf(stderr, "soma: warning: %s (metrics.csv is no longer updated)\n",
                 soma_last_error());
         r->metrics_warned = 1;
+    }
+    if (!p->epoch_done && !r->steps_warned && steps_csv_append(&r->steps, p) != SOMA_OK) {
+        progress_clear(&r->view);
+        fprintf(stderr, "soma: warning: %s (steps.csv is no longer updated)\n",
+                soma_last_error());
+        r->steps_warned = 1;
     }
 }
 
@@ -201,6 +214,9 @@ static soma_status prepare_out_dir(const train_options *o, train_run *r)
     if (st == SOMA_OK)
         st = metrics_csv_open(&r->metrics, r->out_dir, o->resume ? checkpoint_dir : NULL);
     r->metrics_open = st == SOMA_OK;
+    if (st == SOMA_OK)
+        st = steps_csv_open(&r->steps, r->out_dir, o->resume ? checkpoint_dir : NULL);
+    r->steps_open = st == SOMA_OK;
     free(checkpoint_dir);
     return st;
 }
@@ -239,6 +255,8 @@ static void print_header(const train_options *o, const train_run *r)
     printf("optimizer  %s  lr %g  weight decay %g  schedule %s  batch %d  epochs %d\n",
            soma_optimizer_name(cfg->opt.kind), (double)cfg->opt.lr, (double)cfg->opt.weight_decay,
            soma_schedule_name(cfg->schedule), cfg->batch, cfg->epochs);
+    if (o->init_from)
+        printf("init from  %s (weights and input normalisation)\n", o->init_from);
     if (o->resume)
         printf("resume     %s (epoch %d, step %d)\n", o->resume, o->position.epoch + 1,
                o->position.step);
@@ -316,6 +334,7 @@ static soma_status write_summary(const train_options *o, const train_run *r,
     s.device = soma_model_device(r->model);
     s.command = set->command;
     s.resumed_by = o->resume ? r->command : NULL;
+    s.init_from = o->init_from;
     s.started_at = set->started_at;
     s.settings = r->settings;
     return summary_json_write(r->out_dir, &s);
@@ -426,6 +445,8 @@ static int run(train_options *o, const command_line *full, train_run *r)
         st = check_memory(o, r);
     if (st == SOMA_OK && !o->resume)
         st = soma_model_init(r->model, o->init, o->s.train.seed);
+    if (st == SOMA_OK && o->init_from) /* its input normalisation too: the weights expect it */
+        st = soma_model_load_weights(r->model, o->init_from);
     if (st == SOMA_OK)
         st = record_start(o, r, full);
     if (st == SOMA_OK && r->rank == 0) /* the run's files are rank 0's */
@@ -490,6 +511,12 @@ static int run(train_options *o, const command_line *full, train_run *r)
 
     if (r->rank != 0)
         return EXIT_OK;
+    if (r->test) { /* a run that cannot write them is still a run: a warning */
+        st = test_analysis_write(r->model, r->test, o->s.data, r->out_dir);
+        if (st != SOMA_OK)
+            fprintf(stderr, "soma: warning: %s (no confusion.csv or misclassified files)\n",
+                    soma_last_error());
+    }
     st = write_summary(o, r, &result, &test, cli_seconds() - started);
     if (st != SOMA_OK)
         return report_error(st);
@@ -497,8 +524,9 @@ static int run(train_options *o, const command_line *full, train_run *r)
         if (result.stopped_early)
             printf("stopped early after epoch %d; best validation accuracy %.2f%% at epoch %d\n",
                    result.epochs_run, 100.0 * result.best_val_accuracy, result.best_epoch);
-        printf("wrote      %s/: %slast.safetensors, metrics.csv, summary.json\n", r->out_dir,
-               result.best_epoch > 0 ? "best.safetensors, " : "");
+        printf("wrote      %s/: %slast.safetensors, metrics.csv, steps.csv, summary.json%s\n",
+               r->out_dir, result.best_epoch > 0 ? "best.safetensors, " : "",
+               r->test ? ", confusion.csv, misclassified.csv, misclassified.png" : "");
     }
     return EXIT_OK;
 }

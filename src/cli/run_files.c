@@ -118,6 +118,7 @@ soma_status summary_json_write(const char *dir, const run_summary *s)
     json_string(&sb, "device", s->device);
     json_string(&sb, "command", s->command);
     json_string(&sb, "resumed_by", s->resumed_by);
+    json_string(&sb, "init_from", s->init_from);
     json_string(&sb, "started_at", s->started_at);
     /* everything that defines the run: `soma train --config summary.json` re-runs it */
     strbuf_appendf(&sb, "  \"settings\": %s,\n", s->settings ? s->settings : "null");

@@ -32,6 +32,7 @@ typedef struct run_summary {
     uint64_t seed;
     const char *command;    /* the command that began the run */
     const char *resumed_by; /* the command that finished it after a resume, or NULL */
+    const char *init_from;  /* the checkpoint whose weights it started from, or NULL */
     const char *started_at;
     const char *settings;   /* the run's settings, a JSON object (run_settings_to_json) */
     double best_val_loss;

@@ -68,6 +68,9 @@ static const char train_help[] =
     "                          left out. Only --epochs, --patience, --checkpoint-every,\n"
     "                          --threads, --device and --out may change; the output\n"
     "                          directory defaults to the checkpoint's\n"
+    "  --init-from CKPT        start from the weights (and input normalisation) of any\n"
+    "                          checkpoint of the same model, e.g. one soma import made;\n"
+    "                          the optimizer starts afresh (unlike --resume)\n"
     "  --config FILE           take every setting from a summary.json or checkpoint of an\n"
     "                          earlier run (MODEL may be left out); flags given override\n"
     "  --checkpoint-every N    also write last.safetensors every N steps, or every N\n"
@@ -351,7 +354,7 @@ int train_options_parse(int argc, char **argv, train_options *o)
     flag_values v;
     memset(&v, 0, sizeof v);
     int profile = 0, quiet = 0, overwrite = 0, threads = 0, tta = 0, skip_bad = 0, overlap = 0;
-    const char *out = NULL, *resume = NULL, *config = NULL, *device = NULL;
+    const char *out = NULL, *resume = NULL, *config = NULL, *device = NULL, *init_from = NULL;
 
     cli_option options[] = {
         {"data", OPT_STRING, &v.data, 0, 0, 0, 0, "a dataset name or directory", 0},
@@ -377,6 +380,7 @@ int train_options_parse(int argc, char **argv, train_options *o)
         {"out", OPT_STRING, &out, 0, 0, 0, 0, "a directory", 0},
         {"overwrite", OPT_FLAG, &overwrite, 0, 0, 0, 0, NULL, 0},
         {"resume", OPT_STRING, &resume, 0, 0, 0, 0, "a checkpoint file", 0},
+        {"init-from", OPT_STRING, &init_from, 0, 0, 0, 0, "a checkpoint file", 0},
         {"config", OPT_STRING, &config, 0, 0, 0, 0, "a summary.json or checkpoint", 0},
         {"checkpoint-every", OPT_STRING, &v.checkpoint_every, 0, 0, 0, 0,
          "N steps or Nm minutes", 0},
@@ -401,10 +405,14 @@ int train_options_parse(int argc, char **argv, train_options *o)
     if (resume && config)
         return usage_error("train", "--resume and --config exclude each other (a resumed run "
                                     "takes its settings from its checkpoint)");
+    if (resume && init_from)
+        return usage_error("train", "--resume and --init-from exclude each other (a resumed run "
+                                    "continues from its own checkpoint)");
     if (overwrite && !out)
         return usage_error("train", "--overwrite needs --out DIR");
     o->out = out;
     o->resume = resume;
+    o->init_from = init_from;
     o->config = config;
     o->overwrite = overwrite;
     o->threads = threads;

@@ -117,6 +117,10 @@ typedef struct soma_backend {
     soma_status (*add)(float *dst, const float *src, size_t n) BACKEND_STATUS;
     /* a query, answered on the host when it returns */
     soma_status (*count_nonfinite)(const float *x, size_t n, size_t *count) BACKEND_STATUS;
+    /* the sum of x[i]^2 in double, answered on the host (a gradient's norm
+     * squared); a fixed summation order for a given n, so that it is the same
+     * number on every run */
+    soma_status (*sum_squares)(const float *x, size_t n, double *sum) BACKEND_STATUS;
 
     /* Lanes (see above): how many a training step of `batch` samples runs as. */
     int (*lanes)(int batch);

@@ -374,6 +374,11 @@ static soma_status run_epoch(trainer *t, soma_progress_fn progress, void *user,
             SOMA_TRY(network_metrics(m, &loss_sum, &correct));
         if (!isfinite(loss_sum))
             return diverged(t, "the loss", rs->step + 1);
+        /* the step's gradient (the lanes' summed into m->grads), before the
+         * next step overwrites it: only when someone is told */
+        double grad_sq = NAN;
+        if (progress)
+            SOMA_TRY(m->be->sum_squares(m->grads, m->nparams, &grad_sq));
         rs->step++;
         rs->global_step++;
         rs->epoch_loss_sum += loss_sum;
@@ -391,6 +396,8 @@ static soma_status run_epoch(trainer *t, soma_progress_fn progress, void *user,
             p.seconds = now - epoch_start;
             p.images_per_second = epoch_speed(t, p.seconds);
             p.val_loss = p.val_accuracy = NAN;
+            p.step_loss = loss_sum / count;
+            p.grad_norm = sqrt(grad_sq);
             progress(&p, user);
         }
         const char *bad;
@@ -435,6 +442,7 @@ static soma_status end_epoch(trainer *t, soma_progress_fn progress, void *user, 
     p.images_per_second = epoch_speed(t, seconds);
     p.epoch_done = 1;
     p.val_loss = p.val_accuracy = NAN;
+    p.step_loss = p.grad_norm = NAN;
     if (t->val && t->val->n > 0) {
         SOMA_TRY(evaluate_dataset_comm(t->m, t->val, c->batch, t->comm, &p.val_loss,
                                        &p.val_accuracy));

@@ -121,6 +121,21 @@ static soma_status cpu_count_nonfinite(const float *x, size_t n, size_t *count)
     return SOMA_OK;
 }
 
+/* Four interleaved partial sums (the same for any thread count):
+ * the order is fixed by n alone. */
+static soma_status cpu_sum_squares(const float *x, size_t n, double *sum)
+{
+    double part[4] = {0.0, 0.0, 0.0, 0.0};
+    size_t i = 0;
+    for (; i + 4 <= n; i += 4)
+        for (int k = 0; k < 4; k++)
+            part[k] += (double)x[i + k] * x[i + k];
+    for (; i < n; i++)
+        part[0] += (double)x[i] * x[i];
+    *sum = (part[0] + part[1]) + (part[2] + part[3]);
+    return SOMA_OK;
+}
+
 const soma_backend soma_cpu_backend = {
     .name = "cpu",
     .alloc = cpu_alloc,
@@ -131,6 +146,7 @@ const soma_backend soma_cpu_backend = {
     .copy = cpu_copy,
     .add = cpu_add,
     .count_nonfinite = cpu_count_nonfinite,
+    .sum_squares = cpu_sum_squares,
     .lanes = cpu_lanes,
     .run_lanes = cpu_run_lanes,
     .linear_forward = cpu_linear_forward,
