@@ -324,7 +324,8 @@ def distributed(w, runs):
       "2 ranks / 1x1 | 2 ranks / 1x2 | soma 2 ranks / DDP |")
     w("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |")
     for name, title in DIST:
-        s1, s2 = median(runs.get((name, "soma", 1), []), "ips"), median(runs.get((name, "soma", 2), []), "ips")
+        s1 = median(runs.get((name, "soma", 1), []), "ips")
+        s2 = median(runs.get((name, "soma", 2), []), "ips")
         m2 = median(runs.get((name, "soma-mpi2", 1), []), "ips")
         d2 = median(runs.get((name, "pytorch-ddp2", 1), []), "ips")
 
