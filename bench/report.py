@@ -314,7 +314,9 @@ def distributed(w, runs):
     if not any(k[0].endswith("-dist") for k in runs):
         return
     w("## Data-parallel training (2 processes)\n")
-    w("One epoch of the LeNet-5 recipe above, Fashion-MNIST, global batch 64. soma: one "
+    w("One epoch of the LeNet-5 recipe above, Fashion-MNIST (LeNet-5: the images of the "
+      "LeNet-5 row; the BN CNN: the first 10,000, 1,000 with --quick), global batch 64. "
+      "soma: one "
       "process with 1 and 2 threads, and `mpirun -np 2` with 1 thread per rank "
       "(docs/distributed.md); PyTorch: DistributedDataParallel, gloo backend, 2 processes "
       "with 1 thread each (bench/torch_ddp.py). The 2-process runs and the 2-thread run are "
@@ -324,7 +326,8 @@ def distributed(w, runs):
       "2 ranks / 1x1 | 2 ranks / 1x2 | soma 2 ranks / DDP |")
     w("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |")
     for name, title in DIST:
-        s1, s2 = median(runs.get((name, "soma", 1), []), "ips"), median(runs.get((name, "soma", 2), []), "ips")
+        s1 = median(runs.get((name, "soma", 1), []), "ips")
+        s2 = median(runs.get((name, "soma", 2), []), "ips")
         m2 = median(runs.get((name, "soma-mpi2", 1), []), "ips")
         d2 = median(runs.get((name, "pytorch-ddp2", 1), []), "ips")
 

@@ -75,8 +75,10 @@ want() { [[ " $ONLY " == *" $1 "* ]]; }
 # rate, He init), so that a change of `soma train`'s defaults cannot change it.
 if [[ $QUICK == 1 ]]; then
     STEPS_LENET_INFER=20 STEPS_BN_CNN=8 STEPS_ALEXNET=3 STEPS_ALEXNET_FULL=2 TRAIN_IMAGES=10000
+    DIST_BN_IMAGES=1000 # the BN CNN's epoch of lenet5-dist (LeNet-5's: TRAIN_IMAGES)
 else
     STEPS_LENET_INFER=50 STEPS_BN_CNN=20 STEPS_ALEXNET=10 STEPS_ALEXNET_FULL=6 TRAIN_IMAGES=60000
+    DIST_BN_IMAGES=10000
 fi
 
 log() { printf '[bench %s] %s\n' "$(date +%H:%M:%S)" "$*" >&2; }
@@ -133,6 +135,11 @@ if [[ $TRAIN_IMAGES != 60000 ]]; then
     TRAIN_DATA="$BUILD/fashion-mnist-$TRAIN_IMAGES"
     "$PY" "$ROOT/bench/idx_subset.py" "$DATA" "$TRAIN_DATA" "$TRAIN_IMAGES" ||
         die "cannot write the $TRAIN_IMAGES-image subset of $DATA"
+fi
+DIST_BN_DATA="$BUILD/fashion-mnist-$DIST_BN_IMAGES"
+if want lenet5-dist; then
+    "$PY" "$ROOT/bench/idx_subset.py" "$DATA" "$DIST_BN_DATA" "$DIST_BN_IMAGES" ||
+        die "cannot write the $DIST_BN_IMAGES-image subset of $DATA"
 fi
 
 # Debian's OpenBLAS 0.3.21 takes recent AVX-512 CPUs for "Prescott" (SSE3).
@@ -205,13 +212,13 @@ lenet_train() {
         --model "$ROOT/models/$model.cfg" --epochs 1 --batch 64 --lr 0.001 --threads "$t"
 }
 
-# dist_train REP WORKLOAD MODEL: one epoch data-parallel and its references
+# dist_train REP WORKLOAD MODEL DATA: one epoch data-parallel and its references
 # (the LeNet-5 recipe above), all on the first 2 CPUs but the 1-thread run
 MPIRUN=(env OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1 mpirun --oversubscribe
         --bind-to none -np 2)
 dist_train() {
-    local rep=$1 workload=$2 model=$3 recipe
-    recipe=(train "$ROOT/models/$model.cfg" --data "$TRAIN_DATA" --epochs 1 --batch 64 --opt adam
+    local rep=$1 workload=$2 model=$3 data=$4 recipe
+    recipe=(train "$ROOT/models/$model.cfg" --data "$data" --epochs 1 --batch 64 --opt adam
             --lr 0.001 --weight-decay 0 --schedule const --warmup 0 --init he --seed 1
             --val-split 0 --quiet)
     for t in 1 2; do
@@ -221,7 +228,7 @@ dist_train() {
     PIN_CPUS=2 run_one "$rep" "$workload" soma-mpi2 1 "${MPIRUN[@]}" "$SOMA" "${recipe[@]}" \
         --threads 1 --out "$RUNS/$rep/$workload/soma-mpi2-t1/out"
     PIN_CPUS=2 run_one "$rep" "$workload" pytorch-ddp2 1 "${TORCH[@]}" "$ROOT/bench/torch_ddp.py" \
-        "$TRAIN_DATA" --model "$ROOT/models/$model.cfg" --procs 2 --threads 1 --batch 64 --lr 0.001
+        "$data" --model "$ROOT/models/$model.cfg" --procs 2 --threads 1 --batch 64 --lr 0.001
 }
 
 for rep in $(seq 1 "$REPS"); do
@@ -268,8 +275,8 @@ for rep in $(seq 1 "$REPS"); do
         done
     done
     if want lenet5-dist && (( NCPU > 1 )); then
-        dist_train "$rep" lenet5-dist lenet5
-        dist_train "$rep" bn-cnn-dist bench-bn-cnn
+        dist_train "$rep" lenet5-dist lenet5 "$TRAIN_DATA"
+        dist_train "$rep" bn-cnn-dist bench-bn-cnn "$DIST_BN_DATA"
     fi
     if want busy && (( NCPU > 1 )); then
         busy_start

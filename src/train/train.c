@@ -220,6 +220,30 @@ static soma_status average_buffers(trainer *t)
     return SOMA_OK;
 }
 
+/* Every process should hold the same weights (the same summed gradients,
+ * the same updates); an MPI whose sums differed between processes would let
+ * them drift apart unseen. Checked at each epoch's end: a 20-bit digest of
+ * the weights in each, whose sum and sum of squares (exact in doubles) show
+ * whether all are equal. */
+static soma_status check_same_weights(const trainer *t)
+{
+    const soma_model *m = t->m;
+    if (t->size < 2)
+        return SOMA_OK;
+    uint64_t h = 1469598103934665603ull; /* FNV-1a over the weights' bytes */
+    const unsigned char *p = (const unsigned char *)m->params;
+    for (size_t i = 0; i < m->nparams * sizeof(float); i++)
+        h = (h ^ p[i]) * 1099511628211ull;
+    double d = (double)(h >> 44), sums[2] = {d, d * d};
+    SOMA_TRY(comm_sum_doubles(t->comm, sums, 2));
+    if (sums[1] * t->size != sums[0] * sums[0])
+        return soma_error(SOMA_ERR_UNSUPPORTED,
+                          "the %d processes' weights differ after epoch %d: the MPI library's "
+                          "sums were not the same in every process",
+                          t->size, t->rs.epoch + 1);
+    return SOMA_OK;
+}
+
 static soma_status save_last(trainer *t)
 {
     if (!t->cfg->out_dir)
@@ -396,6 +420,7 @@ static soma_status run_epoch(trainer *t, soma_progress_fn progress, void *user,
         }
     }
     SOMA_TRY(average_buffers(t)); /* before validation and the checkpoints */
+    SOMA_TRY(check_same_weights(t));
     const char *bad = nonfinite_state(t);
     return bad ? diverged(t, bad, rs->step) : SOMA_OK;
 }

@@ -360,6 +360,10 @@ expect_error 2 "--seconds" "--steps and  exclude each other" bench mlp --steps 5
 expect_error 2 "--inferense" "did you mean '--inference'" bench mlp --inferense
 usage --inference bench mlp --inference=yes
 usage --verbose info lenet5 --verbose
+# the distributed training flags take no value
+usage --sync-bn train mlp --sync-bn=yes
+usage --overlap train mlp --overlap=1
+expect_error 2 "--synch-bn" "did you mean '--sync-bn'" train mlp --synch-bn
 usage --all zoo --all
 for value in abc 5x 1.5 -1m m 10s 1e99 ""; do
     usage --checkpoint-every train mlp --checkpoint-every "$value"

@@ -56,6 +56,13 @@ mpi 2 train lenet5 "${common[@]}" --epochs 2 --opt sgd --lr 1e30 --out "$tmp/nan
 check "a diverged run exits 1 (rc=$rc)" test "$rc" -eq 1
 check "one divergence message: $(cat "$tmp/err")" test "$(grep -c 'training diverged at epoch 1 step [0-9]*: the loss' "$tmp/err")" -eq 1
 
+# ---- --sync-bn needs every rank in every batch: 461 training images in
+# batches of 460 leave a last batch of 1
+mpi 2 train lenet5-bn --data "$tiny" --batch 460 --sync-bn --epochs 1 --threads 1 --out "$tmp/small"
+check "sync-bn with a last batch of 1 on 2 ranks fails (rc=$rc)" test "$rc" -ne 0
+check "and says why: $(head -c 300 "$tmp/err")" \
+    grep -qF "sync-bn: every one of the 2 processes needs a sample of each batch, and the last batch of an epoch has 1" "$tmp/err"
+
 # ---- SIGKILL to rank 1: the job ends within seconds
 start_long_run "$tmp/kill"
 pid=$(rank_pid "$job" 1)
