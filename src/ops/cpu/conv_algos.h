@@ -126,9 +126,9 @@ int rowvec_dw_supported(const conv_geom *g);
 
 /* CONV_WINOGRAD (conv_winograd.c) works on chunks of `count` consecutive
  * samples, x_stride and y_stride floats apart; `chunk` samples at most, as
- * winograd_chunk(g) says (it depends on the geometry only). */
+ * winograd_chunk(g, pass) says (it depends on the geometry only). */
 int winograd_supported(const conv_geom *g); /* 3x3, stride 1 */
-int winograd_chunk(const conv_geom *g);
+int winograd_chunk(const conv_geom *g, conv_pass pass);
 /* the filters transformed, [36][out][in] */
 size_t winograd_shared(const conv_geom *g);
 void winograd_pack(const conv_geom *g, const float *w, int transposed, float *packed);

@@ -103,7 +103,7 @@ static size_t scratch_floats(const conv_geom *gk, conv_algo a, conv_pass pass)
 {
     size_t n = a == CONV_CHANVEC    ? chanvec_scratch(gk, pass)
                : a == CONV_ROWVEC   ? rowvec_scratch(gk, pass)
-               : a == CONV_WINOGRAD ? winograd_scratch(gk, pass, winograd_chunk(gk))
+               : a == CONV_WINOGRAD ? winograd_scratch(gk, pass, winograd_chunk(gk, pass))
                                     : gemm_scratch(gk, pass);
     return round16z(n);
 }
@@ -172,7 +172,7 @@ static void forward_winograd(const conv_geom *g, const conv_layout *l, int threa
                              const conv_io *io, float *shared)
 {
     winograd_pack(g, io->w, 0, shared);
-    int nb = winograd_chunk(g), chunks = (g->n + nb - 1) / nb;
+    int nb = winograd_chunk(g, CONV_FORWARD), chunks = (g->n + nb - 1) / nb;
 #pragma omp parallel num_threads(live_threads(chunks < threads ? chunks : threads))
     {
         int t = omp_get_thread_num(), c0, c1;
@@ -321,7 +321,7 @@ static void backward_part(const conv_geom *g, const conv_plan *p, const conv_geo
     }
     /* Winograd's passes take the part's samples in chunks, dy masked as read */
     const float *mask = g->relu ? io->y : NULL;
-    int nb = winograd_chunk(g), nbt = winograd_chunk(gt);
+    int nb = winograd_chunk(g, CONV_DW), nbt = winograd_chunk(gt, CONV_DX);
     for (int n = n0; n < n1 && p->dw == CONV_WINOGRAD; n += nb)
         winograd_dw_chunk(g, io->x + io->x_stride * n, io->x_stride,
                           mask ? mask + io->y_stride * n : NULL, io->dy + io->y_stride * n,

@@ -40,16 +40,19 @@ int winograd_supported(const conv_geom *g)
     return g->kh == 3 && g->kw == 3 && g->stride == 1;
 }
 
-int winograd_chunk(const conv_geom *g)
+int winograd_chunk(const conv_geom *g, conv_pass pass)
 {
-    /* enough tiles for the sgemms to run near their peak, and at least four
-     * chunks where the batch allows, so that up to four threads share even
-     * a small batch; never the parts: sgemm's sums depend on its sizes, and
-     * the forward pass's results would then depend on the thread count */
-    int tiles = dims_of(g).tiles, nb = (128 + tiles - 1) / tiles;
-    int quarter = (g->n + 3) / 4;
+    int tiles = dims_of(g).tiles;
+    if (pass == CONV_DW) /* within a part: as many tiles as the scratch allows */
+        return (256 + tiles - 1) / tiles < 32 ? (256 + tiles - 1) / tiles : 32;
+    /* the forward pass: each chunk streams all transformed filters once, so
+     * enough tiles to use them well, and two chunks at least where the batch
+     * allows, so that two threads share even a small batch; never the parts:
+     * sums depend on the chunk (sgemm's), and the forward pass's results
+     * would then depend on the thread count */
+    int nb = (128 + tiles - 1) / tiles, half = (g->n + 1) / 2;
     nb = nb > 16 ? 16 : nb;
-    nb = nb > quarter ? quarter : nb;
+    nb = nb > half ? half : nb;
     return nb > 0 ? nb : 1;
 }
 
@@ -178,11 +181,10 @@ ALWAYS_INLINE void reduce_body(const conv_geom *g, const float *part0, size_t st
             int lanes = g->c - c0 < LANES ? g->c - c0 : LANES;
             float s[ELEMS * LANES] = {0}, out[9 * LANES];
             for (int e = 0; e < ELEMS; e++)
-                for (int l = 0; l < lanes; l++) {
-                    float acc = 0.0f;
-                    for (int q = 0; q < nparts; q++)
-                        acc += part0[stride * q + estride * e + (size_t)f * g->c + c0 + l];
-                    s[e * LANES + l] = acc;
+                for (int q = 0; q < nparts; q++) { /* in part order */
+                    const float *pq = part0 + stride * q + estride * e + (size_t)f * g->c + c0;
+                    for (int l = 0; l < lanes; l++)
+                        s[e * LANES + l] += pq[l];
                 }
             TRANSFORM_2D(dw_1d, 6, 6, 3, 3, s, out);
             for (int l = 0; l < lanes; l++) {
