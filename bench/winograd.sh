@@ -53,8 +53,8 @@ for spec in "${specs[@]}"; do
     for t in 1 2; do
         a=() b=()
         for _ in $(seq "$N"); do
-            a+=("$(SOMA_CONV_ALGO=direct rate "$SOMA" bench "$ROOT/models/$model.cfg" --batch "$batch" --threads "$t")")
-            b+=("$(rate "$SOMA" bench "$ROOT/models/$model.cfg" --batch "$batch" --threads "$t")")
+            a+=("$(SOMA_CONV_ALGO=direct rate "$SOMA" bench "$ROOT/models/$model.cfg" --training --batch "$batch" --threads "$t")")
+            b+=("$(rate "$SOMA" bench "$ROOT/models/$model.cfg" --training --batch "$batch" --threads "$t")")
         done
         ma=$(printf '%s\n' "${a[@]}" | median) mb=$(printf '%s\n' "${b[@]}" | median)
         echo "| $model | $batch | $t | $ma | $mb | $(awk -v a="$ma" -v b="$mb" 'BEGIN { printf (a > 0 ? "%.2f" : "-"), b / a }') |"

@@ -31,6 +31,7 @@
 #include <cblas.h>
 #include <string.h>
 
+#include "core/partition.h"
 #include "ops/cpu/conv_algos.h"
 #include "ops/cpu/simd.h"
 #include "ops/cpu/winograd_transforms.h"
@@ -78,10 +79,12 @@ size_t winograd_dw_part(const conv_geom *g)
 
 /* U[o][e][i] = (G g G^T)[e], g the 3x3 filter from input i to output o: the
  * sgemm of element e reads U[.][e][.] as a matrix with rows 36 C apart */
-static void pack_generic(const conv_geom *g, const float *w, int transposed, float *packed)
+static void pack_generic(const conv_geom *g, const float *w, int transposed, float *packed,
+                         int part, int parts)
 {
-    int outs = g->k, ins = g->c;
-    for (int o = 0; o < outs; o++)
+    int outs = g->k, ins = g->c, o0, o1;
+    partition(outs, parts, part, &o0, &o1);
+    for (int o = o0; o < o1; o++)
         for (int i0 = 0; i0 < ins; i0 += LANES) {
             int lanes = ins - i0 < LANES ? ins - i0 : LANES;
             float f[9 * LANES] = {0}, u[ELEMS * LANES];
@@ -226,12 +229,13 @@ TRANSFORMS(avx512, AVX512_FN)
 #define PICK(name) name##_generic
 #endif
 
-void winograd_pack(const conv_geom *g, const float *w, int transposed, float *packed)
+void winograd_pack(const conv_geom *g, const float *w, int transposed, float *packed, int part,
+                   int parts)
 {
     if (cpu_has_avx512())
-        winograd512_pack(g, w, transposed, packed);
+        winograd512_pack(g, w, transposed, packed, part, parts);
     else
-        pack_generic(g, w, transposed, packed);
+        pack_generic(g, w, transposed, packed, part, parts);
 }
 
 static void input_transform(const conv_geom *g, const float *x, size_t x_stride,

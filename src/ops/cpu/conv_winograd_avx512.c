@@ -14,6 +14,7 @@
  * Products are stored as [e][tile][K rounded up to 16], so the output
  * transform takes 16 output channels a vector.
  */
+#include "core/partition.h"
 #include "ops/cpu/conv_algos.h"
 #include "ops/cpu/conv_common.h"
 #include "ops/cpu/simd.h"
@@ -33,13 +34,15 @@ size_t winograd512_products(const conv_geom *g, int tc)
 
 #if SIMD_AVX512
 
-/* U[e][kb][i][16] = (G g G^T)[e], 16 outputs o = kb*16 + lane at a time */
+/* U[e][kb][i][16] = (G g G^T)[e], 16 outputs o = kb*16 + lane at a time;
+ * the blocks kb of part `part` of `parts` */
 AVX512_FN void winograd512_pack(const conv_geom *g, const float *w, int transposed,
-                                float *packed)
+                                float *packed, int part, int parts)
 {
-    int outs = g->k, ins = g->c, kb_count = (outs + 15) / 16;
+    int outs = g->k, ins = g->c, kb_count = (outs + 15) / 16, kb0, kb1;
     size_t estride = (size_t)kb_count * ins * 16;
-    for (int kb = 0; kb < kb_count; kb++)
+    partition(kb_count, parts, part, &kb0, &kb1);
+    for (int kb = kb0; kb < kb1; kb++)
         for (int i = 0; i < ins; i++) {
             float f[9 * LANES] = {0}, u[ELEMS * LANES];
             for (int l = 0; l < LANES && kb * 16 + l < outs; l++)
@@ -163,9 +166,10 @@ AVX512_FN void winograd512_output(const conv_geom *g, const float *m, const floa
 
 #else /* no AVX-512 at compile time: never called (cpu_has_avx512 says no) */
 
-void winograd512_pack(const conv_geom *g, const float *w, int transposed, float *packed)
+void winograd512_pack(const conv_geom *g, const float *w, int transposed, float *packed,
+                      int part, int parts)
 {
-    (void)g, (void)w, (void)transposed, (void)packed;
+    (void)g, (void)w, (void)transposed, (void)packed, (void)part, (void)parts;
 }
 
 void winograd512_multiply(const conv_geom *g, const float *packed, const float *v, int tc,

@@ -167,7 +167,8 @@ ALWAYS_INLINE void store_lanes(const float *rows, int count, float *dst, size_t 
  * [e][K/16][C][16], products as [e][tile][K rounded up to 16]. */
 size_t winograd512_shared(const conv_geom *g);
 size_t winograd512_products(const conv_geom *g, int tc);
-void winograd512_pack(const conv_geom *g, const float *w, int transposed, float *packed);
+void winograd512_pack(const conv_geom *g, const float *w, int transposed, float *packed,
+                      int part, int parts);
 void winograd512_multiply(const conv_geom *g, const float *packed, const float *v, int tc,
                           float *m);
 void winograd512_output(const conv_geom *g, const float *m, const float *b, int count, float *y,
