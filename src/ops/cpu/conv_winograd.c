@@ -33,6 +33,7 @@
 
 #include "core/partition.h"
 #include "ops/cpu/conv_algos.h"
+#include "ops/cpu/conv_common.h"
 #include "ops/cpu/simd.h"
 #include "ops/cpu/winograd_transforms.h"
 
@@ -67,14 +68,21 @@ size_t winograd_scratch(const conv_geom *g, conv_pass pass, int chunk)
     size_t tc = (size_t)chunk * dims_of(g).tiles;
     /* V (inputs transformed) and M (products), or for dw V and dy transformed */
     size_t v = (size_t)ELEMS * tc * g->c, m = (size_t)ELEMS * tc * g->k;
-    if (pass != CONV_DW && cpu_has_avx512())
-        m = winograd512_products(g, (int)tc);
+    if (cpu_has_avx512())
+        return pass == CONV_DW ? winograd512_dw_scratch(g, (int)tc)
+                               : v + winograd512_products(g, (int)tc);
     return v + m;
 }
 
 size_t winograd_dw_part(const conv_geom *g)
 {
-    return (size_t)ELEMS * g->k * g->c + g->k;
+    return cpu_has_avx512() ? winograd512_dw_part(g) : (size_t)ELEMS * g->k * g->c + g->k;
+}
+
+/* where a part's bias gradient sits */
+static size_t dw_bias_at(const conv_geom *g)
+{
+    return winograd_dw_part(g) - (cpu_has_avx512() ? (size_t)round16(g->k) : (size_t)g->k);
 }
 
 /* U[o][e][i] = (G g G^T)[e], g the 3x3 filter from input i to output o: the
@@ -198,35 +206,38 @@ ALWAYS_INLINE void reduce_body(const conv_geom *g, const float *part0, size_t st
         }
 }
 
-/* Each transform twice: for AVX-512 (16 lanes a vector) and the baseline. */
-#define TRANSFORMS(SUFFIX, ATTR)                                                            \
-    static ATTR void input_##SUFFIX(const conv_geom *g, const float *x, size_t x_stride,    \
-                                    const float *mask, int count, float *v)                 \
-    {                                                                                       \
-        input_body(g, x, x_stride, mask, count, v);                                         \
-    }                                                                                       \
-    static ATTR void output_##SUFFIX(const conv_geom *g, const float *m, const float *b,    \
-                                     int count, float *y, size_t y_stride)                  \
-    {                                                                                       \
-        output_body(g, m, b, count, y, y_stride);                                           \
-    }                                                                                       \
-    static ATTR void dy_##SUFFIX(const conv_geom *g, const float *dy, const float *y,       \
-                                 size_t y_stride, int count, float *dt)                     \
-    {                                                                                       \
-        dy_body(g, dy, y, y_stride, count, dt);                                             \
-    }                                                                                       \
-    static ATTR void reduce_##SUFFIX(const conv_geom *g, const float *part0, size_t stride, \
-                                     int nparts, int f0, int f1, float *dw)                 \
-    {                                                                                       \
-        reduce_body(g, part0, stride, nparts, f0, f1, dw);                                  \
-    }
+/* The portable path's transforms, and the input transform also for AVX-512
+ * (the products and the rest have AVX-512 code of their own there). */
+static void input_generic(const conv_geom *g, const float *x, size_t x_stride, const float *mask,
+                          int count, float *v)
+{
+    input_body(g, x, x_stride, mask, count, v);
+}
 
-TRANSFORMS(generic, )
+static void output_transform(const conv_geom *g, const float *m, const float *b, int count,
+                             float *y, size_t y_stride)
+{
+    output_body(g, m, b, count, y, y_stride);
+}
+
+static void dy_generic(const conv_geom *g, const float *dy, const float *y, size_t y_stride,
+                       int count, float *dt)
+{
+    dy_body(g, dy, y, y_stride, count, dt);
+}
+
+static void reduce_generic(const conv_geom *g, const float *part0, size_t stride, int nparts,
+                           int f0, int f1, float *dw)
+{
+    reduce_body(g, part0, stride, nparts, f0, f1, dw);
+}
+
 #if SIMD_AVX512
-TRANSFORMS(avx512, AVX512_FN)
-#define PICK(name) (cpu_has_avx512() ? name##_avx512 : name##_generic)
-#else
-#define PICK(name) name##_generic
+static AVX512_FN void input_avx512(const conv_geom *g, const float *x, size_t x_stride,
+                                   const float *mask, int count, float *v)
+{
+    input_body(g, x, x_stride, mask, count, v);
+}
 #endif
 
 void winograd_pack(const conv_geom *g, const float *w, int transposed, float *packed, int part,
@@ -241,13 +252,13 @@ void winograd_pack(const conv_geom *g, const float *w, int transposed, float *pa
 static void input_transform(const conv_geom *g, const float *x, size_t x_stride,
                             const float *mask, int count, float *v)
 {
-    PICK(input)(g, x, x_stride, mask, count, v);
-}
-
-static void output_transform(const conv_geom *g, const float *m, const float *b, int count,
-                             float *y, size_t y_stride)
-{
-    PICK(output)(g, m, b, count, y, y_stride);
+#if SIMD_AVX512
+    if (cpu_has_avx512()) {
+        input_avx512(g, x, x_stride, mask, count, v);
+        return;
+    }
+#endif
+    input_generic(g, x, x_stride, mask, count, v);
 }
 
 void winograd_forward_chunk(const conv_geom *g, const float *packed, const float *b,
@@ -274,14 +285,18 @@ void winograd_dw_chunk(const conv_geom *g, const float *x, size_t x_stride, cons
 {
     int tc = count * dims_of(g).tiles;
     size_t oplane = (size_t)g->oh * g->ow;
-    float *v = scratch, *dt = v + (size_t)ELEMS * g->c * tc;
-    input_transform(g, x, x_stride, NULL, count, v);
-    PICK(dy)(g, dy, y, y_stride, count, dt);
-    for (int e = 0; e < ELEMS; e++)
-        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, g->k, g->c, tc, 1.0f,
-                    dt + (size_t)e * g->k * tc, tc, v + (size_t)e * g->c * tc, tc, 1.0f,
-                    part + (size_t)e * g->k * g->c, g->c);
-    float *db = part + (size_t)ELEMS * g->k * g->c;
+    if (cpu_has_avx512()) {
+        winograd512_dw_chunk(g, x, x_stride, y, dy, y_stride, count, part, scratch);
+    } else {
+        float *v = scratch, *dt = v + (size_t)ELEMS * g->c * tc;
+        input_transform(g, x, x_stride, NULL, count, v);
+        dy_generic(g, dy, y, y_stride, count, dt);
+        for (int e = 0; e < ELEMS; e++)
+            cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, g->k, g->c, tc, 1.0f,
+                        dt + (size_t)e * g->k * tc, tc, v + (size_t)e * g->c * tc, tc, 1.0f,
+                        part + (size_t)e * g->k * g->c, g->c);
+    }
+    float *db = part + dw_bias_at(g);
     for (int n = 0; n < count; n++)
         for (int k = 0; k < g->k; k++) {
             const float *dk = dy + y_stride * n + oplane * k;
@@ -296,8 +311,11 @@ void winograd_dw_chunk(const conv_geom *g, const float *x, size_t x_stride, cons
 void winograd_dw_reduce(const conv_geom *g, const float *part0, size_t stride, int nparts,
                         int f0, int f1, float *dw, float *db)
 {
-    PICK(reduce)(g, part0, stride, nparts, f0, f1, dw);
-    size_t bias_at = (size_t)ELEMS * g->k * g->c;
+    if (cpu_has_avx512())
+        winograd512_dw_reduce(g, part0, stride, nparts, f0, f1, dw);
+    else
+        reduce_generic(g, part0, stride, nparts, f0, f1, dw);
+    size_t bias_at = dw_bias_at(g);
     for (int f = f0; f < f1 && db; f++) {
         float s = 0.0f;
         for (int q = 0; q < nparts; q++)

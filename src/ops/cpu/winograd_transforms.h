@@ -173,5 +173,13 @@ void winograd512_multiply(const conv_geom *g, const float *packed, const float *
                           float *m);
 void winograd512_output(const conv_geom *g, const float *m, const float *b, int count, float *y,
                         size_t y_stride);
+/* The filter gradient: parts as [e][C][K rounded up to 16], then the bias */
+size_t winograd512_dw_part(const conv_geom *g);
+size_t winograd512_dw_scratch(const conv_geom *g, int tc);
+void winograd512_dw_chunk(const conv_geom *g, const float *x, size_t x_stride, const float *y,
+                          const float *dy, size_t y_stride, int count, float *part,
+                          float *scratch);
+void winograd512_dw_reduce(const conv_geom *g, const float *part0, size_t stride, int nparts,
+                           int f0, int f1, float *dw);
 
 #endif
