@@ -305,9 +305,10 @@ AVX512_FN void winograd512_dw_reduce(const conv_geom *g, const float *part0, siz
 {
     int kpad = round16(g->k);
     size_t estride = (size_t)g->c * kpad;
-    for (int k0 = f0; k0 < f1; k0 += LANES) {
-        int nl = f1 - k0 < LANES ? f1 - k0 : LANES;
-        for (int c = 0; c < g->c; c++) {
+    /* channel by channel, so that each of the 36 elements is read in order */
+    for (int c = 0; c < g->c; c++)
+        for (int k0 = f0; k0 < f1; k0 += LANES) {
+            int nl = f1 - k0 < LANES ? f1 - k0 : LANES;
             float s[ELEMS * LANES], out[9 * LANES];
             for (int e = 0; e < ELEMS; e++) {
                 __m512 acc = _mm512_setzero_ps();
@@ -323,7 +324,6 @@ AVX512_FN void winograd512_dw_reduce(const conv_geom *g, const float *part0, siz
                     w[i] += out[i * LANES + l];
             }
         }
-    }
 }
 
 #else /* no AVX-512 at compile time: never called (cpu_has_avx512 says no) */
