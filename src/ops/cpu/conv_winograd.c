@@ -4,22 +4,25 @@
  * comes from a 6x6 block of inputs: V = B^T d B (input transform), U = G g G^T
  * (filter transform), M = sum over input channels of U . V elementwise, and
  * y = A^T M A (output transform). The sum over channels is, for each of the
- * 36 elements, a matrix product [K x C] . [C x tiles]: 36 sgemms over a chunk
- * of images, where 144 multiplications per tile and channel pair become 36.
+ * 36 elements, a matrix product [K x C] . [C x tiles] over a chunk of
+ * samples, where 144 multiplications per tile and channel pair become 36:
+ * here 36 sgemms (the portable path), with AVX-512 kernels of soma's own
+ * (conv_winograd_avx512.c). The transforms are in winograd_transforms.h.
  *
  * Interpolation points 0, 1, -1, 2, -2 and infinity, Lavin's: the smallest
  * integers that give 6 points, so that B^T and A^T hold small integers
  * (up to 5 and 8) and G the fractions 1/4, 1/6, 1/12, 1/24. Larger points
  * (+-3, or F(6x6, 3x3)'s +-1/2 and +-3/2 besides) grow the entries of A^T
  * and B^T as powers of the point and with them the rounding error of every
- * output: F(4x4, 3x3) with these points is the largest tile whose error
- * stays within a small multiple of the direct algorithm's (docs/design.md,
- * tests/ops/conv_winograd_test.c).
+ * output, quickly with the tile (Barabasz et al., "Error analysis and
+ * improving the accuracy of Winograd convolution for deep neural networks",
+ * 2020). With these points the error stays a few times the direct
+ * algorithm's (docs/design.md; the bound: tests/ops/conv_winograd_test.c).
  *
  * The input gradient of a stride-1 convolution is the same algorithm on
  * conv_dx_geometry with the filters transposed and flipped. The filter
  * gradient is the transpose of the forward map: dw = G^T [sum over tiles of
- * (A dy A^T) . (B^T x B)] G, its sum over tiles again 36 sgemms
+ * (A dy A^T) . (B^T x B)] G, its sum over tiles again 36 matrix products
  * ([K x tiles] . [tiles x C]), accumulated per part of the batch in the
  * transformed domain and brought back to 3x3 once, at the reduction.
  *

@@ -13,8 +13,7 @@
 
 #include "ops/backend.h"
 
-#define ALPHA 6 /* the transformed tile is 6x6 */
-#define ELEMS 36
+#define ELEMS 36 /* the transformed tile is 6x6 */
 
 typedef struct wino_dims {
     int th, tw, tiles; /* tiles of one image: rows, columns, all */
