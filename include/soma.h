@@ -140,6 +140,10 @@ SOMA_API double soma_model_flops(const soma_model *model, int training);
  * (n x classes) to `probs`.
  */
 SOMA_API soma_status soma_model_predict(soma_model *model, const float *input, int n, float *probs);
+/** soma_model_predict's class scores before the softmax (n x classes logits): what another
+ *  framework's copy of the model computes, for comparing the two. */
+SOMA_API soma_status soma_model_logits(soma_model *model, const float *input, int n,
+                                       float *logits);
 
 /*
  * Devices: where a model's memory lives and its operations run. "cpu" is
@@ -421,6 +425,27 @@ SOMA_API soma_status soma_model_probe(soma_model *model, const float *input,
 /** The largest batch soma_train, soma_evaluate, soma_benchmark and the memory estimate take. */
 #define SOMA_MAX_BATCH 65536
 
+/*
+ * Data-parallel training over processes (docs/distributed.md): the processes
+ * a launcher (mpirun) started train one model together, each on its shard of
+ * every global batch, their gradients summed after each step. A build
+ * without MPI has the single process only.
+ */
+typedef struct soma_comm soma_comm;
+
+/** The processes this one was started among: with `mpirun -np N`, N of them (MPI starts
+ *  here unless the program started it); without a launcher, this process alone. A build
+ *  without MPI started as one of several is SOMA_ERR_UNSUPPORTED. Free with soma_comm_free. */
+SOMA_API soma_status soma_comm_world(soma_comm **out);
+/** This process's rank, 0 .. size - 1 (0 for NULL). */
+SOMA_API int soma_comm_rank(const soma_comm *comm);
+/** The number of processes (1 for NULL). */
+SOMA_API int soma_comm_size(const soma_comm *comm);
+/** Releases the communicator, and ends MPI when soma_comm_world started it (accepts NULL).
+ *  Every process calls it; a process that failed alone should exit without it instead (the
+ *  launcher then ends the others). */
+SOMA_API void soma_comm_free(soma_comm *comm);
+
 /** Everything that defines a training run. soma_train_defaults() fills it. */
 typedef struct soma_train_config {
     soma_optimizer_config opt;
@@ -447,6 +472,15 @@ typedef struct soma_train_config {
                                           each step (NULL = none); set it from a signal handler,
                                           the progress callback or, with an atomic store, any
                                           thread */
+    /* data parallelism (docs/distributed.md); fields added last, so that older callers'
+       layouts stay valid */
+    soma_comm *comm;      /* the processes training together, each calling soma_train with the
+                             same config and data (NULL = this one alone); `batch` is the
+                             global batch, split among them */
+    int sync_bn;          /* 1: BatchNorm's batch statistics over the global batch (one sum
+                             across processes per layer); 0: each process's own (as DDP) */
+    int overlap;          /* 1: sum gradients across processes in buckets of layers while
+                             backward continues, instead of once after it */
 } soma_train_config;
 
 /** Defaults: AdamW (lr 2e-3, weight decay 0.05), cosine schedule, 20 epochs, batch 32,
@@ -514,6 +548,10 @@ SOMA_API void soma_request_stop(void);
 /** Evaluation: mean cross-entropy loss and accuracy of `model` on `ds`. */
 SOMA_API soma_status soma_evaluate(soma_model *model, const soma_dataset *ds, int batch, double *loss,
                           double *accuracy);
+/** soma_evaluate shared among the processes of `comm` (each calls it, with the same dataset):
+ *  each evaluates its part of `ds`, and all get the totals. comm NULL: soma_evaluate. */
+SOMA_API soma_status soma_evaluate_comm(soma_model *model, const soma_dataset *ds, int batch,
+                                        const soma_comm *comm, double *loss, double *accuracy);
 
 /**
  * Test-time augmentation: the mean of the softmax over `copies` deterministic
@@ -610,6 +648,38 @@ SOMA_API soma_status soma_checkpoint_metadata(const char *path, const char *key,
  */
 SOMA_API soma_status soma_checkpoint_metadata_get(const char *path, const char *const *keys, int n,
                                          char **values);
+
+/* --------------------------------------------------------------- interop */
+
+/** A renaming for soma_model_import_safetensors: the file's tensor `from`, or every tensor
+ *  under the module path `from` ("classifier.1" takes "classifier.1.weight"), is read as
+ *  `to` (the matched part replaced; an empty `to` strips it). */
+typedef struct soma_name_map {
+    const char *from, *to;
+} soma_name_map;
+
+/**
+ * Loads a PyTorch state_dict saved as safetensors into `model` (docs/interop.md): tensors
+ * named as nn.Sequential names them ("0.weight", "4.running_var") after the renamings in
+ * map[0..nmap) and with a module prefix that all other names share ("module.", "features.")
+ * stripped; F32, F16, BF16 or F64; num_batches_tracked ignored. Every missing, unexpected,
+ * misshapen or non-finite tensor is named in one message (SOMA_ERR_SHAPE); on any error
+ * the model's weights are as they were. The input normalisation is left to the caller.
+ */
+SOMA_API soma_status soma_model_import_safetensors(soma_model *model, const char *path,
+                                                   const soma_name_map *map, int nmap);
+/** Loads another checkpoint's weights, running statistics, input normalisation and class
+ *  names into `model` (fine-tuning); every tensor's shape must match, else SOMA_ERR_SHAPE naming the
+ *  first layer that does not, and the model is unchanged. */
+SOMA_API soma_status soma_model_load_weights(soma_model *model, const char *checkpoint);
+/**
+ * Writes the model in evaluation mode as an ONNX file (opset 13, docs/interop.md). Its
+ * input "input" is raw pixel values 0..255 as floats, N x C x H x W with N dynamic; the
+ * model's normalisation (x/255 - mean) / std comes first as Div, Sub and Div nodes;
+ * dropout is left out; its output "logits" is the class scores before the softmax.
+ * Written atomically; a layer ONNX cannot express is SOMA_ERR_UNSUPPORTED naming it.
+ */
+SOMA_API soma_status soma_model_export_onnx(soma_model *model, const char *path);
 
 /*
  * Input normalisation stored with a model, one (mean, std) pair per input

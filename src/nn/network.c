@@ -503,6 +503,8 @@ soma_status network_backward(soma_model *m, const run_ctx *ctx)
         SOMA_TRY(l->cls->backward(l, ctx, x, m->acts[i] + at(l->out, ctx), dact[cur], dx));
         if (m->profile)
             m->bwd_seconds[i] += omp_get_wtime() - t0;
+        if (ctx->layer_done)
+            SOMA_TRY(ctx->layer_done(ctx->layer_done_arg, i));
         cur = 1 - cur;
     }
     return SOMA_OK;

@@ -75,10 +75,25 @@ typedef struct lrn_geom {
 
 typedef enum activation_kind { ACT_RELU, ACT_TANH, ACT_SIGMOID } activation_kind;
 
+/* BatchNorm's batch statistics over several processes' batches together
+ * (synchronised BatchNorm): sum(arg, x, n) adds x[0..n) over all of them in
+ * place. The kernels call it on the calling thread, between their passes;
+ * what carries the numbers (MPI) is the caller's business. */
+typedef struct bn_sync {
+    soma_status (*sum)(void *arg, double *x, int n);
+    void *arg;
+} bn_sync;
+
 typedef struct bn_geom {
     int n, c, spatial; /* statistics per channel over n * spatial values */
     float eps, momentum;
     int relu;          /* a fused ReLU on the output (see above) */
+    /* training with sync set: statistics (forward) and gradient sums
+     * (backward) over every process's samples, summed through sync with
+     * scratch's 2c + 1 doubles; dgamma and dbeta still get this process's
+     * own sums (the caller sums gradients across processes) */
+    const bn_sync *sync;
+    double *scratch;
 } bn_geom;
 
 /* The optimizer update, one fused pass over the flat parameter buffer. */

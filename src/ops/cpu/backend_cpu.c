@@ -48,8 +48,13 @@ const char *soma_build_info(void)
 {
     static _Thread_local char info[128]; /* per thread: callers may ask at once */
     int threads = soma_threads();
-    snprintf(info, sizeof info, "cpu: OpenBLAS %s kernels, OpenMP, %d thread%s",
-             cpu_blas_kernels(), threads, threads == 1 ? "" : "s");
+#ifdef SOMA_HAVE_MPI
+    const char *mpi = ", MPI"; /* distributed training (docs/distributed.md) */
+#else
+    const char *mpi = "";
+#endif
+    snprintf(info, sizeof info, "cpu: OpenBLAS %s kernels, OpenMP, %d thread%s%s",
+             cpu_blas_kernels(), threads, threads == 1 ? "" : "s", mpi);
     return info;
 }
 
