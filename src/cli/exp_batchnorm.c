@@ -197,7 +197,7 @@ static soma_status train_run(const setup *s, run_log *r)
                 gn += (double)g[i] * g[i];
             gn = sqrt(gn);
             for (int k = 0; k < NETAS && st == SOMA_OK; k++) {
-                double eta = r->lr * eta_factors[k], l2;
+                double eta = r->lr * eta_factors[k], l2 = NAN;
                 for (size_t i = 0; i < np; i++)
                     w2[i] = (float)(w[i] - eta * g[i]);
                 st = soma_model_set_params(m, w2);

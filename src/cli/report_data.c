@@ -101,14 +101,9 @@ static soma_status read_summary(run_record *r)
 }
 
 /* confusion.csv: a header of class names, then a row per true class. */
-static soma_status read_confusion(run_record *r)
+soma_status confusion_csv_parse(char *s, size_t len, const char *path, run_record *r)
 {
-    uint8_t *text = NULL;
-    size_t len = 0;
-    char *path = NULL;
-    SOMA_TRY(read_file(r->dir, "confusion.csv", REPORT_MAX_FILE, &text, &len, &path));
     soma_status st = SOMA_OK;
-    char *s = (char *)text;
     if (!memchr(s, '\0', len) && len > 0 && s[len - 1] == '\n') {
         s[len - 1] = '\0'; /* read_whole_file keeps a NUL after the data */
     } else {
@@ -163,9 +158,69 @@ static soma_status read_confusion(run_record *r)
     }
     if (st == SOMA_OK && line)
         st = soma_error(SOMA_ERR_FORMAT, "%s: more rows than classes", path);
+    return st;
+}
+
+static soma_status read_confusion(run_record *r)
+{
+    uint8_t *text = NULL;
+    size_t len = 0;
+    char *path = NULL;
+    SOMA_TRY(read_file(r->dir, "confusion.csv", REPORT_MAX_FILE, &text, &len, &path));
+    soma_status st = confusion_csv_parse((char *)text, len, path, r);
     free(text);
     free(path);
     return st;
+}
+
+/* A whole number in 0..INT_MAX ending at `stop` (a comma or the newline). */
+static int parse_count(const char *p, char stop, const char **next, int *out)
+{
+    long v = 0;
+    const char *q = p;
+    for (; *q >= '0' && *q <= '9' && q - p < 10; q++)
+        v = v * 10 + (*q - '0');
+    if (q == p || *q != stop || v > 2147483647L)
+        return 0;
+    *out = (int)v, *next = q + 1;
+    return 1;
+}
+
+soma_status misclassified_csv_parse(const char *text, size_t len, const char *path,
+                                    run_record *r)
+{
+    const char *header = "index,true,predicted,confidence\n";
+    if (len < strlen(header) || memcmp(text, header, strlen(header)) != 0)
+        return soma_error(SOMA_ERR_FORMAT, "%s:1: not the header soma writes", path);
+    size_t lines = 0;
+    for (size_t i = 0; i < len; i++)
+        lines += text[i] == '\n';
+    free(r->mistakes);
+    r->nmistakes = 0;
+    if (!(r->mistakes = calloc(lines + 1, sizeof *r->mistakes)))
+        return soma_error(SOMA_ERR_MEMORY, "out of memory");
+    const char *p = text + strlen(header), *end = text + len;
+    for (int line_no = 2; p < end; line_no++) {
+        mistake_row m;
+        const char *nl = memchr(p, '\n', (size_t)(end - p)), *q = p;
+        char number[32];
+        int ok = nl && parse_count(q, ',', &q, &m.index) && parse_count(q, ',', &q, &m.truth) &&
+                 parse_count(q, ',', &q, &m.predicted) && nl - q > 0 &&
+                 (size_t)(nl - q) < sizeof number;
+        if (ok) { /* the confidence: a plain decimal fraction */
+            memcpy(number, q, (size_t)(nl - q));
+            number[nl - q] = '\0';
+            char *stop;
+            ok = strspn(number, "0123456789.") == strlen(number);
+            m.confidence = strtod(number, &stop);
+            ok = ok && *stop == '\0' && m.confidence >= 0 && m.confidence <= 1;
+        }
+        if (!ok || (r->classes && (m.truth >= r->classes || m.predicted >= r->classes)))
+            return soma_error(SOMA_ERR_FORMAT, "%s:%d: not a misclassified row", path, line_no);
+        r->mistakes[r->nmistakes++] = m;
+        p = nl + 1;
+    }
+    return SOMA_OK;
 }
 
 static soma_status read_mistakes(run_record *r)
@@ -174,32 +229,7 @@ static soma_status read_mistakes(run_record *r)
     size_t len = 0;
     char *path = NULL;
     SOMA_TRY(read_file(r->dir, "misclassified.csv", REPORT_MAX_FILE, &text, &len, &path));
-    const char *header = "index,true,predicted,confidence\n";
-    soma_status st = SOMA_OK;
-    if (len < strlen(header) || memcmp(text, header, strlen(header)) != 0)
-        st = soma_error(SOMA_ERR_FORMAT, "%s:1: not the header soma writes", path);
-    size_t lines = 0;
-    for (size_t i = 0; i < len; i++)
-        lines += text[i] == '\n';
-    if (st == SOMA_OK && !(r->mistakes = calloc(lines + 1, sizeof *r->mistakes)))
-        st = soma_error(SOMA_ERR_MEMORY, "out of memory");
-    const char *p = (const char *)text + strlen(header);
-    int line_no = 1;
-    while (st == SOMA_OK && p < (const char *)text + len) {
-        line_no++;
-        mistake_row m;
-        int used = 0;
-        if (sscanf(p, "%d,%d,%d,%lf%n", &m.index, &m.truth, &m.predicted, &m.confidence, &used) !=
-                4 ||
-            p[used] != '\n' || m.truth < 0 || m.predicted < 0 || m.index < 0 ||
-            (r->classes && (m.truth >= r->classes || m.predicted >= r->classes)) ||
-            !(m.confidence >= 0 && m.confidence <= 1)) {
-            st = soma_error(SOMA_ERR_FORMAT, "%s:%d: not a misclassified row", path, line_no);
-            break;
-        }
-        r->mistakes[r->nmistakes++] = m;
-        p += used + 1;
-    }
+    soma_status st = misclassified_csv_parse((const char *)text, len, path, r);
     free(text);
     free(path);
     return st;

@@ -43,6 +43,14 @@ typedef struct run_record {
     char *model_summary;  /* the tested checkpoint's layer table, or NULL */
 } run_record;
 
+/* The parsers of the optional files, on text read whole: confusion.csv's
+ * (NUL-terminated, changed in place) sets classes, class_names and
+ * confusion; misclassified.csv's sets mistakes (labels checked against
+ * classes when that is set). Errors start with `name`. */
+soma_status confusion_csv_parse(char *text, size_t len, const char *name, run_record *r);
+soma_status misclassified_csv_parse(const char *text, size_t len, const char *name,
+                                    run_record *r);
+
 /* Reads DIR; errors name the file and what is wrong with it. */
 soma_status run_record_read(const char *dir, run_record *r);
 void run_record_free(run_record *r);

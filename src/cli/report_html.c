@@ -90,6 +90,15 @@ static double summary_number(const run_record *r, const char *key)
     return json_number(json_object_get(r->summary, key));
 }
 
+/* A fraction as a percentage cell; a dash when the run has none (no test split). */
+static void percent_cell(strbuf *sb, double v)
+{
+    if (isfinite(v))
+        strbuf_appendf(sb, "<td>%.2f%%</td>", 100 * v);
+    else
+        strbuf_append(sb, "<td>&ndash;</td>");
+}
+
 static const char *summary_text(const run_record *r, const char *key)
 {
     const char *s = json_string(json_object_get(r->summary, key));
@@ -240,9 +249,11 @@ static void confusion_table(strbuf *sb, const run_record *r)
         double acc = all ? (double)right / (double)all : NAN;
         strbuf_append(sb, "<tr><th>");
         class_label(sb, r, t);
-        strbuf_appendf(sb, "</th><td>%.2f%%</td><td><div class=\"bar\" style=\"width:%.0fpx\">"
-                           "</div></td><td>%lld / %lld</td></tr>\n",
-                       100 * acc, isnan(acc) ? 0 : 300 * acc, right, all);
+        strbuf_append(sb, "</th>");
+        percent_cell(sb, acc);
+        strbuf_appendf(sb, "<td><div class=\"bar\" style=\"width:%.0fpx\"></div></td>"
+                           "<td>%lld / %lld</td></tr>\n",
+                       isnan(acc) ? 0 : 300 * acc, right, all);
     }
     strbuf_append(sb, "</table>\n");
 }
@@ -341,10 +352,10 @@ soma_status report_html(const run_record *runs, int nruns, strbuf *out)
         html_text(out, summary_text(r, "data"));
         strbuf_append(out, "</td><td>");
         html_text(out, summary_text(r, "optimizer"));
-        strbuf_appendf(out, "</td><td>%d</td><td>%.2f%%</td><td>%.2f%%</td><td>%.1f</td></tr>\n",
-                       r->nepochs, 100 * summary_number(r, "best_val_accuracy"),
-                       100 * summary_number(r, "test_accuracy"),
-                       summary_number(r, "wall_seconds"));
+        strbuf_appendf(out, "</td><td>%d</td>", r->nepochs);
+        percent_cell(out, summary_number(r, "best_val_accuracy"));
+        percent_cell(out, summary_number(r, "test_accuracy"));
+        strbuf_appendf(out, "<td>%.1f</td></tr>\n", summary_number(r, "wall_seconds"));
     }
     strbuf_append(out, "</table>\n<p>Solid lines: training; dashed: validation.</p>\n");
     int id = 0;

@@ -74,7 +74,10 @@ static soma_status classify_all(soma_model *model, const soma_dataset *test, ana
                 if (p[k] > p[best])
                     best = k;
             st = soma_dataset_label(test, first + i, &truth);
-            if (st != SOMA_OK || truth < 0 || truth >= a->classes)
+            if (st == SOMA_OK && (truth < 0 || truth >= a->classes))
+                st = soma_error(SOMA_ERR_SHAPE, "test label %d is outside the model's %d classes",
+                                truth, a->classes);
+            if (st != SOMA_OK)
                 break;
             a->confusion[(size_t)truth * a->classes + best]++;
             if (best != truth)
