@@ -372,8 +372,79 @@ SOMA_API soma_status soma_optimizer_parse(const char *name, soma_optimizer_kind 
 /** The name of an optimizer kind. */
 SOMA_API const char *soma_optimizer_name(soma_optimizer_kind kind);
 
+/**
+ * An optimizer over a flat array of `n` floats of the caller's (a toy
+ * function's coordinates, say): the update soma_train runs, on the CPU.
+ * soma_optimizer_step applies one step at config->lr: params -= update(grads),
+ * keeping the state (momentum, squared-gradient averages, Adam's step count)
+ * between calls. The configuration is checked as soma_train checks it.
+ */
+typedef struct soma_optimizer soma_optimizer;
+SOMA_API soma_status soma_optimizer_create(const soma_optimizer_config *config, size_t n,
+                                           soma_optimizer **out);
+SOMA_API soma_status soma_optimizer_step(soma_optimizer *opt, float *params, const float *grads);
+/** Releases an optimizer (NULL is fine). */
+SOMA_API void soma_optimizer_free(soma_optimizer *opt);
+
+/*
+ * Looking inside training (soma experiment): the weights as one flat array,
+ * one training-mode pass's loss and gradient without a step, and per-layer
+ * statistics of such a pass. The parameters are laid out as the checkpoint
+ * lists them (layer by layer, weight then bias, ...), soma_model_param_count
+ * floats. A pass runs in training mode (batch statistics for BatchNorm,
+ * dropout masks keyed by `seed` and `step`) and leaves the weights and the
+ * running statistics as they were.
+ */
+SOMA_API soma_status soma_model_get_params(soma_model *model, float *out);
+SOMA_API soma_status soma_model_set_params(soma_model *model, const float *params);
+/** The mean loss over n samples (NCHW, normalised; labels in 0..classes-1) and, when
+ *  `grad` is not NULL, its gradient with respect to every parameter. */
+SOMA_API soma_status soma_model_loss_grad(soma_model *model, const float *input,
+                                          const int32_t *labels, int n, uint64_t seed,
+                                          long long step, double *loss, float *grad);
+
+#define SOMA_PROBE_BINS 41
+/** One layer's output in a training-mode pass, and the loss gradient with respect to it. */
+typedef struct soma_layer_probe {
+    int layer;           /* its index (tensor names "index.weight", soma_model_summary) */
+    const char *kind;    /* "linear", "conv2d", "tanh", "relu", ... */
+    int relu;            /* the layer applies the ReLU after it: its output is after the ReLU */
+    double act_mean, act_std;   /* of the output over the batch */
+    double grad_mean, grad_std; /* of d loss / d output (the mean loss over the batch) */
+    double weight_std, weight_grad_std; /* of its weight and weight gradient; NaN without */
+    double hist_lo, hist_hi;    /* the histogram's range: the output's min and max */
+    int hist[SOMA_PROBE_BINS];  /* output values counted in equal bins over that range */
+} soma_layer_probe;
+/** soma_model_loss_grad's pass with statistics of every layer (except a ReLU that the
+ *  layer before applies, whose output that layer's entry describes), first layer first:
+ *  at most `max` into probes, *count of them. */
+SOMA_API soma_status soma_model_probe(soma_model *model, const float *input,
+                                      const int32_t *labels, int n, soma_layer_probe *probes,
+                                      int max, int *count, double *loss);
+
 /** The largest batch soma_train, soma_evaluate, soma_benchmark and the memory estimate take. */
 #define SOMA_MAX_BATCH 65536
+
+/*
+ * Data-parallel training over processes (docs/distributed.md): the processes
+ * a launcher (mpirun) started train one model together, each on its shard of
+ * every global batch, their gradients summed after each step. A build
+ * without MPI has the single process only.
+ */
+typedef struct soma_comm soma_comm;
+
+/** The processes this one was started among: with `mpirun -np N`, N of them (MPI starts
+ *  here unless the program started it); without a launcher, this process alone. A build
+ *  without MPI started as one of several is SOMA_ERR_UNSUPPORTED. Free with soma_comm_free. */
+SOMA_API soma_status soma_comm_world(soma_comm **out);
+/** This process's rank, 0 .. size - 1 (0 for NULL). */
+SOMA_API int soma_comm_rank(const soma_comm *comm);
+/** The number of processes (1 for NULL). */
+SOMA_API int soma_comm_size(const soma_comm *comm);
+/** Releases the communicator, and ends MPI when soma_comm_world started it (accepts NULL).
+ *  Every process calls it; a process that failed alone should exit without it instead (the
+ *  launcher then ends the others). */
+SOMA_API void soma_comm_free(soma_comm *comm);
 
 /** Everything that defines a training run. soma_train_defaults() fills it. */
 typedef struct soma_train_config {
@@ -401,6 +472,15 @@ typedef struct soma_train_config {
                                           each step (NULL = none); set it from a signal handler,
                                           the progress callback or, with an atomic store, any
                                           thread */
+    /* data parallelism (docs/distributed.md); fields added last, so that older callers'
+       layouts stay valid */
+    soma_comm *comm;      /* the processes training together, each calling soma_train with the
+                             same config and data (NULL = this one alone); `batch` is the
+                             global batch, split among them */
+    int sync_bn;          /* 1: BatchNorm's batch statistics over the global batch (one sum
+                             across processes per layer); 0: each process's own (as DDP) */
+    int overlap;          /* 1: sum gradients across processes in buckets of layers while
+                             backward continues, instead of once after it */
 } soma_train_config;
 
 /** Defaults: AdamW (lr 2e-3, weight decay 0.05), cosine schedule, 20 epochs, batch 32,
@@ -417,6 +497,9 @@ typedef struct soma_progress {
     double lr;                /* current learning rate */
     double seconds;           /* seconds since the epoch began */
     double images_per_second; /* this epoch so far */
+    /* set for each step (NaN at the end of an epoch): */
+    double step_loss;         /* this step's mean training loss over its batch */
+    double grad_norm;         /* l2 norm of this step's gradient over all parameters */
     /* set at the end of an epoch only (epoch_done = 1): */
     int epoch_done;
     double val_loss, val_accuracy; /* NaN when there is no validation set */
@@ -465,6 +548,10 @@ SOMA_API void soma_request_stop(void);
 /** Evaluation: mean cross-entropy loss and accuracy of `model` on `ds`. */
 SOMA_API soma_status soma_evaluate(soma_model *model, const soma_dataset *ds, int batch, double *loss,
                           double *accuracy);
+/** soma_evaluate shared among the processes of `comm` (each calls it, with the same dataset):
+ *  each evaluates its part of `ds`, and all get the totals. comm NULL: soma_evaluate. */
+SOMA_API soma_status soma_evaluate_comm(soma_model *model, const soma_dataset *ds, int batch,
+                                        const soma_comm *comm, double *loss, double *accuracy);
 
 /**
  * Test-time augmentation: the mean of the softmax over `copies` deterministic

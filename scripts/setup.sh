@@ -6,7 +6,9 @@
 set -euo pipefail
 
 packages=(build-essential cmake pkg-config zlib1g-dev libopenblas-dev libomp-dev libpng-dev
-          libjpeg62-turbo-dev clang libclang-rt-dev valgrind dataset-fashion-mnist)
+          libjpeg62-turbo-dev clang libclang-rt-dev valgrind dataset-fashion-mnist
+          libopenmpi-dev openmpi-bin
+          chromium) # chromium: cli_report_render opens a `soma report` page headless
 if [[ "${1:-}" == "--bench" || "${1:-}" == "--fixtures" || "${1:-}" == "--interop" ]]; then
   packages+=(python3-torch python3-numpy)
 fi

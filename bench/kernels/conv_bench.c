@@ -5,7 +5,11 @@
  * seconds of this thread (robust when other jobs share the machine), in
  * useful GFLOP/s (2 * multiply-adds of the convolution, not of the work a
  * kernel wastes on padding).
- *   conv_bench [LAYER...]   LAYER: lenet1 lenet2 bn1 bn2 bn3 bn4 alex1..alex5, default all
+ *   conv_bench [LAYER...]   LAYER: lenet1 lenet2 bn1 bn2 bn3 bn4 vgg1..vgg6 alex1..alex5
+ *                           alex4g alex5g (AlexNet's two towers), default all
+ *   CONV_BENCH_BATCH=N      the batch (default: each shape's)
+ * "auto" is conv_plan_auto's choice, "by shape" conv_plan_fixed's (the
+ * choice without Winograd); bench/winograd.sh tabulates Winograd against it.
  * Build: see bench/kernels/README.md.
  */
 #include <math.h>
@@ -19,16 +23,21 @@
 
 typedef struct shape {
     const char *name;
-    int n, c, h, w, k, size, stride, pad;
+    int n, c, h, w, k, size, stride, pad, groups;
 } shape;
 
 static const shape shapes[] = {
-    {"lenet1", 64, 1, 28, 28, 6, 5, 1, 2},    {"lenet2", 64, 6, 14, 14, 16, 5, 1, 0},
-    {"bn1", 64, 1, 28, 28, 32, 3, 1, 1},      {"bn2", 64, 32, 28, 28, 32, 3, 1, 1},
-    {"bn3", 64, 32, 14, 14, 64, 3, 1, 1},     {"bn4", 64, 64, 14, 14, 64, 3, 1, 1},
-    {"alex1", 8, 3, 224, 224, 96, 11, 4, 2},  {"alex2", 8, 96, 27, 27, 256, 5, 1, 2},
-    {"alex3", 8, 256, 13, 13, 384, 3, 1, 1},  {"alex4", 8, 384, 13, 13, 384, 3, 1, 1},
-    {"alex5", 8, 384, 13, 13, 256, 3, 1, 1},
+    {"lenet1", 64, 1, 28, 28, 6, 5, 1, 2, 1},    {"lenet2", 64, 6, 14, 14, 16, 5, 1, 0, 1},
+    {"bn1", 64, 1, 28, 28, 32, 3, 1, 1, 1},      {"bn2", 64, 32, 28, 28, 32, 3, 1, 1, 1},
+    {"bn3", 64, 32, 14, 14, 64, 3, 1, 1, 1},     {"bn4", 64, 64, 14, 14, 64, 3, 1, 1, 1},
+    {"alex1", 8, 3, 224, 224, 96, 11, 4, 2, 1},  {"alex2", 8, 96, 27, 27, 256, 5, 1, 2, 1},
+    {"alex3", 8, 256, 13, 13, 384, 3, 1, 1, 1},  {"alex4", 8, 384, 13, 13, 384, 3, 1, 1, 1},
+    {"alex5", 8, 384, 13, 13, 256, 3, 1, 1, 1},
+    /* vgg-small (28x28) at batch 64; AlexNet's grouped layers as alexnet.cfg has them */
+    {"vgg1", 64, 1, 28, 28, 32, 3, 1, 1, 1},     {"vgg2", 64, 32, 28, 28, 32, 3, 1, 1, 1},
+    {"vgg3", 64, 32, 14, 14, 64, 3, 1, 1, 1},    {"vgg4", 64, 64, 14, 14, 64, 3, 1, 1, 1},
+    {"vgg5", 64, 64, 7, 7, 128, 3, 1, 1, 1},     {"vgg6", 64, 128, 7, 7, 128, 3, 1, 1, 1},
+    {"alex4g", 8, 384, 13, 13, 384, 3, 1, 1, 2}, {"alex5g", 8, 384, 13, 13, 256, 3, 1, 1, 2},
 };
 
 static double cpu_now(void)
@@ -58,35 +67,41 @@ static double max_rel(const float *a, const float *b, size_t n)
     return worst;
 }
 
-static const char *names[] = {"gemm", "chanvec", "rowvec"};
+static const char *names[] = {"gemm", "chanvec", "rowvec", "winograd"};
 
 static void run(const shape *s)
 {
-    conv_geom g = {s->n, s->c, s->h, s->w, s->k, s->size, s->size, s->stride, s->pad,
-                   (s->h + 2 * s->pad - s->size) / s->stride + 1,
-                   (s->w + 2 * s->pad - s->size) / s->stride + 1, 0, 1};
+    const char *batch = getenv("CONV_BENCH_BATCH");
+    conv_geom g = {batch ? atoi(batch) : s->n, s->c, s->h, s->w, s->k, s->size, s->size,
+                   s->stride, s->pad, (s->h + 2 * s->pad - s->size) / s->stride + 1,
+                   (s->w + 2 * s->pad - s->size) / s->stride + 1, 0, s->groups ? s->groups : 1};
+    if (g.n < 1)
+        g.n = 1;
+    int cg = g.c / g.groups;
     size_t nx = (size_t)g.n * g.c * g.h * g.w, ny = (size_t)g.n * g.k * g.oh * g.ow;
-    size_t nw = (size_t)g.k * g.c * g.kh * g.kw;
-    double flop = 2.0 * ny * g.c * g.kh * g.kw;
+    size_t nw = (size_t)g.k * cg * g.kh * g.kw;
+    double flop = 2.0 * ny * cg * g.kh * g.kw;
     float *x = filled(nx, 1), *w = filled(nw, 2), *b = filled(g.k, 3), *dy = filled(ny, 4);
     float *y = malloc(sizeof *y * ny), *yref = malloc(sizeof *y * ny);
     float *dx = malloc(sizeof *dx * nx), *dxref = malloc(sizeof *dx * nx);
     float *dw = calloc(nw, sizeof *dw), *dwref = calloc(nw, sizeof *dw);
     float *db = calloc(g.k, sizeof *db);
-    conv_plan auto_plan = conv_plan_auto(&g);
-    printf("%-6s n%d %dx%dx%d -> %d@%dx%d k%d s%d p%d  auto: %s/%s/%s\n", s->name, g.n, g.c, g.h,
-           g.w, g.k, g.oh, g.ow, g.kh, g.stride, g.pad, names[auto_plan.forward],
-           names[auto_plan.dx], names[auto_plan.dw]);
+    conv_plan auto_plan = conv_plan_auto(&g), fixed = conv_plan_fixed(&g);
+    printf("%-6s n%d %dx%dx%d -> %d@%dx%d k%d s%d p%d g%d  auto: %s/%s/%s  by shape: %s/%s/%s\n",
+           s->name, g.n, g.c, g.h, g.w, g.k, g.oh, g.ow, g.kh, g.stride, g.pad, g.groups,
+           names[auto_plan.forward], names[auto_plan.dx], names[auto_plan.dw],
+           names[fixed.forward], names[fixed.dx], names[fixed.dw]);
     int reps = flop < 2e9 ? (int)(2e9 / flop) + 1 : 2;
     static const int order[3] = {CONV_FORWARD, CONV_DW, CONV_DX};
     for (int oi = 0; oi < 3; oi++)
-        for (int a = CONV_GEMM, pass = order[oi]; a <= CONV_ROWVEC; a++) {
+        for (int a = CONV_GEMM, pass = order[oi]; a < CONV_ALGOS; a++) {
             if (!conv_algo_usable(&g, (conv_pass)pass, (conv_algo)a))
                 continue;
             conv_plan p = {CONV_GEMM, CONV_GEMM, auto_plan.dw};
             (&p.forward)[pass] = (conv_algo)a;
             /* dx is timed as what it is, the forward kernel on dy (stride 1 only) */
-            conv_geom gt = g.stride == 1 ? conv_dx_geometry(&g) : g;
+            int dx_alone = g.stride == 1 && g.groups == 1; /* else timed with dw */
+            conv_geom gt = dx_alone ? conv_dx_geometry(&g) : g;
             conv_plan pt = {(conv_algo)a, CONV_GEMM, CONV_GEMM};
             size_t wsn = conv_plan_workspace(&g, &p, 1), wst = conv_plan_workspace(&gt, &pt, 1);
             float *ws = malloc(sizeof *ws * (wsn > wst ? wsn : wst));
@@ -96,7 +111,7 @@ static void run(const shape *s)
                 double t0 = cpu_now();
                 if (pass == CONV_FORWARD)
                     conv_forward_planned(&g, &p, 1, x, w, b, y, ws);
-                else if (pass == CONV_DX && r > 0 && g.stride == 1)
+                else if (pass == CONV_DX && r > 0 && dx_alone)
                     conv_forward_planned(&gt, &pt, 1, dy, w, NULL, dx, ws);
                 else if (pass == CONV_DX) /* the first run checks dx */
                     conv_backward_planned(&g, &p, 1, x, w, NULL, dy, dx, dw, db, ws);
@@ -122,7 +137,7 @@ static void run(const shape *s)
             }
             /* strided: dx has no kernel of its own, timed with the dw it comes with */
             printf("  %-7s %-8s %8.3f ms  %6.1f GFLOP/s  err %.1e%s\n",
-                   pass == 0 ? "forward" : pass == 2 ? "dw" : g.stride == 1 ? "dx" : "dx+dw",
+                   pass == 0 ? "forward" : pass == 2 ? "dw" : dx_alone ? "dx" : "dx+dw",
                    names[a], best * 1e3,
                    flop / best * 1e-9, err,
                    (int)(&auto_plan.forward)[pass] == a ? "  <- auto" : "");
@@ -134,7 +149,8 @@ static void run(const shape *s)
 
 int main(int argc, char **argv)
 {
-    soma_set_threads(1); /* also selects OpenBLAS's kernels for this CPU */
+    soma_select_blas_kernels(); /* OpenBLAS may take this CPU for an old one */
+    soma_set_threads(1);
     int n = (int)(sizeof shapes / sizeof shapes[0]);
     for (int i = 0; i < n; i++) {
         int want = argc < 2;

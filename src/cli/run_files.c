@@ -114,6 +114,7 @@ soma_status summary_json_write(const char *dir, const run_summary *s)
     strbuf_appendf(&sb, "  \"seed\": %llu,\n", (unsigned long long)s->seed);
     json_integer(&sb, "threads", s->threads);
     json_number(&sb, "threads_running", s->threads_running, 0);
+    json_integer(&sb, "processes", s->processes > 1 ? s->processes : 1);
     json_string(&sb, "device", s->device);
     json_string(&sb, "command", s->command);
     json_string(&sb, "resumed_by", s->resumed_by);

@@ -27,6 +27,7 @@ typedef struct run_summary {
     double weight_decay;
     int batch, threads, train_images, val_images;
     double threads_running; /* soma_train_result.threads_running */
+    int processes;          /* training data-parallel over this many (mpirun -np) */
     const char *device;
     uint64_t seed;
     const char *command;    /* the command that began the run */

@@ -53,6 +53,11 @@ static const char train_help[] =
     "  --seed N                seed for initialisation, shuffling, dropout (default 1)\n"
     "  --threads N             threads, 0 = all cores (default 0)\n"
     "  --device NAME           where to train: cpu (soma --version lists this build's)\n"
+    "distributed (mpirun -np N soma train ...; docs/distributed.md):\n"
+    "  --sync-bn               BatchNorm statistics over the global batch (one sum across\n"
+    "                          the processes per layer); default: each process's own\n"
+    "  --overlap               sum gradients across the processes in buckets of layers\n"
+    "                          while backward goes on (default: once after backward)\n"
     "runs:\n"
     "  --out DIR               output directory (default runs/MODEL-YYYYmmdd-HHMMSS); it\n"
     "                          must be empty or new\n"
@@ -132,7 +137,7 @@ static int parse_init(const char *name, soma_init *out)
 /* The flags as given, before they are laid over the base settings. */
 typedef struct flag_values {
     const char *data, *opt, *schedule, *init, *checkpoint_every, *augment;
-    int epochs, batch, patience, step_epochs;
+    int epochs, batch, patience, step_epochs, sync_bn;
     double lr, momentum, weight_decay, warmup, val_split, step_gamma;
     uint64_t seed;
 } flag_values;
@@ -213,6 +218,8 @@ static int apply_flags(cli_option *options, int n, const flag_values *v, run_set
         c->seed = v->seed;
     if (given(options, n, "val-split"))
         s->val_split = v->val_split;
+    if (given(options, n, "sync-bn"))
+        c->sync_bn = v->sync_bn;
     if (v->checkpoint_every) {
         c->checkpoint_every = 0;
         c->checkpoint_minutes = 0;
@@ -346,7 +353,7 @@ int train_options_parse(int argc, char **argv, train_options *o)
     memset(o, 0, sizeof *o);
     flag_values v;
     memset(&v, 0, sizeof v);
-    int profile = 0, quiet = 0, overwrite = 0, threads = 0, tta = 0, skip_bad = 0;
+    int profile = 0, quiet = 0, overwrite = 0, threads = 0, tta = 0, skip_bad = 0, overlap = 0;
     const char *out = NULL, *resume = NULL, *config = NULL, *device = NULL, *init_from = NULL;
 
     cli_option options[] = {
@@ -380,6 +387,8 @@ int train_options_parse(int argc, char **argv, train_options *o)
         {"profile", OPT_FLAG, &profile, 0, 0, 0, 0, NULL, 0},
         {"quiet", OPT_FLAG, &quiet, 0, 0, 0, 0, NULL, 0},
         {"skip-bad-images", OPT_FLAG, &skip_bad, 0, 0, 0, 0, NULL, 0},
+        {"sync-bn", OPT_FLAG, &v.sync_bn, 0, 0, 0, 0, NULL, 0},
+        {"overlap", OPT_FLAG, &overlap, 0, 0, 0, 0, NULL, 0},
     };
     int noptions = ARGS_COUNT(options);
     const char *positional[1];
@@ -414,6 +423,7 @@ int train_options_parse(int argc, char **argv, train_options *o)
     o->quiet = quiet;
     o->skip_bad_images = skip_bad;
     o->profile = profile;
+    o->overlap = overlap;
     o->model_arg = npositional > 0 ? positional[0] : NULL;
     int rc = resolve(o, options, noptions, &v, npositional ? positional[0] : NULL);
     /* before any data is loaded or directory made */

@@ -26,6 +26,7 @@ typedef struct train_options {
     const char *device; /* --device, checked against the build's; NULL: the default */
     int quiet;
     int profile;
+    int overlap;         /* --overlap: bucketed gradient sums across processes */
     int skip_bad_images; /* --skip-bad-images */
 } train_options;
 

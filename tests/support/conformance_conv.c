@@ -6,6 +6,12 @@
  * non-square inputs and filters, 1x1 to 11x11, channel counts on both sides
  * of 16 and its multiples, the fused ReLU on and off, grouped convolutions
  * (weights [k][c / groups][kh][kw], as in PyTorch).
+ *
+ * A 3x3 stride-1 convolution may run Winograd's F(4x4, 3x3) (the CPU backend
+ * does for some shapes, cuDNN does too), whose error is not a plain sum's:
+ * there each output may err by the larger of the sum's tolerance and
+ * Winograd's bound (tests/support/winograd_bound.h, derived in
+ * tests/ops/conv_winograd_test.c).
  */
 #include <math.h>
 #include <stdio.h>
@@ -13,6 +19,7 @@
 #include <string.h>
 
 #include "support/conformance.h"
+#include "support/winograd_bound.h"
 
 #define GEOMG(n, c, h, w, k, kh, kw, s, p, relu, groups)                                     \
     {n, c, h, w, k, kh, kw, s, p, ((h) + 2 * (p) - (kh)) / (s) + 1,                             \
@@ -38,6 +45,7 @@ static const conv_geom geometries[] = {
     GEOMG(2, 4, 9, 9, 6, 3, 3, 1, 1, 1, 2),  /* two groups, few channels */
     GEOMG(2, 32, 7, 7, 64, 3, 3, 1, 1, 0, 2), /* two groups of 16 in, 32 out (AlexNet's conv4) */
     GEOMG(1, 6, 11, 11, 9, 5, 5, 2, 2, 1, 3), /* three groups, stride 2 */
+    GEOM(2, 64, 8, 8, 64, 3, 3, 1, 1, 1),     /* 64 in, 64 out: Winograd's shapes */
 };
 #define GEOMETRIES ((int)(sizeof geometries / sizeof geometries[0]))
 
@@ -155,6 +163,19 @@ static void describe(const conv_geom *g, int index, int threads, char *buf, size
              g->relu ? " relu" : "", threads, threads == 1 ? "" : "s");
 }
 
+static int winograd_may_run(const conv_geom *g)
+{
+    return g->kh == 3 && g->kw == 3 && g->stride == 1;
+}
+
+/* mag[i] raised so that tol * mag[i] covers gamma * wino[i] too */
+static void allow_winograd(double *mag, const double *wino, size_t n, double gamma, double tol)
+{
+    for (size_t i = 0; i < n; i++)
+        if (gamma * wino[i] > tol * mag[i])
+            mag[i] = gamma * wino[i] / tol;
+}
+
 static void check_geometry(const conf_target *t, const conv_geom *g, int index)
 {
     const soma_backend *be = t->be;
@@ -170,6 +191,19 @@ static void check_geometry(const conf_target *t, const conv_geom *g, int index)
     float *dz = host_floats(ny);
     reference_forward(g, x, w, b, ry, ry_mag);
     double taps = (double)group_channels(g) * g->kh * g->kw, outputs = (double)g->n * g->oh * g->ow;
+    int wino = winograd_may_run(g);
+    double *wino_mag = wino ? host_doubles(nx > ny ? (nx > nw ? nx : nw) : (ny > nw ? ny : nw))
+                            : NULL;
+    double *filters = wino ? wino_dense_filters(g, w, 0) : NULL;
+    double *filters_t = wino ? wino_dense_filters(g, w, 1) : NULL;
+    if (wino) {
+        wino_forward_mag(g->n, g->c, g->h, g->w, g->k, g->oh, g->ow, g->pad, filters, x, wino_mag);
+        for (size_t i = 0; i < ny; i++)
+            wino_mag[i] += fabs(b[i / ((size_t)g->oh * g->ow) % g->k]);
+        allow_winograd(ry_mag, wino_mag, ny,
+                       wino_gamma(WINO_STAGES_FORWARD + group_channels(g)),
+                       conf_tolerance(TOL_SUM, taps + 1));
+    }
 
     CONF_FOR_THREADS(t, ti) {
         char name[120];
@@ -194,6 +228,21 @@ static void check_geometry(const conf_target *t, const conv_geom *g, int index)
         for (size_t i = 0; i < ny; i++)
             dz[i] = g->relu && !(y[i] > 0.0f) ? 0.0f : dy[i];
         reference_backward(g, x, w, dz, dw0, db0, &r);
+        int kg = g->k / conv_groups(g);
+        if (wino && g->pad <= 2) {
+            wino_forward_mag(g->n, g->k, g->oh, g->ow, g->c, g->h, g->w, 2 - g->pad, filters_t,
+                             dz, wino_mag);
+            allow_winograd(r.dx_mag, wino_mag, nx, wino_gamma(WINO_STAGES_FORWARD + kg),
+                           conf_tolerance(TOL_SUM, (double)kg * g->kh * g->kw));
+        }
+        if (wino) { /* the sums over tiles, chunks and parts, and the initial dw */
+            wino_dw_mag(g, x, dz, wino_mag);
+            int sums = (int)outputs + g->n + t->threads[ti] + 1;
+            for (size_t i = 0; i < nw; i++)
+                wino_mag[i] += fabs(dw0[i]);
+            allow_winograd(r.dw_mag, wino_mag, nw, wino_gamma(WINO_STAGES_DW + sums),
+                           conf_tolerance(TOL_SUM, outputs + 1));
+        }
         case_begin(&k, t, "conv2d_backward", "%s", name);
         case_status(&k, run_conv_backward(be, g, d_x, d_w, d_y, d_dy, d_dx, d_dw, d_db, d_ws),
                     "conv2d_backward");
@@ -207,6 +256,14 @@ static void check_geometry(const conf_target *t, const conv_geom *g, int index)
 
         /* dx not needed: the filter gradients alone, accumulating onto the first call's */
         reference_backward(g, x, w, dz, dw, db, &r);
+        if (wino) {
+            wino_dw_mag(g, x, dz, wino_mag);
+            int sums = (int)outputs + g->n + t->threads[ti] + 1;
+            for (size_t i = 0; i < nw; i++)
+                wino_mag[i] += fabs(dw[i]);
+            allow_winograd(r.dw_mag, wino_mag, nw, wino_gamma(WINO_STAGES_DW + sums),
+                           conf_tolerance(TOL_SUM, outputs + 1));
+        }
         case_begin(&k, t, "conv2d_backward dx=NULL", "%s", name);
         case_status(&k, run_conv_backward(be, g, d_x, d_w, d_y, d_dy, NULL, d_dw, d_db, d_ws),
                     "conv2d_backward");
@@ -221,6 +278,7 @@ static void check_geometry(const conf_target *t, const conv_geom *g, int index)
             dev_release(be, bufs[i]);
     }
     free(x), free(w), free(b), free(dy), free(dw0), free(db0), free(ry), free(ry_mag), free(dz);
+    free(wino_mag), free(filters), free(filters_t);
     free(r.dx), free(r.dx_mag), free(r.dw), free(r.dw_mag), free(r.db), free(r.db_mag);
 }
 

@@ -32,7 +32,8 @@
 
 #include "ops/backend.h"
 
-typedef enum conv_algo { CONV_GEMM = 0, CONV_CHANVEC, CONV_ROWVEC } conv_algo;
+typedef enum conv_algo { CONV_GEMM = 0, CONV_CHANVEC, CONV_ROWVEC, CONV_WINOGRAD } conv_algo;
+#define CONV_ALGOS 4
 typedef enum conv_pass { CONV_FORWARD = 0, CONV_DX, CONV_DW } conv_pass;
 
 typedef struct conv_plan {
@@ -41,8 +42,26 @@ typedef struct conv_plan {
 
 /* Whether `algo` can run `pass` of `g` on this CPU. CONV_GEMM always can. */
 int conv_algo_usable(const conv_geom *g, conv_pass pass, conv_algo algo);
-/* The fastest usable algorithm for each pass (by shape, measured choices). */
+/* The fastest usable algorithm for each pass (conv_select.c: by shape, by a
+ * rule drawn from measurements, or measured in this process). */
 conv_plan conv_plan_auto(const conv_geom *g);
+/* The choice by shape among GEMM and the direct kernels (no Winograd). */
+conv_plan conv_plan_fixed(const conv_geom *g);
+/* How conv_plan_auto chooses: SOMA_CONV_ALGO=auto (the default: the rule),
+ * measure, gemm, direct (the choice by shape, no Winograd) or winograd,
+ * read once per process. */
+typedef enum conv_choice {
+    CHOICE_RULE = 0, CHOICE_MEASURE, CHOICE_GEMM, CHOICE_DIRECT, CHOICE_WINOGRAD
+} conv_choice;
+int conv_choice_parse(const char *text, conv_choice *out); /* 0: not a choice's name */
+conv_choice conv_choice_get(void);
+/* The plan `c` gives g, with `parts` parts (conv_plan_auto: the run's). */
+conv_plan conv_plan_choose(const conv_geom *g, conv_choice c, int parts);
+/* Whether the default rule gives `pass` of g to Winograd. */
+int winograd_pays(const conv_geom *g, conv_pass pass);
+/* conv_plan_fixed's plan with Winograd where it measured faster on this
+ * machine, once per shape and part count in a process (conv_measure.c). */
+conv_plan conv_plan_measured(const conv_geom *g, const conv_plan *fixed, int parts);
 /* Workspace (floats) the plan needs with `threads` threads, for both directions. */
 size_t conv_plan_workspace(const conv_geom *g, const conv_plan *p, int threads);
 /* The backend's operations with an explicit plan; `threads` as sized. */
@@ -104,5 +123,29 @@ void rowvec_dw_image(const conv_geom *g, const float *x, const float *dy, float 
 void rowvec_dw_reduce(const conv_geom *g, const float *part0, size_t part_stride, int nparts,
                       int f0, int f1, float *dw, float *db);
 int rowvec_dw_supported(const conv_geom *g);
+
+/* CONV_WINOGRAD (conv_winograd.c) works on chunks of `count` consecutive
+ * samples, x_stride and y_stride floats apart; `chunk` samples at most, as
+ * winograd_chunk(g, pass) says (it depends on the geometry only). */
+int winograd_supported(const conv_geom *g); /* 3x3, stride 1 */
+int winograd_chunk(const conv_geom *g, conv_pass pass);
+/* the filters transformed (and packed for the products); each of `parts`
+ * threads packs its part, all of them before any chunk runs */
+size_t winograd_shared(const conv_geom *g);
+void winograd_pack(const conv_geom *g, const float *w, int transposed, float *packed, int part,
+                   int parts);
+size_t winograd_scratch(const conv_geom *g, conv_pass pass, int chunk);
+/* y (and the fused ReLU when g->relu); mask: x is read as 0 where mask <= 0
+ * (the input gradient's dy under a fused ReLU), may be NULL */
+void winograd_forward_chunk(const conv_geom *g, const float *packed, const float *b,
+                            const float *x, size_t x_stride, const float *mask, float *y,
+                            size_t y_stride, int count, float *scratch);
+/* part: [36][K][C] in the transformed domain, then [K] for the bias; y: the
+ * fused ReLU's output (dy is masked where y <= 0), NULL without one */
+size_t winograd_dw_part(const conv_geom *g);
+void winograd_dw_chunk(const conv_geom *g, const float *x, size_t x_stride, const float *y,
+                       const float *dy, size_t y_stride, int count, float *part, float *scratch);
+void winograd_dw_reduce(const conv_geom *g, const float *part0, size_t stride, int nparts,
+                        int f0, int f1, float *dw, float *db);
 
 #endif

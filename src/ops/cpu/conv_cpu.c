@@ -36,6 +36,8 @@ int conv_algo_usable(const conv_geom *layer, conv_pass pass, conv_algo algo)
     const conv_geom *g = &s;
     if (algo == CONV_GEMM)
         return 1;
+    if (algo == CONV_WINOGRAD) /* portable: on every CPU */
+        return winograd_supported(g) && (pass != CONV_DX || dx_is_convolution(g));
     if (!cpu_has_avx512() || g->kh != g->kw)
         return 0;
     if (pass == CONV_DX && !dx_is_convolution(g))
@@ -63,7 +65,7 @@ static conv_algo pick_direct(const conv_geom *gk, const conv_geom *layer, conv_p
     return CONV_GEMM;
 }
 
-conv_plan conv_plan_auto(const conv_geom *layer)
+conv_plan conv_plan_fixed(const conv_geom *layer)
 {
     conv_geom s = conv_group_geometry(layer); /* groups run one after another */
     const conv_geom *g = &s;
@@ -91,24 +93,32 @@ typedef struct conv_layout {
 
 static size_t shared_floats(const conv_geom *gk, conv_algo a)
 {
-    return a == CONV_CHANVEC ? chanvec_shared(gk) : a == CONV_ROWVEC ? rowvec_shared(gk) : 0;
+    return a == CONV_CHANVEC    ? chanvec_shared(gk)
+           : a == CONV_ROWVEC   ? rowvec_shared(gk)
+           : a == CONV_WINOGRAD ? winograd_shared(gk)
+                                : 0;
 }
 
 static size_t scratch_floats(const conv_geom *gk, conv_algo a, conv_pass pass)
 {
-    size_t n = a == CONV_CHANVEC  ? chanvec_scratch(gk, pass)
-               : a == CONV_ROWVEC ? rowvec_scratch(gk, pass)
-                                  : gemm_scratch(gk, pass);
+    size_t n = a == CONV_CHANVEC    ? chanvec_scratch(gk, pass)
+               : a == CONV_ROWVEC   ? rowvec_scratch(gk, pass)
+               : a == CONV_WINOGRAD ? winograd_scratch(gk, pass, winograd_chunk(gk, pass))
+                                    : gemm_scratch(gk, pass);
     return round16z(n);
 }
 
 static size_t part_floats(const conv_geom *g, conv_algo a)
 {
-    size_t n = a == CONV_CHANVEC  ? chanvec_dw_part(g)
-               : a == CONV_ROWVEC ? rowvec_dw_part(g)
-                                  : (size_t)g->k * g->c * g->kh * g->kw + g->k;
+    size_t n = a == CONV_CHANVEC    ? chanvec_dw_part(g)
+               : a == CONV_ROWVEC   ? rowvec_dw_part(g)
+               : a == CONV_WINOGRAD ? winograd_dw_part(g)
+                                    : (size_t)g->k * g->c * g->kh * g->kw + g->k;
     return round16z(n);
 }
+
+/* A pass that runs sample by sample (all but Winograd's, which run chunks). */
+static int per_sample(conv_algo a) { return a != CONV_WINOGRAD; }
 
 static conv_layout layout(const conv_geom *g, const conv_plan *p)
 {
@@ -121,7 +131,8 @@ static conv_layout layout(const conv_geom *g, const conv_plan *p)
     l.dw_scratch = scratch_floats(g, p->dw, CONV_DW);
     l.dx_scratch = scratch_floats(p->dx == CONV_GEMM ? g : &gt, p->dx, CONV_DX);
     /* a fused ReLU's masked dy, one sample at a time */
-    size_t masked = g->relu ? round16z((size_t)g->k * g->oh * g->ow) : 0;
+    int masks = g->relu && (per_sample(p->dw) || per_sample(p->dx));
+    size_t masked = masks ? round16z((size_t)g->k * g->oh * g->ow) : 0;
     size_t bwd = l.part + l.dw_scratch + l.dx_scratch + masked;
     l.per_thread = fwd > bwd ? fwd : bwd;
     return l;
@@ -155,6 +166,28 @@ typedef struct conv_io {
 } conv_io;
 
 /* The forward pass of one group, whose geometry `g` has groups 1. */
+/* Winograd's forward pass: chunks of samples fixed by the geometry, so the
+ * same bits however many threads take them */
+static void forward_winograd(const conv_geom *g, const conv_layout *l, int threads,
+                             const conv_io *io, float *shared)
+{
+    int nb = winograd_chunk(g, CONV_FORWARD), chunks = (g->n + nb - 1) / nb;
+#pragma omp parallel num_threads(live_threads(threads))
+    {
+        int t = omp_get_thread_num(), used = omp_get_num_threads(), c0, c1;
+        winograd_pack(g, io->w, 0, shared, t, used); /* the filters, shared out */
+#pragma omp barrier
+        partition(chunks, used, t, &c0, &c1);
+        float *scratch = shared + l->shared + l->per_thread * t;
+        for (int ch = c0; ch < c1; ch++) {
+            int n = ch * nb, count = g->n - n < nb ? g->n - n : nb;
+            winograd_forward_chunk(g, shared, io->b, io->x + io->x_stride * n, io->x_stride,
+                                   NULL, io->out + io->y_stride * n, io->y_stride, count,
+                                   scratch);
+        }
+    }
+}
+
 static void forward_group(const conv_geom *g, const conv_plan *p, int threads, const conv_io *io,
                           float *workspace)
 {
@@ -162,6 +195,10 @@ static void forward_group(const conv_geom *g, const conv_plan *p, int threads, c
     float *shared = aligned64(workspace);
     size_t out_size = (size_t)g->k * g->oh * g->ow;
     conv_algo a = p->forward;
+    if (a == CONV_WINOGRAD) {
+        forward_winograd(g, &l, threads, io, shared);
+        return;
+    }
     if (a == CONV_CHANVEC)
         chanvec_pack(g, io->w, io->b, 0, shared);
     else if (a == CONV_ROWVEC)
@@ -260,7 +297,8 @@ static void backward_part(const conv_geom *g, const conv_plan *p, const conv_geo
     float *dw_scratch = part + l->part, *dx_scratch = dw_scratch + l->dw_scratch;
     float *masked = dx_scratch + l->dx_scratch;
     memset(part, 0, sizeof *part * l->part);
-    for (int n = n0; n < n1; n++) {
+    int want_dx = io->dx && per_sample(p->dx);
+    for (int n = n0; n < n1 && (per_sample(p->dw) || want_dx); n++) {
         const float *xn = io->x + io->x_stride * n, *dyn = io->dy + io->y_stride * n;
         if (g->relu) {
             relu_mask(io->y + io->y_stride * n, dyn, masked, out_size);
@@ -270,9 +308,9 @@ static void backward_part(const conv_geom *g, const conv_plan *p, const conv_geo
             chanvec_dw_image(g, xn, dyn, part, dw_scratch);
         else if (p->dw == CONV_ROWVEC)
             rowvec_dw_image(g, xn, dyn, part, dw_scratch);
-        else
+        else if (p->dw == CONV_GEMM)
             gemm_dw_image(g, xn, dyn, part, part + wsize, dw_scratch);
-        if (!io->dx)
+        if (!want_dx)
             continue;
         float *dxn = io->dx + io->x_stride * n;
         if (p->dx == CONV_CHANVEC)
@@ -282,6 +320,18 @@ static void backward_part(const conv_geom *g, const conv_plan *p, const conv_geo
         else
             gemm_dx_image(g, io->w, dyn, dxn, dx_scratch);
     }
+    /* Winograd's passes take the part's samples in chunks, dy masked as read */
+    const float *mask = g->relu ? io->y : NULL;
+    int nb = winograd_chunk(g, CONV_DW), nbt = winograd_chunk(gt, CONV_DX);
+    for (int n = n0; n < n1 && p->dw == CONV_WINOGRAD; n += nb)
+        winograd_dw_chunk(g, io->x + io->x_stride * n, io->x_stride,
+                          mask ? mask + io->y_stride * n : NULL, io->dy + io->y_stride * n,
+                          io->y_stride, n1 - n < nb ? n1 - n : nb, part, dw_scratch);
+    for (int n = n0; n < n1 && io->dx && p->dx == CONV_WINOGRAD; n += nbt)
+        winograd_forward_chunk(gt, shared, NULL, io->dy + io->y_stride * n, io->y_stride,
+                               mask ? mask + io->y_stride * n : NULL,
+                               io->dx + io->x_stride * n, io->x_stride,
+                               n1 - n < nbt ? n1 - n : nbt, dx_scratch);
 }
 
 /* The backward pass of one group, whose geometry `g` has groups 1. */
@@ -298,6 +348,10 @@ static void backward_group(const conv_geom *g, const conv_plan *p, int threads,
 #pragma omp parallel num_threads(live_threads(threads))
     {
         int t = omp_get_thread_num(), used = omp_get_num_threads();
+        if (io->dx && p->dx == CONV_WINOGRAD) { /* the filters, shared out */
+            winograd_pack(&gt, io->w, 1, shared, t, used);
+#pragma omp barrier
+        }
         /* `threads` parts of the batch, however many threads run them: the same sums */
         for (int q = t; q < threads; q += used)
             backward_part(g, p, &gt, io, &l, shared, q, threads);
@@ -309,6 +363,8 @@ static void backward_group(const conv_geom *g, const conv_plan *p, int threads,
             chanvec_dw_reduce(g, part0, l.per_thread, threads, f0, f1, io->dw, io->db);
         else if (p->dw == CONV_ROWVEC)
             rowvec_dw_reduce(g, part0, l.per_thread, threads, f0, f1, io->dw, io->db);
+        else if (p->dw == CONV_WINOGRAD)
+            winograd_dw_reduce(g, part0, l.per_thread, threads, f0, f1, io->dw, io->db);
         else
             gemm_dw_reduce(g, part0, l.per_thread, threads, f0, f1, io->dw, io->db);
     }

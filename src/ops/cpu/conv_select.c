@@ -1,0 +1,98 @@
+/*
+ * Which algorithm each pass of a convolution runs: conv_plan_auto.
+ *
+ * The direct kernels and GEMM are chosen by shape (conv_plan_fixed). Winograd
+ * (3x3, stride 1) replaces them for a pass where it was measured faster:
+ *
+ *  - by default, by a fixed rule per layer shape (winograd_pays), drawn from
+ *    bench/kernels/conv_bench's measurements per pass and shape. Fixed, so
+ *    that a run resumed in another process takes the same algorithms and
+ *    its results stay the same bit for bit: the algorithms agree only to
+ *    rounding.
+ *  - with SOMA_CONV_ALGO=measure, by timing both on the layer's own shape
+ *    once per process (conv_measure.c) and keeping the choice for every later
+ *    call with that shape. Faster on a machine unlike the one the rule was
+ *    drawn on, but another process may measure otherwise: a resume is then
+ *    exact only if it makes the same choices.
+ *  - SOMA_CONV_ALGO=gemm, direct or winograd forces an algorithm wherever it
+ *    can run (others keep the default): for tests and comparisons.
+ */
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "ops/cpu/conv_algos.h"
+#include "ops/cpu/cpu.h"
+#include "ops/cpu/simd.h"
+
+static conv_choice choice = CHOICE_RULE;
+
+int conv_choice_parse(const char *text, conv_choice *out)
+{
+    static const struct {
+        const char *name;
+        conv_choice c;
+    } names[] = {{"auto", CHOICE_RULE},  {"measure", CHOICE_MEASURE}, {"gemm", CHOICE_GEMM},
+                 {"direct", CHOICE_DIRECT}, {"winograd", CHOICE_WINOGRAD}};
+    for (size_t i = 0; i < sizeof names / sizeof names[0]; i++)
+        if (strcmp(text, names[i].name) == 0) {
+            *out = names[i].c;
+            return 1;
+        }
+    return 0;
+}
+
+static void read_choice(void)
+{
+    const char *want = getenv("SOMA_CONV_ALGO");
+    /* anything unknown: the default, as for an unset variable */
+    if (want && !conv_choice_parse(want, &choice))
+        choice = CHOICE_RULE;
+}
+
+conv_choice conv_choice_get(void)
+{
+    static pthread_once_t once = PTHREAD_ONCE_INIT;
+    pthread_once(&once, read_choice);
+    return choice;
+}
+
+int winograd_pays(const conv_geom *layer, conv_pass pass)
+{
+    conv_geom s = conv_group_geometry(layer);
+    const conv_geom *g = &s;
+    if (!conv_algo_usable(layer, pass, CONV_WINOGRAD))
+        return 0;
+    /* the dx pass is a convolution from K channels to C */
+    int in = pass == CONV_DX ? g->k : g->c, out = pass == CONV_DX ? g->c : g->k;
+    /* bench/kernels/conv_bench, one thread (docs/design.md has the figures):
+     * against the AVX-512 direct kernels Winograd wins the forward and dx
+     * passes from 64 channels on both sides and loses below; its filter
+     * gradient (sgemm over the tiles) loses to CONV_CHANVEC's. Against
+     * im2col + sgemm it wins every pass from 16 channels on both sides. */
+    if (cpu_has_avx512())
+        return pass != CONV_DW && in >= 64 && out >= 64;
+    return in >= 16 && out >= 16;
+}
+
+conv_plan conv_plan_choose(const conv_geom *g, conv_choice c, int parts)
+{
+    conv_plan p = conv_plan_fixed(g);
+    if (c == CHOICE_MEASURE)
+        return conv_plan_measured(g, &p, parts);
+    for (int pass = 0; pass < 3; pass++) {
+        conv_algo *a = &(&p.forward)[pass];
+        if (c == CHOICE_GEMM)
+            *a = CONV_GEMM;
+        else if (c == CHOICE_WINOGRAD && conv_algo_usable(g, (conv_pass)pass, CONV_WINOGRAD))
+            *a = CONV_WINOGRAD;
+        else if (c == CHOICE_RULE && winograd_pays(g, (conv_pass)pass))
+            *a = CONV_WINOGRAD;
+    }
+    return p;
+}
+
+conv_plan conv_plan_auto(const conv_geom *g)
+{
+    return conv_plan_choose(g, conv_choice_get(), cpu_parts());
+}
