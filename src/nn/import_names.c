@@ -28,23 +28,24 @@ static char *rename_one(const char *name, size_t matched, const char *to)
     return out;
 }
 
-/* The first segment ("module" of "module.0.weight") shared by every name not
- * renamed, when it is not a layer index: its length with the dot, else 0. */
-static size_t shared_prefix(char **names, const char *touched, int n)
+/* The first segment after `skip` bytes ("module." of "module.0.weight") shared
+ * by every name not renamed, when it is not a layer index: its length with
+ * the dot, else 0. */
+static size_t shared_prefix(char **names, const char *touched, int n, size_t skip)
 {
     size_t len = 0;
     const char *first = NULL;
     for (int i = 0; i < n; i++) {
         if (touched[i])
             continue;
-        const char *dot = strchr(names[i], '.');
+        const char *name = names[i] + skip, *dot = strchr(name, '.');
         if (!dot)
             return 0;
-        size_t l = (size_t)(dot - names[i]) + 1;
+        size_t l = (size_t)(dot - name) + 1;
         if (!first) {
-            first = names[i];
+            first = name;
             len = l;
-        } else if (l != len || strncmp(first, names[i], len) != 0) {
+        } else if (l != len || strncmp(first, name, len) != 0) {
             return 0;
         }
     }
@@ -53,14 +54,16 @@ static size_t shared_prefix(char **names, const char *touched, int n)
     return len;
 }
 
-static soma_status strip_shared_prefixes(import_names *out, const char *touched)
+/* Every shared leading segment found first, then each name moved once: a
+ * name of many segments costs its length, not its length squared. */
+static void strip_shared_prefixes(import_names *out, const char *touched)
 {
-    size_t len;
-    while ((len = shared_prefix(out->renamed, touched, out->n)) > 0)
-        for (int i = 0; i < out->n; i++)
-            if (!touched[i])
-                memmove(out->renamed[i], out->renamed[i] + len, strlen(out->renamed[i]) - len + 1);
-    return SOMA_OK;
+    size_t skip = 0, len;
+    while ((len = shared_prefix(out->renamed, touched, out->n, skip)) > 0)
+        skip += len;
+    for (int i = 0; i < out->n && skip > 0; i++)
+        if (!touched[i])
+            memmove(out->renamed[i], out->renamed[i] + skip, strlen(out->renamed[i]) - skip + 1);
 }
 
 typedef struct named_index {
@@ -154,7 +157,7 @@ soma_status import_names_resolve(const st_file *f, const char *path, const soma_
                             path, from);
         }
     if (st == SOMA_OK)
-        st = strip_shared_prefixes(out, touched);
+        strip_shared_prefixes(out, touched);
     if (st == SOMA_OK)
         st = sort_and_check(out, f, path);
     free(touched);

@@ -138,7 +138,7 @@ int main(void)
     size_t len = 0;
     CHECK(read_whole_file(path, (size_t)1 << 24, &bytes, &len) == SOMA_OK);
     remove(path);
-    span model = {bytes, len}, graph, opset, s;
+    span model = {bytes, len}, graph = {NULL, 0}, opset = {NULL, 0}, s = {NULL, 0};
     uint64_t v = 0;
     CHECK(field_at(model, 1, 0, &v, NULL) && v == 7);         /* ir_version */
     CHECK(field_at(model, 8, 0, NULL, &opset) && field_at(opset, 2, 0, &v, NULL) && v == 13);
@@ -173,7 +173,7 @@ int main(void)
     /* every weight, bit for bit, under its state_dict name (TensorProto: name 8, raw 9) */
     named_tensor t;
     for (int i = 0; network_tensor(m, i, &t); i++) {
-        span init, name, raw = {NULL, 0};
+        span init = {NULL, 0}, name = {NULL, 0}, raw = {NULL, 0};
         int found = 0;
         for (int k = 0; field_at(graph, 5, k, NULL, &init) && !found; k++)
             found = field_at(init, 8, 0, NULL, &name) && span_is(name, t.name) &&
@@ -186,7 +186,8 @@ int main(void)
         free(host);
     }
     /* the input: N x 2 x 8 x 8 with N a name (ValueInfo 11: name 1, type 2 > tensor 1 > shape 2) */
-    span input, type, tensor, shape, dim, param;
+    span input = {NULL, 0}, type = {NULL, 0}, tensor = {NULL, 0}, shape = {NULL, 0};
+    span dim = {NULL, 0}, param = {NULL, 0};
     CHECK(field_at(graph, 11, 0, NULL, &input) && field_at(input, 1, 0, NULL, &s) &&
           span_is(s, "input"));
     CHECK(field_at(input, 2, 0, NULL, &type) && field_at(type, 1, 0, NULL, &tensor) &&
