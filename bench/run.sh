@@ -32,6 +32,9 @@ sgemm; writes a markdown table.
                    and of the BN CNN: soma 1 process x 1 and x 2 threads,
                    soma 2 MPI ranks x 1 thread, PyTorch DDP gloo 2 processes
                    x 1 thread; needs 2 CPUs, Open MPI's mpirun)
+                   winograd (bench/winograd.sh: Winograd against the
+                   convolution algorithm chosen without it, per 3x3 layer and
+                   on whole models; appended to the table)
                    (default: all)
   --out FILE       where the table goes (default bench/RESULTS.md)
   --no-install     do not apt-get install missing packages; fail instead
@@ -42,7 +45,7 @@ EOF
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 COMMAND="bench/run.sh${*:+ $*}"
 PY=/usr/bin/python3 # Debian's: python3-torch installs there, not in a pyenv
-ALL_WORKLOADS="sgemm lenet5-train lenet5-infer bn-cnn-train vgg-small-train alexnet-train alexnet-b8-train alexnet-b32-train alexnet-infer busy lenet5-dist"
+ALL_WORKLOADS="sgemm lenet5-train lenet5-infer bn-cnn-train vgg-small-train alexnet-train alexnet-b8-train alexnet-b32-train alexnet-infer busy lenet5-dist winograd"
 QUICK=0 REPS='' THREADS="1 2" OUT="$ROOT/bench/RESULTS.md" INSTALL=1 ONLY=$ALL_WORKLOADS
 while [[ $# -gt 0 ]]; do
     case "$1" in
@@ -127,6 +130,10 @@ cmake -S "$ROOT" -B "$BUILD" -DCMAKE_BUILD_TYPE=Release -DSOMA_NATIVE=OFF >"$BUI
     { tail -20 "$BUILD/build.log" >&2; die "cmake configure failed (log: $BUILD/build.log)"; }
 cmake --build "$BUILD" -j"$NCPU" --target soma >>"$BUILD/build.log" 2>&1 ||
     { tail -20 "$BUILD/build.log" >&2; die "soma build failed (log: $BUILD/build.log)"; }
+if want winograd; then
+    cmake --build "$BUILD" -j"$NCPU" --target kernels_conv_bench >>"$BUILD/build.log" 2>&1 ||
+        { tail -20 "$BUILD/build.log" >&2; die "conv_bench build failed (log: $BUILD/build.log)"; }
+fi
 gcc -O2 -Wall -Wextra -o "$BUILD/sgemm_peak" "$ROOT/bench/sgemm_peak.c" -lopenblas ||
     die "cannot build bench/sgemm_peak.c (needs libopenblas-dev)"
 SOMA="$BUILD/soma"
@@ -298,5 +305,9 @@ export BENCH_COMMAND="$COMMAND" BENCH_QUICK="$QUICK" BENCH_REPS="$REPS" BENCH_CO
 export BENCH_LOAD_START="$LOAD_START" BENCH_DATA="$TRAIN_DATA" BENCH_TRAIN_IMAGES="$TRAIN_IMAGES" BENCH_BLAS_ENV="${BLAS_ENV[*]:-}" BENCH_SOMA="$SOMA"
 export BENCH_STEPS="lenet5-infer=$STEPS_LENET_INFER bn-cnn-train=$STEPS_BN_CNN vgg-small-train=$STEPS_BN_CNN alexnet-train=$STEPS_ALEXNET alexnet (whole)=$STEPS_ALEXNET_FULL"
 "$PY" "$ROOT/bench/report.py" "$RUNS" "$ROOT/models" >"$OUT.tmp"
+if want winograd; then
+    log "winograd: bench/winograd.sh $REPS"
+    { echo; bash "$ROOT/bench/winograd.sh" "$REPS" "$BUILD"; } >>"$OUT.tmp"
+fi
 mv "$OUT.tmp" "$OUT"
 log "wrote $OUT (raw runs in $RUNS)"

@@ -372,6 +372,56 @@ SOMA_API soma_status soma_optimizer_parse(const char *name, soma_optimizer_kind 
 /** The name of an optimizer kind. */
 SOMA_API const char *soma_optimizer_name(soma_optimizer_kind kind);
 
+/**
+ * An optimizer over a flat array of `n` floats of the caller's (a toy
+ * function's coordinates, say): the update soma_train runs, on the CPU.
+ * soma_optimizer_step applies one step at config->lr: params -= update(grads),
+ * keeping the state (momentum, squared-gradient averages, Adam's step count)
+ * between calls. The configuration is checked as soma_train checks it.
+ */
+typedef struct soma_optimizer soma_optimizer;
+SOMA_API soma_status soma_optimizer_create(const soma_optimizer_config *config, size_t n,
+                                           soma_optimizer **out);
+SOMA_API soma_status soma_optimizer_step(soma_optimizer *opt, float *params, const float *grads);
+/** Releases an optimizer (NULL is fine). */
+SOMA_API void soma_optimizer_free(soma_optimizer *opt);
+
+/*
+ * Looking inside training (soma experiment): the weights as one flat array,
+ * one training-mode pass's loss and gradient without a step, and per-layer
+ * statistics of such a pass. The parameters are laid out as the checkpoint
+ * lists them (layer by layer, weight then bias, ...), soma_model_param_count
+ * floats. A pass runs in training mode (batch statistics for BatchNorm,
+ * dropout masks keyed by `seed` and `step`) and leaves the weights and the
+ * running statistics as they were.
+ */
+SOMA_API soma_status soma_model_get_params(soma_model *model, float *out);
+SOMA_API soma_status soma_model_set_params(soma_model *model, const float *params);
+/** The mean loss over n samples (NCHW, normalised; labels in 0..classes-1) and, when
+ *  `grad` is not NULL, its gradient with respect to every parameter. */
+SOMA_API soma_status soma_model_loss_grad(soma_model *model, const float *input,
+                                          const int32_t *labels, int n, uint64_t seed,
+                                          long long step, double *loss, float *grad);
+
+#define SOMA_PROBE_BINS 41
+/** One layer's output in a training-mode pass, and the loss gradient with respect to it. */
+typedef struct soma_layer_probe {
+    int layer;           /* its index (tensor names "index.weight", soma_model_summary) */
+    const char *kind;    /* "linear", "conv2d", "tanh", "relu", ... */
+    int relu;            /* the layer applies the ReLU after it: its output is after the ReLU */
+    double act_mean, act_std;   /* of the output over the batch */
+    double grad_mean, grad_std; /* of d loss / d output (the mean loss over the batch) */
+    double weight_std, weight_grad_std; /* of its weight and weight gradient; NaN without */
+    double hist_lo, hist_hi;    /* the histogram's range: the output's min and max */
+    int hist[SOMA_PROBE_BINS];  /* output values counted in equal bins over that range */
+} soma_layer_probe;
+/** soma_model_loss_grad's pass with statistics of every layer (except a ReLU that the
+ *  layer before applies, whose output that layer's entry describes), first layer first:
+ *  at most `max` into probes, *count of them. */
+SOMA_API soma_status soma_model_probe(soma_model *model, const float *input,
+                                      const int32_t *labels, int n, soma_layer_probe *probes,
+                                      int max, int *count, double *loss);
+
 /** The largest batch soma_train, soma_evaluate, soma_benchmark and the memory estimate take. */
 #define SOMA_MAX_BATCH 65536
 
@@ -618,10 +668,18 @@ typedef struct soma_name_map {
  */
 SOMA_API soma_status soma_model_import_safetensors(soma_model *model, const char *path,
                                                    const soma_name_map *map, int nmap);
-/** Loads another checkpoint's weights, running statistics and input normalisation into
- *  `model` (fine-tuning); every tensor's shape must match, else SOMA_ERR_SHAPE naming the
+/** Loads another checkpoint's weights, running statistics, input normalisation and class
+ *  names into `model` (fine-tuning); every tensor's shape must match, else SOMA_ERR_SHAPE naming the
  *  first layer that does not, and the model is unchanged. */
 SOMA_API soma_status soma_model_load_weights(soma_model *model, const char *checkpoint);
+/**
+ * Writes the model in evaluation mode as an ONNX file (opset 13, docs/interop.md). Its
+ * input "input" is raw pixel values 0..255 as floats, N x C x H x W with N dynamic; the
+ * model's normalisation (x/255 - mean) / std comes first as Div, Sub and Div nodes;
+ * dropout is left out; its output "logits" is the class scores before the softmax.
+ * Written atomically; a layer ONNX cannot express is SOMA_ERR_UNSUPPORTED naming it.
+ */
+SOMA_API soma_status soma_model_export_onnx(soma_model *model, const char *path);
 
 /*
  * Input normalisation stored with a model, one (mean, std) pair per input

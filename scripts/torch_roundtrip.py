@@ -154,6 +154,17 @@ def read_idx_images(path, n):
     return images.astype(np.float32)
 
 
+def write_idx_images(path, images):
+    """The images as an uncompressed IDX file, for soma predict to read the same ones."""
+    n, c, h, w = images.shape
+    with open(path, "wb") as f:
+        if c == 1:
+            f.write(struct.pack(">BBBBIII", 0, 0, 8, 3, n, h, w))
+        else:
+            f.write(struct.pack(">BBBBIIII", 0, 0, 8, 4, n, c, h, w))
+        f.write(images.astype(np.uint8).tobytes())
+
+
 def normalised(images, meta):
     c = images.shape[1]
     mean = [float(x) for x in meta["norm_mean"].split(",")]
@@ -196,7 +207,7 @@ def soma_to_torch(args, layers, shape, checkpoint, images):
              if not k.startswith(("optimizer.", "best."))}
     model.load_state_dict(state, strict=True)
     ours = torch_logits(model, normalised(images, meta))
-    theirs = soma_logits(args.soma, checkpoint, args.images, len(images))
+    theirs = soma_logits(args.soma, checkpoint, args.subset, len(images))
     return compare(f"soma -> torch ({os.path.basename(checkpoint)})", ours, theirs,
                    args.tolerance)
 
@@ -223,7 +234,7 @@ def torch_to_soma(args, layers, shape, images, work, dtype):
                     "--mean", "0.1307", "--std", "0.3081"], check=True, capture_output=True)
     _, meta = read_safetensors(checkpoint)
     ours = torch_logits(model, normalised(images, meta))
-    theirs = soma_logits(args.soma, checkpoint, args.images, len(images))
+    theirs = soma_logits(args.soma, checkpoint, args.subset, len(images))
     return compare(f"torch -> soma ({dtype} state_dict)", ours, theirs, args.tolerance), checkpoint
 
 
@@ -244,6 +255,8 @@ def main():
     torch.set_num_threads(1)
     ok = True
     with tempfile.TemporaryDirectory() as work:
+        args.subset = os.path.join(work, "images-idx3-ubyte")  # no labels beside it
+        write_idx_images(args.subset, images)
         for dtype in ("F32", "BF16"):
             good, imported = torch_to_soma(args, layers, shape, images, work, dtype)
             ok &= good

@@ -8,6 +8,8 @@
  *   conv_bench [LAYER...]   LAYER: lenet1 lenet2 bn1 bn2 bn3 bn4 vgg1..vgg6 alex1..alex5
  *                           alex4g alex5g (AlexNet's two towers), default all
  *   CONV_BENCH_BATCH=N      the batch (default: each shape's)
+ * "auto" is conv_plan_auto's choice, "by shape" conv_plan_fixed's (the
+ * choice without Winograd); bench/winograd.sh tabulates Winograd against it.
  * Build: see bench/kernels/README.md.
  */
 #include <math.h>
@@ -84,10 +86,11 @@ static void run(const shape *s)
     float *dx = malloc(sizeof *dx * nx), *dxref = malloc(sizeof *dx * nx);
     float *dw = calloc(nw, sizeof *dw), *dwref = calloc(nw, sizeof *dw);
     float *db = calloc(g.k, sizeof *db);
-    conv_plan auto_plan = conv_plan_auto(&g);
-    printf("%-6s n%d %dx%dx%d -> %d@%dx%d k%d s%d p%d g%d  auto: %s/%s/%s\n", s->name, g.n, g.c,
-           g.h, g.w, g.k, g.oh, g.ow, g.kh, g.stride, g.pad, g.groups, names[auto_plan.forward],
-           names[auto_plan.dx], names[auto_plan.dw]);
+    conv_plan auto_plan = conv_plan_auto(&g), fixed = conv_plan_fixed(&g);
+    printf("%-6s n%d %dx%dx%d -> %d@%dx%d k%d s%d p%d g%d  auto: %s/%s/%s  by shape: %s/%s/%s\n",
+           s->name, g.n, g.c, g.h, g.w, g.k, g.oh, g.ow, g.kh, g.stride, g.pad, g.groups,
+           names[auto_plan.forward], names[auto_plan.dx], names[auto_plan.dw],
+           names[fixed.forward], names[fixed.dx], names[fixed.dw]);
     int reps = flop < 2e9 ? (int)(2e9 / flop) + 1 : 2;
     static const int order[3] = {CONV_FORWARD, CONV_DW, CONV_DX};
     for (int oi = 0; oi < 3; oi++)

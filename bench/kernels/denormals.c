@@ -78,6 +78,7 @@ int main(int argc, char **argv)
     int ftz = getenv("FTZ") && atoi(getenv("FTZ")) > 0;
     if (ftz) /* FTZ (bit 15) and DAZ (bit 6) */
         _mm_setcsr(_mm_getcsr() | 0x8040);
+    soma_select_blas_kernels(); /* as the CLI does: OpenBLAS may take this CPU for an old one */
     soma_set_threads(1);
     soma_model *m;
     soma_dataset *train, *test;

@@ -293,7 +293,13 @@ static void svg_axes(const chart *c, const chart_frame *f, strbuf *sb)
 
 static void svg_legend(const chart *c, const chart_frame *f, strbuf *sb)
 {
-    int row = 0;
+    int row = 0, rows = 0;
+    for (int i = 0; i < c->nseries; i++)
+        rows += c->series[i].label != NULL;
+    if (rows) /* a white box, so that the lines under it do not cross the text */
+        strbuf_appendf(sb, "<rect x=\"%.1f\" y=\"%.1f\" width=\"164\" height=\"%d\" "
+                           "fill=\"white\" fill-opacity=\"0.85\" stroke=\"#ddd\"/>\n",
+                       f->right - 166, f->top + 2, 15 * rows + 6);
     for (int i = 0; i < c->nseries; i++) {
         const chart_series *s = &c->series[i];
         if (!s->label)

@@ -85,6 +85,9 @@ int chart_frame_fit(const chart *c, int width, int height, chart_frame *f)
         if (!c->log_y) { /* some room above and below the lines */
             double pad = (yh - yl) * 0.05;
             yl -= pad, yh += pad;
+        } else if (yh > yl) {
+            double pad = pow(yh / yl, 0.05);
+            yl /= pad, yh *= pad;
         }
     }
     if (xh <= xl)
@@ -93,8 +96,10 @@ int chart_frame_fit(const chart *c, int width, int height, chart_frame *f)
         yl = c->log_y ? yl / 2 : yl - 1, yh = c->log_y ? yh * 2 : yh + 1;
     f->xmin = xl, f->xmax = xh, f->ymin = yl, f->ymax = yh;
     int max = (int)(sizeof f->xticks / sizeof f->xticks[0]);
-    f->nxticks = c->log_x ? ticks_log(xl, xh, f->xticks, max) : ticks_linear(xl, xh, f->xticks, max);
-    f->nyticks = c->log_y ? ticks_log(yl, yh, f->yticks, max) : ticks_linear(yl, yh, f->yticks, max);
+    f->nxticks = c->log_x ? ticks_log(xl, xh, f->xticks, max)
+                          : ticks_linear(xl, xh, f->xticks, max);
+    f->nyticks = c->log_y ? ticks_log(yl, yh, f->yticks, max)
+                          : ticks_linear(yl, yh, f->yticks, max);
     return 1;
 }
 

@@ -96,8 +96,9 @@ static void draw_band(canvas *cv, const chart_frame *f, const chart_series *s)
         int from = (int)ceil(xa), to = (int)floor(xb);
         for (int x = from; x <= to && x < from + 4000; x++) {
             double t = xb > xa ? (x - xa) / (xb - xa) : 0;
-            double lo = chart_py(f, s->y[i]) + t * (chart_py(f, s->y[i + 1]) - chart_py(f, s->y[i]));
-            double hi = chart_py(f, s->y2[i]) + t * (chart_py(f, s->y2[i + 1]) - chart_py(f, s->y2[i]));
+            double lo0 = chart_py(f, s->y[i]), lo1 = chart_py(f, s->y[i + 1]);
+            double hi0 = chart_py(f, s->y2[i]), hi1 = chart_py(f, s->y2[i + 1]);
+            double lo = lo0 + t * (lo1 - lo0), hi = hi0 + t * (hi1 - hi0);
             if (hi > lo) {
                 double tmp = hi;
                 hi = lo, lo = tmp;
@@ -173,7 +174,12 @@ static void draw_frame(canvas *cv, const chart_frame *f)
 
 static void draw_legend(canvas *cv, const chart *c, const chart_frame *f)
 {
-    int row = 0;
+    int row = 0, rows = 0;
+    for (int i = 0; i < c->nseries; i++)
+        rows += c->series[i].label != NULL;
+    for (int y = 0; rows && y < 15 * rows + 6; y++) /* the SVG's white box */
+        for (int x = 0; x < 164; x++)
+            blend(cv, (int)f->right - 166 + x, (int)f->top + 2 + y, 0xffffff, 0.85);
     for (int i = 0; i < c->nseries; i++) {
         const chart_series *s = &c->series[i];
         if (!s->label)

@@ -29,6 +29,7 @@ int cmd_convert(int argc, char **argv, const command_line *full);
 int cmd_report(int argc, char **argv, const command_line *full);
 int cmd_import(int argc, char **argv, const command_line *full);
 int cmd_export(int argc, char **argv, const command_line *full);
+int cmd_experiment(int argc, char **argv, const command_line *full);
 
 /* Prints "soma: error: <soma_last_error()>" on stderr; returns EXIT_ERROR
  * (or EXIT_INTERRUPTED for SOMA_ERR_INTERRUPTED). */

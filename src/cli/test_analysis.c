@@ -157,7 +157,8 @@ static soma_status write_grid(const analysis *a, const soma_dataset *ds, const c
         memset(grid, 255, (size_t)gw * gh * out_c);
     for (int t = 0; st == SOMA_OK && t < tiles; t++) {
         st = soma_dataset_image(ds, a->mistakes[t].index, img);
-        int x0 = TILE_GAP + (t % cols) * (w + TILE_GAP), y0 = TILE_GAP + (t / cols) * (h + TILE_GAP);
+        int x0 = TILE_GAP + (t % cols) * (w + TILE_GAP);
+        int y0 = TILE_GAP + (t / cols) * (h + TILE_GAP);
         for (int y = 0; st == SOMA_OK && y < h; y++)
             for (int x = 0; x < w; x++)
                 for (int ch = 0; ch < out_c; ch++) /* CHW to interleaved */

@@ -95,6 +95,14 @@ static int is_batches_tracked(const char *renamed)
     return dot && strcmp(dot + 1, "num_batches_tracked") == 0;
 }
 
+/* A soma checkpoint's training state (optimizer.*, best.*): not weights, left alone. */
+static int is_run_state(const st_file *f, const char *name)
+{
+    const char *format = st_meta(f, "format");
+    return format && strncmp(format, "soma-checkpoint-", 16) == 0 &&
+           (strncmp(name, "optimizer.", 10) == 0 || strncmp(name, "best.", 5) == 0);
+}
+
 /* Checks one model tensor against the file and converts it into `host`. */
 static void take_tensor(const st_tensor_info *t, const model_tensor *mt, const char *shown,
                         float *host, problems *p)
@@ -152,7 +160,7 @@ static soma_status stage(const soma_model *m, const st_file *f, const char *path
         at += tensor_spec_count(mt.spec);
     }
     for (int i = 0; i < st_count(f); i++) {
-        if (used[i] || is_batches_tracked(names->renamed[i]))
+        if (used[i] || is_batches_tracked(names->renamed[i]) || is_run_state(f, st_name(f, i)))
             continue;
         char shown[128], have[96];
         const st_tensor_info *t = st_tensor_at(f, i);
@@ -222,6 +230,25 @@ static soma_status import_file(soma_model *m, const st_file *f, const char *path
     return st;
 }
 
+/* torch.save writes a zip archive (or, before PyTorch 1.6, a pickle): say so
+ * rather than what the safetensors reader makes of it. */
+static soma_status explain_torch_save(soma_status st, const char *path)
+{
+    unsigned char head[4] = {0};
+    FILE *fp = fopen(path, "rb");
+    size_t got = fp ? fread(head, 1, sizeof head, fp) : 0;
+    if (fp)
+        fclose(fp);
+    int zip = got == 4 && memcmp(head, "PK\3\4", 4) == 0;
+    int pickle = got >= 2 && head[0] == 0x80 && head[1] >= 2 && head[1] <= 5;
+    if (!zip && !pickle)
+        return st;
+    return soma_error(SOMA_ERR_FORMAT,
+                      "%s: a file of torch.save (a %s), not safetensors: save the weights with "
+                      "safetensors.torch.save_file(model.state_dict(), \"weights.safetensors\")",
+                      path, zip ? "zip archive" : "pickle");
+}
+
 soma_status soma_model_import_safetensors(soma_model *model, const char *path,
                                           const soma_name_map *map, int nmap)
 {
@@ -229,8 +256,10 @@ soma_status soma_model_import_safetensors(soma_model *model, const char *path,
         return soma_error(SOMA_ERR_ARGUMENT, "soma_model_import_safetensors: no %s given",
                           !model ? "model" : !path ? "path" : "name map");
     st_file *f;
-    SOMA_TRY(st_read(path, &f));
-    soma_status st = import_file(model, f, path, map, nmap);
+    soma_status st = st_read(path, &f);
+    if (st != SOMA_OK)
+        return explain_torch_save(st, path);
+    st = import_file(model, f, path, map, nmap);
     st_free(f);
     return st;
 }

@@ -41,6 +41,8 @@ typedef struct tensor_spec {
  * lanes (network_slices) runs one pass per slice: samples first ..
  * first + batch - 1 of the step's batch, with the slice's own workspace,
  * gradient buffer and metrics. */
+struct layer;
+
 typedef struct run_ctx {
     const soma_backend *be;
     int batch;
@@ -60,6 +62,11 @@ typedef struct run_ctx {
      * layers `index` .. last are final then (overlapped sums) */
     soma_status (*layer_done)(void *arg, int index);
     void *layer_done_arg;
+    /* when set, network_backward shows each layer's output y and the loss
+     * gradient dy with respect to it (device memory, this pass's samples)
+     * before the layer's backward runs: soma_model_probe's statistics */
+    soma_status (*observe)(void *user, const struct layer *l, const float *y, const float *dy);
+    void *observe_user;
 } run_ctx;
 
 typedef struct layer layer;

@@ -485,6 +485,67 @@ expect_error 1 "$good/tiny.cfg" "not a run directory" report "$good/tiny.cfg" --
 [[ ! -e "$tmp/r.html" ]] && pass || fail "a refused report wrote its page"
 expect_error 2 "report" "at least one run directory" report --out "$tmp/r.html"
 expect_ok report "$good_run" --out "$tmp/r.html"
+expect_error 2 "optimisers" "unknown experiment.*did you mean 'optimizers'" experiment optimisers
+expect_error 2 "experiment" "name an .*optimizers, init, dropout or batchnorm" experiment --quick
+expect_error 1 "$tmp/a-file" "not a directory|cannot create" experiment init --quick --out "$tmp/a-file"
+# ---- interop: weights from elsewhere (soma import), --init-from, soma export
+# A soma checkpoint is also a state_dict of its model: the good case first.
+expect_ok import "$good/tiny.safetensors" --model "$good/tiny.cfg" --out "$tmp/imported.safetensors" \
+    --input-scale 1/255
+sed 's/filters=2/filters=3/' "$good/tiny.cfg" >"$tmp/wide.cfg"          # other shapes
+sed 's/^relu$/relu\nconv2d filters=2 size=1/' "$good/tiny.cfg" >"$tmp/deeper.cfg" # more tensors
+expect_error 1 "$good/tiny.safetensors" \
+    "problems with the model .*'0.weight' has shape \\[2,1,3,3\\], layer 0 \\(conv2d\\) expects \\[3,1,3,3\\]" \
+    import "$good/tiny.safetensors" --model "$tmp/wide.cfg" --out "$tmp/no.safetensors" \
+    --input-scale 1/255
+expect_error 1 "$good/tiny.safetensors" "missing tensor '3.weight'.*missing tensor '3.bias'" \
+    import "$good/tiny.safetensors" --model "$tmp/deeper.cfg" --out "$tmp/no.safetensors" \
+    --input-scale 1/255
+head -c 300 "$good/tiny.safetensors" >"$tmp/truncated.safetensors"
+expect_error 1 "$tmp/truncated.safetensors" "past the end|truncated|shorter|data section" \
+    import "$tmp/truncated.safetensors" --model "$good/tiny.cfg" --out "$tmp/no.safetensors" \
+    --input-scale 1/255
+# the checksum's key renamed (the file is then any safetensors file), a dtype changed
+perl -0777 -pe 's/soma\.crc32/soma.crcXX/; s/"dtype":"F32"/"dtype":"F99"/' \
+    "$good/tiny.safetensors" >"$tmp/unknown-dtype.safetensors"
+expect_error 1 "$tmp/unknown-dtype.safetensors" "dtype" \
+    import "$tmp/unknown-dtype.safetensors" --model "$good/tiny.cfg" --out "$tmp/no.safetensors" \
+    --input-scale 1/255
+perl -0777 -pe 's/soma\.crc32/soma.crcXX/; s/"dtype":"F32"/"dtype":"I32"/' \
+    "$good/tiny.safetensors" >"$tmp/int-weights.safetensors"
+expect_error 1 "$tmp/int-weights.safetensors" "has dtype I32 \\(F32, F16, BF16 or F64 are read\\)" \
+    import "$tmp/int-weights.safetensors" --model "$good/tiny.cfg" --out "$tmp/no.safetensors" \
+    --input-scale 1/255
+printf 'PK\3\4 a zip archive, as torch.save writes' >"$tmp/weights.pt"
+expect_error 1 "$tmp/weights.pt" "torch.save .*safetensors.torch.save_file" \
+    import "$tmp/weights.pt" --model "$good/tiny.cfg" --out "$tmp/no.safetensors" --input-scale 1
+[[ ! -e "$tmp/no.safetensors" ]] && pass || fail "a failed import wrote a checkpoint"
+expect_error 1 "$tmp/no-such-map" "cannot open" import "$good/tiny.safetensors" \
+    --model "$good/tiny.cfg" --out "$tmp/no.safetensors" --input-scale 1/255 --map "$tmp/no-such-map"
+expect_error 1 "$good/tiny.safetensors" "renaming 'features=...' matches no tensor" \
+    import "$good/tiny.safetensors" --model "$good/tiny.cfg" --out "$tmp/no.safetensors" \
+    --input-scale 1/255 --map features=
+expect_error 2 "--input-scale" "expected a positive number" import "$good/tiny.safetensors" \
+    --model "$good/tiny.cfg" --out "$tmp/no.safetensors" --input-scale 1/0
+expect_error 2 "--mean" "input channel" import "$good/tiny.safetensors" --model "$good/tiny.cfg" \
+    --out "$tmp/no.safetensors" --mean 0.1,0.2 --std 0.3
+# export of a damaged checkpoint: refused, nothing written
+cp "$good/tiny.safetensors" "$tmp/flipped.safetensors"
+printf '\x55' | dd of="$tmp/flipped.safetensors" bs=1 seek=$(($(stat -c %s "$tmp/flipped.safetensors") - 3)) \
+    conv=notrunc status=none
+expect_error 1 "$tmp/flipped.safetensors" "checksum mismatch" export "$tmp/flipped.safetensors" \
+    --onnx "$tmp/flipped.onnx"
+[[ ! -e "$tmp/flipped.onnx" ]] && pass || fail "export of a damaged checkpoint wrote a file"
+expect_error 1 "$tmp/truncated.safetensors" "past the end|truncated|shorter|data section" \
+    export "$tmp/truncated.safetensors" --onnx "$tmp/flipped.onnx"
+# --init-from a checkpoint of another model: the layer named, no run directory made
+expect_error 1 "$good/tiny.safetensors" "layer 0 \\(conv2d\\) of .* does not fit: '0.weight' is F32 \\[2,1,3,3\\]" \
+    train "$tmp/wide.cfg" --data "$good" --epochs 1 --batch 8 --threads 1 --quiet \
+    --init-from "$good/tiny.safetensors" --out "$tmp/init-run"
+empty_or_absent "$tmp/init-run" && pass || fail "a refused --init-from made $tmp/init-run"
+expect_error 1 "$tmp/flipped.safetensors" "checksum mismatch" train "$good/tiny.cfg" \
+    --data "$good" --epochs 1 --batch 8 --threads 1 --quiet --init-from "$tmp/flipped.safetensors" \
+    --out "$tmp/init-run"
 
 # ---- nothing dumped core
 [[ -z "$(ls -A "$tmp/cwd")" ]] && pass || fail "files appeared in the working directory: $(ls "$tmp/cwd")"

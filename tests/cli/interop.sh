@@ -89,4 +89,22 @@ check "without --init-from the weights are others" test "$fresh" != "$before"
 check "summary.json without --init-from says null" grep -q '"init_from": null' \
     "$tmp/fresh/summary.json"
 
+# soma export: a file in place, and an even LRN window refused without touching it
+run export "$tmp/lin-soma.safetensors" --onnx "$tmp/lin.onnx"
+check "export writes an ONNX file: $(cat "$tmp/err")" test "$rc" = 0 -a -s "$tmp/lin.onnx"
+check "the ONNX file names its producer" grep -q soma "$tmp/lin.onnx"
+cat >"$tmp/lrn4.cfg" <<'CFG'
+input channels=1 height=4 width=4
+lrn size=4
+flatten
+linear units=3
+CFG
+run train "$tmp/lrn4.cfg" --data "$good" --epochs 1 --batch 8 --threads 1 --quiet --out "$tmp/lrn4"
+echo keep >"$tmp/kept.onnx"
+run export "$tmp/lrn4/last.safetensors" --onnx "$tmp/kept.onnx"
+check "an even LRN size is refused in one line: $(cat "$tmp/err")" \
+    test "$rc" = 1 -a "$(wc -l <"$tmp/err")" = 1
+check "the refusal names the layer" grep -q "layer 0 (lrn size=4)" "$tmp/err"
+check "a refused export leaves the file as it was" test "$(cat "$tmp/kept.onnx")" = keep
+
 finish interop

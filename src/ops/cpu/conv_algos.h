@@ -126,12 +126,14 @@ int rowvec_dw_supported(const conv_geom *g);
 
 /* CONV_WINOGRAD (conv_winograd.c) works on chunks of `count` consecutive
  * samples, x_stride and y_stride floats apart; `chunk` samples at most, as
- * winograd_chunk(g) says (it depends on the geometry only). */
+ * winograd_chunk(g, pass) says (it depends on the geometry only). */
 int winograd_supported(const conv_geom *g); /* 3x3, stride 1 */
-int winograd_chunk(const conv_geom *g);
-/* the filters transformed, [36][out][in] */
+int winograd_chunk(const conv_geom *g, conv_pass pass);
+/* the filters transformed (and packed for the products); each of `parts`
+ * threads packs its part, all of them before any chunk runs */
 size_t winograd_shared(const conv_geom *g);
-void winograd_pack(const conv_geom *g, const float *w, int transposed, float *packed);
+void winograd_pack(const conv_geom *g, const float *w, int transposed, float *packed, int part,
+                   int parts);
 size_t winograd_scratch(const conv_geom *g, conv_pass pass, int chunk);
 /* y (and the fused ReLU when g->relu); mask: x is read as 0 where mask <= 0
  * (the input gradient's dy under a fused ReLU), may be NULL */

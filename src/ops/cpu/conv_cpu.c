@@ -103,7 +103,7 @@ static size_t scratch_floats(const conv_geom *gk, conv_algo a, conv_pass pass)
 {
     size_t n = a == CONV_CHANVEC    ? chanvec_scratch(gk, pass)
                : a == CONV_ROWVEC   ? rowvec_scratch(gk, pass)
-               : a == CONV_WINOGRAD ? winograd_scratch(gk, pass, winograd_chunk(gk))
+               : a == CONV_WINOGRAD ? winograd_scratch(gk, pass, winograd_chunk(gk, pass))
                                     : gemm_scratch(gk, pass);
     return round16z(n);
 }
@@ -171,12 +171,13 @@ typedef struct conv_io {
 static void forward_winograd(const conv_geom *g, const conv_layout *l, int threads,
                              const conv_io *io, float *shared)
 {
-    winograd_pack(g, io->w, 0, shared);
-    int nb = winograd_chunk(g), chunks = (g->n + nb - 1) / nb;
-#pragma omp parallel num_threads(live_threads(chunks < threads ? chunks : threads))
+    int nb = winograd_chunk(g, CONV_FORWARD), chunks = (g->n + nb - 1) / nb;
+#pragma omp parallel num_threads(live_threads(threads))
     {
-        int t = omp_get_thread_num(), c0, c1;
-        partition(chunks, omp_get_num_threads(), t, &c0, &c1);
+        int t = omp_get_thread_num(), used = omp_get_num_threads(), c0, c1;
+        winograd_pack(g, io->w, 0, shared, t, used); /* the filters, shared out */
+#pragma omp barrier
+        partition(chunks, used, t, &c0, &c1);
         float *scratch = shared + l->shared + l->per_thread * t;
         for (int ch = c0; ch < c1; ch++) {
             int n = ch * nb, count = g->n - n < nb ? g->n - n : nb;
@@ -321,7 +322,7 @@ static void backward_part(const conv_geom *g, const conv_plan *p, const conv_geo
     }
     /* Winograd's passes take the part's samples in chunks, dy masked as read */
     const float *mask = g->relu ? io->y : NULL;
-    int nb = winograd_chunk(g), nbt = winograd_chunk(gt);
+    int nb = winograd_chunk(g, CONV_DW), nbt = winograd_chunk(gt, CONV_DX);
     for (int n = n0; n < n1 && p->dw == CONV_WINOGRAD; n += nb)
         winograd_dw_chunk(g, io->x + io->x_stride * n, io->x_stride,
                           mask ? mask + io->y_stride * n : NULL, io->dy + io->y_stride * n,
@@ -340,15 +341,17 @@ static void backward_group(const conv_geom *g, const conv_plan *p, int threads,
     conv_layout l = layout(g, p);
     float *shared = aligned64(workspace);
     conv_geom gt = dx_is_convolution(g) ? conv_dx_geometry(g) : *g;
-    if (io->dx && p->dx == CONV_WINOGRAD)
-        winograd_pack(&gt, io->w, 1, shared);
-    else if (io->dx && p->dx == CONV_CHANVEC)
+    if (io->dx && p->dx == CONV_CHANVEC)
         chanvec_pack(&gt, io->w, NULL, 1, shared);
     else if (io->dx && p->dx == CONV_ROWVEC)
         rowvec_pack(&gt, io->w, NULL, 1, shared);
 #pragma omp parallel num_threads(live_threads(threads))
     {
         int t = omp_get_thread_num(), used = omp_get_num_threads();
+        if (io->dx && p->dx == CONV_WINOGRAD) { /* the filters, shared out */
+            winograd_pack(&gt, io->w, 1, shared, t, used);
+#pragma omp barrier
+        }
         /* `threads` parts of the batch, however many threads run them: the same sums */
         for (int q = t; q < threads; q += used)
             backward_part(g, p, &gt, io, &l, shared, q, threads);

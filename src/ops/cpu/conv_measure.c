@@ -78,7 +78,7 @@ static int winograd_wins(const conv_geom *layer, const conv_plan *base, int part
 {
     conv_geom g = *layer;
     conv_geom s = conv_group_geometry(layer);
-    int nb = winograd_chunk(&s), n = nb * parts;
+    int nb = winograd_chunk(&s, CONV_FORWARD), n = nb * parts;
     g.n = n < layer->n ? n : layer->n;
     conv_plan cand[2] = {*base, *base};
     (&cand[1].forward)[pass] = CONV_WINOGRAD;

@@ -65,8 +65,13 @@ int winograd_pays(const conv_geom *layer, conv_pass pass)
         return 0;
     /* the dx pass is a convolution from K channels to C */
     int in = pass == CONV_DX ? g->k : g->c, out = pass == CONV_DX ? g->c : g->k;
+    /* bench/kernels/conv_bench, one thread (docs/design.md has the figures):
+     * against the AVX-512 direct kernels Winograd wins the forward and dx
+     * passes from 64 channels on both sides and loses below; its filter
+     * gradient (sgemm over the tiles) loses to CONV_CHANVEC's. Against
+     * im2col + sgemm it wins every pass from 16 channels on both sides. */
     if (cpu_has_avx512())
-        return in >= 64 && out >= 64 && g->oh * g->ow >= 49;
+        return pass != CONV_DW && in >= 64 && out >= 64;
     return in >= 16 && out >= 16;
 }
 

@@ -4,22 +4,25 @@
  * comes from a 6x6 block of inputs: V = B^T d B (input transform), U = G g G^T
  * (filter transform), M = sum over input channels of U . V elementwise, and
  * y = A^T M A (output transform). The sum over channels is, for each of the
- * 36 elements, a matrix product [K x C] . [C x tiles]: 36 sgemms over a chunk
- * of images, where 144 multiplications per tile and channel pair become 36.
+ * 36 elements, a matrix product [K x C] . [C x tiles] over a chunk of
+ * samples, where 144 multiplications per tile and channel pair become 36:
+ * here 36 sgemms (the portable path), with AVX-512 kernels of soma's own
+ * (conv_winograd_avx512.c). The transforms are in winograd_transforms.h.
  *
  * Interpolation points 0, 1, -1, 2, -2 and infinity, Lavin's: the smallest
  * integers that give 6 points, so that B^T and A^T hold small integers
  * (up to 5 and 8) and G the fractions 1/4, 1/6, 1/12, 1/24. Larger points
  * (+-3, or F(6x6, 3x3)'s +-1/2 and +-3/2 besides) grow the entries of A^T
  * and B^T as powers of the point and with them the rounding error of every
- * output: F(4x4, 3x3) with these points is the largest tile whose error
- * stays within a small multiple of the direct algorithm's (docs/design.md,
- * tests/ops/conv_winograd_test.c).
+ * output, quickly with the tile (Barabasz et al., "Error analysis and
+ * improving the accuracy of Winograd convolution for deep neural networks",
+ * 2020). With these points the error stays a few times the direct
+ * algorithm's (docs/design.md; the bound: tests/ops/conv_winograd_test.c).
  *
  * The input gradient of a stride-1 convolution is the same algorithm on
  * conv_dx_geometry with the filters transposed and flipped. The filter
  * gradient is the transpose of the forward map: dw = G^T [sum over tiles of
- * (A dy A^T) . (B^T x B)] G, its sum over tiles again 36 sgemms
+ * (A dy A^T) . (B^T x B)] G, its sum over tiles again 36 matrix products
  * ([K x tiles] . [tiles x C]), accumulated per part of the batch in the
  * transformed domain and brought back to 3x3 once, at the reduction.
  *
@@ -31,199 +34,68 @@
 #include <cblas.h>
 #include <string.h>
 
+#include "core/partition.h"
 #include "ops/cpu/conv_algos.h"
+#include "ops/cpu/conv_common.h"
 #include "ops/cpu/simd.h"
-
-#define ALPHA 6 /* the transformed tile is 6x6 */
-#define ELEMS 36
-
-typedef struct wino_dims {
-    int th, tw, tiles; /* tiles of one image: rows, columns, all */
-} wino_dims;
-
-static wino_dims dims_of(const conv_geom *g)
-{
-    wino_dims d = {(g->oh + 3) / 4, (g->ow + 3) / 4, 0};
-    d.tiles = d.th * d.tw;
-    return d;
-}
+#include "ops/cpu/winograd_transforms.h"
 
 int winograd_supported(const conv_geom *g)
 {
     return g->kh == 3 && g->kw == 3 && g->stride == 1;
 }
 
-int winograd_chunk(const conv_geom *g)
+int winograd_chunk(const conv_geom *g, conv_pass pass)
 {
-    /* enough tiles for the sgemms to run near their peak, and at least four
-     * chunks where the batch allows, so that up to four threads share even
-     * a small batch; never the parts: sgemm's sums depend on its sizes, and
-     * the forward pass's results would then depend on the thread count */
-    int tiles = dims_of(g).tiles, nb = (128 + tiles - 1) / tiles;
-    int quarter = (g->n + 3) / 4;
+    int tiles = dims_of(g).tiles;
+    if (pass == CONV_DW) /* within a part: as many tiles as the scratch allows */
+        return (256 + tiles - 1) / tiles < 32 ? (256 + tiles - 1) / tiles : 32;
+    /* the forward pass: each chunk streams all transformed filters once, so
+     * enough tiles to use them well, and two chunks at least where the batch
+     * allows, so that two threads share even a small batch; never the parts:
+     * sums depend on the chunk (sgemm's), and the forward pass's results
+     * would then depend on the thread count */
+    int nb = (128 + tiles - 1) / tiles, half = (g->n + 1) / 2;
     nb = nb > 16 ? 16 : nb;
-    nb = nb > quarter ? quarter : nb;
+    nb = nb > half ? half : nb;
     return nb > 0 ? nb : 1;
 }
 
 size_t winograd_shared(const conv_geom *g)
 {
-    return (size_t)ELEMS * g->k * g->c;
+    return cpu_has_avx512() ? winograd512_shared(g) : (size_t)ELEMS * g->k * g->c;
 }
 
 size_t winograd_scratch(const conv_geom *g, conv_pass pass, int chunk)
 {
     size_t tc = (size_t)chunk * dims_of(g).tiles;
     /* V (inputs transformed) and M (products), or for dw V and dy transformed */
-    (void)pass;
-    return (size_t)ELEMS * tc * (g->c + g->k);
+    size_t v = (size_t)ELEMS * tc * g->c, m = (size_t)ELEMS * tc * g->k;
+    if (cpu_has_avx512())
+        return pass == CONV_DW ? winograd512_dw_scratch(g, (int)tc)
+                               : v + winograd512_products(g, (int)tc);
+    return v + m;
 }
 
 size_t winograd_dw_part(const conv_geom *g)
 {
-    return (size_t)ELEMS * g->k * g->c + g->k;
+    return cpu_has_avx512() ? winograd512_dw_part(g) : (size_t)ELEMS * g->k * g->c + g->k;
 }
 
-/* ---- the transforms, 16 lanes at a time ----
- * Each 1-D transform maps a column of values, one row per `ds` floats, to a
- * column of results, one per `ts` floats, for LANES independent lanes side
- * by side (tiles, or channels for the filters): plain C the compiler turns
- * into vector code, built twice below, for AVX-512 and for the baseline. */
-#define LANES 16
-#define ALWAYS_INLINE static inline __attribute__((always_inline))
-
-/* t = B^T d */
-ALWAYS_INLINE void input_1d(const float *d, int ds, float *t, int ts)
+/* where a part's bias gradient sits */
+static size_t dw_bias_at(const conv_geom *g)
 {
-    for (int l = 0; l < LANES; l++) {
-        float d0 = d[l], d1 = d[ds + l], d2 = d[2 * ds + l], d3 = d[3 * ds + l];
-        float d4 = d[4 * ds + l], d5 = d[5 * ds + l];
-        t[l] = 4.0f * d0 - 5.0f * d2 + d4;
-        t[ts + l] = -4.0f * d1 - 4.0f * d2 + d3 + d4;
-        t[2 * ts + l] = 4.0f * d1 - 4.0f * d2 - d3 + d4;
-        t[3 * ts + l] = -2.0f * d1 - d2 + 2.0f * d3 + d4;
-        t[4 * ts + l] = 2.0f * d1 - d2 - 2.0f * d3 + d4;
-        t[5 * ts + l] = 4.0f * d1 - 5.0f * d3 + d5;
-    }
+    return winograd_dw_part(g) - (cpu_has_avx512() ? (size_t)round16(g->k) : (size_t)g->k);
 }
 
-/* u = G g */
-ALWAYS_INLINE void filter_1d(const float *g, int gs, float *u, int us)
+/* U[o][e][i] = (G g G^T)[e], g the 3x3 filter from input i to output o: the
+ * sgemm of element e reads U[.][e][.] as a matrix with rows 36 C apart */
+static void pack_generic(const conv_geom *g, const float *w, int transposed, float *packed,
+                         int part, int parts)
 {
-    for (int l = 0; l < LANES; l++) {
-        float g0 = g[l], g1 = g[gs + l], g2 = g[2 * gs + l];
-        u[l] = g0 * (1.0f / 4.0f);
-        u[us + l] = (g0 + g1 + g2) * (-1.0f / 6.0f);
-        u[2 * us + l] = (g0 - g1 + g2) * (-1.0f / 6.0f);
-        u[3 * us + l] = g0 * (1.0f / 24.0f) + g1 * (1.0f / 12.0f) + g2 * (1.0f / 6.0f);
-        u[4 * us + l] = g0 * (1.0f / 24.0f) - g1 * (1.0f / 12.0f) + g2 * (1.0f / 6.0f);
-        u[5 * us + l] = g2;
-    }
-}
-
-/* y = A^T m */
-ALWAYS_INLINE void output_1d(const float *m, int ms, float *y, int ys)
-{
-    for (int l = 0; l < LANES; l++) {
-        float m0 = m[l], m1 = m[ms + l], m2 = m[2 * ms + l], m3 = m[3 * ms + l];
-        float m4 = m[4 * ms + l], m5 = m[5 * ms + l];
-        y[l] = m0 + m1 + m2 + m3 + m4;
-        y[ys + l] = m1 - m2 + 2.0f * (m3 - m4);
-        y[2 * ys + l] = m1 + m2 + 4.0f * (m3 + m4);
-        y[3 * ys + l] = m1 - m2 + 8.0f * (m3 - m4) + m5;
-    }
-}
-
-/* a = A z (the transpose of output_1d) */
-ALWAYS_INLINE void dy_1d(const float *z, int zs, float *a, int as)
-{
-    for (int l = 0; l < LANES; l++) {
-        float z0 = z[l], z1 = z[zs + l], z2 = z[2 * zs + l], z3 = z[3 * zs + l];
-        a[l] = z0;
-        a[as + l] = z0 + z1 + z2 + z3;
-        a[2 * as + l] = z0 - z1 + z2 - z3;
-        a[3 * as + l] = z0 + 2.0f * z1 + 4.0f * z2 + 8.0f * z3;
-        a[4 * as + l] = z0 - 2.0f * z1 + 4.0f * z2 - 8.0f * z3;
-        a[5 * as + l] = z3;
-    }
-}
-
-/* w = G^T s (the transpose of filter_1d) */
-ALWAYS_INLINE void dw_1d(const float *s, int ss, float *w, int ws)
-{
-    for (int l = 0; l < LANES; l++) {
-        float s0 = s[l], s1 = s[ss + l], s2 = s[2 * ss + l], s3 = s[3 * ss + l];
-        float s4 = s[4 * ss + l], s5 = s[5 * ss + l];
-        w[l] = s0 * (1.0f / 4.0f) - (s1 + s2) * (1.0f / 6.0f) + (s3 + s4) * (1.0f / 24.0f);
-        w[ws + l] = (s2 - s1) * (1.0f / 6.0f) + (s3 - s4) * (1.0f / 12.0f);
-        w[2 * ws + l] = (s3 + s4 - s1 - s2) * (1.0f / 6.0f) + s5;
-    }
-}
-
-/* A 2-D transform of IR x IC blocks to OR x OC ones, lane by lane: f down
- * each column of `in`, then along each row of the result. */
-#define TRANSFORM_2D(f, IR, IC, OR, OC, in, out)                                    \
-    do {                                                                            \
-        float mid_[(OR) * (IC) * LANES];                                            \
-        for (int q_ = 0; q_ < (IC); q_++)                                           \
-            f((in) + q_ * LANES, (IC) * LANES, mid_ + q_ * LANES, (IC) * LANES);    \
-        for (int r_ = 0; r_ < (OR); r_++)                                           \
-            f(mid_ + r_ * (IC) * LANES, LANES, (out) + r_ * (OC) * LANES, LANES);   \
-    } while (0)
-
-/* Lane l of blk (size x size, [r][q][lane]) = the block of plane (h x w) at
- * (y0, x0), zeros outside, and zeros where mask (may be NULL) is <= 0. */
-ALWAYS_INLINE void load_lane(const float *plane, const float *mask, int h, int w, int y0, int x0,
-                             int size, float *blk, int l)
-{
-    int inside = y0 >= 0 && x0 >= 0 && y0 + size <= h && x0 + size <= w;
-    for (int r = 0; r < size; r++)
-        for (int q = 0; q < size; q++) {
-            int iy = y0 + r, ix = x0 + q;
-            float v = 0.0f;
-            if (inside || (iy >= 0 && iy < h && ix >= 0 && ix < w)) {
-                size_t i = (size_t)iy * w + ix;
-                v = plane[i];
-                if (mask && !(mask[i] > 0.0f))
-                    v = 0.0f;
-            }
-            blk[(r * size + q) * LANES + l] = v;
-        }
-}
-
-/* Where the tiles [t0, t0 + lanes) of a chunk start: sample, row, column. */
-typedef struct tile_lanes {
-    int lanes, n[LANES], y[LANES], x[LANES];
-} tile_lanes;
-
-static tile_lanes tiles_at(wino_dims d, int t0, int total)
-{
-    tile_lanes tl;
-    tl.lanes = total - t0 < LANES ? total - t0 : LANES;
-    for (int l = 0; l < tl.lanes; l++) {
-        int t = t0 + l;
-        tl.n[l] = t / d.tiles;
-        tl.y[l] = t % d.tiles / d.tw * 4;
-        tl.x[l] = t % d.tiles % d.tw * 4;
-    }
-    return tl;
-}
-
-/* rows[e][lane] stored to dst + e * estride, the first `lanes` lanes */
-ALWAYS_INLINE void store_lanes(const float *rows, int count, float *dst, size_t estride,
-                               int lanes)
-{
-    for (int e = 0; e < count; e++)
-        for (int l = 0; l < lanes; l++)
-            dst[estride * e + l] = rows[e * LANES + l];
-}
-
-/* U[e][o][i] = (G g G^T)[e], g the 3x3 filter from input i to output o */
-ALWAYS_INLINE void pack_body(const conv_geom *g, const float *w, int transposed, float *packed)
-{
-    int outs = g->k, ins = g->c;
-    size_t estride = (size_t)outs * ins;
-    for (int o = 0; o < outs; o++)
+    int outs = g->k, ins = g->c, o0, o1;
+    partition(outs, parts, part, &o0, &o1);
+    for (int o = o0; o < o1; o++)
         for (int i0 = 0; i0 < ins; i0 += LANES) {
             int lanes = ins - i0 < LANES ? ins - i0 : LANES;
             float f[9 * LANES] = {0}, u[ELEMS * LANES];
@@ -234,7 +106,7 @@ ALWAYS_INLINE void pack_body(const conv_geom *g, const float *w, int transposed,
                                                   : w[((size_t)o * ins + i) * 9 + t];
                 }
             TRANSFORM_2D(filter_1d, 3, 3, 6, 6, f, u);
-            store_lanes(u, ELEMS, packed + (size_t)o * ins + i0, estride, lanes);
+            store_lanes(u, ELEMS, packed + (size_t)o * ELEMS * ins + i0, (size_t)ins, lanes);
         }
 }
 
@@ -323,11 +195,10 @@ ALWAYS_INLINE void reduce_body(const conv_geom *g, const float *part0, size_t st
             int lanes = g->c - c0 < LANES ? g->c - c0 : LANES;
             float s[ELEMS * LANES] = {0}, out[9 * LANES];
             for (int e = 0; e < ELEMS; e++)
-                for (int l = 0; l < lanes; l++) {
-                    float acc = 0.0f;
-                    for (int q = 0; q < nparts; q++)
-                        acc += part0[stride * q + estride * e + (size_t)f * g->c + c0 + l];
-                    s[e * LANES + l] = acc;
+                for (int q = 0; q < nparts; q++) { /* in part order */
+                    const float *pq = part0 + stride * q + estride * e + (size_t)f * g->c + c0;
+                    for (int l = 0; l < lanes; l++)
+                        s[e * LANES + l] += pq[l];
                 }
             TRANSFORM_2D(dw_1d, 6, 6, 3, 3, s, out);
             for (int l = 0; l < lanes; l++) {
@@ -338,57 +209,59 @@ ALWAYS_INLINE void reduce_body(const conv_geom *g, const float *part0, size_t st
         }
 }
 
-/* Each transform twice: for AVX-512 (16 lanes a vector) and the baseline. */
-#define TRANSFORMS(SUFFIX, ATTR)                                                            \
-    static ATTR void pack_##SUFFIX(const conv_geom *g, const float *w, int transposed,      \
-                                   float *packed)                                          \
-    {                                                                                       \
-        pack_body(g, w, transposed, packed);                                                \
-    }                                                                                       \
-    static ATTR void input_##SUFFIX(const conv_geom *g, const float *x, size_t x_stride,    \
-                                    const float *mask, int count, float *v)                 \
-    {                                                                                       \
-        input_body(g, x, x_stride, mask, count, v);                                         \
-    }                                                                                       \
-    static ATTR void output_##SUFFIX(const conv_geom *g, const float *m, const float *b,    \
-                                     int count, float *y, size_t y_stride)                  \
-    {                                                                                       \
-        output_body(g, m, b, count, y, y_stride);                                           \
-    }                                                                                       \
-    static ATTR void dy_##SUFFIX(const conv_geom *g, const float *dy, const float *y,       \
-                                 size_t y_stride, int count, float *dt)                     \
-    {                                                                                       \
-        dy_body(g, dy, y, y_stride, count, dt);                                             \
-    }                                                                                       \
-    static ATTR void reduce_##SUFFIX(const conv_geom *g, const float *part0, size_t stride, \
-                                     int nparts, int f0, int f1, float *dw)                 \
-    {                                                                                       \
-        reduce_body(g, part0, stride, nparts, f0, f1, dw);                                  \
-    }
-
-TRANSFORMS(generic, )
-#if SIMD_AVX512
-TRANSFORMS(avx512, AVX512_FN)
-#define PICK(name) (cpu_has_avx512() ? name##_avx512 : name##_generic)
-#else
-#define PICK(name) name##_generic
-#endif
-
-void winograd_pack(const conv_geom *g, const float *w, int transposed, float *packed)
+/* The portable path's transforms, and the input transform also for AVX-512
+ * (the products and the rest have AVX-512 code of their own there). */
+static void input_generic(const conv_geom *g, const float *x, size_t x_stride, const float *mask,
+                          int count, float *v)
 {
-    PICK(pack)(g, w, transposed, packed);
-}
-
-static void input_transform(const conv_geom *g, const float *x, size_t x_stride,
-                            const float *mask, int count, float *v)
-{
-    PICK(input)(g, x, x_stride, mask, count, v);
+    input_body(g, x, x_stride, mask, count, v);
 }
 
 static void output_transform(const conv_geom *g, const float *m, const float *b, int count,
                              float *y, size_t y_stride)
 {
-    PICK(output)(g, m, b, count, y, y_stride);
+    output_body(g, m, b, count, y, y_stride);
+}
+
+static void dy_generic(const conv_geom *g, const float *dy, const float *y, size_t y_stride,
+                       int count, float *dt)
+{
+    dy_body(g, dy, y, y_stride, count, dt);
+}
+
+static void reduce_generic(const conv_geom *g, const float *part0, size_t stride, int nparts,
+                           int f0, int f1, float *dw)
+{
+    reduce_body(g, part0, stride, nparts, f0, f1, dw);
+}
+
+#if SIMD_AVX512
+static AVX512_FN void input_avx512(const conv_geom *g, const float *x, size_t x_stride,
+                                   const float *mask, int count, float *v)
+{
+    input_body(g, x, x_stride, mask, count, v);
+}
+#endif
+
+void winograd_pack(const conv_geom *g, const float *w, int transposed, float *packed, int part,
+                   int parts)
+{
+    if (cpu_has_avx512())
+        winograd512_pack(g, w, transposed, packed, part, parts);
+    else
+        pack_generic(g, w, transposed, packed, part, parts);
+}
+
+static void input_transform(const conv_geom *g, const float *x, size_t x_stride,
+                            const float *mask, int count, float *v)
+{
+#if SIMD_AVX512
+    if (cpu_has_avx512()) {
+        input_avx512(g, x, x_stride, mask, count, v);
+        return;
+    }
+#endif
+    input_generic(g, x, x_stride, mask, count, v);
 }
 
 void winograd_forward_chunk(const conv_geom *g, const float *packed, const float *b,
@@ -398,9 +271,14 @@ void winograd_forward_chunk(const conv_geom *g, const float *packed, const float
     int tc = count * dims_of(g).tiles;
     float *v = scratch, *m = v + (size_t)ELEMS * g->c * tc;
     input_transform(g, x, x_stride, mask, count, v);
+    if (cpu_has_avx512()) {
+        winograd512_multiply(g, packed, v, tc, m);
+        winograd512_output(g, m, b, count, y, y_stride);
+        return;
+    }
     for (int e = 0; e < ELEMS; e++)
         cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, g->k, tc, g->c, 1.0f,
-                    packed + (size_t)e * g->k * g->c, g->c, v + (size_t)e * g->c * tc, tc, 0.0f,
+                    packed + (size_t)e * g->c, ELEMS * g->c, v + (size_t)e * g->c * tc, tc, 0.0f,
                     m + (size_t)e * g->k * tc, tc);
     output_transform(g, m, b, count, y, y_stride);
 }
@@ -410,14 +288,18 @@ void winograd_dw_chunk(const conv_geom *g, const float *x, size_t x_stride, cons
 {
     int tc = count * dims_of(g).tiles;
     size_t oplane = (size_t)g->oh * g->ow;
-    float *v = scratch, *dt = v + (size_t)ELEMS * g->c * tc;
-    input_transform(g, x, x_stride, NULL, count, v);
-    PICK(dy)(g, dy, y, y_stride, count, dt);
-    for (int e = 0; e < ELEMS; e++)
-        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, g->k, g->c, tc, 1.0f,
-                    dt + (size_t)e * g->k * tc, tc, v + (size_t)e * g->c * tc, tc, 1.0f,
-                    part + (size_t)e * g->k * g->c, g->c);
-    float *db = part + (size_t)ELEMS * g->k * g->c;
+    if (cpu_has_avx512()) {
+        winograd512_dw_chunk(g, x, x_stride, y, dy, y_stride, count, part, scratch);
+    } else {
+        float *v = scratch, *dt = v + (size_t)ELEMS * g->c * tc;
+        input_transform(g, x, x_stride, NULL, count, v);
+        dy_generic(g, dy, y, y_stride, count, dt);
+        for (int e = 0; e < ELEMS; e++)
+            cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, g->k, g->c, tc, 1.0f,
+                        dt + (size_t)e * g->k * tc, tc, v + (size_t)e * g->c * tc, tc, 1.0f,
+                        part + (size_t)e * g->k * g->c, g->c);
+    }
+    float *db = part + dw_bias_at(g);
     for (int n = 0; n < count; n++)
         for (int k = 0; k < g->k; k++) {
             const float *dk = dy + y_stride * n + oplane * k;
@@ -432,8 +314,11 @@ void winograd_dw_chunk(const conv_geom *g, const float *x, size_t x_stride, cons
 void winograd_dw_reduce(const conv_geom *g, const float *part0, size_t stride, int nparts,
                         int f0, int f1, float *dw, float *db)
 {
-    PICK(reduce)(g, part0, stride, nparts, f0, f1, dw);
-    size_t bias_at = (size_t)ELEMS * g->k * g->c;
+    if (cpu_has_avx512())
+        winograd512_dw_reduce(g, part0, stride, nparts, f0, f1, dw);
+    else
+        reduce_generic(g, part0, stride, nparts, f0, f1, dw);
+    size_t bias_at = dw_bias_at(g);
     for (int f = f0; f < f1 && db; f++) {
         float s = 0.0f;
         for (int q = 0; q < nparts; q++)
