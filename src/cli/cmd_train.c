@@ -427,8 +427,10 @@ static int run(train_options *o, const command_line *full, train_run *r)
     double started = cli_seconds();
     install_stop_handlers();
     soma_set_threads(o->threads);
-    if (already_complete(o))
+    if (already_complete(o)) {
+        r->agreed = 1; /* every process read the same checkpoint */
         return EXIT_OK;
+    }
     r->name = model_short_name(o->s.model);
     if (!r->name)
         return report_error(soma_error(SOMA_ERR_MEMORY, "out of memory"));

@@ -15,6 +15,7 @@
 #include "core/sysmem.h"
 #include "nn/network.h"
 #include "optim/optimizer.h"
+#include "train/comm.h"
 
 #define BATCH_MAX SOMA_MAX_BATCH /* as soma_train checks */
 
@@ -55,7 +56,9 @@ soma_status soma_train_memory_estimate(const soma_model *m, const soma_train_con
     plan_floats p;
     /* planned as the run will be: with its thread count */
     int threads_before = run_threads_set(c->threads > 0 ? c->threads : soma_threads());
-    soma_status st = network_plan_floats(m, c->batch, &p);
+    /* over several processes, each plans for its part of the batch */
+    int processes = comm_size(c->comm);
+    soma_status st = network_plan_floats(m, (c->batch + processes - 1) / processes, &p);
     run_threads_set(threads_before);
     SOMA_TRY(st);
     e->parameters = weights * f;

@@ -4,7 +4,7 @@
 # slices (--threads 2: the same two sums of two operands), and within 1e-5
 # relative of one process unsplit; 3 ranks within 1e-5 too; dropout (mlp)
 # and augmentation keyed by the sample's place in the global batch, so they
-# split the same way; --sync-bn on LeNet-5 with BatchNorm within 1e-5 of
+# split the same way; --overlap changes nothing; --sync-bn on LeNet-5 with BatchNorm within 1e-5 of
 # one process (SGD: Adam's updates of the conv biases before BatchNorm,
 # whose true gradient is 0, would be sign(rounding noise)).
 set -euo pipefail
@@ -21,6 +21,10 @@ check "2 ranks ~ 1 process unsplit" near "$tmp/two/last.safetensors" "$tmp/one1/
 check "the test split among ranks: the same accuracy" test \
     "$(grep '"test_accuracy"' "$tmp/two/summary.json")" = "$(grep '"test_accuracy"' "$tmp/one2/summary.json")"
 check "summary.json records 2 processes" grep -q '"processes": 2' "$tmp/two/summary.json"
+# --overlap: the same sums, in buckets started during backward
+mpi 2 train lenet5 "${common[@]}" --threads 1 --overlap --out "$tmp/overlap"
+check "2 ranks --overlap exit 0 (rc=$rc): $(cat "$tmp/err")" test "$rc" -eq 0
+check "2 ranks --overlap == 1 process in 2 slices" same "$tmp/overlap/last.safetensors" "$tmp/one2/last.safetensors"
 mpi 3 train lenet5 "${common[@]}" --threads 1 --out "$tmp/three"
 check "3 ranks exit 0 (rc=$rc): $(cat "$tmp/err")" test "$rc" -eq 0
 check "3 ranks ~ 1 process" near "$tmp/three/last.safetensors" "$tmp/one1/last.safetensors"
@@ -35,8 +39,9 @@ check "mlp with dropout, augmented: 2 ranks == 2 slices" same "$tmp/mlp2/last.sa
 # BatchNorm: --sync-bn statistics over the global batch
 sgd=(--opt momentum --lr 0.05)
 "$soma" train lenet5-bn "${common[@]}" "${sgd[@]}" --threads 1 --out "$tmp/bn1" >/dev/null
-for np in 2 3; do
-    mpi "$np" train lenet5-bn "${common[@]}" "${sgd[@]}" --threads 1 --sync-bn --out "$tmp/bn$np"
+for np in 2 3; do # with --overlap too: its buckets and BatchNorm's sums interleave
+    mpi "$np" train lenet5-bn "${common[@]}" "${sgd[@]}" --threads 1 --sync-bn --overlap \
+        --out "$tmp/bn$np"
     check "sync-bn, $np ranks exit 0 (rc=$rc): $(cat "$tmp/err")" test "$rc" -eq 0
     check "sync-bn, $np ranks ~ 1 process" near "$tmp/bn$np/last.safetensors" "$tmp/bn1/last.safetensors"
 done

@@ -2,7 +2,8 @@
 # Every rank stops at the same step: SIGTERM to one rank alone stops the run
 # (a checkpoint, exit status 130, the resume command with mpirun), and the
 # run resumed from there ends bit-identical to one never stopped;
-# divergence is seen by all at the same step; a rank killed outright ends
+# a refusal of rank 0 alone does not leave the others waiting; divergence
+# is seen by all at the same step; a rank killed outright ends
 # the job within seconds, not a hang.
 set -euo pipefail
 source "$(dirname "$0")/../support/dist.sh"
@@ -50,6 +51,13 @@ mpi 2 train lenet5 "${common[@]}" --epochs 30 --out "$tmp/whole"
 check "the run never stopped exits 0 (rc=$rc)" test "$rc" -eq 0
 check "stopped by one rank, resumed == never stopped" \
     same "$tmp/stop/last.safetensors" "$tmp/whole/last.safetensors"
+
+# ---- rank 0 alone refuses (its run directory is taken): the others do not wait for it
+start=$(date +%s)
+mpi 2 train lenet5 "${common[@]}" --epochs 1 --out "$tmp/whole"
+check "a refused run exits non-zero (rc=$rc)" test "$rc" -ne 0
+check "rank 0's message: $(head -c 300 "$tmp/err")" grep -qF "the directory is not empty" "$tmp/err"
+check "the others did not hang ($(($(date +%s) - start)) s)" test $(($(date +%s) - start)) -le 20
 
 # ---- divergence: every rank sees the same loss
 mpi 2 train lenet5 "${common[@]}" --epochs 2 --opt sgd --lr 1e30 --out "$tmp/nan"

@@ -21,6 +21,10 @@ check "resumed on 2 ranks == never stopped, bit for bit" \
 check "metrics.csv of the resumed run: 3 epochs" test "$(wc -l <"$tmp/part/metrics.csv")" -eq 4
 check "the same metrics as the run never stopped" \
     test "$(cut -d, -f1-6 "$tmp/part/metrics.csv")" = "$(cut -d, -f1-6 "$tmp/whole/metrics.csv")"
+mpi 2 train --resume "$tmp/part/last.safetensors" --epochs 3 --threads 1
+check "a complete run resumed again: nothing to do, exit 0 (rc=$rc): $(head -c 300 "$tmp/err")" \
+    test "$rc" -eq 0
+check "said once, by rank 0" test "$(grep -c 'already complete' "$tmp/out")" -eq 1
 
 # N ranks to M: the same global batches, split otherwise
 sync=("${common[@]}" --sync-bn --threads 1)
