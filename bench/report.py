@@ -21,6 +21,7 @@ WORKLOADS = [  # name, title, model file, batch, what is timed
     ("lenet5-train", "LeNet-5 training, Fashion-MNIST, 1 epoch", "lenet5.cfg", 64, "train"),
     ("lenet5-infer", "LeNet-5 inference", "lenet5.cfg", 256, "infer"),
     ("bn-cnn-train", "BN + dropout CNN training (bench-bn-cnn)", "bench-bn-cnn.cfg", 64, "train"),
+    ("vgg-small-train", "VGG-style BN CNN training (vgg-small)", "vgg-small.cfg", 64, "train"),
     ("alexnet-train", "AlexNet convolutions training, 224x224 (alexnet-convs)",
      "alexnet-convs.cfg", 8, "train"),
     ("alexnet-b8-train", "AlexNet training, 224x224 (alexnet)", "alexnet.cfg", 8, "train"),
@@ -28,7 +29,11 @@ WORKLOADS = [  # name, title, model file, batch, what is timed
     ("alexnet-infer", "AlexNet inference, 224x224 (alexnet)", "alexnet.cfg", 32, "infer"),
 ]
 # One epoch of `soma train` / torch_lenet.py, read from summary.json / its JSON line.
-TRAININGS = ("lenet5-train", "lenet5-busy", "lenet5-bn-busy")
+TRAININGS = ("lenet5-train", "lenet5-busy", "lenet5-bn-busy", "lenet5-dist", "bn-cnn-dist")
+DIST = [  # name, title: one epoch data-parallel (bench/run.sh dist_train)
+    ("lenet5-dist", "LeNet-5"),
+    ("bn-cnn-dist", "BN + dropout CNN (bench-bn-cnn)"),
+]
 BUSY = [  # name, title, model file
     ("lenet5-busy", "LeNet-5", "lenet5.cfg"),
     ("lenet5-bn-busy", "LeNet-5-BN", "lenet5-bn.cfg"),
@@ -61,7 +66,7 @@ def parse_run(workload, framework, d):
         if framework == "openblas":
             j = json.loads(out.strip().splitlines()[-1])
             r.update(gflops=j["gflops"], best_gflops=j["best_gflops"], core=j["core"])
-        elif framework == "pytorch":
+        elif framework.startswith("pytorch"):
             j = json.loads(out.strip().splitlines()[-1])
             r["ips"] = j["images_per_second"]
             r["threads_running"] = j.get("threads")
@@ -279,6 +284,60 @@ def busy(w, runs):
     w("")
 
 
+def memory(w, runs, threads):
+    """Peak RSS of the whole-AlexNet processes, soma against PyTorch."""
+    names = [(n, t) for n, t, *_ in WORKLOADS if n.startswith("alexnet-b") or n == "alexnet-infer"]
+    if not any((n, "soma", t) in runs for n, _ in names for t in threads):
+        return
+    w("## Peak memory of the AlexNet runs\n")
+    w("Peak resident memory of the whole process (`/usr/bin/time -f %M`, median over the "
+      "repetitions): the weights (61M floats, 233 MiB), their gradients and Adam's two state "
+      "tensors in training, the activations of one batch, and each framework's own code and "
+      "libraries.\n")
+    w("| workload | batch | threads | soma peak RSS | PyTorch peak RSS | soma / PyTorch |")
+    w("| --- | ---: | ---: | ---: | ---: | ---: |")
+    for name, title, _, batch, _ in WORKLOADS:
+        if (name, title) not in [(n, t) for n, t in names]:
+            continue
+        for t in threads:
+            sm = median(runs.get((name, "soma", t), []), "rss_mib")
+            pm = median(runs.get((name, "pytorch", t), []), "rss_mib")
+            if sm is None and pm is None:
+                continue
+            ratio = f"{sm / pm:.2f}" if sm and pm else "—"
+            w(f"| {title} | {batch} | {t} | {fmt(sm, 0, ' MiB')} | {fmt(pm, 0, ' MiB')} | "
+              f"{ratio} |")
+    w("")
+
+
+def distributed(w, runs):
+    if not any(k[0].endswith("-dist") for k in runs):
+        return
+    w("## Data-parallel training (2 processes)\n")
+    w("One epoch of the LeNet-5 recipe above, Fashion-MNIST (LeNet-5: the images of the "
+      "LeNet-5 row; the BN CNN: the first 10,000, 1,000 with --quick), global batch 64. "
+      "soma: one "
+      "process with 1 and 2 threads, and `mpirun -np 2` with 1 thread per rank "
+      "(docs/distributed.md); PyTorch: DistributedDataParallel, gloo backend, 2 processes "
+      "with 1 thread each (bench/torch_ddp.py). The 2-process runs and the 2-thread run are "
+      "pinned to the same 2 CPUs. Goals: 2 ranks at least 1.8x 1 rank; soma at least 3x "
+      "PyTorch DDP.\n")
+    w("| network | soma 1x1 img/s | soma 1x2 | soma 2 ranks x 1 | PyTorch DDP 2x1 | "
+      "2 ranks / 1x1 | 2 ranks / 1x2 | soma 2 ranks / DDP |")
+    w("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |")
+    for name, title in DIST:
+        s1 = median(runs.get((name, "soma", 1), []), "ips")
+        s2 = median(runs.get((name, "soma", 2), []), "ips")
+        m2 = median(runs.get((name, "soma-mpi2", 1), []), "ips")
+        d2 = median(runs.get((name, "pytorch-ddp2", 1), []), "ips")
+
+        def ratio(a, b):
+            return f"{a / b:.2f}" if a and b else "—"
+        w(f"| {title} | {fmt_rate(s1)} | {fmt_rate(s2)} | {fmt_rate(m2)} | {fmt_rate(d2)} | "
+          f"{ratio(m2, s1)} | {ratio(m2, s2)} | {ratio(m2, d2)} |")
+    w("")
+
+
 def sgemm(w, runs, threads, peak):
     if not any(k[0] == "sgemm" for k in runs):
         w("(sgemm was not run: no peak to compare with.)\n")
@@ -312,7 +371,7 @@ def every_run(w, runs, runs_dir, root):
     w("Images/s (GFLOP/s for sgemm) of each process, in the order they ran; peak RSS in MiB.\n")
     w("| rep | workload | threads | framework | value | peak RSS |")
     w("| ---: | --- | ---: | --- | ---: | ---: |")
-    order = ["sgemm"] + [x[0] for x in WORKLOADS] + [x[0] for x in BUSY]
+    order = ["sgemm"] + [x[0] for x in WORKLOADS] + [x[0] for x in BUSY] + [x[0] for x in DIST]
     rows = sorted(((r["rep"], name, t, fw, r) for (name, fw, t), rs in runs.items() for r in rs),
                   key=lambda x: (x[0], order.index(x[1]) if x[1] in order else 99, x[2],
                                  x[3] != "soma"))
@@ -327,7 +386,8 @@ def every_run(w, runs, runs_dir, root):
 def main():
     runs_dir, models_dir = sys.argv[1], sys.argv[2]
     runs = collect(runs_dir)
-    threads = sorted({t for (name, _, t) in runs if not name.endswith("-busy")})
+    threads = sorted({t for (name, _, t) in runs
+                      if not name.endswith("-busy") and not name.endswith("-dist")})
     # the peak is a ceiling: the best sgemm call of all repetitions (noise only lowers it)
     peak = {t: max((r["best_gflops"] for r in runs.get(("sgemm", "openblas", t), [])
                     if "best_gflops" in r), default=None) for t in threads}
@@ -341,6 +401,8 @@ def main():
     summary(out.append, runs, threads, flops, peak)
     lenet_training(out.append, runs, threads)
     busy(out.append, runs)
+    memory(out.append, runs, threads)
+    distributed(out.append, runs)
     sgemm(out.append, runs, threads, peak)
     flops_table(out.append, flops)
     every_run(out.append, runs, runs_dir, os.path.dirname(os.path.abspath(models_dir)))

@@ -22,11 +22,16 @@ sgemm; writes a markdown table.
   --threads LIST   thread counts, e.g. "1" or "1 2" (default "1 2", capped at
                    the number of CPUs); each run is pinned with taskset
   --only LIST      some of: sgemm lenet5-train lenet5-infer bn-cnn-train
+                   vgg-small-train (the zoo's VGG-style BN network, batch 64)
                    alexnet-train (AlexNet's convolutions, batch 8)
                    alexnet-b8-train alexnet-b32-train alexnet-infer (the
                    whole AlexNet of models/alexnet.cfg, batch 8, 32, 32)
                    busy (LeNet-5 and LeNet-5-BN training while a pinned busy
                    loop keeps one core busy: default threads and 1 thread)
+                   lenet5-dist (data-parallel training, one epoch of LeNet-5
+                   and of the BN CNN: soma 1 process x 1 and x 2 threads,
+                   soma 2 MPI ranks x 1 thread, PyTorch DDP gloo 2 processes
+                   x 1 thread; needs 2 CPUs, Open MPI's mpirun)
                    winograd (bench/winograd.sh: Winograd against the
                    convolution algorithm chosen without it, per 3x3 layer and
                    on whole models; appended to the table)
@@ -40,7 +45,7 @@ EOF
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 COMMAND="bench/run.sh${*:+ $*}"
 PY=/usr/bin/python3 # Debian's: python3-torch installs there, not in a pyenv
-ALL_WORKLOADS="sgemm lenet5-train lenet5-infer bn-cnn-train alexnet-train alexnet-b8-train alexnet-b32-train alexnet-infer busy winograd"
+ALL_WORKLOADS="sgemm lenet5-train lenet5-infer bn-cnn-train vgg-small-train alexnet-train alexnet-b8-train alexnet-b32-train alexnet-infer busy lenet5-dist winograd"
 QUICK=0 REPS='' THREADS="1 2" OUT="$ROOT/bench/RESULTS.md" INSTALL=1 ONLY=$ALL_WORKLOADS
 while [[ $# -gt 0 ]]; do
     case "$1" in
@@ -73,8 +78,10 @@ want() { [[ " $ONLY " == *" $1 "* ]]; }
 # rate, He init), so that a change of `soma train`'s defaults cannot change it.
 if [[ $QUICK == 1 ]]; then
     STEPS_LENET_INFER=20 STEPS_BN_CNN=8 STEPS_ALEXNET=3 STEPS_ALEXNET_FULL=2 TRAIN_IMAGES=10000
+    DIST_BN_IMAGES=1000 # the BN CNN's epoch of lenet5-dist (LeNet-5's: TRAIN_IMAGES)
 else
     STEPS_LENET_INFER=50 STEPS_BN_CNN=20 STEPS_ALEXNET=10 STEPS_ALEXNET_FULL=6 TRAIN_IMAGES=60000
+    DIST_BN_IMAGES=10000
 fi
 
 log() { printf '[bench %s] %s\n' "$(date +%H:%M:%S)" "$*" >&2; }
@@ -93,6 +100,9 @@ apt_install() {
 [[ -x $PY ]] || apt_install python3
 $PY -c 'import torch, numpy' 2>/dev/null || apt_install python3-torch python3-numpy
 [[ -x /usr/bin/time ]] || apt_install time
+if want lenet5-dist; then
+    command -v mpirun >/dev/null || apt_install openmpi-bin libopenmpi-dev
+fi
 DATA=""
 for dir in ${SOMA_DATA:+"$SOMA_DATA/fashion-mnist"} "$ROOT/data/fashion-mnist" /usr/share/datasets/fashion-mnist; do
     if compgen -G "$dir/train-images-idx3-ubyte*" >/dev/null && compgen -G "$dir/t10k-images-idx3-ubyte*" >/dev/null; then
@@ -133,6 +143,11 @@ if [[ $TRAIN_IMAGES != 60000 ]]; then
     "$PY" "$ROOT/bench/idx_subset.py" "$DATA" "$TRAIN_DATA" "$TRAIN_IMAGES" ||
         die "cannot write the $TRAIN_IMAGES-image subset of $DATA"
 fi
+DIST_BN_DATA="$BUILD/fashion-mnist-$DIST_BN_IMAGES"
+if want lenet5-dist; then
+    "$PY" "$ROOT/bench/idx_subset.py" "$DATA" "$DIST_BN_DATA" "$DIST_BN_IMAGES" ||
+        die "cannot write the $DIST_BN_IMAGES-image subset of $DATA"
+fi
 
 # Debian's OpenBLAS 0.3.21 takes recent AVX-512 CPUs for "Prescott" (SSE3).
 # soma re-selects its kernels itself (src/ops/cpu/blas_setup.c); give the
@@ -151,14 +166,15 @@ cpus_for() { seq -s, 0 $(($1 - 1)); }
 # run_one REP WORKLOAD FRAMEWORK THREADS CMD...: one pinned process; its
 # stdout, stderr, exit status and peak RSS (KiB, /usr/bin/time %M) land in
 # RUNS/REP/WORKLOAD/FRAMEWORK-tTHREADS/. THREADS 0: the framework's default
-# (no thread variables, every CPU allowed).
+# (no thread variables, every CPU allowed). PIN_CPUS=N pins to N CPUs
+# instead of THREADS (several processes of THREADS threads each).
 run_one() {
     local rep=$1 workload=$2 fw=$3 t=$4
     shift 4
     local dir="$RUNS/$rep/$workload/$fw-t$t"
     mkdir -p "$dir"
     local pin=(env OMP_NUM_THREADS="$t" MKL_NUM_THREADS="$t" OPENBLAS_NUM_THREADS="$t"
-               taskset -c "$(cpus_for "$t")")
+               taskset -c "$(cpus_for "${PIN_CPUS:-$t}")")
     [[ $t == 0 ]] && pin=(taskset -c "$(cpus_for "$NCPU")")
     printf '%q ' "${pin[@]}" "$@" >"$dir/command"
     log "rep $rep/$REPS  $workload  $fw  $( [[ $t == 0 ]] && echo "default" || echo "$t") thread(s)"
@@ -203,6 +219,25 @@ lenet_train() {
         --model "$ROOT/models/$model.cfg" --epochs 1 --batch 64 --lr 0.001 --threads "$t"
 }
 
+# dist_train REP WORKLOAD MODEL DATA: one epoch data-parallel and its references
+# (the LeNet-5 recipe above), all on the first 2 CPUs but the 1-thread run
+MPIRUN=(env OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1 mpirun --oversubscribe
+        --bind-to none -np 2)
+dist_train() {
+    local rep=$1 workload=$2 model=$3 data=$4 recipe
+    recipe=(train "$ROOT/models/$model.cfg" --data "$data" --epochs 1 --batch 64 --opt adam
+            --lr 0.001 --weight-decay 0 --schedule const --warmup 0 --init he --seed 1
+            --val-split 0 --quiet)
+    for t in 1 2; do
+        run_one "$rep" "$workload" soma "$t" "$SOMA" "${recipe[@]}" --threads "$t" \
+            --out "$RUNS/$rep/$workload/soma-t$t/out"
+    done
+    PIN_CPUS=2 run_one "$rep" "$workload" soma-mpi2 1 "${MPIRUN[@]}" "$SOMA" "${recipe[@]}" \
+        --threads 1 --out "$RUNS/$rep/$workload/soma-mpi2-t1/out"
+    PIN_CPUS=2 run_one "$rep" "$workload" pytorch-ddp2 1 "${TORCH[@]}" "$ROOT/bench/torch_ddp.py" \
+        "$data" --model "$ROOT/models/$model.cfg" --procs 2 --threads 1 --batch 64 --lr 0.001
+}
+
 for rep in $(seq 1 "$REPS"); do
     want sgemm && for t in "${THREAD_LIST[@]}"; do
         run_one "$rep" sgemm openblas "$t" env "${BLAS_ENV[@]}" "$BUILD/sgemm_peak" "$t" 2048 5
@@ -220,6 +255,12 @@ for rep in $(seq 1 "$REPS"); do
         run_one "$rep" bn-cnn-train soma "$t" "$SOMA" bench "$ROOT/models/bench-bn-cnn.cfg" \
             --batch 64 --threads "$t" --steps "$STEPS_BN_CNN"
         run_one "$rep" bn-cnn-train pytorch "$t" "${TORCH[@]}" "$ROOT/bench/torch_bench.py" "$ROOT/models/bench-bn-cnn.cfg" \
+            --batch 64 --threads "$t" --steps "$STEPS_BN_CNN"
+    done
+    want vgg-small-train && for t in "${THREAD_LIST[@]}"; do
+        run_one "$rep" vgg-small-train soma "$t" "$SOMA" bench "$ROOT/models/vgg-small.cfg" \
+            --batch 64 --training --threads "$t" --steps "$STEPS_BN_CNN"
+        run_one "$rep" vgg-small-train pytorch "$t" "${TORCH[@]}" "$ROOT/bench/torch_bench.py" "$ROOT/models/vgg-small.cfg" \
             --batch 64 --threads "$t" --steps "$STEPS_BN_CNN"
     done
     want alexnet-train && for t in "${THREAD_LIST[@]}"; do
@@ -240,6 +281,10 @@ for rep in $(seq 1 "$REPS"); do
                 "$ROOT/models/alexnet.cfg" --batch $batch "${torch_mode[@]}" --threads "$t" --steps "$STEPS_ALEXNET_FULL"
         done
     done
+    if want lenet5-dist && (( NCPU > 1 )); then
+        dist_train "$rep" lenet5-dist lenet5 "$TRAIN_DATA"
+        dist_train "$rep" bn-cnn-dist bench-bn-cnn "$DIST_BN_DATA"
+    fi
     if want busy && (( NCPU > 1 )); then
         busy_start
         for model in lenet5 lenet5-bn; do
@@ -258,7 +303,7 @@ if [[ $COMMIT != unknown ]] && ! git -C "$ROOT" diff --quiet HEAD -- src include
 fi
 export BENCH_COMMAND="$COMMAND" BENCH_QUICK="$QUICK" BENCH_REPS="$REPS" BENCH_COMMIT="$COMMIT"
 export BENCH_LOAD_START="$LOAD_START" BENCH_DATA="$TRAIN_DATA" BENCH_TRAIN_IMAGES="$TRAIN_IMAGES" BENCH_BLAS_ENV="${BLAS_ENV[*]:-}" BENCH_SOMA="$SOMA"
-export BENCH_STEPS="lenet5-infer=$STEPS_LENET_INFER bn-cnn-train=$STEPS_BN_CNN alexnet-train=$STEPS_ALEXNET alexnet (whole)=$STEPS_ALEXNET_FULL"
+export BENCH_STEPS="lenet5-infer=$STEPS_LENET_INFER bn-cnn-train=$STEPS_BN_CNN vgg-small-train=$STEPS_BN_CNN alexnet-train=$STEPS_ALEXNET alexnet (whole)=$STEPS_ALEXNET_FULL"
 "$PY" "$ROOT/bench/report.py" "$RUNS" "$ROOT/models" >"$OUT.tmp"
 if want winograd; then
     log "winograd: bench/winograd.sh $REPS"

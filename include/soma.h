@@ -140,6 +140,10 @@ SOMA_API double soma_model_flops(const soma_model *model, int training);
  * (n x classes) to `probs`.
  */
 SOMA_API soma_status soma_model_predict(soma_model *model, const float *input, int n, float *probs);
+/** soma_model_predict's class scores before the softmax (n x classes logits): what another
+ *  framework's copy of the model computes, for comparing the two. */
+SOMA_API soma_status soma_model_logits(soma_model *model, const float *input, int n,
+                                       float *logits);
 
 /*
  * Devices: where a model's memory lives and its operations run. "cpu" is
@@ -368,8 +372,79 @@ SOMA_API soma_status soma_optimizer_parse(const char *name, soma_optimizer_kind 
 /** The name of an optimizer kind. */
 SOMA_API const char *soma_optimizer_name(soma_optimizer_kind kind);
 
+/**
+ * An optimizer over a flat array of `n` floats of the caller's (a toy
+ * function's coordinates, say): the update soma_train runs, on the CPU.
+ * soma_optimizer_step applies one step at config->lr: params -= update(grads),
+ * keeping the state (momentum, squared-gradient averages, Adam's step count)
+ * between calls. The configuration is checked as soma_train checks it.
+ */
+typedef struct soma_optimizer soma_optimizer;
+SOMA_API soma_status soma_optimizer_create(const soma_optimizer_config *config, size_t n,
+                                           soma_optimizer **out);
+SOMA_API soma_status soma_optimizer_step(soma_optimizer *opt, float *params, const float *grads);
+/** Releases an optimizer (NULL is fine). */
+SOMA_API void soma_optimizer_free(soma_optimizer *opt);
+
+/*
+ * Looking inside training (soma experiment): the weights as one flat array,
+ * one training-mode pass's loss and gradient without a step, and per-layer
+ * statistics of such a pass. The parameters are laid out as the checkpoint
+ * lists them (layer by layer, weight then bias, ...), soma_model_param_count
+ * floats. A pass runs in training mode (batch statistics for BatchNorm,
+ * dropout masks keyed by `seed` and `step`) and leaves the weights and the
+ * running statistics as they were.
+ */
+SOMA_API soma_status soma_model_get_params(soma_model *model, float *out);
+SOMA_API soma_status soma_model_set_params(soma_model *model, const float *params);
+/** The mean loss over n samples (NCHW, normalised; labels in 0..classes-1) and, when
+ *  `grad` is not NULL, its gradient with respect to every parameter. */
+SOMA_API soma_status soma_model_loss_grad(soma_model *model, const float *input,
+                                          const int32_t *labels, int n, uint64_t seed,
+                                          long long step, double *loss, float *grad);
+
+#define SOMA_PROBE_BINS 41
+/** One layer's output in a training-mode pass, and the loss gradient with respect to it. */
+typedef struct soma_layer_probe {
+    int layer;           /* its index (tensor names "index.weight", soma_model_summary) */
+    const char *kind;    /* "linear", "conv2d", "tanh", "relu", ... */
+    int relu;            /* the layer applies the ReLU after it: its output is after the ReLU */
+    double act_mean, act_std;   /* of the output over the batch */
+    double grad_mean, grad_std; /* of d loss / d output (the mean loss over the batch) */
+    double weight_std, weight_grad_std; /* of its weight and weight gradient; NaN without */
+    double hist_lo, hist_hi;    /* the histogram's range: the output's min and max */
+    int hist[SOMA_PROBE_BINS];  /* output values counted in equal bins over that range */
+} soma_layer_probe;
+/** soma_model_loss_grad's pass with statistics of every layer (except a ReLU that the
+ *  layer before applies, whose output that layer's entry describes), first layer first:
+ *  at most `max` into probes, *count of them. */
+SOMA_API soma_status soma_model_probe(soma_model *model, const float *input,
+                                      const int32_t *labels, int n, soma_layer_probe *probes,
+                                      int max, int *count, double *loss);
+
 /** The largest batch soma_train, soma_evaluate, soma_benchmark and the memory estimate take. */
 #define SOMA_MAX_BATCH 65536
+
+/*
+ * Data-parallel training over processes (docs/distributed.md): the processes
+ * a launcher (mpirun) started train one model together, each on its shard of
+ * every global batch, their gradients summed after each step. A build
+ * without MPI has the single process only.
+ */
+typedef struct soma_comm soma_comm;
+
+/** The processes this one was started among: with `mpirun -np N`, N of them (MPI starts
+ *  here unless the program started it); without a launcher, this process alone. A build
+ *  without MPI started as one of several is SOMA_ERR_UNSUPPORTED. Free with soma_comm_free. */
+SOMA_API soma_status soma_comm_world(soma_comm **out);
+/** This process's rank, 0 .. size - 1 (0 for NULL). */
+SOMA_API int soma_comm_rank(const soma_comm *comm);
+/** The number of processes (1 for NULL). */
+SOMA_API int soma_comm_size(const soma_comm *comm);
+/** Releases the communicator, and ends MPI when soma_comm_world started it (accepts NULL).
+ *  Every process calls it; a process that failed alone should exit without it instead (the
+ *  launcher then ends the others). */
+SOMA_API void soma_comm_free(soma_comm *comm);
 
 /** Everything that defines a training run. soma_train_defaults() fills it. */
 typedef struct soma_train_config {
@@ -397,6 +472,15 @@ typedef struct soma_train_config {
                                           each step (NULL = none); set it from a signal handler,
                                           the progress callback or, with an atomic store, any
                                           thread */
+    /* data parallelism (docs/distributed.md); fields added last, so that older callers'
+       layouts stay valid */
+    soma_comm *comm;      /* the processes training together, each calling soma_train with the
+                             same config and data (NULL = this one alone); `batch` is the
+                             global batch, split among them */
+    int sync_bn;          /* 1: BatchNorm's batch statistics over the global batch (one sum
+                             across processes per layer); 0: each process's own (as DDP) */
+    int overlap;          /* 1: sum gradients across processes in buckets of layers while
+                             backward continues, instead of once after it */
 } soma_train_config;
 
 /** Defaults: AdamW (lr 2e-3, weight decay 0.05), cosine schedule, 20 epochs, batch 32,
@@ -413,6 +497,9 @@ typedef struct soma_progress {
     double lr;                /* current learning rate */
     double seconds;           /* seconds since the epoch began */
     double images_per_second; /* this epoch so far */
+    /* set for each step (NaN at the end of an epoch): */
+    double step_loss;         /* this step's mean training loss over its batch */
+    double grad_norm;         /* l2 norm of this step's gradient over all parameters */
     /* set at the end of an epoch only (epoch_done = 1): */
     int epoch_done;
     double val_loss, val_accuracy; /* NaN when there is no validation set */
@@ -461,6 +548,10 @@ SOMA_API void soma_request_stop(void);
 /** Evaluation: mean cross-entropy loss and accuracy of `model` on `ds`. */
 SOMA_API soma_status soma_evaluate(soma_model *model, const soma_dataset *ds, int batch, double *loss,
                           double *accuracy);
+/** soma_evaluate shared among the processes of `comm` (each calls it, with the same dataset):
+ *  each evaluates its part of `ds`, and all get the totals. comm NULL: soma_evaluate. */
+SOMA_API soma_status soma_evaluate_comm(soma_model *model, const soma_dataset *ds, int batch,
+                                        const soma_comm *comm, double *loss, double *accuracy);
 
 /**
  * Test-time augmentation: the mean of the softmax over `copies` deterministic
@@ -557,6 +648,38 @@ SOMA_API soma_status soma_checkpoint_metadata(const char *path, const char *key,
  */
 SOMA_API soma_status soma_checkpoint_metadata_get(const char *path, const char *const *keys, int n,
                                          char **values);
+
+/* --------------------------------------------------------------- interop */
+
+/** A renaming for soma_model_import_safetensors: the file's tensor `from`, or every tensor
+ *  under the module path `from` ("classifier.1" takes "classifier.1.weight"), is read as
+ *  `to` (the matched part replaced; an empty `to` strips it). */
+typedef struct soma_name_map {
+    const char *from, *to;
+} soma_name_map;
+
+/**
+ * Loads a PyTorch state_dict saved as safetensors into `model` (docs/interop.md): tensors
+ * named as nn.Sequential names them ("0.weight", "4.running_var") after the renamings in
+ * map[0..nmap) and with a module prefix that all other names share ("module.", "features.")
+ * stripped; F32, F16, BF16 or F64; num_batches_tracked ignored. Every missing, unexpected,
+ * misshapen or non-finite tensor is named in one message (SOMA_ERR_SHAPE); on any error
+ * the model's weights are as they were. The input normalisation is left to the caller.
+ */
+SOMA_API soma_status soma_model_import_safetensors(soma_model *model, const char *path,
+                                                   const soma_name_map *map, int nmap);
+/** Loads another checkpoint's weights, running statistics, input normalisation and class
+ *  names into `model` (fine-tuning); every tensor's shape must match, else SOMA_ERR_SHAPE naming the
+ *  first layer that does not, and the model is unchanged. */
+SOMA_API soma_status soma_model_load_weights(soma_model *model, const char *checkpoint);
+/**
+ * Writes the model in evaluation mode as an ONNX file (opset 13, docs/interop.md). Its
+ * input "input" is raw pixel values 0..255 as floats, N x C x H x W with N dynamic; the
+ * model's normalisation (x/255 - mean) / std comes first as Div, Sub and Div nodes;
+ * dropout is left out; its output "logits" is the class scores before the softmax.
+ * Written atomically; a layer ONNX cannot express is SOMA_ERR_UNSUPPORTED naming it.
+ */
+SOMA_API soma_status soma_model_export_onnx(soma_model *model, const char *path);
 
 /*
  * Input normalisation stored with a model, one (mean, std) pair per input

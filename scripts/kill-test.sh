@@ -16,7 +16,8 @@
 # start when the kill came before the first checkpoint) must end with the
 # reference's data (a hash of the data section, which holds weights,
 # running statistics and optimizer state) for last.safetensors
-# and best.safetensors and the same deterministic metrics.csv columns.
+# and best.safetensors, the same deterministic metrics.csv columns and the
+# same steps.csv.
 # Temporary files (NAME.tmp.PID) that SIGKILL leaves behind are counted: they
 # are expected and must not get in the way. Exits non-zero on any failure.
 # Not part of CTest (about 15 s for 20 kills); scripts/test.sh runs 10 kills
@@ -55,6 +56,7 @@ run_ms=$(($(now_ms) - start))
 ref_last=$(checksum "$work/ref/last.safetensors")
 ref_best=$(checksum "$work/ref/best.safetensors")
 ref_metrics=$(metrics "$work/ref/metrics.csv")
+ref_steps=$(cat "$work/ref/steps.csv")
 [[ -n "$ref_last" && -n "$ref_best" ]] || { echo "kill-test: the reference run has no checksums" >&2; exit 1; }
 echo "kill-test: reference run ${run_ms} ms, last.safetensors checksum $ref_last, best $ref_best"
 
@@ -113,6 +115,8 @@ for ((i = 1; i <= kills; i++)); do
         fail "kill $i ($what): final best.safetensors checksum $best, reference $ref_best"
     elif [[ "$(metrics "$out/metrics.csv")" != "$ref_metrics" ]]; then
         fail "kill $i ($what): metrics.csv differs: $(diff <(metrics "$out/metrics.csv") <(echo "$ref_metrics") | tr '\n' ' ')"
+    elif [[ "$(cat "$out/steps.csv")" != "$ref_steps" ]]; then
+        fail "kill $i ($what): steps.csv differs: $(diff "$out/steps.csv" <(echo "$ref_steps") | head -4 | tr '\n' ' ')"
     else
         identical=$((identical + 1))
         echo "kill-test: kill $i: $what; resumed identical"

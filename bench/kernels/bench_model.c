@@ -53,6 +53,7 @@ int main(int argc, char **argv)
     int threads = atoi(argv[2]);
     int tb = argc > 3 ? atoi(argv[3]) : 64, ib = argc > 4 ? atoi(argv[4]) : 256;
     int repeats = argc > 5 ? atoi(argv[5]) : 5, steps = argc > 6 ? atoi(argv[6]) : 40;
+    soma_select_blas_kernels(); /* as the CLI does: OpenBLAS may take this CPU for an old one */
     soma_set_threads(threads);
     soma_model *m;
     if (soma_model_open(argv[1], &m) != SOMA_OK || soma_model_init(m, SOMA_INIT_HE, 1) != SOMA_OK) {

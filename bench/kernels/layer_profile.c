@@ -46,6 +46,7 @@ int main(int argc, char **argv)
     }
     int batch = argc > 2 ? atoi(argv[2]) : 64, steps = argc > 3 ? atoi(argv[3]) : 30;
     int training = argc > 4 ? atoi(argv[4]) : 1, threads = argc > 5 ? atoi(argv[5]) : 1;
+    soma_select_blas_kernels(); /* as the CLI does: OpenBLAS may take this CPU for an old one */
     soma_set_threads(threads);
     mean_mode = getenv("LAYER_PROFILE_MEAN") && atoi(getenv("LAYER_PROFILE_MEAN")) > 0;
     if (threads > 1 || (argc > 6 && argv[6][0] == 'w'))

@@ -34,6 +34,9 @@ static const char predict_help[] =
     "(exit status 1 at the end).\n"
     "\n"
     "  --top K       print the K most likely classes, at most the model's (default 1)\n"
+    "  --logits      print every class score before the softmax instead, %.9g, one\n"
+    "                line per image ('FILE: s0 s1 ...' or 'INDEX s0 s1 ...'): to\n"
+    "                compare with another framework's copy of the model\n"
     "  --fit HOW     images of another size: exact (refused, the default), center-crop\n"
     "                (the largest centred region of the input's shape, resized: what\n"
     "                training on an image folder does) or resize (the whole image)\n"
@@ -48,6 +51,7 @@ static const char predict_help[] =
 typedef struct predictor {
     soma_model *model;
     int c, h, w, classes, top;
+    int logits;           /* --logits: raw class scores, not the top classes */
     float *mean, *std;    /* per input channel */
     float *input, *probs; /* PREDICT_BATCH samples */
     int *order;           /* top classes of one sample */
@@ -80,14 +84,28 @@ static void top_classes(const predictor *p, const float *probs, int *order)
     }
 }
 
+/* " s0 s1 ..." and the end of the line: floats written to be read back exactly. */
+static void print_scores(const predictor *p, const float *row)
+{
+    for (int k = 0; k < p->classes; k++)
+        printf(" %.9g", (double)row[k]);
+    putchar('\n');
+}
+
 static soma_status predict_image(predictor *p, const char *path)
 {
     soma_status st =
         image_to_input(path, p->c, p->h, p->w, p->fit, p->mean, p->std, p->input);
     if (st == SOMA_OK)
-        st = soma_model_predict(p->model, p->input, 1, p->probs);
+        st = p->logits ? soma_model_logits(p->model, p->input, 1, p->probs)
+                       : soma_model_predict(p->model, p->input, 1, p->probs);
     if (st != SOMA_OK)
         return st;
+    if (p->logits) {
+        printf("%s:", path);
+        print_scores(p, p->probs);
+        return SOMA_OK;
+    }
     top_classes(p, p->probs, p->order);
     printf("%s:", path);
     for (int k = 0; k < p->top; k++) {
@@ -135,8 +153,13 @@ static soma_status predict_idx(predictor *p, const char *checkpoint, const char 
         int n = count - first < PREDICT_BATCH ? count - first : PREDICT_BATCH;
         st = soma_dataset_get_channels(ds, first, n, p->c, p->mean, p->std, p->input);
         if (st == SOMA_OK)
-            st = soma_model_predict(p->model, p->input, n, p->probs);
-        for (int i = 0; i < n && st == SOMA_OK; i++) {
+            st = p->logits ? soma_model_logits(p->model, p->input, n, p->probs)
+                           : soma_model_predict(p->model, p->input, n, p->probs);
+        for (int i = 0; i < n && st == SOMA_OK && p->logits; i++) {
+            printf("%d", first + i);
+            print_scores(p, p->probs + (size_t)i * p->classes);
+        }
+        for (int i = 0; i < n && st == SOMA_OK && !p->logits; i++) {
             const float *row = p->probs + (size_t)i * p->classes;
             top_classes(p, row, p->order);
             printf("%d", first + i);
@@ -152,7 +175,7 @@ static soma_status predict_idx(predictor *p, const char *checkpoint, const char 
             correct += label == p->order[0];
         }
     }
-    if (st == SOMA_OK && labels_path && count > 0)
+    if (st == SOMA_OK && labels_path && count > 0 && !p->logits)
         printf("accuracy %.2f%%  (%lld of %d correct, labels from %s)\n",
                100.0 * (double)correct / count, correct, count, labels_path);
     free(labels_path);
@@ -211,10 +234,11 @@ static int predict_all(predictor *p, const char *checkpoint, const char **files,
 int cmd_predict(int argc, char **argv, const command_line *full)
 {
     (void)full;
-    int top = 1, threads = 0;
+    int top = 1, threads = 0, logits = 0;
     const char *device = NULL, *fit = "exact";
     cli_option options[] = {
         {"fit", OPT_STRING, &fit, 0, 0, 0, 0, "exact, center-crop or resize", 0},
+        {"logits", OPT_FLAG, &logits, 0, 0, 0, 0, NULL, 0},
         {"top", OPT_INT, &top, 1, MAX_TOP, 0, 0, "a whole number from 1 to 1000", 0},
         {"threads", OPT_INT, &threads, 0, 1024, 0, 0, "a whole number from 0 to 1024", 0},
         {"device", OPT_STRING, &device, 0, 0, 0, 0, "a device name", 0},
@@ -248,6 +272,7 @@ int cmd_predict(int argc, char **argv, const command_line *full)
     memset(&p, 0, sizeof p);
     p.fit = how;
     p.top = top;
+    p.logits = logits;
     p.device = device;
     int rc = predict_all(&p, positional[0], positional + 1, npositional - 1);
     free(p.input);

@@ -16,6 +16,8 @@
 #include "cli/progress.h"
 #include "cli/run_dir.h"
 #include "cli/run_files.h"
+#include "cli/steps_csv.h"
+#include "cli/test_analysis.h"
 #include "cli/train_options.h"
 #include "core/error.h"
 #include "core/strbuf.h"
@@ -31,8 +33,15 @@ typedef struct train_run {
     int created_dir; /* this run made out_dir */
     metrics_csv metrics;
     int metrics_open;
+    steps_csv steps;
+    int steps_open;
     progress_view view;
-    int metrics_warned;
+    int metrics_warned, steps_warned;
+    /* data parallelism: the processes training together; rank 0 alone
+     * prints and writes the run's files */
+    soma_comm *comm;
+    int rank, size;
+    int agreed; /* training ended the same way in every process (done, stopped, diverged) */
 } train_run;
 
 static void train_run_free(train_run *r)
@@ -46,9 +55,12 @@ static void train_run_free(train_run *r)
     free(r->name);
     free(r->command);
     free(r->settings);
+    if (r->steps_open)
+        steps_csv_close(&r->steps);
     run_dir_unlock(r->out_dir, r->lock_fd, r->created_dir);
     if (r->metrics_open)
         metrics_csv_close(&r->metrics);
+
     free(r->out_dir);
 }
 
@@ -66,6 +78,12 @@ static void on_progress(const soma_progress *p, void *user)
         fprintf(stderr, "soma: warning: %s (metrics.csv is no longer updated)\n",
                 soma_last_error());
         r->metrics_warned = 1;
+    }
+    if (!p->epoch_done && !r->steps_warned && steps_csv_append(&r->steps, p) != SOMA_OK) {
+        progress_clear(&r->view);
+        fprintf(stderr, "soma: warning: %s (steps.csv is no longer updated)\n",
+                soma_last_error());
+        r->steps_warned = 1;
     }
 }
 
@@ -90,10 +108,13 @@ static void install_stop_handlers(void)
 
 /* The command that continues a run: the checkpoint holds its settings, so
  * only the thread count (which results depend on) needs repeating. */
-static char *resume_command(const command_line *full, const char *checkpoint, int threads)
+static char *resume_command(const command_line *full, const char *checkpoint, int threads,
+                            int processes)
 {
     strbuf sb;
     strbuf_init(&sb);
+    if (processes > 1)
+        strbuf_appendf(&sb, "mpirun -np %d ", processes);
     append_shell_word(&sb, full->argv[0]);
     strbuf_append(&sb, " train --resume ");
     append_shell_word(&sb, checkpoint);
@@ -107,7 +128,7 @@ static int report_interrupted(train_run *r, const command_line *full, int thread
     progress_clear(&r->view);
     char *checkpoint = cli_path_join(r->out_dir, "last.safetensors");
     if (checkpoint && access(checkpoint, R_OK) == 0) {
-        char *again = resume_command(full, checkpoint, threads);
+        char *again = resume_command(full, checkpoint, threads, r->size);
         fprintf(stderr, "soma: interrupted; resume with: %s\n", again ? again : "");
         free(again);
     } else {
@@ -193,6 +214,9 @@ static soma_status prepare_out_dir(const train_options *o, train_run *r)
     if (st == SOMA_OK)
         st = metrics_csv_open(&r->metrics, r->out_dir, o->resume ? checkpoint_dir : NULL);
     r->metrics_open = st == SOMA_OK;
+    if (st == SOMA_OK)
+        st = steps_csv_open(&r->steps, r->out_dir, o->resume ? checkpoint_dir : NULL);
+    r->steps_open = st == SOMA_OK;
     free(checkpoint_dir);
     return st;
 }
@@ -231,6 +255,8 @@ static void print_header(const train_options *o, const train_run *r)
     printf("optimizer  %s  lr %g  weight decay %g  schedule %s  batch %d  epochs %d\n",
            soma_optimizer_name(cfg->opt.kind), (double)cfg->opt.lr, (double)cfg->opt.weight_decay,
            soma_schedule_name(cfg->schedule), cfg->batch, cfg->epochs);
+    if (o->init_from)
+        printf("init from  %s (weights and input normalisation)\n", o->init_from);
     if (o->resume)
         printf("resume     %s (epoch %d, step %d)\n", o->resume, o->position.epoch + 1,
                o->position.step);
@@ -239,6 +265,10 @@ static void print_header(const train_options *o, const train_run *r)
     if (s->augment)
         printf("augment    %s\n", s->augment);
     printf("device     %s  threads %d\n", soma_model_device(r->model), soma_threads());
+    if (r->size > 1)
+        printf("processes  %d, each with about %d samples of every batch of %d%s\n", r->size,
+               (cfg->batch + r->size - 1) / r->size, cfg->batch,
+               cfg->sync_bn ? "; BatchNorm statistics over the whole batch" : "");
     soma_train_config planned = planned_config(o);
     soma_memory_estimate e;
     if (soma_train_memory_estimate(r->model, &planned, &e) == SOMA_OK)
@@ -300,9 +330,11 @@ static soma_status write_summary(const train_options *o, const train_run *r,
     s.seed = cfg->seed;
     s.threads = soma_threads();
     s.threads_running = result->threads_running;
+    s.processes = r->size;
     s.device = soma_model_device(r->model);
     s.command = set->command;
     s.resumed_by = o->resume ? r->command : NULL;
+    s.init_from = o->init_from;
     s.started_at = set->started_at;
     s.settings = r->settings;
     return summary_json_write(r->out_dir, &s);
@@ -413,9 +445,11 @@ static int run(train_options *o, const command_line *full, train_run *r)
         st = check_memory(o, r);
     if (st == SOMA_OK && !o->resume)
         st = soma_model_init(r->model, o->init, o->s.train.seed);
+    if (st == SOMA_OK && o->init_from) /* its input normalisation too: the weights expect it */
+        st = soma_model_load_weights(r->model, o->init_from);
     if (st == SOMA_OK)
         st = record_start(o, r, full);
-    if (st == SOMA_OK)
+    if (st == SOMA_OK && r->rank == 0) /* the run's files are rank 0's */
         st = stop_check(prepare_out_dir(o, r));
     if (st == SOMA_ERR_INTERRUPTED) {
         fprintf(stderr, "soma: interrupted before training started\n");
@@ -429,7 +463,9 @@ static int run(train_options *o, const command_line *full, train_run *r)
         print_header(o, r);
 
     soma_train_config cfg = o->s.train;
-    cfg.out_dir = r->out_dir;
+    cfg.out_dir = r->rank == 0 ? r->out_dir : NULL;
+    cfg.comm = r->comm;
+    cfg.overlap = o->overlap;
     cfg.resume = o->resume;
     cfg.command = r->command;
     cfg.settings = r->settings;
@@ -442,16 +478,23 @@ static int run(train_options *o, const command_line *full, train_run *r)
         fprintf(stderr, "soma: interrupted before training started\n");
         return EXIT_INTERRUPTED;
     }
-    st = soma_train(r->model, r->train, r->val, &cfg, on_progress, r, &result);
+    st = soma_train(r->model, r->train, r->val, &cfg, r->rank == 0 ? on_progress : NULL, r,
+                    &result);
     progress_clear(&r->view);
+    r->agreed = st == SOMA_OK || st == SOMA_ERR_INTERRUPTED || st == SOMA_ERR_DIVERGED;
     if (st == SOMA_ERR_INTERRUPTED)
-        return report_interrupted(r, full, o->threads);
+        return r->rank == 0 ? report_interrupted(r, full, o->threads) : EXIT_INTERRUPTED;
+    if (st == SOMA_ERR_DIVERGED && r->rank != 0) /* agreed by all: rank 0 says it */
+        return EXIT_ERROR;
     if (st != SOMA_OK)
         return report_error(st);
 
     test_result test = {NAN, NAN, NAN, NAN};
     if (r->test) {
-        st = soma_evaluate(r->model, r->test, EVAL_BATCH, &test.loss, &test.accuracy);
+        st = soma_evaluate_comm(r->model, r->test, EVAL_BATCH, r->comm, &test.loss,
+                                &test.accuracy);
+        if (r->rank != 0) /* the rest is rank 0's */
+            return st == SOMA_OK ? EXIT_OK : report_error(st);
         if (st == SOMA_OK && o->tta)
             st = soma_evaluate_tta(r->model, r->test, EVAL_BATCH, o->tta, o->s.augment,
                                    &test.loss_tta, &test.accuracy_tta);
@@ -466,6 +509,14 @@ static int run(train_options *o, const command_line *full, train_run *r)
         }
     }
 
+    if (r->rank != 0)
+        return EXIT_OK;
+    if (r->test) { /* a run that cannot write them is still a run: a warning */
+        st = test_analysis_write(r->model, r->test, o->s.data, r->out_dir);
+        if (st != SOMA_OK)
+            fprintf(stderr, "soma: warning: %s (no confusion.csv or misclassified files)\n",
+                    soma_last_error());
+    }
     st = write_summary(o, r, &result, &test, cli_seconds() - started);
     if (st != SOMA_OK)
         return report_error(st);
@@ -473,10 +524,44 @@ static int run(train_options *o, const command_line *full, train_run *r)
         if (result.stopped_early)
             printf("stopped early after epoch %d; best validation accuracy %.2f%% at epoch %d\n",
                    result.epochs_run, 100.0 * result.best_val_accuracy, result.best_epoch);
-        printf("wrote      %s/: %slast.safetensors, metrics.csv, summary.json\n", r->out_dir,
-               result.best_epoch > 0 ? "best.safetensors, " : "");
+        printf("wrote      %s/: %slast.safetensors, metrics.csv, steps.csv, summary.json%s\n",
+               r->out_dir, result.best_epoch > 0 ? "best.safetensors, " : "",
+               r->test ? ", confusion.csv, misclassified.csv, misclassified.png" : "");
     }
     return EXIT_OK;
+}
+
+/* Cores for each process on this machine: its share of them (Open MPI's
+ * count of the processes here), at least 1. */
+static int cores_per_process(void)
+{
+    long cores = sysconf(_SC_NPROCESSORS_ONLN);
+    const char *local = getenv("OMPI_COMM_WORLD_LOCAL_SIZE");
+    long here = local ? strtol(local, NULL, 10) : 1;
+    if (cores < 1)
+        cores = 1;
+    if (here < 1)
+        here = 1;
+    return cores / here > 1 ? (int)(cores / here) : 1;
+}
+
+/* Under a launcher (mpirun): the processes training together. Ranks other
+ * than 0 print nothing but their own errors; without --threads each process
+ * takes its share of the machine's cores. */
+static int join_processes(train_options *o, train_run *r)
+{
+    soma_status st = soma_comm_world(&r->comm);
+    if (st != SOMA_OK)
+        return report_error(st);
+    r->rank = soma_comm_rank(r->comm);
+    r->size = soma_comm_size(r->comm);
+    if (r->size < 2)
+        return -1;
+    if (r->rank != 0 && !freopen("/dev/null", "w", stdout))
+        return report_error(soma_error(SOMA_ERR_IO, "cannot silence rank %d's output", r->rank));
+    if (o->threads == 0)
+        o->threads = cores_per_process();
+    return -1;
 }
 
 int cmd_train(int argc, char **argv, const command_line *full)
@@ -487,8 +572,15 @@ int cmd_train(int argc, char **argv, const command_line *full)
         train_run r;
         memset(&r, 0, sizeof r);
         r.lock_fd = -1;
-        rc = run(&o, full, &r);
+        r.size = 1;
+        rc = join_processes(&o, &r);
+        if (rc < 0)
+            rc = run(&o, full, &r);
         train_run_free(&r);
+        /* A process that failed alone leaves MPI running: the launcher
+         * then ends the others, which would wait for it forever. */
+        if (r.size < 2 || r.agreed)
+            soma_comm_free(r.comm);
     }
     train_options_free(&o);
     return rc;

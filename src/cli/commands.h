@@ -26,6 +26,10 @@ int cmd_bench(int argc, char **argv, const command_line *full);
 int cmd_zoo(int argc, char **argv, const command_line *full);
 int cmd_augment(int argc, char **argv, const command_line *full);
 int cmd_convert(int argc, char **argv, const command_line *full);
+int cmd_report(int argc, char **argv, const command_line *full);
+int cmd_import(int argc, char **argv, const command_line *full);
+int cmd_export(int argc, char **argv, const command_line *full);
+int cmd_experiment(int argc, char **argv, const command_line *full);
 
 /* Prints "soma: error: <soma_last_error()>" on stderr; returns EXIT_ERROR
  * (or EXIT_INTERRUPTED for SOMA_ERR_INTERRUPTED). */

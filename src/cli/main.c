@@ -22,6 +22,10 @@ static const command commands[] = {
     {"zoo", cmd_zoo, "list the built-in models"},
     {"augment", cmd_augment, "preview data augmentation as a PNG grid"},
     {"convert", cmd_convert, "write a dataset out as an image folder of PNG files"},
+    {"report", cmd_report, "write an HTML report of one or more runs"},
+    {"import", cmd_import, "make a checkpoint of PyTorch weights (safetensors)"},
+    {"experiment", cmd_experiment, "draw the lecture's pictures from real runs"},
+    {"export", cmd_export, "write a checkpoint's network as an ONNX model"},
 };
 #define NCOMMANDS ((int)(sizeof commands / sizeof commands[0]))
 

@@ -18,7 +18,8 @@
 
 /* The files `soma train` writes in a run directory. */
 static const char *const run_files[] = {"last.safetensors", "best.safetensors", "metrics.csv",
-                                        "summary.json", NULL};
+                                        "steps.csv", "summary.json", "confusion.csv",
+                                        "misclassified.csv", "misclassified.png", NULL};
 
 soma_status run_dir_lock(const char *dir, int *fd)
 {

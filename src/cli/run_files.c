@@ -114,9 +114,11 @@ soma_status summary_json_write(const char *dir, const run_summary *s)
     strbuf_appendf(&sb, "  \"seed\": %llu,\n", (unsigned long long)s->seed);
     json_integer(&sb, "threads", s->threads);
     json_number(&sb, "threads_running", s->threads_running, 0);
+    json_integer(&sb, "processes", s->processes > 1 ? s->processes : 1);
     json_string(&sb, "device", s->device);
     json_string(&sb, "command", s->command);
     json_string(&sb, "resumed_by", s->resumed_by);
+    json_string(&sb, "init_from", s->init_from);
     json_string(&sb, "started_at", s->started_at);
     /* everything that defines the run: `soma train --config summary.json` re-runs it */
     strbuf_appendf(&sb, "  \"settings\": %s,\n", s->settings ? s->settings : "null");

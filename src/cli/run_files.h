@@ -27,10 +27,12 @@ typedef struct run_summary {
     double weight_decay;
     int batch, threads, train_images, val_images;
     double threads_running; /* soma_train_result.threads_running */
+    int processes;          /* training data-parallel over this many (mpirun -np) */
     const char *device;
     uint64_t seed;
     const char *command;    /* the command that began the run */
     const char *resumed_by; /* the command that finished it after a resume, or NULL */
+    const char *init_from;  /* the checkpoint whose weights it started from, or NULL */
     const char *started_at;
     const char *settings;   /* the run's settings, a JSON object (run_settings_to_json) */
     double best_val_loss;

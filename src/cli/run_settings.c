@@ -53,6 +53,8 @@ static const field fields[] = {
     {"patience", "patience", F_INT, AT(train.patience)},
     {"checkpoint_every", "checkpoint-every", F_INT, AT(train.checkpoint_every)},
     {"checkpoint_minutes", NULL, F_DOUBLE, AT(train.checkpoint_minutes)},
+    /* optional: written only when set (BatchNorm across processes) */
+    {"sync_bn", "sync-bn", F_INT, AT(train.sync_bn)},
     {"started_at", NULL, F_STRING, AT(started_at)},
     {"command", NULL, F_STRING, AT(command)},
 };
@@ -185,6 +187,8 @@ char *run_settings_to_json(const run_settings *s)
     strbuf_init(&sb);
     strbuf_append(&sb, "{");
     for (int i = 0; i < NFIELDS; i++) {
+        if (fields[i].offset == AT(train.sync_bn) && !s->train.sync_bn)
+            continue; /* as runs before distributed training recorded them */
         strbuf_appendf(&sb, "%s\"%s\": ", i ? ", " : "", fields[i].key);
         field_text(s, &fields[i], 0, &sb);
     }
@@ -308,7 +312,8 @@ soma_status run_settings_from_json(const json_value *obj, const char *where, run
         }
     }
     for (int i = 0; i < NFIELDS && st == SOMA_OK; i++)
-        if (!json_object_get(obj, fields[i].key) && fields[i].offset != AT(augment))
+        if (!json_object_get(obj, fields[i].key) && fields[i].offset != AT(augment) &&
+            fields[i].offset != AT(train.sync_bn))
             st = soma_error(SOMA_ERR_FORMAT, "%s: settings: '%s' is missing", where,
                             fields[i].key);
     if (st == SOMA_OK && !s->model)

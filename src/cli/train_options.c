@@ -53,6 +53,11 @@ static const char train_help[] =
     "  --seed N                seed for initialisation, shuffling, dropout (default 1)\n"
     "  --threads N             threads, 0 = all cores (default 0)\n"
     "  --device NAME           where to train: cpu (soma --version lists this build's)\n"
+    "distributed (mpirun -np N soma train ...; docs/distributed.md):\n"
+    "  --sync-bn               BatchNorm statistics over the global batch (one sum across\n"
+    "                          the processes per layer); default: each process's own\n"
+    "  --overlap               sum gradients across the processes in buckets of layers\n"
+    "                          while backward goes on (default: once after backward)\n"
     "runs:\n"
     "  --out DIR               output directory (default runs/MODEL-YYYYmmdd-HHMMSS); it\n"
     "                          must be empty or new\n"
@@ -63,6 +68,9 @@ static const char train_help[] =
     "                          left out. Only --epochs, --patience, --checkpoint-every,\n"
     "                          --threads, --device and --out may change; the output\n"
     "                          directory defaults to the checkpoint's\n"
+    "  --init-from CKPT        start from the weights (and input normalisation) of any\n"
+    "                          checkpoint of the same model, e.g. one soma import made;\n"
+    "                          the optimizer starts afresh (unlike --resume)\n"
     "  --config FILE           take every setting from a summary.json or checkpoint of an\n"
     "                          earlier run (MODEL may be left out); flags given override\n"
     "  --checkpoint-every N    also write last.safetensors every N steps, or every N\n"
@@ -129,7 +137,7 @@ static int parse_init(const char *name, soma_init *out)
 /* The flags as given, before they are laid over the base settings. */
 typedef struct flag_values {
     const char *data, *opt, *schedule, *init, *checkpoint_every, *augment;
-    int epochs, batch, patience, step_epochs;
+    int epochs, batch, patience, step_epochs, sync_bn;
     double lr, momentum, weight_decay, warmup, val_split, step_gamma;
     uint64_t seed;
 } flag_values;
@@ -210,6 +218,8 @@ static int apply_flags(cli_option *options, int n, const flag_values *v, run_set
         c->seed = v->seed;
     if (given(options, n, "val-split"))
         s->val_split = v->val_split;
+    if (given(options, n, "sync-bn"))
+        c->sync_bn = v->sync_bn;
     if (v->checkpoint_every) {
         c->checkpoint_every = 0;
         c->checkpoint_minutes = 0;
@@ -343,8 +353,8 @@ int train_options_parse(int argc, char **argv, train_options *o)
     memset(o, 0, sizeof *o);
     flag_values v;
     memset(&v, 0, sizeof v);
-    int profile = 0, quiet = 0, overwrite = 0, threads = 0, tta = 0, skip_bad = 0;
-    const char *out = NULL, *resume = NULL, *config = NULL, *device = NULL;
+    int profile = 0, quiet = 0, overwrite = 0, threads = 0, tta = 0, skip_bad = 0, overlap = 0;
+    const char *out = NULL, *resume = NULL, *config = NULL, *device = NULL, *init_from = NULL;
 
     cli_option options[] = {
         {"data", OPT_STRING, &v.data, 0, 0, 0, 0, "a dataset name or directory", 0},
@@ -370,12 +380,15 @@ int train_options_parse(int argc, char **argv, train_options *o)
         {"out", OPT_STRING, &out, 0, 0, 0, 0, "a directory", 0},
         {"overwrite", OPT_FLAG, &overwrite, 0, 0, 0, 0, NULL, 0},
         {"resume", OPT_STRING, &resume, 0, 0, 0, 0, "a checkpoint file", 0},
+        {"init-from", OPT_STRING, &init_from, 0, 0, 0, 0, "a checkpoint file", 0},
         {"config", OPT_STRING, &config, 0, 0, 0, 0, "a summary.json or checkpoint", 0},
         {"checkpoint-every", OPT_STRING, &v.checkpoint_every, 0, 0, 0, 0,
          "N steps or Nm minutes", 0},
         {"profile", OPT_FLAG, &profile, 0, 0, 0, 0, NULL, 0},
         {"quiet", OPT_FLAG, &quiet, 0, 0, 0, 0, NULL, 0},
         {"skip-bad-images", OPT_FLAG, &skip_bad, 0, 0, 0, 0, NULL, 0},
+        {"sync-bn", OPT_FLAG, &v.sync_bn, 0, 0, 0, 0, NULL, 0},
+        {"overlap", OPT_FLAG, &overlap, 0, 0, 0, 0, NULL, 0},
     };
     int noptions = ARGS_COUNT(options);
     const char *positional[1];
@@ -392,10 +405,14 @@ int train_options_parse(int argc, char **argv, train_options *o)
     if (resume && config)
         return usage_error("train", "--resume and --config exclude each other (a resumed run "
                                     "takes its settings from its checkpoint)");
+    if (resume && init_from)
+        return usage_error("train", "--resume and --init-from exclude each other (a resumed run "
+                                    "continues from its own checkpoint)");
     if (overwrite && !out)
         return usage_error("train", "--overwrite needs --out DIR");
     o->out = out;
     o->resume = resume;
+    o->init_from = init_from;
     o->config = config;
     o->overwrite = overwrite;
     o->threads = threads;
@@ -406,6 +423,7 @@ int train_options_parse(int argc, char **argv, train_options *o)
     o->quiet = quiet;
     o->skip_bad_images = skip_bad;
     o->profile = profile;
+    o->overlap = overlap;
     o->model_arg = npositional > 0 ? positional[0] : NULL;
     int rc = resolve(o, options, noptions, &v, npositional ? positional[0] : NULL);
     /* before any data is loaded or directory made */

@@ -10,10 +10,22 @@
 
 static const char *const keys[] = {"eps", "momentum", NULL};
 
-static bn_geom geom(const layer *l, int batch)
+static bn_geom geom(const layer *l, const run_ctx *ctx)
 {
-    bn_geom g = {batch, l->in.c, l->in.h * l->in.w, l->u.bn.eps, l->u.bn.momentum, l->fused_relu};
+    bn_geom g = {ctx->batch, l->in.c, l->in.h * l->in.w, l->u.bn.eps, l->u.bn.momentum,
+                 l->fused_relu, NULL, NULL};
+    if (ctx->training && ctx->bn_sync) { /* statistics over every process's batch */
+        g.sync = ctx->bn_sync;
+        g.scratch = (double *)ctx->workspace;
+    }
     return g;
+}
+
+/* synchronised statistics: 2c + 1 doubles of sums (backend.h) */
+static size_t workspace_floats(const layer *l, const soma_backend *be, int batch)
+{
+    (void)be, (void)batch;
+    return 2 * (2 * (size_t)l->in.c + 1);
 }
 
 static soma_status configure(layer *l, const layer_spec *s)
@@ -34,7 +46,7 @@ static size_t cache_floats(const layer *l, int batch) { (void)batch; return 2 * 
 
 static soma_status forward(layer *l, const run_ctx *ctx, const float *x, float *y)
 {
-    bn_geom g = geom(l, ctx->batch);
+    bn_geom g = geom(l, ctx);
     if (ctx->training)
         return ctx->be->batchnorm_forward_train(&g, x, l->param[0], l->param[1], y, l->cache,
                                                 l->cache + l->in.c, l->buffer[0], l->buffer[1]);
@@ -45,7 +57,7 @@ static soma_status forward(layer *l, const run_ctx *ctx, const float *x, float *
 static soma_status backward(layer *l, const run_ctx *ctx, const float *x, const float *y,
                             const float *dy, float *dx)
 {
-    bn_geom g = geom(l, ctx->batch);
+    bn_geom g = geom(l, ctx);
     if (ctx->training)
         return ctx->be->batchnorm_backward(&g, x, l->param[0], l->param[1], l->cache,
                                            l->cache + l->in.c, dy, dx, layer_grad(l, ctx, 0),
@@ -63,7 +75,7 @@ static void describe(const layer *l, char *buf, size_t size)
 
 const layer_class batchnorm_class = {
     .name = "batchnorm", .keys = keys, .configure = configure, .cache_floats = cache_floats,
-    .workspace_floats = layer_no_workspace, .forward = forward, .backward = backward,
+    .workspace_floats = workspace_floats, .forward = forward, .backward = backward,
     .flops = flops, .describe = describe, .fuses_relu = 1,
     .mixes_samples = 1, .has_running_stats = 1,
 };

@@ -25,7 +25,7 @@ static soma_status forward(layer *l, const run_ctx *ctx, const float *x, float *
     if (ctx->training && l->u.dropout.p > 0.0f)
         return ctx->be->dropout_forward(x, y, layer_sample_cache(l, ctx), n, l->u.dropout.p,
                                         ctx->seed, (uint64_t)ctx->step, l->index,
-                                        shape_size(l->in) * (size_t)ctx->first);
+                                        shape_size(l->in) * (size_t)(ctx->sample_base + ctx->first));
     return ctx->be->copy(y, x, n);
 }
 

@@ -41,6 +41,8 @@ typedef struct tensor_spec {
  * lanes (network_slices) runs one pass per slice: samples first ..
  * first + batch - 1 of the step's batch, with the slice's own workspace,
  * gradient buffer and metrics. */
+struct layer;
+
 typedef struct run_ctx {
     const soma_backend *be;
     int batch;
@@ -51,6 +53,20 @@ typedef struct run_ctx {
     int first;       /* the first sample of this pass within the step's batch */
     float *grads;    /* flat buffer the parameter gradients accumulate into */
     double *metrics; /* device: the pass's loss sum and correct count (backend.h) */
+    /* a step over several processes (train/comm.h): this process's first
+     * sample within the global batch (dropout masks are keyed by the sample's
+     * place in it), and BatchNorm's statistics across them (NULL: local) */
+    int sample_base;
+    const bn_sync *bn_sync;
+    /* called after each layer's backward (NULL: none): the gradients of
+     * layers `index` .. last are final then (overlapped sums) */
+    soma_status (*layer_done)(void *arg, int index);
+    void *layer_done_arg;
+    /* when set, network_backward shows each layer's output y and the loss
+     * gradient dy with respect to it (device memory, this pass's samples)
+     * before the layer's backward runs: soma_model_probe's statistics */
+    soma_status (*observe)(void *user, const struct layer *l, const float *y, const float *dy);
+    void *observe_user;
 } run_ctx;
 
 typedef struct layer layer;

@@ -133,8 +133,10 @@ int soma_model_classes(const soma_model *m) { return m ? m->classes : 0; }
 
 const char *soma_model_text(const soma_model *m) { return m ? m->text : ""; }
 
-/* The forward passes of soma_model_predict, planned_batch samples at a time. */
-static soma_status predict_planned(soma_model *m, const float *input, int n, float *probs)
+/* The forward passes of soma_model_predict, planned_batch samples at a time:
+ * probabilities, or the logits before the softmax. */
+static soma_status predict_planned(soma_model *m, const float *input, int n, float *probs,
+                                   int logits_only)
 {
     int batch = m->planned_batch;
     run_ctx ctx = {.be = m->be, .workspace = m->workspace, .grads = m->grads};
@@ -146,18 +148,23 @@ static soma_status predict_planned(soma_model *m, const float *input, int n, flo
         SOMA_TRY(m->be->upload(m->input_buf, input + in_size * first,
                                sizeof(float) * in_size * count));
         SOMA_TRY(network_forward(m, &ctx, &logits));
-        SOMA_TRY(m->be->softmax_xent_forward(logits, NULL, count, m->classes, m->probs, NULL));
-        SOMA_TRY(m->be->download(probs + (size_t)m->classes * first, m->probs,
+        if (!logits_only)
+            SOMA_TRY(m->be->softmax_xent_forward(logits, NULL, count, m->classes, m->probs,
+                                                 NULL));
+        SOMA_TRY(m->be->download(probs + (size_t)m->classes * first,
+                                 logits_only ? logits : m->probs,
                                  sizeof(float) * (size_t)m->classes * count));
     }
     return SOMA_OK;
 }
 
 /* Evaluation-mode forward of up to 256 samples at a time. */
-soma_status soma_model_predict(soma_model *m, const float *input, int n, float *probs)
+static soma_status predict(soma_model *m, const float *input, int n, float *probs,
+                           int logits_only)
 {
     if (!m || !input || !probs)
-        return soma_error(SOMA_ERR_ARGUMENT, "soma_model_predict: no %s given",
+        return soma_error(SOMA_ERR_ARGUMENT, "soma_model_%s: no %s given",
+                          logits_only ? "logits" : "predict",
                           !m ? "model" : !input ? "input" : "output");
     if (n <= 0)
         return soma_error(SOMA_ERR_ARGUMENT, "predict: %d samples", n);
@@ -170,7 +177,17 @@ soma_status soma_model_predict(soma_model *m, const float *input, int n, float *
     if (!network_plan_covers(m, batch))
         st = network_plan(m, batch);
     if (st == SOMA_OK)
-        st = predict_planned(m, input, n, probs);
+        st = predict_planned(m, input, n, probs, logits_only);
     run_threads_set(threads_before);
     return st;
+}
+
+soma_status soma_model_predict(soma_model *m, const float *input, int n, float *probs)
+{
+    return predict(m, input, n, probs, 0);
+}
+
+soma_status soma_model_logits(soma_model *m, const float *input, int n, float *logits)
+{
+    return predict(m, input, n, logits, 1);
 }

@@ -498,9 +498,13 @@ soma_status network_backward(soma_model *m, const run_ctx *ctx)
         const float *x = (i > 0 ? m->acts[i - 1] : m->input_buf) + at(l->in, ctx);
         float *dx = i > 0 ? dact[1 - cur] : NULL;
         double t0 = m->profile ? omp_get_wtime() : 0.0;
+        if (ctx->observe)
+            SOMA_TRY(ctx->observe(ctx->observe_user, l, m->acts[i] + at(l->out, ctx), dact[cur]));
         SOMA_TRY(l->cls->backward(l, ctx, x, m->acts[i] + at(l->out, ctx), dact[cur], dx));
         if (m->profile)
             m->bwd_seconds[i] += omp_get_wtime() - t0;
+        if (ctx->layer_done)
+            SOMA_TRY(ctx->layer_done(ctx->layer_done_arg, i));
         cur = 1 - cur;
     }
     return SOMA_OK;

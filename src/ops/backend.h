@@ -75,10 +75,25 @@ typedef struct lrn_geom {
 
 typedef enum activation_kind { ACT_RELU, ACT_TANH, ACT_SIGMOID } activation_kind;
 
+/* BatchNorm's batch statistics over several processes' batches together
+ * (synchronised BatchNorm): sum(arg, x, n) adds x[0..n) over all of them in
+ * place. The kernels call it on the calling thread, between their passes;
+ * what carries the numbers (MPI) is the caller's business. */
+typedef struct bn_sync {
+    soma_status (*sum)(void *arg, double *x, int n);
+    void *arg;
+} bn_sync;
+
 typedef struct bn_geom {
     int n, c, spatial; /* statistics per channel over n * spatial values */
     float eps, momentum;
     int relu;          /* a fused ReLU on the output (see above) */
+    /* training with sync set: statistics (forward) and gradient sums
+     * (backward) over every process's samples, summed through sync with
+     * scratch's 2c + 1 doubles; dgamma and dbeta still get this process's
+     * own sums (the caller sums gradients across processes) */
+    const bn_sync *sync;
+    double *scratch;
 } bn_geom;
 
 /* The optimizer update, one fused pass over the flat parameter buffer. */
@@ -102,6 +117,10 @@ typedef struct soma_backend {
     soma_status (*add)(float *dst, const float *src, size_t n) BACKEND_STATUS;
     /* a query, answered on the host when it returns */
     soma_status (*count_nonfinite)(const float *x, size_t n, size_t *count) BACKEND_STATUS;
+    /* the sum of x[i]^2 in double, answered on the host (a gradient's norm
+     * squared); a fixed summation order for a given n, so that it is the same
+     * number on every run */
+    soma_status (*sum_squares)(const float *x, size_t n, double *sum) BACKEND_STATUS;
 
     /* Lanes (see above): how many a training step of `batch` samples runs as. */
     int (*lanes)(int batch);

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "core/error.h"
+#include "core/partition.h"
 #include "data/dataset.h"
 
 typedef struct slot {
@@ -26,6 +27,7 @@ struct batch_loader {
     /* the epoch being loaded */
     const int *order;
     int n, first_step, steps, epoch;
+    int part, parts; /* this process's part of each global batch */
     uint64_t seed;
     const float *mean, *std; /* per channel, the model's: unchanged during an epoch */
     pthread_t thread;
@@ -66,10 +68,11 @@ static void *produce(void *arg)
         if (stop)
             break;
         /* the slot is this thread's until it is marked filled */
-        int first = step * l->batch;
+        int first = step * l->batch, begin, end;
         int count = l->n - first < l->batch ? l->n - first : l->batch;
-        s->status = loader_fill(l->ds, &l->aug, l->order + first, count, l->seed, l->epoch,
-                                l->mean, l->std, s->host, s->labels, l->scratch);
+        partition(count, l->parts, l->part, &begin, &end);
+        s->status = loader_fill(l->ds, &l->aug, l->order + first + begin, end - begin, l->seed,
+                                l->epoch, l->mean, l->std, s->host, s->labels, l->scratch);
         if (s->status != SOMA_OK)
             snprintf(s->message, sizeof s->message, "%s", soma_last_error());
         pthread_mutex_lock(&l->lock);
@@ -98,6 +101,7 @@ soma_status loader_create(const soma_dataset *ds, const augment_pipeline *aug, i
     l->ds = ds;
     l->aug = *aug;
     l->batch = batch;
+    l->part = 0, l->parts = 1;
     size_t in = dataset_sample_size(ds) * (size_t)batch;
     l->scratch = malloc(sizeof(float) * augment_scratch_floats(ds->c, ds->h, ds->w));
     int ok = l->scratch != NULL;
@@ -121,6 +125,11 @@ soma_status loader_create(const soma_dataset *ds, const augment_pipeline *aug, i
     }
     *out = l;
     return SOMA_OK;
+}
+
+void loader_set_part(batch_loader *l, int part, int parts)
+{
+    l->part = part, l->parts = parts;
 }
 
 soma_status loader_begin_epoch(batch_loader *l, const int *order, int n, int first_step,

@@ -18,6 +18,9 @@ typedef struct batch_loader batch_loader;
 /* A loader for batches of up to `batch` samples of `ds`; no thread yet. */
 soma_status loader_create(const soma_dataset *ds, const augment_pipeline *aug, int batch,
                           batch_loader **out);
+/* Over several processes: each batch loaded is only part `part` of `parts`
+ * (partition.h) of the global batch's samples (the default: 0 of 1). */
+void loader_set_part(batch_loader *l, int part, int parts);
 /* Starts the thread on an epoch: steps first_step .. steps-1 of `order`
  * (which must stay unchanged until loader_end_epoch), normalised by mean, std. */
 soma_status loader_begin_epoch(batch_loader *l, const int *order, int n, int first_step,

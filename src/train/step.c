@@ -6,6 +6,8 @@
 #include "core/run_threads.h"
 #include "data/dataset.h"
 #include "nn/normalization.h"
+#include "train/comm.h"
+#include "train/step_buckets.h"
 
 /* The pass's samples into m->input_buf, their labels into data->labels. */
 static soma_status load(soma_model *m, const run_ctx *ctx, const step_data *data)
@@ -20,7 +22,8 @@ static soma_status load(soma_model *m, const run_ctx *ctx, const step_data *data
                          sizeof(float) * in * (size_t)ctx->batch);
 }
 
-/* Loading, forward, loss and backward of one pass: a whole batch, or a slice of it. */
+/* Loading, forward, loss and backward of one pass: a whole batch, or a slice
+ * of it; `batch`: the step's samples (over every process), whose mean the loss is. */
 static soma_status pass(soma_model *m, const run_ctx *ctx, int batch, const step_data *data)
 {
     const float *logits;
@@ -34,12 +37,14 @@ static soma_status pass(soma_model *m, const run_ctx *ctx, int batch, const step
 /* A step split into slices of samples, one per lane of the backend. */
 typedef struct sliced_step {
     soma_model *m;
-    optimizer *opt;
+    optimizer *opt; /* NULL: the slices' gradients summed, no update (a distributed step) */
     float lr;
     int batch, slices;
     const step_data *data;
     uint64_t seed;
     long long global_step;
+    int loss_batch;  /* the loss's mean is over these samples (the global batch) */
+    int sample_base; /* this process's first sample within the global batch */
 } sliced_step;
 
 /* Each lane runs its slice through the whole network. */
@@ -52,8 +57,9 @@ static soma_status slice_pass(void *arg, int s)
     run_ctx ctx = {.be = m->be, .batch = end - first, .training = 1, .seed = j->seed,
                    .step = j->global_step, .first = first,
                    .workspace = m->workspace + m->plan.slice_workspace * s,
-                   .grads = network_slice_grads(m, s), .metrics = m->metrics + 2 * s};
-    return pass(m, &ctx, j->batch, j->data);
+                   .grads = network_slice_grads(m, s), .metrics = m->metrics + 2 * s,
+                   .sample_base = j->sample_base};
+    return pass(m, &ctx, j->loss_batch, j->data);
 }
 
 /* Then each part of the parameters gets the slices' gradients added into
@@ -72,7 +78,7 @@ static soma_status slice_finish(void *arg, int part, int parts)
         return SOMA_OK;
     for (int s = 1; s < j->slices; s++)
         SOMA_TRY(m->be->add(m->grads + b, network_slice_grads(m, s) + b, e - b));
-    return optimizer_step_range(j->opt, j->lr, m->params, m->grads, b, e);
+    return j->opt ? optimizer_step_range(j->opt, j->lr, m->params, m->grads, b, e) : SOMA_OK;
 }
 
 soma_status train_step(soma_model *m, optimizer *opt, float lr, int batch, const step_data *data,
@@ -81,7 +87,7 @@ soma_status train_step(soma_model *m, optimizer *opt, float lr, int batch, const
     int slices = m->profile ? 1 : network_slices(m, batch);
     m->step_slices = slices;
     if (slices > 1) {
-        sliced_step job = {m, opt, lr, batch, slices, data, seed, global_step};
+        sliced_step job = {m, opt, lr, batch, slices, data, seed, global_step, batch, 0};
         SOMA_TRY(m->be->run_lanes(slices, slice_pass, slice_finish, &job));
         optimizer_count(opt);
         return SOMA_OK;
@@ -90,6 +96,52 @@ soma_status train_step(soma_model *m, optimizer *opt, float lr, int batch, const
                    .step = global_step, .workspace = m->workspace, .grads = m->grads,
                    .metrics = m->metrics};
     SOMA_TRY(pass(m, &ctx, batch, data));
+    return optimizer_step(opt, lr, m->params, m->grads);
+}
+
+soma_status train_step_dist(soma_model *m, optimizer *opt, float lr, const step_data *data,
+                            uint64_t seed, long long global_step, const step_dist *d)
+{
+    d->sums[0] = d->sums[1] = 0.0;
+    grad_buckets buckets;
+    int overlapped = 0;
+    if (d->batch > 0) {
+        int slices = m->profile ? 1 : network_slices(m, d->batch);
+        m->step_slices = slices;
+        if (slices > 1) {
+            sliced_step job = {m,    NULL,        lr, d->batch, slices, data, seed, global_step,
+                               d->global_batch, d->base};
+            SOMA_TRY(m->be->run_lanes(slices, slice_pass, slice_finish, &job));
+        } else {
+            run_ctx ctx = {.be = m->be, .batch = d->batch, .training = 1, .seed = seed,
+                           .step = global_step, .workspace = m->workspace, .grads = m->grads,
+                           .metrics = m->metrics, .sample_base = d->base,
+                           .bn_sync = d->bn_sync};
+            if (d->overlap) { /* sums started as backward goes */
+                buckets_begin(&buckets, m, d->comm);
+                ctx.layer_done = buckets_layer_done, ctx.layer_done_arg = &buckets;
+                overlapped = 1;
+            }
+            soma_status st = pass(m, &ctx, d->global_batch, data);
+            if (st != SOMA_OK) {
+                if (overlapped)
+                    (void)buckets_finish(&buckets); /* none left in flight */
+                return st;
+            }
+        }
+        long long correct;
+        SOMA_TRY(network_metrics(m, &d->sums[0], &correct));
+        d->sums[1] = (double)correct;
+    } else { /* a last batch smaller than the processes: none of its samples here */
+        SOMA_TRY(m->be->fill(m->grads, m->nparams, 0.0f));
+    }
+    /* the loss was each sample's share of the global batch's mean: summed
+     * over the processes, the gradients are the whole batch's */
+    if (overlapped)
+        SOMA_TRY(buckets_finish(&buckets));
+    else
+        SOMA_TRY(comm_sum_floats(d->comm, m->grads, m->nparams));
+    SOMA_TRY(comm_sum_doubles(d->comm, d->sums, (size_t)d->nsums));
     return optimizer_step(opt, lr, m->params, m->grads);
 }
 
@@ -136,8 +188,9 @@ soma_status evaluate_check_fit(const soma_model *m, const soma_dataset *ds)
     return SOMA_OK;
 }
 
-soma_status evaluate_dataset(soma_model *m, const soma_dataset *ds, int batch, double *loss,
-                             double *accuracy)
+/* Sums of the loss and the correct count over samples [begin, end) of ds. */
+static soma_status evaluate_range(soma_model *m, const soma_dataset *ds, int batch, int begin,
+                                  int end, double *loss_sum, long long *right)
 {
     SOMA_TRY(evaluate_check_fit(m, ds));
     /* a plan for other settings (fewer threads) may not serve this call's kernels */
@@ -154,23 +207,48 @@ soma_status evaluate_dataset(soma_model *m, const soma_dataset *ds, int batch, d
     }
     run_ctx ctx = {.be = m->be, .workspace = m->workspace, .grads = m->grads,
                    .metrics = m->metrics};
-    double loss_sum = 0.0;
-    long long right = 0;
+    *loss_sum = 0.0;
+    *right = 0;
     soma_status st = SOMA_OK;
-    for (int first = 0; first < ds->n && st == SOMA_OK; first += batch) {
-        int count = ds->n - first < batch ? ds->n - first : batch;
+    for (int first = begin; first < end && st == SOMA_OK; first += batch) {
+        int count = end - first < batch ? end - first : batch;
         for (int i = 0; i < count; i++)
             indices[i] = first + i;
         st = dataset_gather(ds, indices, count, m->norm_mean, m->norm_std, host, labels);
         ctx.batch = count;
         if (st == SOMA_OK)
-            st = eval_batch(m, &ctx, host, labels, &loss_sum, &right);
+            st = eval_batch(m, &ctx, host, labels, loss_sum, right);
     }
     free(host), free(labels), free(indices);
-    if (st != SOMA_OK)
-        return st;
+    return st;
+}
+
+soma_status evaluate_dataset(soma_model *m, const soma_dataset *ds, int batch, double *loss,
+                             double *accuracy)
+{
+    double loss_sum;
+    long long right;
+    SOMA_TRY(evaluate_range(m, ds, batch, 0, ds->n, &loss_sum, &right));
     *loss = loss_sum / ds->n;
     *accuracy = (double)right / ds->n;
+    return SOMA_OK;
+}
+
+soma_status evaluate_dataset_comm(soma_model *m, const soma_dataset *ds, int batch,
+                                  const soma_comm *comm, double *loss, double *accuracy)
+{
+    if (comm_size(comm) < 2)
+        return evaluate_dataset(m, ds, batch, loss, accuracy);
+    int begin, end;
+    partition(ds->n, comm_size(comm), comm_rank(comm), &begin, &end);
+    double sums[2] = {0.0, 0.0};
+    long long right = 0;
+    if (end > begin)
+        SOMA_TRY(evaluate_range(m, ds, batch, begin, end, &sums[0], &right));
+    sums[1] = (double)right; /* exact: counts below 2^53 */
+    SOMA_TRY(comm_sum_doubles(comm, sums, 2));
+    *loss = sums[0] / ds->n;
+    *accuracy = sums[1] / ds->n;
     return SOMA_OK;
 }
 
@@ -181,6 +259,16 @@ soma_status soma_evaluate(soma_model *m, const soma_dataset *ds, int batch, doub
     /* the count it starts with holds to its end, whatever soma_set_threads does meanwhile */
     int threads_before = run_threads_set(soma_threads());
     soma_status st = evaluate_dataset(m, ds, batch, loss, accuracy);
+    run_threads_set(threads_before);
+    return st;
+}
+
+soma_status soma_evaluate_comm(soma_model *m, const soma_dataset *ds, int batch,
+                               const soma_comm *comm, double *loss, double *accuracy)
+{
+    SOMA_TRY(evaluate_check_args(m, ds, batch));
+    int threads_before = run_threads_set(soma_threads());
+    soma_status st = evaluate_dataset_comm(m, ds, batch, comm, loss, accuracy);
     run_threads_set(threads_before);
     return st;
 }

@@ -11,12 +11,14 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "core/partition.h"
 #include "core/rng.h"
 #include "core/run_threads.h"
 #include "data/dataset.h"
 #include "nn/class_names.h"
 #include "nn/normalization.h"
 #include "optim/schedule.h"
+#include "train/comm.h"
 #include "train/loader.h"
 #include "train/profile.h"
 #include "train/run_state.h"
@@ -81,6 +83,11 @@ typedef struct trainer {
     /* rs.epoch_seen when this process began the epoch (non-zero in an epoch
      * resumed mid-way): speeds count only the images trained since */
     long long seen_at_start;
+    /* data parallelism (comm.h): this process's rank among `size` (1: alone) */
+    const soma_comm *comm;
+    int rank, size;
+    int plan_batch; /* the most samples of a step this process takes */
+    bn_sync bn;     /* BatchNorm statistics across the processes (--sync-bn) */
 } trainer;
 
 static soma_status check_config(const soma_train_config *c, const soma_model *m,
@@ -114,7 +121,25 @@ static soma_status check_config(const soma_train_config *c, const soma_model *m,
     if (train->classes > m->classes)
         return soma_error(SOMA_ERR_SHAPE, "%s: labels go up to %d, the model has only %d outputs",
                           train->source, train->classes - 1, m->classes);
+    int size = comm_size(c->comm);
+    if (size > 1 && strcmp(m->be->name, "cpu") != 0) /* the sums read host memory */
+        return soma_error(SOMA_ERR_UNSUPPORTED,
+                          "training over several processes runs on the cpu device only, not %s",
+                          m->be->name);
+    /* synchronised BatchNorm needs every process in every step's sums */
+    int last = train->n % c->batch ? train->n % c->batch : c->batch;
+    if (size > 1 && c->sync_bn && (last < size || c->batch < size))
+        return soma_error(SOMA_ERR_ARGUMENT,
+                          "sync-bn: every one of the %d processes needs a sample of each batch, "
+                          "and the last batch of an epoch has %d; choose another batch size",
+                          size, last < c->batch ? last : c->batch);
     return SOMA_OK;
+}
+
+/* BatchNorm's sums across the processes (backend.h's bn_sync). */
+static soma_status bn_sum(void *arg, double *x, int n)
+{
+    return comm_sum_doubles(arg, x, (size_t)n);
 }
 
 static soma_status keep_best(trainer *t)
@@ -137,7 +162,9 @@ static soma_status setup(trainer *t)
     soma_model *m = t->m;
     t->steps_per_epoch = (t->train->n + c->batch - 1) / c->batch;
     SOMA_TRY(soma_train_memory_check(m, c)); /* before allocating any of it */
-    SOMA_TRY(network_plan(m, c->batch));
+    /* each process takes its part of every global batch */
+    t->plan_batch = (c->batch + t->size - 1) / t->size;
+    SOMA_TRY(network_plan(m, t->plan_batch));
     SOMA_TRY(optimizer_create(m->be, &c->opt, m->nparams, &t->opt));
     size_t in_size = shape_size(m->input);
     t->order = malloc(sizeof(int) * t->train->n);
@@ -166,8 +193,54 @@ static soma_status setup(trainer *t)
     if (t->train->class_names) /* an image folder's: kept in the checkpoints */
         SOMA_TRY(class_names_set(m, t->train->class_names, t->train->classes));
     SOMA_TRY(augment_parse(c->augment, &t->augment));
-    if (t->augment.n > 0)
+    if (t->augment.n > 0) {
         SOMA_TRY(loader_create(t->train, &t->augment, c->batch, &t->loader));
+        loader_set_part(t->loader, t->rank, t->size);
+    }
+    return SOMA_OK;
+}
+
+/* Checkpoints are rank 0's to write (the others have the same weights). */
+static soma_status save_checkpoint(const trainer *t, const char *path)
+{
+    return t->rank == 0 ? checkpoint_save(path, t->m, t->opt, &t->rs, t->cfg) : SOMA_OK;
+}
+
+/* Over several processes, each keeps running statistics of its own
+ * batches (unless they are synchronised): their mean, the same in all,
+ * before anything reads or saves them. */
+static soma_status average_buffers(trainer *t)
+{
+    soma_model *m = t->m;
+    if (t->size < 2 || t->cfg->sync_bn || m->nbuffers == 0)
+        return SOMA_OK;
+    SOMA_TRY(comm_sum_floats(t->comm, m->buffers, m->nbuffers));
+    for (size_t i = 0; i < m->nbuffers; i++)
+        m->buffers[i] /= (float)t->size;
+    return SOMA_OK;
+}
+
+/* Every process should hold the same weights (the same summed gradients,
+ * the same updates); an MPI whose sums differed between processes would let
+ * them drift apart unseen. Checked at each epoch's end: a 20-bit digest of
+ * the weights in each, whose sum and sum of squares (exact in doubles) show
+ * whether all are equal. */
+static soma_status check_same_weights(const trainer *t)
+{
+    const soma_model *m = t->m;
+    if (t->size < 2)
+        return SOMA_OK;
+    uint64_t h = 1469598103934665603ull; /* FNV-1a over the weights' bytes */
+    const unsigned char *p = (const unsigned char *)m->params;
+    for (size_t i = 0; i < m->nparams * sizeof(float); i++)
+        h = (h ^ p[i]) * 1099511628211ull;
+    double d = (double)(h >> 44), sums[2] = {d, d * d};
+    SOMA_TRY(comm_sum_doubles(t->comm, sums, 2));
+    if (sums[1] * t->size != sums[0] * sums[0])
+        return soma_error(SOMA_ERR_UNSUPPORTED,
+                          "the %d processes' weights differ after epoch %d: the MPI library's "
+                          "sums were not the same in every process",
+                          t->size, t->rs.epoch + 1);
     return SOMA_OK;
 }
 
@@ -176,19 +249,26 @@ static soma_status save_last(trainer *t)
     if (!t->cfg->out_dir)
         return SOMA_OK;
     t->last_save = omp_get_wtime();
-    SOMA_TRY(checkpoint_save(t->path_last, t->m, t->opt, &t->rs, t->cfg));
+    SOMA_TRY(save_checkpoint(t, t->path_last));
     t->saved_last = 1;
     return SOMA_OK;
 }
 
-/* --checkpoint-every: N steps or N minutes since the last checkpoint */
-static int checkpoint_due(const trainer *t, double now)
+/* --checkpoint-minutes: N minutes since the last checkpoint (over several
+ * processes, rank 0's clock decides for all) */
+static int checkpoint_time(const trainer *t, double now)
+{
+    const soma_train_config *c = t->cfg;
+    return c->checkpoint_minutes > 0 && now - t->last_save >= c->checkpoint_minutes * 60.0;
+}
+
+/* --checkpoint-every: N steps or (time_due) N minutes since the last checkpoint */
+static int checkpoint_due(const trainer *t, int time_due)
 {
     const soma_train_config *c = t->cfg;
     if (t->rs.step >= t->steps_per_epoch) /* the epoch end saves anyway */
         return 0;
-    return (c->checkpoint_every && t->rs.global_step % c->checkpoint_every == 0) ||
-           (c->checkpoint_minutes > 0 && now - t->last_save >= c->checkpoint_minutes * 60.0);
+    return (c->checkpoint_every && t->rs.global_step % c->checkpoint_every == 0) || time_due;
 }
 
 /* `step` is 1-based within the epoch: the step that produced the value. The
@@ -254,7 +334,10 @@ static soma_status run_epoch(trainer *t, soma_progress_fn progress, void *user,
     while (rs->step < t->steps_per_epoch) {
         int first = rs->step * c->batch;
         int count = t->train->n - first < c->batch ? t->train->n - first : c->batch;
-        step_data data = {t->train, t->order + first, t->batch_host, t->labels, 0};
+        /* this process's samples of the global batch: [part, part_end) */
+        int part, part_end;
+        partition(count, t->size, t->rank, &part, &part_end);
+        step_data data = {t->train, t->order + first + part, t->batch_host, t->labels, 0};
         governor_next(&t->governor);
         double step_start = omp_get_wtime(); /* waiting for the loader counts too */
         if (t->loader) {
@@ -268,15 +351,34 @@ static soma_status run_epoch(trainer *t, soma_progress_fn progress, void *user,
         double lr = schedule_lr(c, rs->global_step, t->steps_per_epoch);
         double loss_sum;
         long long correct;
-        soma_status st = train_step(m, t->opt, (float)lr, count, &data, rs->seed,
-                                    rs->global_step);
+        int stop, time_due;
+        soma_status st;
+        if (t->size > 1) {
+            /* what every process must agree on travels with the gradients */
+            double sums[4] = {0.0, 0.0, stop_asked(c),
+                              t->rank == 0 && checkpoint_time(t, omp_get_wtime())};
+            step_dist d = {t->comm, part_end - part, count, part,
+                           c->sync_bn ? &t->bn : NULL, c->overlap, sums, 4};
+            st = train_step_dist(m, t->opt, (float)lr, &data, rs->seed, rs->global_step, &d);
+            loss_sum = sums[0], correct = (long long)sums[1];
+            stop = sums[2] > 0.0, time_due = sums[3] > 0.0;
+        } else {
+            st = train_step(m, t->opt, (float)lr, count, &data, rs->seed, rs->global_step);
+            stop = time_due = -1; /* read after the step */
+        }
         if (t->loader)
             loader_release(t->loader, rs->step);
         SOMA_TRY(st);
-        governor_record(&t->governor, omp_get_wtime() - step_start, count);
-        SOMA_TRY(network_metrics(m, &loss_sum, &correct));
+        governor_record(&t->governor, omp_get_wtime() - step_start, part_end - part);
+        if (t->size < 2)
+            SOMA_TRY(network_metrics(m, &loss_sum, &correct));
         if (!isfinite(loss_sum))
             return diverged(t, "the loss", rs->step + 1);
+        /* the step's gradient (the lanes' summed into m->grads), before the
+         * next step overwrites it: only when someone is told */
+        double grad_sq = NAN;
+        if (progress)
+            SOMA_TRY(m->be->sum_squares(m->grads, m->nparams, &grad_sq));
         rs->step++;
         rs->global_step++;
         rs->epoch_loss_sum += loss_sum;
@@ -294,10 +396,15 @@ static soma_status run_epoch(trainer *t, soma_progress_fn progress, void *user,
             p.seconds = now - epoch_start;
             p.images_per_second = epoch_speed(t, p.seconds);
             p.val_loss = p.val_accuracy = NAN;
+            p.step_loss = loss_sum / count;
+            p.grad_norm = sqrt(grad_sq);
             progress(&p, user);
         }
         const char *bad;
-        if (stop_asked(c)) {
+        if (stop < 0)
+            stop = stop_asked(c), time_due = checkpoint_time(t, now);
+        if (stop) {
+            SOMA_TRY(average_buffers(t));
             if ((bad = nonfinite_state(t)))
                 return diverged(t, bad, rs->step);
             SOMA_TRY(save_last(t));
@@ -305,12 +412,15 @@ static soma_status run_epoch(trainer *t, soma_progress_fn progress, void *user,
                               rs->epoch + 1, rs->step, c->out_dir ? "; saved " : "",
                               c->out_dir ? t->path_last : "");
         }
-        if (checkpoint_due(t, now)) {
+        if (checkpoint_due(t, time_due)) {
+            SOMA_TRY(average_buffers(t));
             if ((bad = nonfinite_state(t)))
                 return diverged(t, bad, rs->step);
             SOMA_TRY(save_last(t));
         }
     }
+    SOMA_TRY(average_buffers(t)); /* before validation and the checkpoints */
+    SOMA_TRY(check_same_weights(t));
     const char *bad = nonfinite_state(t);
     return bad ? diverged(t, bad, rs->step) : SOMA_OK;
 }
@@ -332,9 +442,11 @@ static soma_status end_epoch(trainer *t, soma_progress_fn progress, void *user, 
     p.images_per_second = epoch_speed(t, seconds);
     p.epoch_done = 1;
     p.val_loss = p.val_accuracy = NAN;
+    p.step_loss = p.grad_norm = NAN;
     if (t->val && t->val->n > 0) {
-        SOMA_TRY(evaluate_dataset(t->m, t->val, c->batch, &p.val_loss, &p.val_accuracy));
-        SOMA_TRY(network_plan(t->m, c->batch));
+        SOMA_TRY(evaluate_dataset_comm(t->m, t->val, c->batch, t->comm, &p.val_loss,
+                                       &p.val_accuracy));
+        SOMA_TRY(network_plan(t->m, t->plan_batch));
     }
     /* without validation, the latest epoch counts as the best; equal accuracy
      * (common on small validation sets) is broken by the lower loss */
@@ -365,7 +477,7 @@ static soma_status end_epoch(trainer *t, soma_progress_fn progress, void *user, 
         progress(&p, user);
     soma_status st = SOMA_OK;
     if (p.improved && c->out_dir)
-        st = checkpoint_save(t->path_best, t->m, t->opt, &t->rs, c);
+        st = save_checkpoint(t, t->path_best);
     if (st == SOMA_OK)
         st = save_last(t);
     free(profile);
@@ -395,6 +507,8 @@ soma_status soma_train(soma_model *m, const soma_dataset *train, const soma_data
     atomic_fetch_add(&runs_in_progress, 1);
     trainer t = {0};
     t.m = m, t.train = train, t.val = val, t.cfg = cfg;
+    t.comm = cfg->comm, t.rank = comm_rank(cfg->comm), t.size = comm_size(cfg->comm);
+    t.bn.sum = bn_sum, t.bn.arg = (void *)cfg->comm;
     governor_init(&t.governor, soma_threads());
     int live_before = run_live_set(0);
     m->profile = cfg->profile;

@@ -360,6 +360,10 @@ expect_error 2 "--seconds" "--steps and  exclude each other" bench mlp --steps 5
 expect_error 2 "--inferense" "did you mean '--inference'" bench mlp --inferense
 usage --inference bench mlp --inference=yes
 usage --verbose info lenet5 --verbose
+# the distributed training flags take no value
+usage --sync-bn train mlp --sync-bn=yes
+usage --overlap train mlp --overlap=1
+expect_error 2 "--synch-bn" "did you mean '--sync-bn'" train mlp --synch-bn
 usage --all zoo --all
 for value in abc 5x 1.5 -1m m 10s 1e99 ""; do
     usage --checkpoint-every train mlp --checkpoint-every "$value"
@@ -445,6 +449,103 @@ if [[ $(id -u) -ne 0 ]]; then # root writes through permissions
         --epochs 1 --batch 8 --threads 1 --quiet --out "$tmp/read-only"
     empty_or_absent "$tmp/read-only" && pass || fail "wrote into a read-only directory"
 fi
+
+# ---- soma report: run directories with missing or corrupt records
+rep=$tmp/report-runs
+good_run=$tmp/good-run
+bad_run() { rm -rf "$rep/$1" && mkdir -p "$rep" && cp -r "$good_run" "$rep/$1"; }
+bad_run no-metrics && rm "$rep/no-metrics/metrics.csv"
+expect_error 1 "$rep/no-metrics/metrics.csv" "cannot open" report "$rep/no-metrics" --out "$tmp/r.html"
+bad_run no-summary && rm "$rep/no-summary/summary.json"
+expect_error 1 "$rep/no-summary/summary.json" "cannot open" report "$rep/no-summary" --out "$tmp/r.html"
+bad_run garbage-metrics && echo "1,garbage,,,,,," >>"$rep/garbage-metrics/metrics.csv"
+expect_error 1 "$rep/garbage-metrics/metrics.csv" ":3: not a metrics row" report "$rep/garbage-metrics" \
+    --out "$tmp/r.html"
+bad_run empty-metrics && head -1 "$good_run/metrics.csv" >"$rep/empty-metrics/metrics.csv"
+expect_error 1 "$rep/empty-metrics/metrics.csv" "no epochs" report "$rep/empty-metrics" --out "$tmp/r.html"
+bad_run cut-summary && head -c 100 "$good_run/summary.json" >"$rep/cut-summary/summary.json"
+expect_error 1 "$rep/cut-summary/summary.json" "JSON error" report "$rep/cut-summary" --out "$tmp/r.html"
+bad_run array-summary && echo "[1, 2]" >"$rep/array-summary/summary.json"
+expect_error 1 "$rep/array-summary/summary.json" "not a run summary" report "$rep/array-summary" \
+    --out "$tmp/r.html"
+bad_run bad-steps && echo "1,1,x,0.1,2" >>"$rep/bad-steps/steps.csv"
+expect_error 1 "$rep/bad-steps/steps.csv" "not a steps row" report "$rep/bad-steps" --out "$tmp/r.html"
+bad_run bad-confusion && echo "9,1,2" >>"$rep/bad-confusion/confusion.csv"
+expect_error 1 "$rep/bad-confusion/confusion.csv" "more rows than classes|too few cells" \
+    report "$rep/bad-confusion" --out "$tmp/r.html"
+bad_run bad-mistakes && echo "3,1,1,7" >>"$rep/bad-mistakes/misclassified.csv"
+expect_error 1 "$rep/bad-mistakes/misclassified.csv" "not a misclassified row" \
+    report "$rep/bad-mistakes" --out "$tmp/r.html"
+bad_run bad-grid && echo "not a png" >"$rep/bad-grid/misclassified.png"
+expect_error 1 "$rep/bad-grid/misclassified.png" "not a PNG" report "$rep/bad-grid" --out "$tmp/r.html"
+bad_run linked && rm "$rep/linked/metrics.csv" && ln -s /dev/zero "$rep/linked/metrics.csv"
+expect_error 1 "$rep/linked/metrics.csv" "not a regular file" report "$rep/linked" --out "$tmp/r.html"
+expect_error 1 "$tmp/no-such-run" "cannot open" report "$tmp/no-such-run" --out "$tmp/r.html"
+expect_error 1 "$good/tiny.cfg" "not a run directory" report "$good/tiny.cfg" --out "$tmp/r.html"
+[[ ! -e "$tmp/r.html" ]] && pass || fail "a refused report wrote its page"
+expect_error 2 "report" "at least one run directory" report --out "$tmp/r.html"
+expect_ok report "$good_run" --out "$tmp/r.html"
+expect_error 2 "optimisers" "unknown experiment.*did you mean 'optimizers'" experiment optimisers
+expect_error 2 "experiment" "name an .*optimizers, init, dropout or batchnorm" experiment --quick
+expect_error 1 "$tmp/a-file" "not a directory|cannot create" experiment init --quick --out "$tmp/a-file"
+# ---- interop: weights from elsewhere (soma import), --init-from, soma export
+# A soma checkpoint is also a state_dict of its model: the good case first.
+expect_ok import "$good/tiny.safetensors" --model "$good/tiny.cfg" --out "$tmp/imported.safetensors" \
+    --input-scale 1/255
+sed 's/filters=2/filters=3/' "$good/tiny.cfg" >"$tmp/wide.cfg"          # other shapes
+sed 's/^relu$/relu\nconv2d filters=2 size=1/' "$good/tiny.cfg" >"$tmp/deeper.cfg" # more tensors
+expect_error 1 "$good/tiny.safetensors" \
+    "problems with the model .*'0.weight' has shape \\[2,1,3,3\\], layer 0 \\(conv2d\\) expects \\[3,1,3,3\\]" \
+    import "$good/tiny.safetensors" --model "$tmp/wide.cfg" --out "$tmp/no.safetensors" \
+    --input-scale 1/255
+expect_error 1 "$good/tiny.safetensors" "missing tensor '3.weight'.*missing tensor '3.bias'" \
+    import "$good/tiny.safetensors" --model "$tmp/deeper.cfg" --out "$tmp/no.safetensors" \
+    --input-scale 1/255
+head -c 300 "$good/tiny.safetensors" >"$tmp/truncated.safetensors"
+expect_error 1 "$tmp/truncated.safetensors" "past the end|truncated|shorter|data section" \
+    import "$tmp/truncated.safetensors" --model "$good/tiny.cfg" --out "$tmp/no.safetensors" \
+    --input-scale 1/255
+# the checksum's key renamed (the file is then any safetensors file), a dtype changed
+perl -0777 -pe 's/soma\.crc32/soma.crcXX/; s/"dtype":"F32"/"dtype":"F99"/' \
+    "$good/tiny.safetensors" >"$tmp/unknown-dtype.safetensors"
+expect_error 1 "$tmp/unknown-dtype.safetensors" "dtype" \
+    import "$tmp/unknown-dtype.safetensors" --model "$good/tiny.cfg" --out "$tmp/no.safetensors" \
+    --input-scale 1/255
+perl -0777 -pe 's/soma\.crc32/soma.crcXX/; s/"dtype":"F32"/"dtype":"I32"/' \
+    "$good/tiny.safetensors" >"$tmp/int-weights.safetensors"
+expect_error 1 "$tmp/int-weights.safetensors" "has dtype I32 \\(F32, F16, BF16 or F64 are read\\)" \
+    import "$tmp/int-weights.safetensors" --model "$good/tiny.cfg" --out "$tmp/no.safetensors" \
+    --input-scale 1/255
+printf 'PK\3\4 a zip archive, as torch.save writes' >"$tmp/weights.pt"
+expect_error 1 "$tmp/weights.pt" "torch.save .*safetensors.torch.save_file" \
+    import "$tmp/weights.pt" --model "$good/tiny.cfg" --out "$tmp/no.safetensors" --input-scale 1
+[[ ! -e "$tmp/no.safetensors" ]] && pass || fail "a failed import wrote a checkpoint"
+expect_error 1 "$tmp/no-such-map" "cannot open" import "$good/tiny.safetensors" \
+    --model "$good/tiny.cfg" --out "$tmp/no.safetensors" --input-scale 1/255 --map "$tmp/no-such-map"
+expect_error 1 "$good/tiny.safetensors" "renaming 'features=...' matches no tensor" \
+    import "$good/tiny.safetensors" --model "$good/tiny.cfg" --out "$tmp/no.safetensors" \
+    --input-scale 1/255 --map features=
+expect_error 2 "--input-scale" "expected a positive number" import "$good/tiny.safetensors" \
+    --model "$good/tiny.cfg" --out "$tmp/no.safetensors" --input-scale 1/0
+expect_error 2 "--mean" "input channel" import "$good/tiny.safetensors" --model "$good/tiny.cfg" \
+    --out "$tmp/no.safetensors" --mean 0.1,0.2 --std 0.3
+# export of a damaged checkpoint: refused, nothing written
+cp "$good/tiny.safetensors" "$tmp/flipped.safetensors"
+printf '\x55' | dd of="$tmp/flipped.safetensors" bs=1 seek=$(($(stat -c %s "$tmp/flipped.safetensors") - 3)) \
+    conv=notrunc status=none
+expect_error 1 "$tmp/flipped.safetensors" "checksum mismatch" export "$tmp/flipped.safetensors" \
+    --onnx "$tmp/flipped.onnx"
+[[ ! -e "$tmp/flipped.onnx" ]] && pass || fail "export of a damaged checkpoint wrote a file"
+expect_error 1 "$tmp/truncated.safetensors" "past the end|truncated|shorter|data section" \
+    export "$tmp/truncated.safetensors" --onnx "$tmp/flipped.onnx"
+# --init-from a checkpoint of another model: the layer named, no run directory made
+expect_error 1 "$good/tiny.safetensors" "layer 0 \\(conv2d\\) of .* does not fit: '0.weight' is F32 \\[2,1,3,3\\]" \
+    train "$tmp/wide.cfg" --data "$good" --epochs 1 --batch 8 --threads 1 --quiet \
+    --init-from "$good/tiny.safetensors" --out "$tmp/init-run"
+empty_or_absent "$tmp/init-run" && pass || fail "a refused --init-from made $tmp/init-run"
+expect_error 1 "$tmp/flipped.safetensors" "checksum mismatch" train "$good/tiny.cfg" \
+    --data "$good" --epochs 1 --batch 8 --threads 1 --quiet --init-from "$tmp/flipped.safetensors" \
+    --out "$tmp/init-run"
 
 # ---- nothing dumped core
 [[ -z "$(ls -A "$tmp/cwd")" ]] && pass || fail "files appeared in the working directory: $(ls "$tmp/cwd")"

@@ -69,6 +69,12 @@ check "resumed run continued on the run's data, not mnist" \
 check "resumed run kept its seed and split" \
     test "$(setting seed a/summary.json) $(setting val_split a/summary.json)" = "5 0.2"
 check "resumed metrics equal the uninterrupted run's" test "$(rows a)" = "$(rows whole)"
+check "resumed steps.csv equals the uninterrupted run's" cmp -s a/steps.csv whole/steps.csv
+steps_whole=$(($(wc -l <whole/steps.csv) - 1))
+check "steps.csv has one row per step ($steps_whole)" \
+    test "$(tail -1 whole/steps.csv | cut -d, -f1)" -eq "$steps_whole"
+check "steps.csv's gradient norms are positive numbers" \
+    awk -F, 'NR > 1 && !($5 > 0) { bad = 1 } END { exit bad }' whole/steps.csv
 check "summary keeps the first command and records the resume" \
     grep -q '"resumed_by": ".*--resume a/last.safetensors' a/summary.json
 check "the original command stays" grep -q '"command": ".*--out a"' a/summary.json
@@ -78,6 +84,7 @@ run train --resume m0/last.safetensors --epochs 2 --out moved --quiet
 check "resume into a new --out (rc=$rc): $(cat err)" test "$rc" -eq 0
 check "the new directory has all the rows" test "$(cut -d, -f1 moved/metrics.csv | tr '\n' ' ')" = "epoch 1 2 "
 check "the new directory has a best checkpoint" test -s moved/best.safetensors
+check "the new directory has all the steps" cmp -s moved/steps.csv whole/steps.csv
 check "the old directory is untouched" test "$(fingerprint m0)" = "$m0_before"
 
 # ---- 4. a finished run is left alone
@@ -140,6 +147,12 @@ run train --resume m/first.safetensors --epochs 3
 check "an oversized metrics.csv is refused (rc=$rc)" test "$rc" -eq 1
 check "... naming the limit: $(cat err)" grep -q "m/metrics.csv: file is [0-9]* bytes, more than the limit of 16777216" err
 mv m/metrics.good m/metrics.csv
+cp m/steps.csv m/steps.good
+{ head -3 m/steps.good; echo "2,1,0.5,0.1,1"; } >m/steps.csv
+run train --resume m/first.safetensors --epochs 3
+check "a steps.csv row out of order is refused (rc=$rc)" test "$rc" -eq 1
+check "... with its line: $(cat err)" grep -q "m/steps.csv:4: not a steps row" err
+mv m/steps.good m/steps.csv
 run train --resume m/first.safetensors --epochs 3
 check "a good metrics.csv resumes (rc=$rc): $(cat err)" test "$rc" -eq 0
 check "three rows after the resume" test "$(cut -d, -f1 m/metrics.csv | tr '\n' ' ')" = "epoch 1 2 3 "

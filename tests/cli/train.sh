@@ -86,6 +86,22 @@ check "command recorded" grep -qF '"command": "'"$soma"' train mlp --epochs 1' "
 check "validated run: the best weights were tested" grep -qF '"tested_checkpoint": "best.safetensors"' "$summary"
 check "stopped_early false" test "$(json_field stopped_early "$summary")" = false
 
+# ---- the final test's confusion matrix and mistakes agree with its accuracy
+for f in confusion.csv misclassified.csv misclassified.png steps.csv; do
+    check "$f written" test -s "$out/$f"
+done
+right=$(awk -F, 'NR > 1 { d += $(NR) } END { print d }' "$out/confusion.csv")
+total=$(awk -F, 'NR > 1 { for (i = 2; i <= NF; i++) t += $i } END { print t }' "$out/confusion.csv")
+check "confusion.csv counts the 10000 test images ($total)" test "$total" = 10000
+check "its diagonal ($right) is the test accuracy $test_acc" \
+    awk -v r="$right" -v a="$test_acc" 'BEGIN { exit !((r / 10000 - a)^2 < 1e-10) }'
+check "misclassified.csv lists every mistake" \
+    test "$(($(wc -l <"$out/misclassified.csv") - 1))" -eq $((10000 - right))
+check "misclassified.csv: predicted differs from true, confidences descending" \
+    awk -F, 'NR > 1 && ($2 == $3 || (NR > 2 && $4 > last) || $4 <= 0 || $4 > 1) { bad = 1 }
+             NR > 1 { last = $4 } END { exit bad }' "$out/misclassified.csv"
+check "misclassified.png is a PNG" test "$(head -c4 "$out/misclassified.png" | tail -c3)" = PNG
+
 # ---- eval reproduces the test accuracy (data taken from the checkpoint's command)
 run eval "$out/last.safetensors" --threads 1
 check "eval exits 0: $(cat "$tmp/err")" test "$rc" -eq 0

@@ -20,7 +20,7 @@ static const soma_backend *be = &soma_cpu_backend;
 
 static void check_shape(int n, int c, int spatial, int relu, float offset)
 {
-    bn_geom g = {n, c, spatial, 1e-5f, 0.1f, relu};
+    bn_geom g = {n, c, spatial, 1e-5f, 0.1f, relu, NULL, NULL};
     size_t nx = (size_t)n * c * spatial;
     rng r;
     rng_init(&r, 5, RNG_TEST, (uint64_t)(n * 1000 + spatial), 0);

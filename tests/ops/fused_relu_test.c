@@ -95,7 +95,7 @@ static void check_linear(int n, int in, int out)
  * backward's mask, rebuilt from x, must round as forward did to agree there */
 static void check_batchnorm(int n, int c, int spatial, int training, int ties)
 {
-    bn_geom g = {n, c, spatial, 1e-5f, 0.1f, 0}, gr = g;
+    bn_geom g = {n, c, spatial, 1e-5f, 0.1f, 0, NULL, NULL}, gr = g;
     gr.relu = 1;
     size_t nx = (size_t)n * c * spatial;
     float *x = randoms(nx, 9), *dy = randoms(nx, 10), *gamma = randoms(c, 11);

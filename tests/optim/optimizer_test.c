@@ -165,6 +165,40 @@ static void test_against_formulas(void)
     }
 }
 
+/* The public soma_optimizer on the caller's own array: the same steps as the
+ * reference, its configuration checked, NULLs refused. */
+static void test_public_api(void)
+{
+    for (int k = 0; k < KINDS; k++) {
+        soma_optimizer_config c = test_config(all_kinds[k], 0.1f);
+        soma_optimizer *o = NULL;
+        CHECK(soma_optimizer_create(&c, N, &o) == SOMA_OK);
+        if (!o)
+            continue;
+        ref_state r;
+        ref_init(&r);
+        float w[N], s1[N], s2[N];
+        memcpy(w, w0, sizeof w);
+        for (int s = 0; s < STEPS; s++) {
+            CHECK(soma_optimizer_step(o, w, grads[s]) == SOMA_OK);
+            ref_step(&c, c.lr, &r, grads[s]);
+            for (int i = 0; i < N; i++) /* the states are not visible: the weights say all */
+                s1[i] = (float)r.s1[i], s2[i] = (float)r.s2[i];
+            check_against_reference(w, s1, s2, &r, c.kind, "public", s + 1);
+        }
+        CHECK(fabs(w[2] - w0[2]) > 1e-3);
+        soma_optimizer_free(o);
+    }
+    soma_optimizer_config bad = soma_optimizer_defaults(SOMA_OPT_ADAM);
+    bad.beta1 = 1.5f;
+    soma_optimizer *o = (soma_optimizer *)&bad;
+    CHECK(soma_optimizer_create(&bad, 4, &o) == SOMA_ERR_ARGUMENT && o == NULL);
+    CHECK(soma_optimizer_create(NULL, 4, &o) == SOMA_ERR_ARGUMENT);
+    CHECK(soma_optimizer_create(&bad, 0, &o) == SOMA_ERR_ARGUMENT);
+    CHECK(soma_optimizer_step(NULL, NULL, NULL) == SOMA_ERR_ARGUMENT);
+    soma_optimizer_free(NULL);
+}
+
 /* PyTorch's momentum (lr outside the buffer) equals the lecture's
  * h = a*h + lr*g, w -= h at constant lr, and differs when lr changes. */
 static void test_momentum_lecture_form(void)
@@ -415,6 +449,7 @@ static void test_names_and_defaults(void)
 int main(void)
 {
     test_against_formulas();
+    test_public_api();
     test_momentum_lecture_form();
     test_adam_lecture_form_differs();
     test_quadratic_descent();

@@ -39,6 +39,8 @@ soma_status run_download(const soma_backend *be, void *host_dst, const void *src
 soma_status run_fill(const soma_backend *be, float *x, size_t n, float value);
 soma_status run_copy(const soma_backend *be, float *dst, const float *src, size_t n);
 soma_status run_count_nonfinite(const soma_backend *be, const float *x, size_t n, size_t *count);
+/* sum_host: the host result */
+soma_status run_sum_squares(const soma_backend *be, const float *x, size_t n, double *sum_host);
 
 soma_status run_add(const soma_backend *be, float *dst, const float *src, size_t n);
 /* lanes(batch), and run_lanes: tasks and finish are host code */

@@ -77,7 +77,7 @@ static void check_train(const conf_target *t, const bn_case *c, const bn_data *d
                         const char *name, float *y_out)
 {
     const soma_backend *be = t->be;
-    bn_geom g = {c->n, c->c, c->spatial, c->eps, c->momentum, c->relu};
+    bn_geom g = {c->n, c->c, c->spatial, c->eps, c->momentum, c->relu, NULL, NULL};
     size_t nx = (size_t)c->n * c->c * c->spatial;
     double m = (double)c->n * c->spatial;
     double *y = host_doubles(nx), *y_mag = host_doubles(nx);
@@ -216,7 +216,7 @@ static void check_eval(const conf_target *t, const bn_case *c, const bn_data *d,
                        const char *name)
 {
     const soma_backend *be = t->be;
-    bn_geom g = {c->n, c->c, c->spatial, c->eps, c->momentum, c->relu};
+    bn_geom g = {c->n, c->c, c->spatial, c->eps, c->momentum, c->relu, NULL, NULL};
     size_t nx = (size_t)c->n * c->c * c->spatial;
     double m = (double)c->n * c->spatial;
     double *y = host_doubles(nx), *y_mag = host_doubles(nx);

@@ -171,11 +171,56 @@ static void check_count_nonfinite(const conf_target *t)
     }
 }
 
+/* The sum of squares against a double reference of the same floats: a sum
+ * of n non-negative terms, so relative error within TOL_SUM of n terms; and
+ * the same bits on a second call and at every thread count. */
+static void check_sum_squares(const conf_target *t)
+{
+    const soma_backend *be = t->be;
+    static const struct {
+        size_t n, first, len;
+        float scale;
+    } cases[] = {
+        {1, 0, 1, 1.0f},       {7, 0, 7, 3.0f},          {1000, 1, 998, 1e-3f},
+        {1000, 0, 0, 1.0f},    {70001, 0, 70001, 1.0f},  {61706, 3, 61700, 1e-19f},
+        {4099, 0, 4099, 1e18f},
+    };
+    for (size_t c = 0; c < sizeof cases / sizeof cases[0]; c++) {
+        size_t n = cases[c].n;
+        float *x = host_normal(n, 90 + c, cases[c].scale);
+        float *d = dev_from_host(be, x, n);
+        double want = 0.0;
+        for (size_t i = cases[c].first; i < cases[c].first + cases[c].len; i++)
+            want += (double)x[i] * (double)x[i];
+        double first = NAN;
+        CONF_FOR_THREADS(t, ti) {
+            conf_case k;
+            case_begin(&k, t, "sum_squares", "n%zu range [%zu, %zu) scale %g, %d thread%s", n,
+                       cases[c].first, cases[c].first + cases[c].len, (double)cases[c].scale,
+                       t->threads[ti], plural(t->threads[ti]));
+            double got = -1.0;
+            case_status(&k, run_sum_squares(be, d + cases[c].first, cases[c].len, &got),
+                        "sum_squares");
+            double tol = conf_tolerance(TOL_SUM, (double)cases[c].len) * want;
+            case_require(&k, fabs(got - want) <= tol || got == want,
+                         "sum %.17g, reference %.17g (tolerance %.3g)", got, want, tol);
+            if (ti == 0)
+                first = got;
+            case_require(&k, memcmp(&got, &first, sizeof got) == 0,
+                         "%.17g differs from the first call's %.17g", got, first);
+            case_end(&k);
+        }
+        dev_release(be, d);
+        free(x);
+    }
+}
+
 void conf_memory(const conf_target *t)
 {
     check_alloc_and_transfer(t);
     check_fill_copy(t);
     check_count_nonfinite(t);
+    check_sum_squares(t);
 }
 
 /* ---- dropout ---- */

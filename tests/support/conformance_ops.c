@@ -35,6 +35,11 @@ soma_status run_count_nonfinite(const soma_backend *be, const float *x, size_t n
     return be->count_nonfinite(x, n, count);
 }
 
+soma_status run_sum_squares(const soma_backend *be, const float *x, size_t n, double *sum)
+{
+    return be->sum_squares(x, n, sum);
+}
+
 soma_status run_add(const soma_backend *be, float *dst, const float *src, size_t n)
 {
     return be->add(dst, src, n);

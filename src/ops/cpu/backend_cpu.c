@@ -48,8 +48,13 @@ const char *soma_build_info(void)
 {
     static _Thread_local char info[128]; /* per thread: callers may ask at once */
     int threads = soma_threads();
-    snprintf(info, sizeof info, "cpu: OpenBLAS %s kernels, OpenMP, %d thread%s",
-             cpu_blas_kernels(), threads, threads == 1 ? "" : "s");
+#ifdef SOMA_HAVE_MPI
+    const char *mpi = ", MPI"; /* distributed training (docs/distributed.md) */
+#else
+    const char *mpi = "";
+#endif
+    snprintf(info, sizeof info, "cpu: OpenBLAS %s kernels, OpenMP, %d thread%s%s",
+             cpu_blas_kernels(), threads, threads == 1 ? "" : "s", mpi);
     return info;
 }
 
@@ -116,6 +121,21 @@ static soma_status cpu_count_nonfinite(const float *x, size_t n, size_t *count)
     return SOMA_OK;
 }
 
+/* Four interleaved partial sums (the same for any thread count):
+ * the order is fixed by n alone. */
+static soma_status cpu_sum_squares(const float *x, size_t n, double *sum)
+{
+    double part[4] = {0.0, 0.0, 0.0, 0.0};
+    size_t i = 0;
+    for (; i + 4 <= n; i += 4)
+        for (int k = 0; k < 4; k++)
+            part[k] += (double)x[i + k] * x[i + k];
+    for (; i < n; i++)
+        part[0] += (double)x[i] * x[i];
+    *sum = (part[0] + part[1]) + (part[2] + part[3]);
+    return SOMA_OK;
+}
+
 const soma_backend soma_cpu_backend = {
     .name = "cpu",
     .alloc = cpu_alloc,
@@ -126,6 +146,7 @@ const soma_backend soma_cpu_backend = {
     .copy = cpu_copy,
     .add = cpu_add,
     .count_nonfinite = cpu_count_nonfinite,
+    .sum_squares = cpu_sum_squares,
     .lanes = cpu_lanes,
     .run_lanes = cpu_run_lanes,
     .linear_forward = cpu_linear_forward,

@@ -12,6 +12,7 @@
  */
 #include <math.h>
 
+#include "core/error.h"
 #include "ops/cpu/batchnorm_fast.h"
 #include "ops/cpu/cpu.h"
 
@@ -107,10 +108,63 @@ static void group_affine(const bn_geom *g, const float *x, int c0, int c1, const
         }
 }
 
+/* Channel c's mean and 1/std from its sums over `count` values: saved for
+ * backward, blended into the running statistics, and the affine map's scale
+ * and shift. */
+static void channel_stats(const bn_geom *g, int c, double sum, double sumsq, double count,
+                          const float *gamma, const float *beta, float *save_mean,
+                          float *save_invstd, float *running_mean, float *running_var,
+                          float *scale, float *shift)
+{
+    double mean = sum / count;
+    double var = sumsq / count - mean * mean;
+    if (var < 0.0)
+        var = 0.0;
+    double invstd = 1.0 / sqrt(var + g->eps);
+    save_mean[c] = (float)mean;
+    save_invstd[c] = (float)invstd;
+    double unbiased = count > 1.0 ? var * count / (count - 1.0) : var;
+    running_mean[c] = (float)((1.0 - g->momentum) * running_mean[c] + g->momentum * mean);
+    running_var[c] = (float)((1.0 - g->momentum) * running_var[c] + g->momentum * unbiased);
+    bn_scale_shift(gamma[c], beta[c], save_mean[c], save_invstd[c], scale, shift);
+}
+
+/* Synchronised statistics: every group's sums first, then one sum across
+ * the processes, then the affine map with the global mean and variance. */
+static soma_status forward_train_synced(const bn_geom *g, const float *x, const float *gamma,
+                                        const float *beta, float *y, float *save_mean,
+                                        float *save_invstd, float *running_mean,
+                                        float *running_var)
+{
+    channel_groups groups = plan_groups(g, 1);
+    double *sum = g->scratch, *sumsq = g->scratch + g->c;
+#pragma omp parallel for schedule(static) num_threads(cpu_threads())
+    for (int q = 0; q < groups.count; q++) {
+        int c0 = q * groups.size, c1 = c0 + groups.size < g->c ? c0 + groups.size : g->c;
+        group_stats(g, x, c0, c1, sum + c0, sumsq + c0);
+    }
+    g->scratch[2 * g->c] = (double)g->n * g->spatial;
+    SOMA_TRY(g->sync->sum(g->sync->arg, g->scratch, 2 * g->c + 1));
+    double count = g->scratch[2 * g->c];
+#pragma omp parallel for schedule(static) num_threads(cpu_threads())
+    for (int q = 0; q < groups.count; q++) {
+        int c0 = q * groups.size, c1 = c0 + groups.size < g->c ? c0 + groups.size : g->c;
+        float scale[BN_GROUP_MAX], shift[BN_GROUP_MAX];
+        for (int c = c0; c < c1; c++)
+            channel_stats(g, c, sum[c], sumsq[c], count, gamma, beta, save_mean, save_invstd,
+                          running_mean, running_var, &scale[c - c0], &shift[c - c0]);
+        group_affine(g, x, c0, c1, scale, shift, y);
+    }
+    return SOMA_OK;
+}
+
 soma_status cpu_batchnorm_forward_train(const bn_geom *g, const float *x, const float *gamma,
                                         const float *beta, float *y, float *save_mean,
                                         float *save_invstd, float *running_mean, float *running_var)
 {
+    if (g->sync)
+        return forward_train_synced(g, x, gamma, beta, y, save_mean, save_invstd, running_mean,
+                                    running_var);
     double count = (double)g->n * g->spatial;
     channel_groups groups = plan_groups(g, 1);
 #pragma omp parallel for schedule(static) num_threads(cpu_threads())
@@ -119,21 +173,10 @@ soma_status cpu_batchnorm_forward_train(const bn_geom *g, const float *x, const 
         double sum[BN_GROUP_MAX], sumsq[BN_GROUP_MAX];
         float scale[BN_GROUP_MAX], shift[BN_GROUP_MAX];
         group_stats(g, x, c0, c1, sum, sumsq);
-        for (int c = c0; c < c1; c++) {
-            double mean = sum[c - c0] / count;
-            double var = sumsq[c - c0] / count - mean * mean;
-            if (var < 0.0)
-                var = 0.0;
-            double invstd = 1.0 / sqrt(var + g->eps);
-            save_mean[c] = (float)mean;
-            save_invstd[c] = (float)invstd;
-            double unbiased = count > 1.0 ? var * count / (count - 1.0) : var;
-            running_mean[c] = (float)((1.0 - g->momentum) * running_mean[c] + g->momentum * mean);
-            running_var[c] =
-                (float)((1.0 - g->momentum) * running_var[c] + g->momentum * unbiased);
-            bn_scale_shift(gamma[c], beta[c], save_mean[c], save_invstd[c], &scale[c - c0],
-                           &shift[c - c0]);
-        }
+        for (int c = c0; c < c1; c++)
+            channel_stats(g, c, sum[c - c0], sumsq[c - c0], count, gamma, beta, save_mean,
+                          save_invstd, running_mean, running_var, &scale[c - c0],
+                          &shift[c - c0]);
         group_affine(g, x, c0, c1, scale, shift, y);
     }
     return SOMA_OK;
@@ -228,12 +271,11 @@ static inline float grad_input_at(double count, float gamma, float mean, float i
     return (float)(k * (count * dz - sum_dy - xhat * sum_dy_xhat));
 }
 
-static void group_grad_input(const bn_geom *g, const float *x, const float *gamma,
+static void group_grad_input(const bn_geom *g, double count, const float *x, const float *gamma,
                              const float *scale, const float *shift, int c0, int c1,
                              const float *mean, const float *invstd, const float *dy,
                              const double *sum_dy, const double *sum_dy_xhat, float *dx)
 {
-    double count = (double)g->n * g->spatial;
     for (int n = 0; n < g->n; n++) {
         if (g->spatial == 1) { /* per feature: across channels, as in group_stats */
             const float *xp = BN_AT(g, x, n, c0), *dyp = BN_AT(g, dy, n, c0);
@@ -255,6 +297,82 @@ static void group_grad_input(const bn_geom *g, const float *x, const float *gamm
     }
 }
 
+/* The fused ReLU's scale and shift of channels [c0, c1) into scale_buf and
+ * shift_buf; *scale and *shift point at them, or are NULL without one. */
+static void relu_scale_shift(const bn_geom *g, const float *gamma, const float *beta,
+                             const float *save_mean, const float *save_invstd, int c0, int c1,
+                             float *scale_buf, float *shift_buf, const float **scale,
+                             const float **shift)
+{
+    *scale = *shift = NULL;
+    if (!g->relu)
+        return;
+    for (int c = c0; c < c1; c++)
+        bn_scale_shift(gamma[c], beta[c], save_mean[c], save_invstd[c], &scale_buf[c - c0],
+                       &shift_buf[c - c0]);
+    *scale = scale_buf, *shift = shift_buf;
+}
+
+/* dx of channels [c0, c1) from the sums over `count` values (k = gamma * invstd / count) */
+static void group_dx(const bn_geom *g, double count, const float *x, const float *gamma,
+                     const float *scale, const float *shift, int c0, int c1,
+                     const float *save_mean, const float *save_invstd, const float *dy,
+                     const double *sum_dy, const double *sum_dy_xhat, float *dx)
+{
+    float a[BN_GROUP_MAX], b[BN_GROUP_MAX], t[BN_GROUP_MAX];
+    for (int c = c0; c < c1; c++) {
+        double k = gamma[c] * (double)save_invstd[c] / count;
+        a[c - c0] = (float)(k * count);
+        b[c - c0] = (float)(k * sum_dy[c - c0]);
+        t[c - c0] = (float)(k * sum_dy_xhat[c - c0]);
+    }
+    if (!bn_grad_input_avx512(g, x, dy, scale, shift, c0, c1, save_mean, save_invstd, a, b, t,
+                              dx))
+        group_grad_input(g, count, x, gamma, scale, shift, c0, c1, save_mean, save_invstd, dy,
+                         sum_dy, sum_dy_xhat, dx);
+}
+
+/* Synchronised: this process's sums into dgamma and dbeta, then the sums
+ * over every process for dx. */
+static soma_status backward_synced(const bn_geom *g, const float *x, const float *gamma,
+                                   const float *beta, const float *save_mean,
+                                   const float *save_invstd, const float *dy, float *dx,
+                                   float *dgamma, float *dbeta)
+{
+    channel_groups groups = plan_groups(g, 2);
+    double *sum_dy = g->scratch, *sum_dy_xhat = g->scratch + g->c;
+#pragma omp parallel for schedule(static) num_threads(cpu_threads())
+    for (int q = 0; q < groups.count; q++) {
+        int c0 = q * groups.size, c1 = c0 + groups.size < g->c ? c0 + groups.size : g->c;
+        float scale_buf[BN_GROUP_MAX], shift_buf[BN_GROUP_MAX];
+        const float *scale, *shift;
+        relu_scale_shift(g, gamma, beta, save_mean, save_invstd, c0, c1, scale_buf, shift_buf,
+                         &scale, &shift);
+        group_grad_sums(g, x, dy, scale, shift, c0, c1, save_mean, save_invstd, sum_dy + c0,
+                        sum_dy_xhat + c0);
+        for (int c = c0; c < c1; c++) {
+            dgamma[c] += (float)sum_dy_xhat[c];
+            dbeta[c] += (float)sum_dy[c];
+        }
+    }
+    g->scratch[2 * g->c] = (double)g->n * g->spatial;
+    SOMA_TRY(g->sync->sum(g->sync->arg, g->scratch, 2 * g->c + 1));
+    double count = g->scratch[2 * g->c];
+    if (!dx)
+        return SOMA_OK;
+#pragma omp parallel for schedule(static) num_threads(cpu_threads())
+    for (int q = 0; q < groups.count; q++) {
+        int c0 = q * groups.size, c1 = c0 + groups.size < g->c ? c0 + groups.size : g->c;
+        float scale_buf[BN_GROUP_MAX], shift_buf[BN_GROUP_MAX];
+        const float *scale, *shift;
+        relu_scale_shift(g, gamma, beta, save_mean, save_invstd, c0, c1, scale_buf, shift_buf,
+                         &scale, &shift);
+        group_dx(g, count, x, gamma, scale, shift, c0, c1, save_mean, save_invstd, dy,
+                 sum_dy + c0, sum_dy_xhat + c0, dx);
+    }
+    return SOMA_OK;
+}
+
 /* dx = gamma*invstd/m * (m*dz - sum(dz) - xhat*sum(dz*xhat)), dz = dy masked
  * by a fused ReLU, its mask rebuilt from x (one stream less than reading y) */
 soma_status cpu_batchnorm_backward(const bn_geom *g, const float *x, const float *gamma,
@@ -262,35 +380,28 @@ soma_status cpu_batchnorm_backward(const bn_geom *g, const float *x, const float
                                    const float *save_invstd, const float *dy, float *dx,
                                    float *dgamma, float *dbeta)
 {
+    if (g->sync)
+        return backward_synced(g, x, gamma, beta, save_mean, save_invstd, dy, dx, dgamma,
+                               dbeta);
     double count = (double)g->n * g->spatial;
     channel_groups groups = plan_groups(g, 2);
 #pragma omp parallel for schedule(static) num_threads(cpu_threads())
     for (int q = 0; q < groups.count; q++) {
         int c0 = q * groups.size, c1 = c0 + groups.size < g->c ? c0 + groups.size : g->c;
         float scale_buf[BN_GROUP_MAX], shift_buf[BN_GROUP_MAX];
-        const float *scale = NULL, *shift = NULL;
-        if (g->relu) {
-            for (int c = c0; c < c1; c++)
-                bn_scale_shift(gamma[c], beta[c], save_mean[c], save_invstd[c],
-                               &scale_buf[c - c0], &shift_buf[c - c0]);
-            scale = scale_buf, shift = shift_buf;
-        }
+        const float *scale, *shift;
+        relu_scale_shift(g, gamma, beta, save_mean, save_invstd, c0, c1, scale_buf, shift_buf,
+                         &scale, &shift);
         double sum_dy[BN_GROUP_MAX], sum_dy_xhat[BN_GROUP_MAX];
         group_grad_sums(g, x, dy, scale, shift, c0, c1, save_mean, save_invstd, sum_dy,
                         sum_dy_xhat);
-        float a[BN_GROUP_MAX], b[BN_GROUP_MAX], t[BN_GROUP_MAX];
         for (int c = c0; c < c1; c++) {
             dgamma[c] += (float)sum_dy_xhat[c - c0];
             dbeta[c] += (float)sum_dy[c - c0];
-            double k = gamma[c] * (double)save_invstd[c] / count;
-            a[c - c0] = (float)(k * count);
-            b[c - c0] = (float)(k * sum_dy[c - c0]);
-            t[c - c0] = (float)(k * sum_dy_xhat[c - c0]);
         }
-        if (dx && !bn_grad_input_avx512(g, x, dy, scale, shift, c0, c1, save_mean, save_invstd,
-                                        a, b, t, dx))
-            group_grad_input(g, x, gamma, scale, shift, c0, c1, save_mean, save_invstd, dy,
-                             sum_dy, sum_dy_xhat, dx);
+        if (dx)
+            group_dx(g, count, x, gamma, scale, shift, c0, c1, save_mean, save_invstd, dy,
+                     sum_dy, sum_dy_xhat, dx);
     }
     return SOMA_OK;
 }
