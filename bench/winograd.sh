@@ -12,11 +12,37 @@ set -euo pipefail
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 N=${1:-3}
 BUILD=${2:-$ROOT/build}
-[[ "$N" =~ ^[1-9][0-9]*$ ]] || { echo "bench/winograd.sh: N must be a positive number" >&2; exit 2; }
+die() { echo "bench/winograd.sh: $1" >&2; exit "${2:-1}"; }
+[[ "$N" =~ ^[1-9][0-9]*$ ]] || die "N must be a positive number" 2
 BENCH=$BUILD/bench/kernels/conv_bench SOMA=$BUILD/soma
-[[ -x $BENCH && -x $SOMA ]] || { echo "bench/winograd.sh: build soma first (no $BENCH or $SOMA)" >&2; exit 1; }
+[[ -x $BENCH && -x $SOMA ]] || die "build soma first (no $BENCH or $SOMA)"
 LAYERS=${WINOGRAD_LAYERS:-"bn2 bn3 bn4 vgg2 vgg3 vgg4 vgg5 vgg6 alex3 alex4g alex5g"}
 MODELS=${WINOGRAD_MODELS:-"vgg-small 64,bench-bn-cnn 64,alexnet 8,alexnet 32"}
+
+# conv_bench's lines to a table row per layer: the ratio, per pass, of the time
+# of the algorithm chosen by shape to Winograd's
+TABLE='
+function flush() {
+    if (layer != "")
+        printf "| %s | %s | %s | %s | %s | %s | %s |\n", layer, shape, fixed,
+               r["forward"], r["dx"] r["dx+dw"], r["dw"], pick
+}
+/^[a-z]/ {
+    flush(); layer = $1; shape = $3 " " $4 " " $5; split("", r); split("", t)
+    for (i = 1; i <= NF; i++) {
+        if ($i == "auto:") pick = $(i + 1)
+        if ($i == "shape:") fixed = $(i + 1)
+    }
+    split(fixed, f, "/")
+    want["forward"] = f[1]; want["dx"] = f[2]; want["dx+dw"] = f[2]; want["dw"] = f[3]
+    next
+}
+/ms/ {
+    t[$1 " " $2] = $3
+    if ((($1 " winograd") in t) && (($1 " " want[$1]) in t))
+        r[$1] = sprintf("%.2f", t[$1 " " want[$1]] / t[$1 " winograd"])
+}
+END { flush() }'
 
 echo "## Winograd per layer, 1 thread (best of $N; time of the algorithm by shape / Winograd's)"
 echo
@@ -28,16 +54,7 @@ for cpu in native generic; do
     echo "| layer | shape | by shape (fwd/dx/dw) | forward | dx | dw | rule picks |"
     echo "| --- | --- | --- | ---: | ---: | ---: | --- |"
     # shellcheck disable=SC2086
-    "${env[@]}" sh "$ROOT/bench/kernels/best_of.sh" "$N" "$BENCH" $LAYERS | awk '
-        function flush() { if (layer != "") printf "| %s | %s | %s | %s | %s | %s | %s |\n",
-                               layer, shape, fixed, r["forward"], r["dx"] r["dx+dw"], r["dw"], pick }
-        /^[a-z]/ { flush(); layer = $1; shape = $3 " " $4 " " $5; split("", r); split("", t)
-                   for (i = 1; i <= NF; i++) { if ($i == "auto:") pick = $(i+1); if ($i == "shape:") fixed = $(i+1) }
-                   split(fixed, f, "/"); want["forward"] = f[1]; want["dx"] = f[2]; want["dx+dw"] = f[2]; want["dw"] = f[3]; next }
-        /ms/ { t[$1 " " $2] = $3
-               if ((($1 " winograd") in t) && (($1 " " want[$1]) in t))
-                   r[$1] = sprintf("%.2f", t[$1 " " want[$1]] / t[$1 " winograd"]) }
-        END { flush() }'
+    "${env[@]}" sh "$ROOT/bench/kernels/best_of.sh" "$N" "$BENCH" $LAYERS | awk "$TABLE"
     echo
 done
 
@@ -45,18 +62,25 @@ echo "## Whole models, images/s (soma bench, median of $N alternating runs each)
 echo
 echo "| model | batch | threads | without Winograd | default | ratio |"
 echo "| --- | ---: | ---: | ---: | ---: | ---: |"
-rate() { "$@" 2>/dev/null | awk '/img\/s/ { for (i = 1; i <= NF; i++) if ($(i+1) == "img/s") { print $i; exit } }'; }
+# the first images/s figure `soma bench` prints (training)
+rate() {
+    "$@" 2>/dev/null |
+        awk '/img\/s/ { for (i = 1; i <= NF; i++) if ($(i + 1) == "img/s") { print $i; exit } }'
+}
 median() { sort -g | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'; }
 IFS=, read -r -a specs <<<"$MODELS"
 for spec in "${specs[@]}"; do
     read -r model batch <<<"$spec"
     for t in 1 2; do
         a=() b=()
+        args=(bench "$ROOT/models/$model.cfg" --training --batch "$batch" --threads "$t")
         for _ in $(seq "$N"); do
-            a+=("$(SOMA_CONV_ALGO=direct rate "$SOMA" bench "$ROOT/models/$model.cfg" --training --batch "$batch" --threads "$t")")
-            b+=("$(rate "$SOMA" bench "$ROOT/models/$model.cfg" --training --batch "$batch" --threads "$t")")
+            a+=("$(SOMA_CONV_ALGO=direct rate "$SOMA" "${args[@]}")")
+            b+=("$(rate "$SOMA" "${args[@]}")")
         done
         ma=$(printf '%s\n' "${a[@]}" | median) mb=$(printf '%s\n' "${b[@]}" | median)
-        echo "| $model | $batch | $t | $ma | $mb | $(awk -v a="$ma" -v b="$mb" 'BEGIN { printf (a > 0 ? "%.2f" : "-"), b / a }') |"
+        ratio=$(awk -v a="$ma" -v b="$mb" \
+            'BEGIN { if (a > 0) printf "%.2f", b / a; else print "-" }')
+        echo "| $model | $batch | $t | $ma | $mb | $ratio |"
     done
 done

@@ -159,7 +159,8 @@ static void check_geometry(conv_geom g)
         conv_plan p = {CONV_WINOGRAD, dx_ok ? CONV_WINOGRAD : CONV_GEMM, CONV_WINOGRAD};
         float *ws = malloc(sizeof *ws * conv_plan_workspace(&g, &p, threads));
         conv_forward_planned(&g, &p, threads, x, w, b, y, ws);
-        CHECK_MSG(check_bound(y, ry, ymag, ydir, ny, wino_gamma(WINO_STAGES_FORWARD + cg), &worst_fwd) == 0,
+        double gam_y = wino_gamma(WINO_STAGES_FORWARD + cg);
+        CHECK_MSG(check_bound(y, ry, ymag, ydir, ny, gam_y, &worst_fwd) == 0,
                   "%s, %d threads: forward outside the bound", what, threads);
 
         /* backward: dz = dy masked by the ReLU of this y */
@@ -176,9 +177,9 @@ static void check_geometry(conv_geom g)
         memset(dw, 0, sizeof *dw * nw);
         memset(db, 0, sizeof *db * g.k);
         conv_backward_planned(&g, &p, threads, x, w, y, dy, dx, dw, db, ws);
+        double gam_dx = wino_gamma(WINO_STAGES_FORWARD + g.k / conv_groups(&g));
         if (dx_ok)
-            CHECK_MSG(check_bound(dx, rdx, dxmag, dxdir, nx,
-                                  wino_gamma(WINO_STAGES_FORWARD + g.k / conv_groups(&g)), &worst_dx) == 0,
+            CHECK_MSG(check_bound(dx, rdx, dxmag, dxdir, nx, gam_dx, &worst_dx) == 0,
                       "%s, %d threads: dx outside the bound", what, threads);
 
         /* dw's reference and magnitudes */
@@ -204,7 +205,8 @@ static void check_geometry(conv_geom g)
                         }
             }
         int sums = g.n * th * tw + g.n + threads; /* products, chunks, parts */
-        CHECK_MSG(check_bound(dw, rdw, dwmag, dwdir, nw, wino_gamma(WINO_STAGES_DW + sums), &worst_dw) == 0,
+        double gam_dw = wino_gamma(WINO_STAGES_DW + sums);
+        CHECK_MSG(check_bound(dw, rdw, dwmag, dwdir, nw, gam_dw, &worst_dw) == 0,
                   "%s, %d threads: dw outside the bound", what, threads);
         for (int k = 0; k < g.k; k++) {
             double s = 0.0, m = 0.0;
@@ -240,7 +242,8 @@ static void check_choices(void)
         {2, 64, 14, 14, 64, 3, 3, 1, 1, 14, 14, 0, 1},  {2, 8, 9, 9, 8, 3, 3, 1, 1, 9, 9, 0, 1},
         {2, 16, 11, 11, 32, 3, 3, 2, 1, 6, 6, 0, 1},    {2, 16, 9, 9, 32, 5, 5, 1, 2, 9, 9, 0, 1},
         {2, 32, 7, 7, 16, 3, 3, 1, 3, 11, 11, 0, 1},    {2, 16, 8, 8, 16, 1, 1, 1, 0, 8, 8, 0, 1},
-        {2, 128, 13, 13, 128, 3, 3, 1, 1, 13, 13, 1, 2}, {2, 6, 10, 12, 4, 3, 2, 1, 1, 10, 13, 0, 1},
+        {2, 128, 13, 13, 128, 3, 3, 1, 1, 13, 13, 1, 2},
+        {2, 6, 10, 12, 4, 3, 2, 1, 1, 10, 13, 0, 1},
     };
     for (size_t i = 0; i < sizeof shapes / sizeof shapes[0]; i++) {
         const conv_geom *g = &shapes[i];

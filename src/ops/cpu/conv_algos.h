@@ -10,11 +10,16 @@
  *  CONV_ROWVEC   direct AVX-512 convolution that holds 16 output pixels of a
  *                row in a vector and broadcasts weights. For few output
  *                channels (LeNet's first layer), stride 1.
+ *  CONV_WINOGRAD Winograd F(4x4, 3x3): 3x3 stride-1 filters with a quarter
+ *                of the multiplications, at the cost of transforms and a
+ *                rounding error a few times the direct one's; on every CPU
+ *                (AVX-512 kernels of its own, else OpenBLAS sgemms). Passes
+ *                go to it by a rule per shape, or as measured (conv_select.c).
  *
  * The input gradient of a stride-1 convolution is itself a convolution (of
  * dy, padded by k-1-pad, with the filters flipped and in/out swapped), so
- * the same two direct kernels compute it. The filter gradient has kernels of
- * its own in each family.
+ * the same direct kernels (and Winograd's) compute it. The filter gradient
+ * has kernels of its own in each family.
  *
  * A grouped convolution runs its groups one after another, each as an
  * ungrouped convolution of its channel blocks (conv_group_geometry) read and

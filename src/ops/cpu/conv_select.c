@@ -66,12 +66,14 @@ int winograd_pays(const conv_geom *layer, conv_pass pass)
     /* the dx pass is a convolution from K channels to C */
     int in = pass == CONV_DX ? g->k : g->c, out = pass == CONV_DX ? g->c : g->k;
     /* bench/kernels/conv_bench, one thread (docs/design.md has the figures):
-     * against the AVX-512 direct kernels Winograd wins the forward and dx
-     * passes from 64 channels on both sides and loses below; its filter
-     * gradient (sgemm over the tiles) loses to CONV_CHANVEC's. Against
-     * im2col + sgemm it wins every pass from 16 channels on both sides. */
+     * against the AVX-512 direct kernels Winograd wins the forward pass from
+     * 64 channels on both sides and loses below; the input gradient only on
+     * small images (7x7, 8x8: 1.2-2.2x; 13x13, 14x14: 0.8-1.2x); its filter
+     * gradient loses to CONV_CHANVEC's. Against im2col + sgemm it wins every
+     * pass from 16 channels on both sides. */
     if (cpu_has_avx512())
-        return pass != CONV_DW && in >= 64 && out >= 64;
+        return in >= 64 && out >= 64 &&
+               (pass == CONV_FORWARD || (pass == CONV_DX && g->h * g->w <= 64));
     return in >= 16 && out >= 16;
 }
 
