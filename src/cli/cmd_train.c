@@ -255,8 +255,8 @@ static void print_header(const train_options *o, const train_run *r)
     printf("optimizer  %s  lr %g  weight decay %g  schedule %s  batch %d  epochs %d\n",
            soma_optimizer_name(cfg->opt.kind), (double)cfg->opt.lr, (double)cfg->opt.weight_decay,
            soma_schedule_name(cfg->schedule), cfg->batch, cfg->epochs);
-    if (o->init_from)
-        printf("init from  %s (weights and input normalisation)\n", o->init_from);
+    if (o->s.init_from && !o->resume)
+        printf("init from  %s (weights and input normalisation)\n", o->s.init_from);
     if (o->resume)
         printf("resume     %s (epoch %d, step %d)\n", o->resume, o->position.epoch + 1,
                o->position.step);
@@ -334,7 +334,7 @@ static soma_status write_summary(const train_options *o, const train_run *r,
     s.device = soma_model_device(r->model);
     s.command = set->command;
     s.resumed_by = o->resume ? r->command : NULL;
-    s.init_from = o->init_from;
+    s.init_from = o->s.init_from;
     s.started_at = set->started_at;
     s.settings = r->settings;
     return summary_json_write(r->out_dir, &s);
@@ -447,8 +447,9 @@ static int run(train_options *o, const command_line *full, train_run *r)
         st = check_memory(o, r);
     if (st == SOMA_OK && !o->resume)
         st = soma_model_init(r->model, o->init, o->s.train.seed);
-    if (st == SOMA_OK && o->init_from) /* its input normalisation too: the weights expect it */
-        st = soma_model_load_weights(r->model, o->init_from);
+    /* its input normalisation too: the weights expect it (a resumed run has its own weights) */
+    if (st == SOMA_OK && o->s.init_from && !o->resume)
+        st = soma_model_load_weights(r->model, o->s.init_from);
     if (st == SOMA_OK)
         st = record_start(o, r, full);
     if (st == SOMA_OK && r->rank == 0) /* the run's files are rank 0's */

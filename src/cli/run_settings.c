@@ -35,6 +35,7 @@ static const field fields[] = {
     {"val_split", "val-split", F_DOUBLE, AT(val_split)},
     {"init", "init", F_STRING, AT(init)},
     {"augment", "augment", F_STRING, AT(augment)}, /* optional: absent before augmentation */
+    {"init_from", "init-from", F_STRING, AT(init_from)}, /* optional: written only when set */
     {"seed", "seed", F_SEED, AT(train.seed)},
     {"optimizer", "opt", F_OPTIMIZER, AT(train.opt.kind)},
     {"lr", "lr", F_FLOAT, AT(train.opt.lr)},
@@ -187,8 +188,9 @@ char *run_settings_to_json(const run_settings *s)
     strbuf_init(&sb);
     strbuf_append(&sb, "{");
     for (int i = 0; i < NFIELDS; i++) {
-        if (fields[i].offset == AT(train.sync_bn) && !s->train.sync_bn)
-            continue; /* as runs before distributed training recorded them */
+        if ((fields[i].offset == AT(train.sync_bn) && !s->train.sync_bn) ||
+            (fields[i].offset == AT(init_from) && !s->init_from))
+            continue; /* as runs before distributed training and --init-from recorded them */
         strbuf_appendf(&sb, "%s\"%s\": ", i ? ", " : "", fields[i].key);
         field_text(s, &fields[i], 0, &sb);
     }
@@ -313,7 +315,7 @@ soma_status run_settings_from_json(const json_value *obj, const char *where, run
     }
     for (int i = 0; i < NFIELDS && st == SOMA_OK; i++)
         if (!json_object_get(obj, fields[i].key) && fields[i].offset != AT(augment) &&
-            fields[i].offset != AT(train.sync_bn))
+            fields[i].offset != AT(train.sync_bn) && fields[i].offset != AT(init_from))
             st = soma_error(SOMA_ERR_FORMAT, "%s: settings: '%s' is missing", where,
                             fields[i].key);
     if (st == SOMA_OK && !s->model)

@@ -19,6 +19,7 @@ typedef struct run_settings {
     double val_split; /* fraction of the training split held out for validation */
     char *init;       /* he, xavier or lecun */
     char *augment;    /* canonical augmentation spec (docs/augment.md), NULL: none */
+    char *init_from;  /* the checkpoint whose weights the run started from (--init-from), or NULL */
     soma_train_config train; /* optimizer, schedule, epochs, batch, patience, seed,
                                 checkpoint interval (its pointer fields are unused) */
     char *started_at; /* when the run began, UTC, ISO 8601 */

@@ -136,7 +136,7 @@ static int parse_init(const char *name, soma_init *out)
 
 /* The flags as given, before they are laid over the base settings. */
 typedef struct flag_values {
-    const char *data, *opt, *schedule, *init, *checkpoint_every, *augment;
+    const char *data, *opt, *schedule, *init, *checkpoint_every, *augment, *init_from;
     int epochs, batch, patience, step_epochs, sync_bn;
     double lr, momentum, weight_decay, warmup, val_split, step_gamma;
     uint64_t seed;
@@ -196,6 +196,8 @@ static int apply_flags(cli_option *options, int n, const flag_values *v, run_set
         if (st != SOMA_OK)
             return report_error(st);
     }
+    if (given(options, n, "init-from") && run_settings_set(&s->init_from, v->init_from) != SOMA_OK)
+        return report_error(SOMA_ERR_MEMORY);
     if (given(options, n, "lr"))
         c->opt.lr = (float)v->lr;
     if (given(options, n, "momentum"))
@@ -354,7 +356,7 @@ int train_options_parse(int argc, char **argv, train_options *o)
     flag_values v;
     memset(&v, 0, sizeof v);
     int profile = 0, quiet = 0, overwrite = 0, threads = 0, tta = 0, skip_bad = 0, overlap = 0;
-    const char *out = NULL, *resume = NULL, *config = NULL, *device = NULL, *init_from = NULL;
+    const char *out = NULL, *resume = NULL, *config = NULL, *device = NULL;
 
     cli_option options[] = {
         {"data", OPT_STRING, &v.data, 0, 0, 0, 0, "a dataset name or directory", 0},
@@ -380,7 +382,7 @@ int train_options_parse(int argc, char **argv, train_options *o)
         {"out", OPT_STRING, &out, 0, 0, 0, 0, "a directory", 0},
         {"overwrite", OPT_FLAG, &overwrite, 0, 0, 0, 0, NULL, 0},
         {"resume", OPT_STRING, &resume, 0, 0, 0, 0, "a checkpoint file", 0},
-        {"init-from", OPT_STRING, &init_from, 0, 0, 0, 0, "a checkpoint file", 0},
+        {"init-from", OPT_STRING, &v.init_from, 0, 0, 0, 0, "a checkpoint file", 0},
         {"config", OPT_STRING, &config, 0, 0, 0, 0, "a summary.json or checkpoint", 0},
         {"checkpoint-every", OPT_STRING, &v.checkpoint_every, 0, 0, 0, 0,
          "N steps or Nm minutes", 0},
@@ -405,14 +407,13 @@ int train_options_parse(int argc, char **argv, train_options *o)
     if (resume && config)
         return usage_error("train", "--resume and --config exclude each other (a resumed run "
                                     "takes its settings from its checkpoint)");
-    if (resume && init_from)
+    if (resume && v.init_from)
         return usage_error("train", "--resume and --init-from exclude each other (a resumed run "
                                     "continues from its own checkpoint)");
     if (overwrite && !out)
         return usage_error("train", "--overwrite needs --out DIR");
     o->out = out;
     o->resume = resume;
-    o->init_from = init_from;
     o->config = config;
     o->overwrite = overwrite;
     o->threads = threads;

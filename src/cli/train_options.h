@@ -14,7 +14,6 @@ typedef struct train_options {
     soma_init init;      /* s.init, parsed */
     const char *out;     /* NULL: runs/<model>-<timestamp> (or the --resume checkpoint's directory) */
     const char *resume;  /* NULL: fresh start */
-    const char *init_from; /* --init-from: a checkpoint's weights to start from, or NULL */
     const char *config;  /* the --config file, or NULL */
     run_position position; /* where the --resume checkpoint stands */
     int recorded_epochs;   /* the epochs its run was started with (or last resumed to) */

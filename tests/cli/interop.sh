@@ -89,6 +89,19 @@ check "without --init-from the weights are others" test "$fresh" != "$before"
 check "summary.json without --init-from says null" grep -q '"init_from": null' \
     "$tmp/fresh/summary.json"
 
+# --init-from is one of the run's settings: --config repeats it (the same
+# start, so the same weights after the same steps), and a resumed run keeps it
+run train --config "$tmp/ft/summary.json" --threads 1 --quiet --out "$tmp/ft-again"
+run predict "$tmp/ft-again/last.safetensors" "$tmp/x.pgm" --logits
+again=$(awk '{ printf "%.5f %.5f %.5f", $2, $3, $4 }' "$tmp/out")
+check "--config repeats --init-from: '$after' vs '$again'" test "$after" = "$again"
+check "--config's run records it too" \
+    grep -q "\"init_from\": \"$tmp/lin-soma.safetensors\"" "$tmp/ft-again/summary.json"
+run train --resume "$tmp/ft/last.safetensors" --epochs 2 --quiet
+check "a run begun with --init-from resumes: $(cat "$tmp/err")" test "$rc" = 0
+check "the resumed run's summary.json still records --init-from" \
+    grep -q "\"init_from\": \"$tmp/lin-soma.safetensors\"" "$tmp/ft/summary.json"
+
 # soma export: a file in place, and an even LRN window refused without touching it
 run export "$tmp/lin-soma.safetensors" --onnx "$tmp/lin.onnx"
 check "export writes an ONNX file: $(cat "$tmp/err")" test "$rc" = 0 -a -s "$tmp/lin.onnx"
