@@ -66,14 +66,17 @@ int winograd_pays(const conv_geom *layer, conv_pass pass)
     /* the dx pass is a convolution from K channels to C */
     int in = pass == CONV_DX ? g->k : g->c, out = pass == CONV_DX ? g->c : g->k;
     /* bench/kernels/conv_bench, one thread (docs/design.md has the figures):
-     * against the AVX-512 direct kernels Winograd wins the forward pass from
-     * 64 channels on both sides and loses below; the input gradient only on
-     * small images (7x7, 8x8: 1.2-2.2x; 13x13, 14x14: 0.8-1.2x); its filter
-     * gradient loses to CONV_CHANVEC's. Against im2col + sgemm it wins every
-     * pass from 16 channels on both sides. */
+     * against the AVX-512 direct kernels Winograd wins the forward pass and
+     * the input gradient on small images with 64 channels or more on both
+     * sides (7x7, 8x8: 1.4-2.0x); at 13x13 and 14x14 single layers gained
+     * 0.8-1.26x but whole networks none (AlexNet 0.98-1.03x) or lost
+     * (bench-bn-cnn 0.85x at one thread: the transforms' scratch evicts the
+     * caches the other layers use). Its filter gradient loses to
+     * CONV_CHANVEC's. Against im2col + sgemm it wins every pass from 16
+     * channels on both sides. */
     if (cpu_has_avx512())
-        return in >= 64 && out >= 64 &&
-               (pass == CONV_FORWARD || (pass == CONV_DX && g->h * g->w <= 64));
+        return in >= 64 && out >= 64 && g->h * g->w <= 64 &&
+               (pass == CONV_FORWARD || pass == CONV_DX);
     return in >= 16 && out >= 16;
 }
 
