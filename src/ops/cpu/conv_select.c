@@ -69,9 +69,9 @@ int winograd_pays(const conv_geom *layer, conv_pass pass)
      * against the AVX-512 direct kernels Winograd wins the forward pass and
      * the input gradient on small images with 64 channels or more on both
      * sides (7x7, 8x8: 1.4-2.0x); at 13x13 and 14x14 single layers gained
-     * 0.8-1.26x but whole networks none (AlexNet 0.98-1.03x) or lost
-     * (bench-bn-cnn 0.85x at one thread: the transforms' scratch evicts the
-     * caches the other layers use). Its filter gradient loses to
+     * 0.8-1.26x, but whole networks gained nothing from them (AlexNet
+     * 0.98-1.03x; vgg-small's gain comes from its 7x7 layers), so they keep
+     * the direct kernels. Its filter gradient loses to
      * CONV_CHANVEC's. Against im2col + sgemm it wins every pass from 16
      * channels on both sides. */
     if (cpu_has_avx512())
