@@ -153,7 +153,8 @@ def versions():
     deb = command_output(["dpkg-query", "-W", "-f", "${Version}", "python3-torch"])
     blas = command_output(["dpkg-query", "-W", "-f", "${Version}", "libopenblas0-pthread"])
     gcc = command_output(["gcc", "--version"]).splitlines()[:1]
-    soma = command_output([os.environ.get("BENCH_SOMA", "soma"), "--version"])
+    soma = command_output([os.environ.get("BENCH_SOMA", "soma"), "--version"]).splitlines()[:1]
+    soma = soma[0] if soma else ""
     return torch.__version__, deb, numpy.__version__, blas, (gcc or ["?"])[0], soma
 
 
