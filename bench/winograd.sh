@@ -62,10 +62,11 @@ echo "## Whole models, images/s (soma bench, median of $N alternating runs each)
 echo
 echo "| model | batch | threads | without Winograd | default | ratio |"
 echo "| --- | ---: | ---: | ---: | ---: | ---: |"
-# the first images/s figure `soma bench` prints (training)
+# the first images/s figure `soma bench` prints (training), without its
+# thousands separators (sort -g and awk would read "1,209" as 1)
 rate() {
     "$@" 2>/dev/null |
-        awk '/img\/s/ { for (i = 1; i <= NF; i++) if ($(i + 1) == "img/s") { print $i; exit } }'
+        awk '/img\/s/ { for (i = 1; i <= NF; i++) if ($(i + 1) == "img/s") { gsub(",", "", $i); print $i; exit } }'
 }
 median() { sort -g | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'; }
 IFS=, read -r -a specs <<<"$MODELS"
