@@ -175,7 +175,7 @@ static soma_status predict(soma_model *m, const float *input, int n, float *prob
     int threads_before = run_threads_set(soma_threads());
     soma_status st = SOMA_OK;
     if (!network_plan_covers(m, batch))
-        st = network_plan(m, batch);
+        st = network_plan_inference(m, batch);
     if (st == SOMA_OK)
         st = predict_planned(m, input, n, probs, logits_only);
     run_threads_set(threads_before);

@@ -323,7 +323,7 @@ float *network_slice_grads(const soma_model *m, int slice)
     return slice == 0 ? m->grads : m->slice_grads + (size_t)(slice - 1) * m->nparams;
 }
 
-soma_status network_plan_floats(const soma_model *m, int batch, plan_floats *p)
+static soma_status plan_floats_for(const soma_model *m, int batch, int training, plan_floats *p)
 {
     size_t b = (size_t)batch, max_act = shape_size(m->input);
     memset(p, 0, sizeof *p);
@@ -350,8 +350,14 @@ soma_status network_plan_floats(const soma_model *m, int batch, plan_floats *p)
     /* two gradient buffers of the largest activation, the probabilities, the
      * labels, each slice's metrics (two doubles) */
     p->activations += 2 * max_act * b + (size_t)m->classes * b + b + 4 * (size_t)p->slices;
-    p->slice_grads = m->nparams * (size_t)(p->slices - 1);
+    p->training = training;
+    p->slice_grads = training ? m->nparams * (size_t)(p->slices - 1) : 0;
     return SOMA_OK;
+}
+
+soma_status network_plan_floats(const soma_model *m, int batch, plan_floats *p)
+{
+    return plan_floats_for(m, batch, 1, p);
 }
 
 static int same_plan(const plan_floats *a, const plan_floats *b)
@@ -359,22 +365,24 @@ static int same_plan(const plan_floats *a, const plan_floats *b)
     return a->activations == b->activations && a->cache == b->cache &&
            a->workspace == b->workspace && a->slice_grads == b->slice_grads &&
            a->slice_workspace == b->slice_workspace && a->max_activation == b->max_activation &&
-           a->slices == b->slices;
+           a->slices == b->slices && a->training == b->training;
 }
 
 int network_plan_covers(const soma_model *m, int batch)
 {
     plan_floats p;
     return m->acts && m->planned_batch >= batch &&
-           network_plan_floats(m, m->planned_batch, &p) == SOMA_OK && same_plan(&p, &m->plan);
+           plan_floats_for(m, m->planned_batch, m->plan.training, &p) == SOMA_OK &&
+           same_plan(&p, &m->plan);
 }
 
-soma_status network_plan(soma_model *m, int batch)
+static soma_status make_plan(soma_model *m, int batch, int training)
 {
     SOMA_TRY(network_ensure_weights(m));
-    SOMA_TRY(alloc_grads(m));
+    if (training)
+        SOMA_TRY(alloc_grads(m));
     plan_floats plan;
-    SOMA_TRY(network_plan_floats(m, batch, &plan));
+    SOMA_TRY(plan_floats_for(m, batch, training, &plan));
     if (m->acts && m->planned_batch == batch && same_plan(&plan, &m->plan))
         return SOMA_OK; /* the kernels' settings (the thread count) have not changed it */
     release_plan(m);
@@ -433,6 +441,16 @@ soma_status network_plan(soma_model *m, int batch)
     m->planned_batch = batch;
     m->plan = plan;
     return SOMA_OK;
+}
+
+soma_status network_plan(soma_model *m, int batch)
+{
+    return make_plan(m, batch, 1);
+}
+
+soma_status network_plan_inference(soma_model *m, int batch)
+{
+    return make_plan(m, batch, 0);
 }
 
 /* Where the pass's first sample starts in a batch buffer of samples of shape s. */

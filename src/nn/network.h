@@ -36,6 +36,7 @@ typedef struct plan_floats {
     size_t slice_workspace; /* per slice, within workspace */
     size_t max_activation;  /* per sample: the largest of the input and the outputs */
     int slices;             /* lanes a step runs in */
+    int training;           /* planned for training: gradients too, not only forward passes */
 } plan_floats;
 
 struct soma_model {
@@ -108,9 +109,14 @@ int network_has_weights(const soma_model *m);
 /* Allocates the weights and gradients unless they are, and plans
  * activation, cache and workspace memory for a batch size (idempotent). */
 soma_status network_plan(soma_model *m, int batch);
+/* The same for forward passes only (predict, evaluate): no gradient
+ * buffers, which are as large as the weights (times the slices). A training
+ * plan serves inference too; network_plan replaces an inference plan. */
+soma_status network_plan_inference(soma_model *m, int batch);
+/* What a training plan (network_plan) takes. */
 soma_status network_plan_floats(const soma_model *m, int batch, plan_floats *out);
-/* Whether the plan serves passes of up to `batch` samples under the
- * backend's present settings. */
+/* Whether the plan serves forward passes of up to `batch` samples under
+ * the backend's present settings (training ones when it is a training plan). */
 int network_plan_covers(const soma_model *m, int batch);
 
 

@@ -136,7 +136,7 @@ static soma_status random_batch(bench_run *b, float *host)
 static soma_status benchmark(soma_model *m, const soma_benchmark_config *c,
                              soma_benchmark_result *r)
 {
-    SOMA_TRY(network_plan(m, c->batch));
+    SOMA_TRY(c->training ? network_plan(m, c->batch) : network_plan_inference(m, c->batch));
     size_t in_size = shape_size(m->input) * c->batch;
     float *host = malloc(sizeof(float) * in_size);
     int32_t *labels = malloc(sizeof(int32_t) * c->batch);

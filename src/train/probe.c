@@ -114,7 +114,7 @@ static soma_status pass(soma_model *m, const float *input, const int32_t *labels
             return soma_error(SOMA_ERR_ARGUMENT, "label %d of sample %d is outside 0..%d",
                               labels[i], i, m->classes - 1);
     int threads_before = run_threads_set(soma_threads());
-    soma_status st = network_plan_covers(m, n) ? SOMA_OK : network_plan(m, n);
+    soma_status st = network_plan_covers(m, n) && m->plan.training ? SOMA_OK : network_plan(m, n);
     float *saved = malloc(sizeof(float) * (m->nbuffers + 1));
     if (st == SOMA_OK && !saved)
         st = soma_error(SOMA_ERR_MEMORY, "out of memory");

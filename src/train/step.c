@@ -195,7 +195,7 @@ static soma_status evaluate_range(soma_model *m, const soma_dataset *ds, int bat
     SOMA_TRY(evaluate_check_fit(m, ds));
     /* a plan for other settings (fewer threads) may not serve this call's kernels */
     if (!network_plan_covers(m, batch))
-        SOMA_TRY(network_plan(m, batch));
+        SOMA_TRY(network_plan_inference(m, batch));
     batch = m->planned_batch;
     size_t in_size = shape_size(m->input);
     float *host = malloc(sizeof(float) * in_size * batch);

@@ -104,7 +104,7 @@ soma_status soma_evaluate_tta(soma_model *m, const soma_dataset *ds, int batch, 
     int threads_before = run_threads_set(soma_threads());
     soma_status st = SOMA_OK;
     if (!network_plan_covers(m, batch))
-        st = network_plan(m, batch);
+        st = network_plan_inference(m, batch);
     batch = m->planned_batch;
     size_t in = shape_size(m->input), out = (size_t)batch * m->classes;
     tta_buffers b = {malloc(sizeof(float) * in * batch), malloc(sizeof(float) * in * batch),

@@ -46,7 +46,14 @@ static void test_memory_comes_when_needed(void)
     CHECK(network_tensor(m, 4, &t) && t.data == m->buffers); /* 2.running_mean */
     float first = m->params[0];
     CHECK(first != 0.0f);
+    /* predicting needs no gradients: none are allocated, not even per slice */
+    float x[2 * 16] = {0}, probs[2 * 3];
+    CHECK(soma_model_predict(m, x, 2, probs) == SOMA_OK);
+    CHECK(m->acts && !m->plan.training);
+    CHECK(m->grads == NULL);
+    CHECK(m->plan.slice_grads == 0);
     CHECK(network_plan(m, 4) == SOMA_OK);
+    CHECK(m->plan.training);
     CHECK(m->grads != NULL && m->params[0] == first); /* planning keeps the weights */
     soma_model_free(m);
 
