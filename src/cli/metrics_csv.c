@@ -15,8 +15,7 @@
 
 #define METRICS_FIELDS 8
 
-/* One field of a row: a finite number, or (for the validation columns) empty. */
-static int parse_field(const char *s, size_t n, int may_be_empty, double *out)
+int csv_number(const char *s, size_t n, int may_be_empty, double *out)
 {
     char buf[64];
     if (n == 0) {
@@ -47,7 +46,7 @@ static int parse_row(const char *line, size_t len, int *epoch)
             return 0;
         double v;
         int may_be_empty = i == 3 || i == 4; /* val_loss, val_accuracy */
-        if (!parse_field(p, (size_t)(stop - p), may_be_empty, &v))
+        if (!csv_number(p, (size_t)(stop - p), may_be_empty, &v))
             return 0;
         if (i == 0) {
             if (v != floor(v) || v <= *epoch || v > 1e7)

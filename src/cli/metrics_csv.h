@@ -35,4 +35,8 @@ void metrics_csv_close(metrics_csv *m);
  * `name` starts error messages, which give the line: "NAME:3: ...". */
 soma_status metrics_csv_parse(const char *text, size_t len, const char *name, strbuf *rows);
 
+/* One field of a run's CSV files (metrics.csv, steps.csv): a finite number in
+ * plain decimal or exponent form, or empty when `may_be_empty` (then NaN). */
+int csv_number(const char *s, size_t n, int may_be_empty, double *out);
+
 #endif

@@ -9,6 +9,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "cli/metrics_csv.h"
 #include "cli/run_files.h"
 #include "core/error.h"
 #include "io/atomic_file.h"
@@ -25,27 +26,6 @@ int steps_csv_keeps(long long step)
     return step >= 1 && step % stride == 0;
 }
 
-/* A finite number in plain decimal or exponent form; empty when allowed. */
-static int parse_number(const char *s, size_t n, int may_be_empty, double *out)
-{
-    char buf[64];
-    if (n == 0) {
-        *out = NAN;
-        return may_be_empty;
-    }
-    if (n >= sizeof buf)
-        return 0;
-    for (size_t i = 0; i < n; i++)
-        if (s[i] == '\0' || !strchr("0123456789.-+eE", s[i]))
-            return 0;
-    memcpy(buf, s, n);
-    buf[n] = '\0';
-    char *end;
-    errno = 0;
-    *out = strtod(buf, &end);
-    return *end == '\0' && errno != ERANGE && isfinite(*out);
-}
-
 static int parse_row(const char *line, size_t len, long long after, step_row *r)
 {
     const char *p = line, *end = line + len;
@@ -55,7 +35,7 @@ static int parse_row(const char *line, size_t len, long long after, step_row *r)
         if (i < STEPS_FIELDS - 1 && !comma)
             return 0;
         const char *stop = i < STEPS_FIELDS - 1 ? comma : end;
-        if (!parse_number(p, (size_t)(stop - p), i == 4, &v[i]))
+        if (!csv_number(p, (size_t)(stop - p), i == 4, &v[i]))
             return 0;
         p = stop + 1;
     }
