@@ -177,19 +177,6 @@ void chart_contours(chart *c, int nx, int ny, double x0, double x1, double y0, d
 
 /* ---- SVG ---- */
 
-static void append_escaped(strbuf *sb, const char *s)
-{
-    for (; s && *s; s++) {
-        switch (*s) {
-        case '&': strbuf_append(sb, "&amp;"); break;
-        case '<': strbuf_append(sb, "&lt;"); break;
-        case '>': strbuf_append(sb, "&gt;"); break;
-        case '"': strbuf_append(sb, "&quot;"); break;
-        default: strbuf_append_n(sb, s, 1);
-        }
-    }
-}
-
 static int usable(const chart_frame *f, double x, double y)
 {
     return isfinite(x) && isfinite(y) && (!f->log_x || x > 0) && (!f->log_y || y > 0);
@@ -279,15 +266,15 @@ static void svg_axes(const chart *c, const chart_frame *f, strbuf *sb)
                    f->left, f->top, f->right - f->left, f->bottom - f->top);
     strbuf_appendf(sb, "<text x=\"%.1f\" y=\"%d\" text-anchor=\"middle\">",
                    (f->left + f->right) / 2, f->height - 8);
-    append_escaped(sb, c->xlabel);
+    strbuf_append_xml_text(sb, c->xlabel);
     strbuf_appendf(sb, "</text>\n<text transform=\"translate(14,%.1f) rotate(-90)\" "
                        "text-anchor=\"middle\">",
                    (f->top + f->bottom) / 2);
-    append_escaped(sb, c->ylabel);
+    strbuf_append_xml_text(sb, c->ylabel);
     strbuf_appendf(sb, "</text>\n<text x=\"%.1f\" y=\"18\" text-anchor=\"middle\" "
                        "font-size=\"14\" font-weight=\"bold\">",
                    (f->left + f->right) / 2);
-    append_escaped(sb, c->title);
+    strbuf_append_xml_text(sb, c->title);
     strbuf_append(sb, "</text>\n</g>\n");
 }
 
@@ -317,7 +304,7 @@ static void svg_legend(const chart *c, const chart_frame *f, strbuf *sb)
         strbuf_appendf(sb, "<text x=\"%.1f\" y=\"%.1f\" font-family=\"sans-serif\" "
                            "font-size=\"11\">",
                        x + 24, y + 1);
-        append_escaped(sb, s->label);
+        strbuf_append_xml_text(sb, s->label);
         strbuf_append(sb, "</text>\n");
     }
 }
@@ -334,7 +321,7 @@ soma_status chart_svg(const chart *c, int width, int height, int id, strbuf *out
                    width, height, width, height);
     if (!chart_frame_fit(c, width, height, &f)) {
         strbuf_appendf(out, "<text x=\"20\" y=\"30\" font-family=\"sans-serif\">");
-        append_escaped(out, c->title);
+        strbuf_append_xml_text(out, c->title);
         strbuf_append(out, ": no data</text>\n</svg>\n");
         return SOMA_OK;
     }

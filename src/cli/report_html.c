@@ -29,19 +29,6 @@ void append_base64(strbuf *sb, const uint8_t *data, size_t len)
     }
 }
 
-static void html_text(strbuf *sb, const char *s)
-{
-    for (; s && *s; s++) {
-        switch (*s) {
-        case '&': strbuf_append(sb, "&amp;"); break;
-        case '<': strbuf_append(sb, "&lt;"); break;
-        case '>': strbuf_append(sb, "&gt;"); break;
-        case '"': strbuf_append(sb, "&quot;"); break;
-        default: strbuf_append_n(sb, s, 1);
-        }
-    }
-}
-
 /* A JSON value as a table cell's text. */
 static void json_cell(strbuf *sb, const json_value *v)
 {
@@ -53,14 +40,14 @@ static void json_cell(strbuf *sb, const json_value *v)
         snprintf(num, sizeof num, "%.10g", json_number(v));
         strbuf_append(sb, num);
         break;
-    case JSON_STRING: html_text(sb, json_string(v)); break;
+    case JSON_STRING: strbuf_append_xml_text(sb, json_string(v)); break;
     default: {
         strbuf_append(sb, json_typeof(v) == JSON_ARRAY ? "[" : "{");
         for (size_t i = 0; i < json_count(v); i++) {
             if (i)
                 strbuf_append(sb, ", ");
             if (json_typeof(v) == JSON_OBJECT) {
-                html_text(sb, json_key_at(v, i));
+                strbuf_append_xml_text(sb, json_key_at(v, i));
                 strbuf_append(sb, ": ");
             }
             json_cell(sb, json_at(v, i));
@@ -77,7 +64,7 @@ static void json_table(strbuf *sb, const json_value *obj, const char *skip, cons
         if (skip && strcmp(json_key_at(obj, i), skip) == 0)
             continue;
         strbuf_append(sb, "<tr><th>");
-        html_text(sb, json_key_at(obj, i));
+        strbuf_append_xml_text(sb, json_key_at(obj, i));
         strbuf_append(sb, "</th><td>");
         json_cell(sb, json_at(obj, i));
         strbuf_append(sb, "</td></tr>\n");
@@ -209,7 +196,7 @@ static void overview_charts(const run_record *runs, int nruns, strbuf *sb, int *
 static void class_label(strbuf *sb, const run_record *r, int k)
 {
     if (r->class_names && k < r->classes && r->class_names[k])
-        html_text(sb, r->class_names[k]);
+        strbuf_append_xml_text(sb, r->class_names[k]);
     else
         strbuf_appendf(sb, "%d", k);
 }
@@ -296,9 +283,9 @@ static void run_section(strbuf *sb, const run_record *r, int i)
 {
     strbuf_appendf(sb, "<section class=\"run\" id=\"run%d\">\n<h2 style=\"color:#%06x\">", i,
                    chart_color(i));
-    html_text(sb, r->name);
+    strbuf_append_xml_text(sb, r->name);
     strbuf_append(sb, "</h2>\n<p class=\"where\">");
-    html_text(sb, r->dir);
+    strbuf_append_xml_text(sb, r->dir);
     strbuf_append(sb, "</p>\n");
     double wall = summary_number(r, "wall_seconds"), seconds = 0;
     for (int e = 0; e < r->nepochs; e++)
@@ -313,7 +300,7 @@ static void run_section(strbuf *sb, const run_record *r, int i)
         mistakes_grid(sb, r, i);
     if (r->model_summary) {
         strbuf_append(sb, "<h3>Model</h3>\n<pre>");
-        html_text(sb, r->model_summary);
+        strbuf_append_xml_text(sb, r->model_summary);
         strbuf_append(sb, "</pre>\n");
     }
     strbuf_append(sb, "<h3>Settings</h3>\n");
@@ -345,13 +332,13 @@ soma_status report_html(const run_record *runs, int nruns, strbuf *out)
         const run_record *r = &runs[i];
         strbuf_appendf(out, "<tr><td style=\"color:#%06x\"><a href=\"#run%d\">", chart_color(i),
                        i);
-        html_text(out, r->name);
+        strbuf_append_xml_text(out, r->name);
         strbuf_append(out, "</a></td><td>");
-        html_text(out, summary_text(r, "model"));
+        strbuf_append_xml_text(out, summary_text(r, "model"));
         strbuf_append(out, "</td><td>");
-        html_text(out, summary_text(r, "data"));
+        strbuf_append_xml_text(out, summary_text(r, "data"));
         strbuf_append(out, "</td><td>");
-        html_text(out, summary_text(r, "optimizer"));
+        strbuf_append_xml_text(out, summary_text(r, "optimizer"));
         strbuf_appendf(out, "</td><td>%d</td>", r->nepochs);
         percent_cell(out, summary_number(r, "best_val_accuracy"));
         percent_cell(out, summary_number(r, "test_accuracy"));

@@ -206,3 +206,16 @@ char *utf8_escaped(const char *s)
     }
     return strbuf_take(&sb);
 }
+
+void strbuf_append_xml_text(strbuf *sb, const char *s)
+{
+    for (; s && *s; s++) {
+        switch (*s) {
+        case '&': strbuf_append(sb, "&amp;"); break;
+        case '<': strbuf_append(sb, "&lt;"); break;
+        case '>': strbuf_append(sb, "&gt;"); break;
+        case '"': strbuf_append(sb, "&quot;"); break;
+        default: strbuf_append_n(sb, s, 1);
+        }
+    }
+}

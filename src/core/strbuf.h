@@ -29,6 +29,8 @@ void strbuf_appendf(strbuf *sb, const char *fmt, ...) SOMA_PRINTF(2, 3);
  * characters as \n, \t, ... or \u00XX. Bytes that are not valid UTF-8 become
  * U+FFFD, so the output is always valid JSON. */
 void strbuf_append_json_string(strbuf *sb, const char *s);
+/* `s` (NULL: nothing) as XML/HTML text: & < > " escaped. */
+void strbuf_append_xml_text(strbuf *sb, const char *s);
 /* Hands over the string (malloc'd, "" if empty) and resets `sb`; NULL if an
  * allocation failed along the way (the buffer is freed either way). */
 char *strbuf_take(strbuf *sb);

@@ -48,6 +48,15 @@ static void check_json_string(void)
     check_take(&sb, "\"a\\\"b\\\\c\\n\\t\\u0001 \xc3\xa9 \\ufffd\"");
 }
 
+static void check_xml_text(void)
+{
+    strbuf sb;
+    strbuf_init(&sb);
+    strbuf_append_xml_text(&sb, "a<b>&\"c'");
+    strbuf_append_xml_text(&sb, NULL);
+    check_take(&sb, "a&lt;b&gt;&amp;&quot;c'");
+}
+
 static void check_utf8(void)
 {
     CHECK(utf8_char_length("a", 1) == 1);
@@ -84,6 +93,7 @@ int main(void)
 {
     check_building();
     check_json_string();
+    check_xml_text();
     check_utf8();
     check_sanitize();
     return check_finish("strbuf");
