@@ -10,7 +10,12 @@
 /* libpng's description of 8-bit gray (1 channel) or RGB (3) pixels. */
 static png_image image_of(int width, int height, int channels)
 {
-    png_image image = image_of(width, height, channels);
+    png_image image;
+    memset(&image, 0, sizeof image);
+    image.version = PNG_IMAGE_VERSION;
+    image.width = (png_uint_32)width;
+    image.height = (png_uint_32)height;
+    image.format = channels == 3 ? PNG_FORMAT_RGB : PNG_FORMAT_GRAY;
     return image;
 }
 
