@@ -287,8 +287,8 @@ def busy(w, runs):
 
 def memory(w, runs, threads):
     """Peak RSS of the whole-AlexNet processes, soma against PyTorch."""
-    names = [(n, t) for n, t, *_ in WORKLOADS if n.startswith("alexnet-b") or n == "alexnet-infer"]
-    if not any((n, "soma", t) in runs for n, _ in names for t in threads):
+    whole = ("alexnet-b8-train", "alexnet-b32-train", "alexnet-infer")
+    if not any((n, "soma", t) in runs for n in whole for t in threads):
         return
     w("## Peak memory of the AlexNet runs\n")
     w("Peak resident memory of the whole process (`/usr/bin/time -f %M`, median over the "
@@ -298,7 +298,7 @@ def memory(w, runs, threads):
     w("| workload | batch | threads | soma peak RSS | PyTorch peak RSS | soma / PyTorch |")
     w("| --- | ---: | ---: | ---: | ---: | ---: |")
     for name, title, _, batch, _ in WORKLOADS:
-        if (name, title) not in [(n, t) for n, t in names]:
+        if name not in whole:
             continue
         for t in threads:
             sm = median(runs.get((name, "soma", t), []), "rss_mib")
