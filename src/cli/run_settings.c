@@ -24,40 +24,40 @@ typedef struct field {
     const char *option; /* the `soma train` option that sets it (NULL: none) */
     enum field_type type;
     size_t offset;
+    int optional; /* absent from settings written before it existed; written only when set */
 } field;
 
 #define AT(member) offsetof(run_settings, member)
 
 /* In the order they are written. */
 static const field fields[] = {
-    {"model", NULL, F_STRING, AT(model)},
-    {"data", "data", F_STRING, AT(data)},
-    {"val_split", "val-split", F_DOUBLE, AT(val_split)},
-    {"init", "init", F_STRING, AT(init)},
-    {"augment", "augment", F_STRING, AT(augment)}, /* optional: absent before augmentation */
-    {"init_from", "init-from", F_STRING, AT(init_from)}, /* optional: written only when set */
-    {"seed", "seed", F_SEED, AT(train.seed)},
-    {"optimizer", "opt", F_OPTIMIZER, AT(train.opt.kind)},
-    {"lr", "lr", F_FLOAT, AT(train.opt.lr)},
-    {"momentum", "momentum", F_FLOAT, AT(train.opt.momentum)},
-    {"alpha", NULL, F_FLOAT, AT(train.opt.alpha)},
-    {"beta1", NULL, F_FLOAT, AT(train.opt.beta1)},
-    {"beta2", NULL, F_FLOAT, AT(train.opt.beta2)},
-    {"eps", NULL, F_FLOAT, AT(train.opt.eps)},
-    {"weight_decay", "weight-decay", F_FLOAT, AT(train.opt.weight_decay)},
-    {"schedule", "schedule", F_SCHEDULE, AT(train.schedule)},
-    {"step_epochs", "step-epochs", F_INT, AT(train.step_epochs)},
-    {"step_gamma", "step-gamma", F_FLOAT, AT(train.step_gamma)},
-    {"warmup_epochs", "warmup", F_FLOAT, AT(train.warmup_epochs)},
-    {"epochs", "epochs", F_INT, AT(train.epochs)},
-    {"batch", "batch", F_INT, AT(train.batch)},
-    {"patience", "patience", F_INT, AT(train.patience)},
-    {"checkpoint_every", "checkpoint-every", F_INT, AT(train.checkpoint_every)},
-    {"checkpoint_minutes", NULL, F_DOUBLE, AT(train.checkpoint_minutes)},
-    /* optional: written only when set (BatchNorm across processes) */
-    {"sync_bn", "sync-bn", F_INT, AT(train.sync_bn)},
-    {"started_at", NULL, F_STRING, AT(started_at)},
-    {"command", NULL, F_STRING, AT(command)},
+    {"model", NULL, F_STRING, AT(model), 0},
+    {"data", "data", F_STRING, AT(data), 0},
+    {"val_split", "val-split", F_DOUBLE, AT(val_split), 0},
+    {"init", "init", F_STRING, AT(init), 0},
+    {"augment", "augment", F_STRING, AT(augment), 0}, /* null without; absent before it */
+    {"init_from", "init-from", F_STRING, AT(init_from), 1},
+    {"seed", "seed", F_SEED, AT(train.seed), 0},
+    {"optimizer", "opt", F_OPTIMIZER, AT(train.opt.kind), 0},
+    {"lr", "lr", F_FLOAT, AT(train.opt.lr), 0},
+    {"momentum", "momentum", F_FLOAT, AT(train.opt.momentum), 0},
+    {"alpha", NULL, F_FLOAT, AT(train.opt.alpha), 0},
+    {"beta1", NULL, F_FLOAT, AT(train.opt.beta1), 0},
+    {"beta2", NULL, F_FLOAT, AT(train.opt.beta2), 0},
+    {"eps", NULL, F_FLOAT, AT(train.opt.eps), 0},
+    {"weight_decay", "weight-decay", F_FLOAT, AT(train.opt.weight_decay), 0},
+    {"schedule", "schedule", F_SCHEDULE, AT(train.schedule), 0},
+    {"step_epochs", "step-epochs", F_INT, AT(train.step_epochs), 0},
+    {"step_gamma", "step-gamma", F_FLOAT, AT(train.step_gamma), 0},
+    {"warmup_epochs", "warmup", F_FLOAT, AT(train.warmup_epochs), 0},
+    {"epochs", "epochs", F_INT, AT(train.epochs), 0},
+    {"batch", "batch", F_INT, AT(train.batch), 0},
+    {"patience", "patience", F_INT, AT(train.patience), 0},
+    {"checkpoint_every", "checkpoint-every", F_INT, AT(train.checkpoint_every), 0},
+    {"checkpoint_minutes", NULL, F_DOUBLE, AT(train.checkpoint_minutes), 0},
+    {"sync_bn", "sync-bn", F_INT, AT(train.sync_bn), 1}, /* BatchNorm across processes */
+    {"started_at", NULL, F_STRING, AT(started_at), 0},
+    {"command", NULL, F_STRING, AT(command), 0},
 };
 #define NFIELDS ((int)(sizeof fields / sizeof fields[0]))
 
@@ -182,15 +182,20 @@ static void field_text(const run_settings *s, const field *f, int plain, strbuf 
     strbuf_append(out, buf);
 }
 
+/* Whether an optional field holds a value (a string, or a nonzero number). */
+static int field_set(const run_settings *s, const field *f)
+{
+    return f->type == F_STRING ? *CFIELD(s, f, char *const) != NULL : *CFIELD(s, f, int) != 0;
+}
+
 char *run_settings_to_json(const run_settings *s)
 {
     strbuf sb;
     strbuf_init(&sb);
     strbuf_append(&sb, "{");
     for (int i = 0; i < NFIELDS; i++) {
-        if ((fields[i].offset == AT(train.sync_bn) && !s->train.sync_bn) ||
-            (fields[i].offset == AT(init_from) && !s->init_from))
-            continue; /* as runs before distributed training and --init-from recorded them */
+        if (fields[i].optional && !field_set(s, &fields[i]))
+            continue; /* as runs before the setting existed recorded them */
         strbuf_appendf(&sb, "%s\"%s\": ", i ? ", " : "", fields[i].key);
         field_text(s, &fields[i], 0, &sb);
     }
@@ -314,8 +319,8 @@ soma_status run_settings_from_json(const json_value *obj, const char *where, run
         }
     }
     for (int i = 0; i < NFIELDS && st == SOMA_OK; i++)
-        if (!json_object_get(obj, fields[i].key) && fields[i].offset != AT(augment) &&
-            fields[i].offset != AT(train.sync_bn) && fields[i].offset != AT(init_from))
+        if (!json_object_get(obj, fields[i].key) && !fields[i].optional &&
+            fields[i].offset != AT(augment))
             st = soma_error(SOMA_ERR_FORMAT, "%s: settings: '%s' is missing", where,
                             fields[i].key);
     if (st == SOMA_OK && !s->model)
