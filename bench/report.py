@@ -29,7 +29,8 @@ WORKLOADS = [  # name, title, model file, batch, what is timed
     ("alexnet-infer", "AlexNet inference, 224x224 (alexnet)", "alexnet.cfg", 32, "infer"),
 ]
 # One epoch of `soma train` / torch_lenet.py, read from summary.json / its JSON line.
-TRAININGS = ("lenet5-train", "lenet5-busy", "lenet5-bn-busy", "lenet5-dist", "bn-cnn-dist")
+TRAININGS = ("lenet5-train", "lenet5-busy", "lenet5-bn-busy", "lenet5-dist", "bn-cnn-dist",
+             "lenet5-pair")
 DIST = [  # name, title: one epoch data-parallel (bench/run.sh dist_train)
     ("lenet5-dist", "LeNet-5"),
     ("bn-cnn-dist", "BN + dropout CNN (bench-bn-cnn)"),
@@ -339,6 +340,43 @@ def distributed(w, runs):
     w("")
 
 
+def pair(w, runs):
+    """Two 1-thread runs at once against one alone: what the machine gives a
+    second core, the ceiling for the 2-thread speed-up."""
+    if not any(k[0] == "lenet5-pair" for k in runs):
+        return
+    w("## How far two cores take one job on this machine\n")
+    w("One epoch of the LeNet-5 recipe above with 1 thread alone (CPU 0), then two such runs "
+      "at the same time (one pinned to CPU 0, one to CPU 1), then one process with 2 threads. "
+      "Two independent jobs share nothing in soma, so their sum over the lone run is the most "
+      "any 2-thread run can gain here: the rest is lost in the machine (shared caches, memory, "
+      "and on a VM the host). The goal for 2 threads is 1.85x 1 thread.\n")
+    w("| network | 1 thread alone img/s | two at once: CPU 0 | CPU 1 | sum | sum / alone "
+      "(ceiling) | 2 threads | 2 threads / alone | 2 threads / sum |")
+    w("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |")
+    alone = median(runs.get(("lenet5-pair", "soma", 1), []), "ips")
+    two = median(runs.get(("lenet5-pair", "soma", 2), []), "ips")
+    # the sum per repetition (the two runs of one repetition ran together), then the median
+    sums, each = [], {}
+    for cpu in (0, 1):
+        each[cpu] = {r["rep"]: r.get("ips") for r in runs.get(("lenet5-pair", f"soma-cpu{cpu}", 1), [])}
+    for rep, a in each[0].items():
+        b = each[1].get(rep)
+        if a and b:
+            sums.append(a + b)
+    total = statistics.median(sums) if sums else None
+    ceiling = total / alone if total and alone else None
+
+    def ratio(a, b):
+        return f"{a / b:.2f}" if a and b else "—"
+    w(f"| LeNet-5 | {fmt_rate(alone)} | "
+      f"{fmt_rate(median(runs.get(('lenet5-pair', 'soma-cpu0', 1), []), 'ips'))} | "
+      f"{fmt_rate(median(runs.get(('lenet5-pair', 'soma-cpu1', 1), []), 'ips'))} | "
+      f"{fmt_rate(total)} | {fmt(ceiling, 2)} | {fmt_rate(two)} | {ratio(two, alone)} | "
+      f"{ratio(two, total)} |")
+    w("")
+
+
 def sgemm(w, runs, threads, peak):
     if not any(k[0] == "sgemm" for k in runs):
         w("(sgemm was not run: no peak to compare with.)\n")
@@ -388,7 +426,7 @@ def main():
     runs_dir, models_dir = sys.argv[1], sys.argv[2]
     runs = collect(runs_dir)
     threads = sorted({t for (name, _, t) in runs
-                      if not name.endswith("-busy") and not name.endswith("-dist")})
+                      if not name.endswith(("-busy", "-dist", "-pair"))})
     # the peak is a ceiling: the best sgemm call of all repetitions (noise only lowers it)
     peak = {t: max((r["best_gflops"] for r in runs.get(("sgemm", "openblas", t), [])
                     if "best_gflops" in r), default=None) for t in threads}
@@ -404,6 +442,7 @@ def main():
     busy(out.append, runs)
     memory(out.append, runs, threads)
     distributed(out.append, runs)
+    pair(out.append, runs)
     sgemm(out.append, runs, threads, peak)
     flops_table(out.append, flops)
     every_run(out.append, runs, runs_dir, os.path.dirname(os.path.abspath(models_dir)))

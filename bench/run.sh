@@ -32,6 +32,9 @@ sgemm; writes a markdown table.
                    and of the BN CNN: soma 1 process x 1 and x 2 threads,
                    soma 2 MPI ranks x 1 thread, PyTorch DDP gloo 2 processes
                    x 1 thread; needs 2 CPUs, Open MPI's mpirun)
+                   pair (how far two cores take LeNet-5 training here: one
+                   epoch on 1 thread alone, two 1-thread runs at once on
+                   CPUs 0 and 1, and 1 process x 2 threads; needs 2 CPUs)
                    winograd (bench/winograd.sh: Winograd against the
                    convolution algorithm chosen without it, per 3x3 layer and
                    on whole models; appended to the table)
@@ -45,7 +48,7 @@ EOF
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 COMMAND="bench/run.sh${*:+ $*}"
 PY=/usr/bin/python3 # Debian's: python3-torch installs there, not in a pyenv
-ALL_WORKLOADS="sgemm lenet5-train lenet5-infer bn-cnn-train vgg-small-train alexnet-train alexnet-b8-train alexnet-b32-train alexnet-infer busy lenet5-dist winograd"
+ALL_WORKLOADS="sgemm lenet5-train lenet5-infer bn-cnn-train vgg-small-train alexnet-train alexnet-b8-train alexnet-b32-train alexnet-infer busy lenet5-dist pair winograd"
 QUICK=0 REPS='' THREADS="1 2" OUT="$ROOT/bench/RESULTS.md" INSTALL=1 ONLY=$ALL_WORKLOADS
 while [[ $# -gt 0 ]]; do
     case "$1" in
@@ -167,14 +170,15 @@ cpus_for() { seq -s, 0 $(($1 - 1)); }
 # stdout, stderr, exit status and peak RSS (KiB, /usr/bin/time %M) land in
 # RUNS/REP/WORKLOAD/FRAMEWORK-tTHREADS/. THREADS 0: the framework's default
 # (no thread variables, every CPU allowed). PIN_CPUS=N pins to N CPUs
-# instead of THREADS (several processes of THREADS threads each).
+# instead of THREADS (several processes of THREADS threads each); PIN_AT=LIST
+# pins to exactly those CPUs.
 run_one() {
     local rep=$1 workload=$2 fw=$3 t=$4
     shift 4
     local dir="$RUNS/$rep/$workload/$fw-t$t"
     mkdir -p "$dir"
     local pin=(env OMP_NUM_THREADS="$t" MKL_NUM_THREADS="$t" OPENBLAS_NUM_THREADS="$t"
-               taskset -c "$(cpus_for "${PIN_CPUS:-$t}")")
+               taskset -c "${PIN_AT:-$(cpus_for "${PIN_CPUS:-$t}")}")
     [[ $t == 0 ]] && pin=(taskset -c "$(cpus_for "$NCPU")")
     printf '%q ' "${pin[@]}" "$@" >"$dir/command"
     log "rep $rep/$REPS  $workload  $fw  $( [[ $t == 0 ]] && echo "default" || echo "$t") thread(s)"
@@ -238,6 +242,25 @@ dist_train() {
         "$data" --model "$ROOT/models/$model.cfg" --procs 2 --threads 1 --batch 64 --lr 0.001
 }
 
+# pair_train REP: the LeNet-5 recipe on 1 thread alone, then two such runs
+# at once (CPU 0 and CPU 1: what two independent jobs get from the machine,
+# the ceiling for any 2-thread speed-up), then 1 process x 2 threads
+pair_train() {
+    local rep=$1 recipe pids=()
+    recipe=(train lenet5 --data "$TRAIN_DATA" --epochs 1 --batch 64 --opt adam --lr 0.001
+            --weight-decay 0 --schedule const --warmup 0 --init he --seed 1 --val-split 0 --quiet)
+    run_one "$rep" lenet5-pair soma 1 "$SOMA" "${recipe[@]}" --threads 1 \
+        --out "$RUNS/$rep/lenet5-pair/soma-t1/out"
+    for cpu in 0 1; do
+        PIN_AT=$cpu run_one "$rep" lenet5-pair soma-cpu$cpu 1 "$SOMA" "${recipe[@]}" --threads 1 \
+            --out "$RUNS/$rep/lenet5-pair/soma-cpu$cpu-t1/out" &
+        pids+=($!)
+    done
+    wait "${pids[@]}"
+    run_one "$rep" lenet5-pair soma 2 "$SOMA" "${recipe[@]}" --threads 2 \
+        --out "$RUNS/$rep/lenet5-pair/soma-t2/out"
+}
+
 for rep in $(seq 1 "$REPS"); do
     want sgemm && for t in "${THREAD_LIST[@]}"; do
         run_one "$rep" sgemm openblas "$t" env "${BLAS_ENV[@]}" "$BUILD/sgemm_peak" "$t" 2048 5
@@ -284,6 +307,9 @@ for rep in $(seq 1 "$REPS"); do
     if want lenet5-dist && (( NCPU > 1 )); then
         dist_train "$rep" lenet5-dist lenet5 "$TRAIN_DATA"
         dist_train "$rep" bn-cnn-dist bench-bn-cnn "$DIST_BN_DATA"
+    fi
+    if want pair && (( NCPU > 1 )); then
+        pair_train "$rep"
     fi
     if want busy && (( NCPU > 1 )); then
         busy_start

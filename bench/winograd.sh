@@ -3,7 +3,9 @@
 # 3x3 layer shape of the BN-CNN, vgg-small and AlexNet (bench/kernels/conv_bench,
 # one thread, the best of N runs of each), then whole models through
 # `soma bench` with SOMA_CONV_ALGO=direct (no Winograd) and the default,
-# alternating. Prints markdown; ratios > 1 mean Winograd is faster.
+# alternating. Every process is pinned with taskset to as many CPUs as it
+# has threads (unpinned, one run's threads may share a CPU while another's
+# do not). Prints markdown; ratios > 1 mean Winograd is faster.
 #
 # usage: bench/winograd.sh [N] [BUILD_DIR]   (N: runs per measurement, default 3;
 #        BUILD_DIR: a Release build, default build)
@@ -49,6 +51,7 @@ echo
 for cpu in native generic; do
     env=(env OMP_NUM_THREADS=1)
     [[ $cpu == generic ]] && env+=(SOMA_CPU=generic)
+    env+=(taskset -c 0)
     echo "### kernels: $cpu"
     echo
     echo "| layer | shape | by shape (fwd/dx/dw) | forward | dx | dw | rule picks |"
@@ -75,9 +78,10 @@ for spec in "${specs[@]}"; do
     for t in 1 2; do
         a=() b=()
         args=(bench "$ROOT/models/$model.cfg" --training --batch "$batch" --threads "$t")
+        pin=(taskset -c "$(seq -s, 0 $((t - 1)))")
         for _ in $(seq "$N"); do
-            a+=("$(SOMA_CONV_ALGO=direct rate "$SOMA" "${args[@]}")")
-            b+=("$(rate "$SOMA" "${args[@]}")")
+            a+=("$(rate env SOMA_CONV_ALGO=direct "${pin[@]}" "$SOMA" "${args[@]}")")
+            b+=("$(rate "${pin[@]}" "$SOMA" "${args[@]}")")
         done
         ma=$(printf '%s\n' "${a[@]}" | median) mb=$(printf '%s\n' "${b[@]}" | median)
         ratio=$(awk -v a="$ma" -v b="$mb" \
