@@ -58,7 +58,7 @@ static const layer lenet2 = {"lenet2", 6, 14, 14, 16, 5, 0};
 #if SIMD_AVX512
 
 #define MAXC 8 /* accumulator tile bounds (fixed-size arrays: no VLAs) */
-#define MAXJ 6
+#define MAXJ 8
 
 /* Transposes a block of `ns` <= 16 samples (`stride` floats apart, `elems`
  * floats each) to [elems][16]; missing samples are zero lanes. */
@@ -91,6 +91,15 @@ static AVX512_FN void from_lanes(const float *src, int elems, int ns, float *dst
     }
 }
 
+/* acc + a * b in the accumulator's own register: as an intrinsic, GCC
+ * picks the 132/213 forms and then copies accumulators between registers
+ * (about one vmovaps per three FMAs here) */
+AVX512_INLINE __m512 fma231(__m512 acc, __m512 a, __m512 b)
+{
+    __asm__("vfmadd231ps %2, %1, %0" : "+v"(acc) : "v"(a), "v"(b));
+    return acc;
+}
+
 /* One output row `oy`, output channels [co0, co0 + NC), columns [ox0, ox0 +
  * NJ) of out[co][oy][ox] = bias[co] + sum in[ci][oy + a - PAD][ox + b - PAD]
  * * wp[ci][a][b][co] over the taps inside the input. Every argument but the
@@ -113,20 +122,27 @@ AVX512_INLINE void fwd_tile(const float *in, const float *wp, const float *bias,
         for (int a = a_lo; a <= a_hi; a++) {
             const float *row = in + (size_t)((ci * IH + oy + a - PAD) * IW) * 16;
             const float *wr = wp + ((ci * KS + a) * KS) * COUT + co0;
-            SIMD_UNROLL(16)
-            for (int t = 0; t < NJ + KS - 1; t++) {
-                int xi = ox0 - PAD + t;
-                if (xi < 0 || xi >= IW)
-                    continue;
-                __m512 v = _mm512_load_ps(row + xi * 16);
+            /* the NC weights of a kernel column in registers (24 + 6 + 1 zmm),
+             * each input vector loaded where it meets them */
+            SIMD_UNROLL(8)
+            for (int b = 0; b < KS; b++) {
+                /* opaque to the compiler: it would otherwise keep every input
+                 * vector of the row live across the columns b, and spill */
+                __asm__("" : "+r"(row));
+                __m512 wv[MAXC];
+                SIMD_UNROLL(8)
+                for (int c = 0; c < NC; c++)
+                    wv[c] = _mm512_set1_ps(wr[b * COUT + c]);
                 SIMD_UNROLL(8)
                 for (int j = 0; j < NJ; j++) {
-                    int b = t - j;
-                    if (b < 0 || b >= KS)
+                    int xi = ox0 - PAD + j + b;
+                    if (xi < 0 || xi >= IW)
                         continue;
+                    __m512 v = _mm512_load_ps(row + xi * 16);
+                    __asm__("" : "+v"(v)); /* one load, not one per FMA */
                     SIMD_UNROLL(8)
                     for (int c = 0; c < NC; c++)
-                        acc[c][j] = _mm512_fmadd_ps(_mm512_set1_ps(wr[b * COUT + c]), v, acc[c][j]);
+                        acc[c][j] = fma231(acc[c][j], wv[c], v);
                 }
             }
         }
@@ -176,7 +192,7 @@ AVX512_INLINE void dw_rows(const float *in, const float *dy, float *part, int oy
                 __m512 v = _mm512_load_ps(row + xi * 16);
                 SIMD_UNROLL(8)
                 for (int c = 0; c < NK; c++)
-                    acc[c][b] = _mm512_fmadd_ps(d[c], v, acc[c][b]);
+                    acc[c][b] = fma231(acc[c][b], d[c], v);
             }
         }
     }
@@ -204,35 +220,35 @@ static AVX512_FN void db_lanes(const float *dy, int k, int pixels, float *dbp)
     }
 }
 
-/* lenet1 forward: 1x28x28 -> 6@28x28, pad 2; 6 channels x 4 columns */
+/* lenet1 forward: 1x28x28 -> 6@28x28, pad 2; 3 channels x 7 columns (21 +
+ * 3 + 1 zmm) */
 static AVX512_FN void lenet1_fwd_block(const float *in, const float *wp, const float *b,
                                        float *out)
 {
     for (int oy = 0; oy < 28; oy++)
-        for (int ox0 = 0; ox0 < 28; ox0 += 4) {
-#define T(X0) fwd_tile(in, wp, b, out, oy, 28, 28, 28, 28, 2, 5, 1, 6, 0, 6, X0, 4)
-            if (ox0 == 0)
-                T(0);
-            else if (ox0 == 24)
-                T(24);
-            else /* the interior tiles are all alike but for the offset */
-                fwd_tile(in + (ox0 - 4) * 16, wp, b, out + (ox0 - 4) * 16, oy, 28, 28, 28, 28,
-                         2, 5, 1, 6, 0, 6, 4, 4);
-#undef T
+        for (int co0 = 0; co0 < 6; co0 += 3) {
+            const float *w = wp + co0, *bias = b + co0;
+            float *o = out + (size_t)co0 * 784 * 16;
+            fwd_tile(in, w, bias, o, oy, 28, 28, 28, 28, 2, 5, 1, 6, 0, 3, 0, 7);
+            /* the interior tiles are alike but for the offset */
+            for (int off = 0; off <= 7; off += 7)
+                fwd_tile(in + off * 16, w, bias, o + off * 16, oy, 28, 28, 28, 28, 2, 5, 1, 6, 0,
+                         3, 7, 7);
+            fwd_tile(in, w, bias, o, oy, 28, 28, 28, 28, 2, 5, 1, 6, 0, 3, 21, 7);
         }
 }
 
-/* lenet2 dx: dy 16x10x10 -> dx 6@14x14 (the forward of dy with 'pad' 4) */
+/* lenet2 dx: dy 16x10x10 -> dx 6@14x14 (the forward of dy with 'pad' 4);
+ * 3 channels x 7 columns */
 static AVX512_FN void lenet2_dx_block(const float *in, const float *wp, float *out)
 {
-    for (int oy = 0; oy < 14; oy++) {
-#define T(X0, NJ) fwd_tile(in, wp, NULL, out, oy, 10, 10, 14, 14, 4, 5, 16, 6, 0, 6, X0, NJ)
-        T(0, 4);
-        T(4, 4);
-        T(8, 4);
-        T(12, 2);
-#undef T
-    }
+    for (int oy = 0; oy < 14; oy++)
+        for (int co0 = 0; co0 < 6; co0 += 3) {
+            const float *w = wp + co0;
+            float *o = out + (size_t)co0 * 196 * 16;
+            fwd_tile(in, w, NULL, o, oy, 10, 10, 14, 14, 4, 5, 16, 6, 0, 3, 0, 7);
+            fwd_tile(in, w, NULL, o, oy, 10, 10, 14, 14, 4, 5, 16, 6, 0, 3, 7, 7);
+        }
 }
 
 /* lenet2 forward: 6x14x14 -> 16@10x10, pad 0; 4 channels x 5 columns */
@@ -273,7 +289,7 @@ static AVX512_FN void lenet2_dw_block(const float *x, const float *dy, float *pa
 static AVX512_FN void batchlane_run(const layer *L, int pass, int n, const float *x,
                                     const float *w, const float *b, const float *dy, float *y,
                                     float *dx, float *dw, float *db, float *wp, float *buf_in,
-                                    float *buf_out, float *part)
+                                    float *buf_out, float *part, int kernels_only)
 {
     int oh = L->h + 2 * L->pad - L->size + 1, ks = L->size;
     int xs = L->c * L->h * L->w, ys = L->k * oh * oh, taps = ks * ks;
@@ -292,7 +308,18 @@ static AVX512_FN void batchlane_run(const layer *L, int pass, int n, const float
         memset(part, 0, sizeof *part * (size_t)(wsize + L->k) * 16);
     for (int n0 = 0; n0 < n; n0 += 16) {
         int ns = n - n0 < 16 ? n - n0 : 16;
-        if (pass == FWD) {
+        if (kernels_only) { /* the same kernels on the buffers as they are */
+            if (pass == FWD && L == &lenet1)
+                lenet1_fwd_block(buf_in, wp, b, buf_out);
+            else if (pass == FWD)
+                lenet2_fwd_block(buf_in, wp, b, buf_out);
+            else if (pass == DX)
+                lenet2_dx_block(buf_in, wp, buf_out);
+            else if (L == &lenet1)
+                lenet1_dw_block(buf_in, buf_out, part);
+            else
+                lenet2_dw_block(buf_in, buf_out, part);
+        } else if (pass == FWD) {
             to_lanes(x + (size_t)xs * n0, xs, ns, xs, buf_in);
             if (L == &lenet1)
                 lenet1_fwd_block(buf_in, wp, b, buf_out);
@@ -435,16 +462,16 @@ static void release(data *d)
     free(d->db), free(d->wp), free(d->buf_in), free(d->buf_out), free(d->part), free(d->ws);
 }
 
-static int batchlane(data *d, int pass)
+static int batchlane(data *d, int pass, int kernels_only)
 {
 #if SIMD_AVX512
     if (!cpu_has_avx512())
         return 0;
     batchlane_run(d->L, pass, d->n, d->x, d->w, d->b, d->dy, d->y, d->dx, d->dw, d->db, d->wp,
-                  d->buf_in, d->buf_out, d->part);
+                  d->buf_in, d->buf_out, d->part, kernels_only);
     return 1;
 #else
-    (void)d, (void)pass;
+    (void)d, (void)pass, (void)kernels_only;
     return 0;
 #endif
 }
@@ -499,7 +526,7 @@ static int check(const struct job *j, int n, int verbose)
                   (size_t)L->k * L->c * L->size * L->size + L->k;
     double *ref = malloc(sizeof *ref * nref);
     reference(L, j->pass, n, d.x, d.w, d.b, d.dy, ref);
-    int ran = batchlane(&d, j->pass);
+    int ran = batchlane(&d, j->pass, 0);
     double e_bl = ran ? error(&d, j->pass, ref) : 0.0;
     library(&d, j->pass, 1);
     double e_lib = error(&d, j->pass, ref);
@@ -549,34 +576,37 @@ int main(int argc, char **argv)
         return !ok;
     printf("\nbatch 64, one thread, thread CPU time, best and median of %d; useful GFLOP/s\n",
            repeats);
-    printf("%-6s %-7s  %-22s  %-30s  %s\n", "layer", "pass", "batch-lane us/img GF/s",
-           "library us/img GF/s", "ratio (median, best)");
-    double *t = malloc(sizeof *t * 2 * repeats);
+    printf("%-6s %-7s  %-22s  %-30s  %-21s  %s\n", "layer", "pass", "batch-lane us/img GF/s",
+           "library us/img GF/s", "ratio (median, best)", "kernels GF/s, transposes us/img");
+    double *t = malloc(sizeof *t * 3 * repeats);
     for (int i = 0; i < JOBS; i++) {
         data d;
         make(&d, jobs[i].L, 64);
         double flop = 2.0 * true_macs(d.L) * d.n;
-        batchlane(&d, jobs[i].pass), library(&d, jobs[i].pass, 0); /* warm */
+        batchlane(&d, jobs[i].pass, 0), library(&d, jobs[i].pass, 0); /* warm */
         for (int r = 0; r < repeats; r++)
-            for (int k = 0; k < 2; k++) { /* each after the other in turn */
-                int which = (k + r) % 2;
+            for (int k = 0; k < 3; k++) { /* each after the other in turn */
+                int which = (k + r) % 3;
                 double t0 = now();
-                if (which == 0)
-                    batchlane(&d, jobs[i].pass);
-                else
+                if (which == 1)
                     library(&d, jobs[i].pass, 0);
+                else
+                    batchlane(&d, jobs[i].pass, which == 2);
                 t[which * repeats + r] = now() - t0;
             }
-        qsort(t, repeats, sizeof *t, by_value);
-        qsort(t + repeats, repeats, sizeof *t, by_value);
+        for (int k = 0; k < 3; k++)
+            qsort(t + k * repeats, repeats, sizeof *t, by_value);
         double bl_best = t[0], bl_med = t[repeats / 2];
         double lib_best = t[repeats], lib_med = t[repeats + repeats / 2];
         int algo = (int)(&d.plan.forward)[jobs[i].pass];
-        printf("%-6s %-7s  %5.2f %5.2f %5.1f %5.1f  %-8s %5.2f %5.2f %5.1f %5.1f  %.2fx %.2fx\n",
+        printf("%-6s %-7s  %5.2f %5.2f %5.1f %5.1f  %-8s %5.2f %5.2f %5.1f %5.1f  %.2fx %.2fx"
+               "  %5.1f %5.2f\n",
                d.L->name, pass_names[jobs[i].pass], bl_best * 1e6 / d.n, bl_med * 1e6 / d.n,
                flop / bl_best * 1e-9, flop / bl_med * 1e-9, algo_names[algo],
                lib_best * 1e6 / d.n, lib_med * 1e6 / d.n, flop / lib_best * 1e-9,
-               flop / lib_med * 1e-9, lib_med / bl_med, lib_best / bl_best);
+               flop / lib_med * 1e-9, lib_med / bl_med, lib_best / bl_best,
+               flop / t[2 * repeats + repeats / 2] * 1e-9,
+               (bl_med - t[2 * repeats + repeats / 2]) * 1e6 / d.n);
         release(&d);
     }
     free(t);
