@@ -35,7 +35,7 @@ static uint64_t mix64(uint64_t x)
     return x ^ (x >> 31);
 }
 
-static uint64_t stream_id(uint32_t purpose, uint64_t a, uint64_t b)
+uint64_t rng_stream_id(uint32_t purpose, uint64_t a, uint64_t b)
 {
     return mix64(mix64(mix64(purpose) ^ a) ^ b);
 }
@@ -44,7 +44,7 @@ void rng_block(uint64_t seed, uint32_t purpose, uint64_t a, uint64_t b, uint64_t
                uint32_t out[4])
 {
     uint32_t key[2] = {(uint32_t)seed, (uint32_t)(seed >> 32)};
-    uint64_t hi = stream_id(purpose, a, b);
+    uint64_t hi = rng_stream_id(purpose, a, b);
     uint32_t ctr[4] = {(uint32_t)counter, (uint32_t)(counter >> 32), (uint32_t)hi,
                        (uint32_t)(hi >> 32)};
     rng_philox4x32_10(key, ctr, out);
@@ -54,7 +54,7 @@ void rng_init(rng *r, uint64_t seed, uint32_t purpose, uint64_t a, uint64_t b)
 {
     r->key[0] = (uint32_t)seed;
     r->key[1] = (uint32_t)(seed >> 32);
-    r->counter_hi = stream_id(purpose, a, b);
+    r->counter_hi = rng_stream_id(purpose, a, b);
     r->counter = 0;
     r->used = 4;
 }

@@ -43,6 +43,11 @@ void rng_shuffle(rng *r, int *idx, int n);
 /* The 4 words of block `counter` of a stream, without state (for parallel fills). */
 void rng_block(uint64_t seed, uint32_t purpose, uint64_t a, uint64_t b, uint64_t counter,
                uint32_t out[4]);
+/* The 64-bit stream id of (purpose, a, b): block `counter` of stream
+ * (seed, purpose, a, b) is Philox of key {seed low, seed high} and counter
+ * {counter low, counter high, id low, id high}. For fills that draw many
+ * blocks of one stream (ops/cpu/philox.h). */
+uint64_t rng_stream_id(uint32_t purpose, uint64_t a, uint64_t b);
 /* The Philox4x32-10 function itself, as Random123 defines it (words in the
  * order of its counter and key arrays). A stream's block `counter` is this
  * function of key {seed low, seed high} and counter {counter low, counter
