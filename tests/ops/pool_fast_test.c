@@ -1,6 +1,7 @@
 /*
  * The specialised stride-2 max-pooling kernels against the generic loops,
- * bit for bit: values and argmax for 1x1 to 4x4 windows, input gradients for
+ * bit for bit: values and argmax for 1x1 to 4x4 windows, unpadded and with
+ * padding up to half the window (PyTorch's limit), input gradients for
  * 2x2, on inputs with ties, NaN, infinities and signed zeros (and such
  * gradients), odd heights and widths (an input row or column no window
  * covers), widths around multiples of 16, 1 and 2 threads. The generic loop
@@ -14,9 +15,10 @@
 #include "ops/cpu/pool_fast.h"
 #include "support/check.h"
 
-static void check_shape(int n, int c, int h, int w, int size, int threads)
+static void check_padded(int n, int c, int h, int w, int size, int pad, int threads)
 {
-    pool_geom g = {n, c, h, w, size, 2, 0, (h - size) / 2 + 1, (w - size) / 2 + 1};
+    pool_geom g = {n, c, h, w, size, 2, pad, (h + 2 * pad - size) / 2 + 1,
+                   (w + 2 * pad - size) / 2 + 1};
     size_t nx = (size_t)n * c * h * w, ny = (size_t)n * c * g.oh * g.ow;
     float *x = malloc(sizeof *x * nx), *dy = malloc(sizeof *dy * ny);
     float *y1 = malloc(sizeof *y1 * ny), *y2 = malloc(sizeof *y2 * ny);
@@ -54,13 +56,21 @@ static void check_shape(int n, int c, int h, int w, int size, int threads)
         int best = -1;
         for (int i = 0; i < size; i++)
             for (int j = 0; j < size; j++) {
-                int at = (2 * oy + i) * w + 2 * ox + j;
+                int iy = 2 * oy - pad + i, ix = 2 * ox - pad + j;
+                if (iy < 0 || iy >= h || ix < 0 || ix >= w)
+                    continue;
+                int at = iy * w + ix;
                 if (best < 0 || xp[at] > xp[best] || isnan(xp[at]))
                     best = at;
             }
         CHECK_MSG(a1[o] == best, "%dx%d: output %zu argmax %d, want %d", h, w, o, a1[o], best);
     }
     free(x), free(dy), free(y1), free(y2), free(dx1), free(dx2), free(a1), free(a2);
+}
+
+static void check_shape(int n, int c, int h, int w, int size, int threads)
+{
+    check_padded(n, c, h, w, size, 0, threads);
 }
 
 int main(void)
@@ -76,9 +86,13 @@ int main(void)
         check_shape(2, 2, 27, 27, 3, threads); /* AlexNet's second and third */
         check_shape(1, 3, 40, 35, 3, threads);
         check_shape(1, 2, 3, 3, 3, threads);   /* one window */
+        check_padded(2, 3, 7, 7, 3, 1, threads); /* vgg-small's last pool */
+        check_padded(2, 3, 8, 8, 3, 1, threads);
+        check_padded(1, 2, 55, 55, 3, 1, threads);
         for (int size = 1; size <= 4; size++)
-            for (int w = size; w <= 36; w++)
-                check_shape(1, 2, size + 3, w, size, threads);
+            for (int pad = 0; pad <= size / 2; pad++)
+                for (int w = size > 2 * pad ? size - 2 * pad : 1; w <= 36; w++)
+                    check_padded(1, 2, size + 3, w, size, pad, threads);
     }
     return check_finish("pool_fast");
 }

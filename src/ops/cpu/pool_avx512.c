@@ -1,12 +1,15 @@
 /*
  * Stride-2 max-pooling with AVX-512: 2x2 (every CNN here pools that way)
- * and other windows without padding (AlexNet's 3x3).
+ * and other windows, padded or not (AlexNet's 3x3, vgg-small's 3x3 pad 1).
  * 16 outputs at a time: two input rows of 32 values are split into even and
  * odd columns, and the four candidates are compared in the generic loop's
  * scan order with its rule (a later value wins if greater, or if NaN), so
  * values and argmax match pool_cpu.c's generic path bit for bit; so do the
  * input gradients.
  */
+#include <float.h>
+#include <stdint.h>
+
 #include "ops/cpu/pool_fast.h"
 #include "ops/cpu/simd.h"
 
@@ -111,56 +114,79 @@ int maxpool_2x2_backward(const pool_geom *g, const float *dy, const int32_t *arg
     return 1;
 }
 
-/* Stride 2, any window, no padding: for each window column j the inputs of
- * 16 outputs are every other value of a 32-value run. */
-static AVX512_FN void plane_s2(const float *x, int w, int k, int oh, int ow, float *y,
-                               int32_t *argmax)
+/* Stride 2, any window and padding: for each window column j the inputs of
+ * 16 outputs are every other value of a 32-value run. A lane whose input
+ * falls in the padding skips that tap; its first tap inside the input
+ * starts its maximum, as the generic loop's clipped window does. */
+static AVX512_FN void plane_s2(const float *x, int h, int w, int k, int pad, int oh, int ow,
+                               float *y, int32_t *argmax)
 {
     const __m512i even = even_lanes(), lane2 = even;
-    for (int oy = 0; oy < oh; oy++)
+    for (int oy = 0; oy < oh; oy++) {
+        int i0 = pad - 2 * oy > 0 ? pad - 2 * oy : 0;
+        int i1 = h + pad - 2 * oy < k ? h + pad - 2 * oy : k;
         for (int ox = 0; ox < ow; ox += 16) {
             int n = ow - ox < 16 ? ow - ox : 16;
-            /* only the 2n - 1 values the outputs use: never past the row */
-            __mmask16 lo = lanes(2 * n - 1), hi = lanes(2 * n - 17);
             __m512 best = _mm512_setzero_ps();
-            __m512i arg = _mm512_setzero_si512();
-            for (int i = 0; i < k; i++) {
-                int iy = 2 * oy + i;
-                const float *row = x + (size_t)iy * w + 2 * ox;
+            __m512i arg = _mm512_set1_epi32(-1);
+            __mmask16 seen = 0;
+            for (int i = i0; i < i1; i++) {
+                int iy = 2 * oy - pad + i;
+                const float *row = x + (size_t)iy * w;
                 for (int j = 0; j < k; j++) {
-                    __m512 v = _mm512_permutex2var_ps(_mm512_maskz_loadu_ps(lo, row + j), even,
-                                                      _mm512_maskz_loadu_ps(hi, row + j + 16));
-                    __m512i at = _mm512_add_epi32(_mm512_set1_epi32(iy * w + 2 * ox + j), lane2);
-                    if (i == 0 && j == 0) {
-                        best = v;
-                        arg = at;
-                    } else {
-                        take(v, at, &best, &arg);
-                    }
+                    int base = 2 * ox - pad + j; /* input column of lane 0 */
+                    /* the run's values inside the row (masked lanes are never read) */
+                    int first = base < 0 ? -base : 0, end = w - base < 32 ? w - base : 32;
+                    if (end > 2 * n - 1)
+                        end = 2 * n - 1; /* only the values the outputs use */
+                    if (first >= end)
+                        continue;
+                    uint32_t run = (end >= 32 ? 0xffffffffu : (1u << end) - 1u) &
+                                   ~((1u << first) - 1u);
+                    const float *at_base = (const float *)((uintptr_t)row + (intptr_t)base * 4);
+                    __m512 v = _mm512_permutex2var_ps(
+                        _mm512_maskz_loadu_ps((__mmask16)run, at_base), even,
+                        _mm512_maskz_loadu_ps((__mmask16)(run >> 16), at_base + 16));
+                    __m512i col = _mm512_add_epi32(_mm512_set1_epi32(base), lane2);
+                    __mmask16 in = _mm512_cmpge_epi32_mask(col, _mm512_setzero_si512()) &
+                                   _mm512_cmplt_epi32_mask(col, _mm512_set1_epi32(w)) & lanes(n);
+                    __m512i at = _mm512_add_epi32(col, _mm512_set1_epi32(iy * w));
+                    __mmask16 start = in & (__mmask16)~seen;
+                    best = _mm512_mask_blend_ps(start, best, v);
+                    arg = _mm512_mask_blend_epi32(start, arg, at);
+                    __mmask16 m = in & seen &
+                                  (_mm512_cmp_ps_mask(v, best, _CMP_GT_OQ) |
+                                   _mm512_cmp_ps_mask(v, v, _CMP_UNORD_Q));
+                    best = _mm512_mask_blend_ps(m, best, v);
+                    arg = _mm512_mask_blend_epi32(m, arg, at);
+                    seen |= in;
                 }
             }
+            /* a window wholly in the padding: the generic loop's -FLT_MAX, -1 */
+            best = _mm512_mask_blend_ps(seen, _mm512_set1_ps(-FLT_MAX), best);
             __mmask16 m = lanes(n);
             _mm512_mask_storeu_ps(y + (size_t)oy * ow + ox, m, best);
             _mm512_mask_storeu_epi32(argmax + (size_t)oy * ow + ox, m, arg);
         }
+    }
 }
 
 int maxpool_s2_forward(const pool_geom *g, const float *x, float *y, int32_t *argmax,
                         int threads)
 {
-    if (!(g->stride == 2 && g->pad == 0 && cpu_has_avx512()))
+    if (!(g->stride == 2 && cpu_has_avx512()))
         return 0;
     int planes = g->n * g->c;
     size_t in_plane = (size_t)g->h * g->w, out_plane = (size_t)g->oh * g->ow;
-    int two = g->size == 2;
+    int two = g->size == 2 && g->pad == 0;
 #pragma omp parallel for schedule(static) num_threads(threads)
     for (int p = 0; p < planes; p++) {
         if (two)
             plane_2x2(x + in_plane * p, g->w, g->oh, g->ow, y + out_plane * p,
                       argmax + out_plane * p);
         else
-            plane_s2(x + in_plane * p, g->w, g->size, g->oh, g->ow, y + out_plane * p,
-                     argmax + out_plane * p);
+            plane_s2(x + in_plane * p, g->h, g->w, g->size, g->pad, g->oh, g->ow,
+                     y + out_plane * p, argmax + out_plane * p);
     }
     return 1;
 }

@@ -5,6 +5,19 @@
 #include "ops/cpu/cpu.h"
 #include "ops/cpu/pool_fast.h"
 
+/* The window of output (oy, ox) clipped to the input. */
+static void window(const pool_geom *g, int oy, int ox, int *y0, int *y1, int *x0, int *x1)
+{
+    *y0 = oy * g->stride - g->pad;
+    *x0 = ox * g->stride - g->pad;
+    *y1 = *y0 + g->size;
+    *x1 = *x0 + g->size;
+    if (*y0 < 0) *y0 = 0;
+    if (*x0 < 0) *x0 = 0;
+    if (*y1 > g->h) *y1 = g->h;
+    if (*x1 > g->w) *x1 = g->w;
+}
+
 void maxpool_forward_generic(const pool_geom *g, const float *x, float *y, int32_t *argmax,
                              int threads)
 {
@@ -16,19 +29,20 @@ void maxpool_forward_generic(const pool_geom *g, const float *x, float *y, int32
         int32_t *ap = argmax + (size_t)p * g->oh * g->ow;
         for (int oy = 0; oy < g->oh; oy++)
             for (int ox = 0; ox < g->ow; ox++) {
+                int y0, y1, x0, x1;
+                window(g, oy, ox, &y0, &y1, &x0, &x1);
                 float best = -FLT_MAX;
                 int best_i = -1;
-                for (int i = 0; i < g->size; i++) {
-                    int iy = oy * g->stride - g->pad + i;
-                    if (iy < 0 || iy >= g->h)
-                        continue;
-                    for (int j = 0; j < g->size; j++) {
-                        int ix = ox * g->stride - g->pad + j;
-                        if (ix < 0 || ix >= g->w)
-                            continue;
-                        float v = xp[iy * g->w + ix];
+                if (y0 < y1 && x0 < x1) { /* the window's first element, then the rest */
+                    best_i = y0 * g->w + x0;
+                    best = xp[best_i];
+                }
+                for (int iy = y0; iy < y1; iy++) {
+                    const float *row = xp + iy * g->w;
+                    for (int ix = x0; ix < x1; ix++) {
+                        float v = row[ix];
                         /* '>' keeps the first maximum; NaN propagates like PyTorch */
-                        if (v > best || best_i < 0 || v != v) {
+                        if (v > best || v != v) {
                             best = v;
                             best_i = iy * g->w + ix;
                         }
@@ -70,19 +84,6 @@ soma_status cpu_maxpool_backward(const pool_geom *g, const float *dy, const int3
     if (g->ow < 8 || !maxpool_2x2_backward(g, dy, argmax, dx, cpu_threads()))
         maxpool_backward_generic(g, dy, argmax, dx, cpu_threads());
     return SOMA_OK;
-}
-
-/* The window of output (oy, ox) clipped to the input. */
-static void window(const pool_geom *g, int oy, int ox, int *y0, int *y1, int *x0, int *x1)
-{
-    *y0 = oy * g->stride - g->pad;
-    *x0 = ox * g->stride - g->pad;
-    *y1 = *y0 + g->size;
-    *x1 = *x0 + g->size;
-    if (*y0 < 0) *y0 = 0;
-    if (*x0 < 0) *x0 = 0;
-    if (*y1 > g->h) *y1 = g->h;
-    if (*x1 > g->w) *x1 = g->w;
 }
 
 soma_status cpu_avgpool_forward(const pool_geom *g, const float *x, float *y)

@@ -5,7 +5,7 @@
 
 #include "ops/backend.h"
 
-/* Stride 2, no padding, AVX-512: same values and argmax as the generic loop. */
+/* Stride 2, any window and padding, AVX-512: same values and argmax as the generic loop. */
 int maxpool_s2_forward(const pool_geom *g, const float *x, float *y, int32_t *argmax,
                         int threads);
 /* dx from dy and the argmax of a forward pass of the same geometry; writes every element once. */
