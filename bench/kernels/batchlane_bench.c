@@ -101,13 +101,14 @@ AVX512_INLINE __m512 fma231(__m512 acc, __m512 a, __m512 b)
 }
 
 /* One output row `oy`, output channels [co0, co0 + NC), columns [ox0, ox0 +
- * NJ) of out[co][oy][ox] = bias[co] + sum in[ci][oy + a - PAD][ox + b - PAD]
- * * wp[ci][a][b][co] over the taps inside the input. Every argument but the
- * pointers and oy is a constant where it is called: the column checks fold
- * away and the loops unroll into register code. */
+ * NJ) of out[co][ox] = bias[co] + sum in[ci][oy + a - PAD][ox + b - PAD] *
+ * wp[ci][a][b][co] over the taps inside the input; `out` is row oy of
+ * channel 0, channels OPLANE vectors apart. Every argument but the pointers
+ * and oy is a constant where it is called: the column checks fold away and
+ * the loops unroll into register code. */
 AVX512_INLINE void fwd_tile(const float *in, const float *wp, const float *bias, float *out,
-                            int oy, const int IH, const int IW, const int OH, const int OW,
-                            const int PAD, const int KS, const int CIN, const int COUT,
+                            int oy, const int IH, const int IW, const int OPLANE, const int PAD,
+                            const int KS, const int CIN, const int COUT,
                             const int co0, const int NC, const int ox0, const int NJ)
 {
     __m512 acc[MAXC][MAXJ];
@@ -122,8 +123,8 @@ AVX512_INLINE void fwd_tile(const float *in, const float *wp, const float *bias,
         for (int a = a_lo; a <= a_hi; a++) {
             const float *row = in + (size_t)((ci * IH + oy + a - PAD) * IW) * 16;
             const float *wr = wp + ((ci * KS + a) * KS) * COUT + co0;
-            /* the NC weights of a kernel column in registers (24 + 6 + 1 zmm),
-             * each input vector loaded where it meets them */
+            /* the NC weights of a kernel column in registers (NC x NJ + NC + 1
+             * zmm), each input vector loaded once for them */
             SIMD_UNROLL(8)
             for (int b = 0; b < KS; b++) {
                 /* opaque to the compiler: it would otherwise keep every input
@@ -150,17 +151,18 @@ AVX512_INLINE void fwd_tile(const float *in, const float *wp, const float *bias,
     for (int c = 0; c < NC; c++)
         SIMD_UNROLL(8)
         for (int j = 0; j < NJ; j++)
-            _mm512_store_ps(out + (size_t)(((co0 + c) * OH + oy) * OW + ox0 + j) * 16, acc[c][j]);
+            _mm512_store_ps(out + (size_t)((co0 + c) * OPLANE + ox0 + j) * 16, acc[c][j]);
 }
 
 /* Lane sums of dw[co][ci][a][b] (part: [COUT][CIN][KS][KS][16]) for output
  * channels [co0, co0 + NK), input channel ci, kernel row a, every b, over
  * the output rows [oy0, oy1): dy[co][oy][ox] * in[ci][oy + a - PAD][ox + b -
- * PAD], the taps inside the input. The accumulators stay in registers over
- * the rows. Constants as in fwd_tile. */
+ * PAD], the taps inside the input; `dy` is row oy0 of channel 0, channels
+ * DPLANE vectors apart. The accumulators stay in registers over the rows.
+ * Constants as in fwd_tile. */
 AVX512_INLINE void dw_rows(const float *in, const float *dy, float *part, int oy0, int oy1,
-                           const int IH, const int IW, const int OH, const int OW, const int PAD,
-                           const int KS, const int CIN, int ci, const int co0, const int NK,
+                           const int IH, const int IW, const int DPLANE, const int OW,
+                           const int PAD, const int KS, const int CIN, int ci, const int co0, const int NK,
                            int a)
 {
     __m512 acc[MAXC][MAXJ];
@@ -177,13 +179,13 @@ AVX512_INLINE void dw_rows(const float *in, const float *dy, float *part, int oy
         if (iy < 0 || iy >= IH)
             continue;
         const float *row = in + (size_t)((ci * IH + iy) * IW) * 16;
-        const float *drow = dy + (size_t)((co0 * OH + oy) * OW) * 16;
+        const float *drow = dy + (size_t)((co0 * DPLANE + (oy - oy0) * OW)) * 16;
         SIMD_UNROLL(32)
         for (int ox = 0; ox < OW; ox++) {
             __m512 d[MAXC];
             SIMD_UNROLL(8)
             for (int c = 0; c < NK; c++)
-                d[c] = _mm512_load_ps(drow + (size_t)(c * OH * OW + ox) * 16);
+                d[c] = _mm512_load_ps(drow + (size_t)(c * DPLANE + ox) * 16);
             SIMD_UNROLL(8)
             for (int b = 0; b < KS; b++) {
                 int xi = ox + b - PAD;
@@ -220,35 +222,36 @@ static AVX512_FN void db_lanes(const float *dy, int k, int pixels, float *dbp)
     }
 }
 
-/* lenet1 forward: 1x28x28 -> 6@28x28, pad 2; 3 channels x 7 columns (21 +
- * 3 + 1 zmm) */
+/* lenet1 forward: 1x28x28 -> 6@28x28, pad 2; 6 channels x 4 columns (24 +
+ * 6 + 1 zmm). Each output row goes out to NCHW (`y`: the block's first
+ * sample, `ns` samples `ys` apart) from a row buffer while it is in L1;
+ * `y` NULL: left in `row` (the kernels alone). */
 static AVX512_FN void lenet1_fwd_block(const float *in, const float *wp, const float *b,
-                                       float *out)
+                                       float *row, float *y, int ns, size_t ys)
 {
-    for (int oy = 0; oy < 28; oy++)
-        for (int co0 = 0; co0 < 6; co0 += 3) {
-            const float *w = wp + co0, *bias = b + co0;
-            float *o = out + (size_t)co0 * 784 * 16;
-            fwd_tile(in, w, bias, o, oy, 28, 28, 28, 28, 2, 5, 1, 6, 0, 3, 0, 7);
-            /* the interior tiles are alike but for the offset */
-            for (int off = 0; off <= 7; off += 7)
-                fwd_tile(in + off * 16, w, bias, o + off * 16, oy, 28, 28, 28, 28, 2, 5, 1, 6, 0,
-                         3, 7, 7);
-            fwd_tile(in, w, bias, o, oy, 28, 28, 28, 28, 2, 5, 1, 6, 0, 3, 21, 7);
-        }
+    for (int oy = 0; oy < 28; oy++) {
+        fwd_tile(in, wp, b, row, oy, 28, 28, 28, 2, 5, 1, 6, 0, 6, 0, 4);
+        /* the interior tiles are alike but for the offset */
+        for (int off = 0; off <= 16; off += 4)
+            fwd_tile(in + off * 16, wp, b, row + off * 16, oy, 28, 28, 28, 2, 5, 1, 6, 0, 6,
+                     4, 4);
+        fwd_tile(in, wp, b, row, oy, 28, 28, 28, 2, 5, 1, 6, 0, 6, 24, 4);
+        for (int c = 0; c < 6 && y; c++)
+            from_lanes(row + c * 28 * 16, 28, ns, y + c * 784 + oy * 28, ys);
+    }
 }
 
 /* lenet2 dx: dy 16x10x10 -> dx 6@14x14 (the forward of dy with 'pad' 4);
- * 3 channels x 7 columns */
+ * 6 channels x 4 (3) columns */
 static AVX512_FN void lenet2_dx_block(const float *in, const float *wp, float *out)
 {
-    for (int oy = 0; oy < 14; oy++)
-        for (int co0 = 0; co0 < 6; co0 += 3) {
-            const float *w = wp + co0;
-            float *o = out + (size_t)co0 * 196 * 16;
-            fwd_tile(in, w, NULL, o, oy, 10, 10, 14, 14, 4, 5, 16, 6, 0, 3, 0, 7);
-            fwd_tile(in, w, NULL, o, oy, 10, 10, 14, 14, 4, 5, 16, 6, 0, 3, 7, 7);
-        }
+    for (int oy = 0; oy < 14; oy++) {
+        float *o = out + oy * 14 * 16;
+        fwd_tile(in, wp, NULL, o, oy, 10, 10, 196, 4, 5, 16, 6, 0, 6, 0, 4);
+        fwd_tile(in, wp, NULL, o, oy, 10, 10, 196, 4, 5, 16, 6, 0, 6, 4, 4);
+        fwd_tile(in, wp, NULL, o, oy, 10, 10, 196, 4, 5, 16, 6, 0, 6, 8, 3);
+        fwd_tile(in, wp, NULL, o, oy, 10, 10, 196, 4, 5, 16, 6, 0, 6, 11, 3);
+    }
 }
 
 /* lenet2 forward: 6x14x14 -> 16@10x10, pad 0; 4 channels x 5 columns */
@@ -257,22 +260,27 @@ static AVX512_FN void lenet2_fwd_block(const float *in, const float *wp, const f
 {
     for (int oy = 0; oy < 10; oy++)
         for (int co0 = 0; co0 < 16; co0 += 4) {
-            fwd_tile(in, wp + co0, b + co0, out + (size_t)co0 * 100 * 16, oy, 14, 14, 10, 10, 0,
-                     5, 6, 16, 0, 4, 0, 5);
-            fwd_tile(in, wp + co0, b + co0, out + (size_t)co0 * 100 * 16, oy, 14, 14, 10, 10, 0,
-                     5, 6, 16, 0, 4, 5, 5);
+            float *o = out + (size_t)(co0 * 100 + oy * 10) * 16;
+            fwd_tile(in, wp + co0, b + co0, o, oy, 14, 14, 100, 0, 5, 6, 16, 0, 4, 0, 5);
+            fwd_tile(in, wp + co0, b + co0, o, oy, 14, 14, 100, 0, 5, 6, 16, 0, 4, 5, 5);
         }
 }
 
-/* lenet1 dw: row by row (a row of dy and five of x stay in L1), 3 output
- * channels x 5 kernel columns */
-static AVX512_FN void lenet1_dw_block(const float *x, const float *dy, float *part)
+/* lenet1 dw: row by row, each row of dy in from NCHW (`dy`: the block's
+ * first sample, `ns` samples `ys` apart; NULL: `row` as it is) into a row
+ * buffer, 3 output channels x 5 kernel columns */
+static AVX512_FN void lenet1_dw_block(const float *x, const float *dy, int ns, size_t ys,
+                                      float *row, float *part)
 {
-    for (int oy = 0; oy < 28; oy++)
+    for (int oy = 0; oy < 28; oy++) {
+        for (int c = 0; c < 6 && dy; c++)
+            to_lanes(dy + c * 784 + oy * 28, ys, ns, 28, row + c * 28 * 16);
+        db_lanes(row, 6, 28, part + 150 * 16);
         for (int a = 0; a < 5; a++) {
-            dw_rows(x, dy, part, oy, oy + 1, 28, 28, 28, 28, 2, 5, 1, 0, 0, 3, a);
-            dw_rows(x, dy, part, oy, oy + 1, 28, 28, 28, 28, 2, 5, 1, 0, 3, 3, a);
+            dw_rows(x, row, part, oy, oy + 1, 28, 28, 28, 28, 2, 5, 1, 0, 0, 3, a);
+            dw_rows(x, row, part, oy, oy + 1, 28, 28, 28, 28, 2, 5, 1, 0, 3, 3, a);
         }
+    }
 }
 
 /* lenet2 dw: 4 output channels x 5 kernel columns over all 10 rows */
@@ -282,7 +290,8 @@ static AVX512_FN void lenet2_dw_block(const float *x, const float *dy, float *pa
         for (int co0 = 0; co0 < 16; co0 += 4)
             for (int a = 0; a < 5; a++)
                 dw_rows(x, dy + (size_t)co0 * 100 * 16, part + (size_t)co0 * 6 * 25 * 16, 0, 10,
-                        14, 14, 10, 10, 0, 5, 6, ci, 0, 4, a);
+                        14, 14, 100, 10, 0, 5, 6, ci, 0, 4, a);
+    db_lanes(dy, 16, 100, part + 2400 * 16);
 }
 
 /* The pass over the batch, block by block. dw, db: written (not added to). */
@@ -310,34 +319,33 @@ static AVX512_FN void batchlane_run(const layer *L, int pass, int n, const float
         int ns = n - n0 < 16 ? n - n0 : 16;
         if (kernels_only) { /* the same kernels on the buffers as they are */
             if (pass == FWD && L == &lenet1)
-                lenet1_fwd_block(buf_in, wp, b, buf_out);
+                lenet1_fwd_block(buf_in, wp, b, buf_out, NULL, ns, ys);
             else if (pass == FWD)
                 lenet2_fwd_block(buf_in, wp, b, buf_out);
             else if (pass == DX)
                 lenet2_dx_block(buf_in, wp, buf_out);
             else if (L == &lenet1)
-                lenet1_dw_block(buf_in, buf_out, part);
+                lenet1_dw_block(buf_in, NULL, ns, ys, buf_out, part);
             else
                 lenet2_dw_block(buf_in, buf_out, part);
+        } else if (pass == FWD && L == &lenet1) {
+            to_lanes(x + (size_t)xs * n0, xs, ns, xs, buf_in);
+            lenet1_fwd_block(buf_in, wp, b, buf_out, y + (size_t)ys * n0, ns, ys);
         } else if (pass == FWD) {
             to_lanes(x + (size_t)xs * n0, xs, ns, xs, buf_in);
-            if (L == &lenet1)
-                lenet1_fwd_block(buf_in, wp, b, buf_out);
-            else
-                lenet2_fwd_block(buf_in, wp, b, buf_out);
+            lenet2_fwd_block(buf_in, wp, b, buf_out);
             from_lanes(buf_out, ys, ns, y + (size_t)ys * n0, ys);
         } else if (pass == DX) {
             to_lanes(dy + (size_t)ys * n0, ys, ns, ys, buf_in);
             lenet2_dx_block(buf_in, wp, buf_out);
             from_lanes(buf_out, xs, ns, dx + (size_t)xs * n0, xs);
+        } else if (L == &lenet1) {
+            to_lanes(x + (size_t)xs * n0, xs, ns, xs, buf_in);
+            lenet1_dw_block(buf_in, dy + (size_t)ys * n0, ns, ys, buf_out, part);
         } else {
             to_lanes(x + (size_t)xs * n0, xs, ns, xs, buf_in);
             to_lanes(dy + (size_t)ys * n0, ys, ns, ys, buf_out);
-            if (L == &lenet1)
-                lenet1_dw_block(buf_in, buf_out, part);
-            else
-                lenet2_dw_block(buf_in, buf_out, part);
-            db_lanes(buf_out, L->k, oh * oh, part + (size_t)wsize * 16);
+            lenet2_dw_block(buf_in, buf_out, part);
         }
     }
     if (pass == DW) {
