@@ -242,15 +242,17 @@ static AVX512_FN void lenet1_fwd_block(const float *in, const float *wp, const f
 }
 
 /* lenet2 dx: dy 16x10x10 -> dx 6@14x14 (the forward of dy with 'pad' 4);
- * 6 channels x 4 (3) columns */
-static AVX512_FN void lenet2_dx_block(const float *in, const float *wp, float *out)
+ * 6 channels x 4 (3) columns; rows out to NCHW as lenet1_fwd_block's */
+static AVX512_FN void lenet2_dx_block(const float *in, const float *wp, float *row, float *dx,
+                                      int ns, size_t xs)
 {
     for (int oy = 0; oy < 14; oy++) {
-        float *o = out + oy * 14 * 16;
-        fwd_tile(in, wp, NULL, o, oy, 10, 10, 196, 4, 5, 16, 6, 0, 6, 0, 4);
-        fwd_tile(in, wp, NULL, o, oy, 10, 10, 196, 4, 5, 16, 6, 0, 6, 4, 4);
-        fwd_tile(in, wp, NULL, o, oy, 10, 10, 196, 4, 5, 16, 6, 0, 6, 8, 3);
-        fwd_tile(in, wp, NULL, o, oy, 10, 10, 196, 4, 5, 16, 6, 0, 6, 11, 3);
+        fwd_tile(in, wp, NULL, row, oy, 10, 10, 14, 4, 5, 16, 6, 0, 6, 0, 4);
+        fwd_tile(in, wp, NULL, row, oy, 10, 10, 14, 4, 5, 16, 6, 0, 6, 4, 4);
+        fwd_tile(in, wp, NULL, row, oy, 10, 10, 14, 4, 5, 16, 6, 0, 6, 8, 3);
+        fwd_tile(in, wp, NULL, row, oy, 10, 10, 14, 4, 5, 16, 6, 0, 6, 11, 3);
+        for (int c = 0; c < 6 && dx; c++)
+            from_lanes(row + c * 14 * 16, 14, ns, dx + c * 196 + oy * 14, xs);
     }
 }
 
@@ -323,7 +325,7 @@ static AVX512_FN void batchlane_run(const layer *L, int pass, int n, const float
             else if (pass == FWD)
                 lenet2_fwd_block(buf_in, wp, b, buf_out);
             else if (pass == DX)
-                lenet2_dx_block(buf_in, wp, buf_out);
+                lenet2_dx_block(buf_in, wp, buf_out, NULL, ns, xs);
             else if (L == &lenet1)
                 lenet1_dw_block(buf_in, NULL, ns, ys, buf_out, part);
             else
@@ -337,8 +339,7 @@ static AVX512_FN void batchlane_run(const layer *L, int pass, int n, const float
             from_lanes(buf_out, ys, ns, y + (size_t)ys * n0, ys);
         } else if (pass == DX) {
             to_lanes(dy + (size_t)ys * n0, ys, ns, ys, buf_in);
-            lenet2_dx_block(buf_in, wp, buf_out);
-            from_lanes(buf_out, xs, ns, dx + (size_t)xs * n0, xs);
+            lenet2_dx_block(buf_in, wp, buf_out, dx + (size_t)xs * n0, ns, xs);
         } else if (L == &lenet1) {
             to_lanes(x + (size_t)xs * n0, xs, ns, xs, buf_in);
             lenet1_dw_block(buf_in, dy + (size_t)ys * n0, ns, ys, buf_out, part);
