@@ -8,20 +8,29 @@
  * padded 'full' convolution multiplies many zeros) or over output channels
  * (chanvec: LeNet's 6 channels fill 6 of 16 lanes). Here the 16 lanes hold
  * 16 SAMPLES: each block of 16 samples is transposed to [channel][y][x][16]
- * (a last partial block has zero lanes), the weights are broadcast (FMA
- * memory operands), and every tap at a border is skipped exactly (the tile
- * positions are compile-time constants, so the skipped taps cost nothing).
- *   forward, dx  accumulators: output channels x output columns (<= 24
- *                zmm), one output row; dx is the forward of dy with the
- *                filters flipped and in/out swapped, 'padded' by k-1 but
- *                without the padding's taps
- *   dw           accumulators: output channels x kernel columns per (input
- *                channel, kernel row); the products are lane by lane, so
- *                each lane sums its own sample's terms, and the 16 lanes are
- *                added once at the end (hsum16, a fixed order)
+ * (a last partial block has zero lanes), the weights are broadcast, and
+ * every tap at a border is skipped exactly (the tile positions are
+ * compile-time constants, so the skipped taps cost nothing).
+ *   forward, dx  one output row at a time, tiles of output channels x
+ *                output columns (6 x 4 = 24 zmm accumulators; lenet2
+ *                forward 4 x 5): per kernel column the tile's weights are
+ *                broadcast into registers and each input vector is loaded
+ *                once for them (10 loads per 24 FMAs). dx is the forward of
+ *                dy with the filters flipped and in/out swapped, 'padded'
+ *                by k-1 but without the padding's taps.
+ *   dw           tiles of output channels x kernel columns (3 x 5, lenet2
+ *                4 x 5) per (input channel, kernel row); dy and x vectors
+ *                are multiplied lane by lane, so each lane sums its own
+ *                sample's terms, and the 16 lanes are added once at the end
+ *                (hsum16, a fixed order: the same bits on every run).
  * The timings include the transposes into and out of that layout (the
- * library's tensors are NCHW).
- *
+ * library's tensors are NCHW): whole blocks, except lenet1's output
+ * (forward) and dy (dw) and lenet2's dx, which go row by row through a
+ * row buffer while it is in L1. The "kernels" column times the same
+ * kernels without any transpose, on the buffers as they are (what a
+ * network that kept its activations in this layout would pay); the
+ * transposes' column is the difference of the medians, so it holds their
+ * traffic to the NCHW tensors too.
  * Every pass is first checked against a plain double-precision reference
  * (max |a - b| / (1 + |b|), tolerance 1e-4) at batches 64, 37 and 5 (partial
  * blocks), the library's result too; then timed in thread CPU time, each
