@@ -51,8 +51,8 @@
 #include "ops/cpu/simd.h"
 #include "soma.h"
 
-enum { FWD, DX, DW };
-static const char *const pass_names[] = {"forward", "dx", "dw"};
+enum { FWD, DX, DW, BWD }; /* BWD: dx and dw together, dy transposed once */
+static const char *const pass_names[] = {"forward", "dx", "dw", "dx+dw"};
 static const char *const algo_names[] = {"gemm", "chanvec", "rowvec", "winograd"};
 
 typedef struct layer {
@@ -319,12 +319,12 @@ static AVX512_FN void batchlane_run(const layer *L, int pass, int n, const float
             for (int ci = 0; ci < L->c; ci++)
                 for (int t = 0; t < taps; t++)
                     wp[(ci * taps + t) * L->k + co] = w[(co * L->c + ci) * taps + t];
-    else if (pass == DX) /* dy's channels in: wp[k][a][b][c] = w[k][c][4 - a][4 - b] */
+    if (pass == DX || pass == BWD) /* dy's channels in: wp[k][a][b][c] = w[k][c][4-a][4-b] */
         for (int co = 0; co < L->k; co++)
             for (int ci = 0; ci < L->c; ci++)
                 for (int t = 0; t < taps; t++)
                     wp[(co * taps + t) * L->c + ci] = w[(co * L->c + ci) * taps + taps - 1 - t];
-    else
+    if (pass == DW || pass == BWD)
         memset(part, 0, sizeof *part * (size_t)(wsize + L->k) * 16);
     for (int n0 = 0; n0 < n; n0 += 16) {
         int ns = n - n0 < 16 ? n - n0 : 16;
@@ -335,7 +335,10 @@ static AVX512_FN void batchlane_run(const layer *L, int pass, int n, const float
                 lenet2_fwd_block(buf_in, wp, b, buf_out);
             else if (pass == DX)
                 lenet2_dx_block(buf_in, wp, buf_out, NULL, ns, xs);
-            else if (L == &lenet1)
+            else if (pass == BWD) {
+                lenet2_dw_block(buf_in, buf_out, part);
+                lenet2_dx_block(buf_out, wp, buf_in, NULL, ns, xs);
+            } else if (L == &lenet1)
                 lenet1_dw_block(buf_in, NULL, ns, ys, buf_out, part);
             else
                 lenet2_dw_block(buf_in, buf_out, part);
@@ -349,6 +352,11 @@ static AVX512_FN void batchlane_run(const layer *L, int pass, int n, const float
         } else if (pass == DX) {
             to_lanes(dy + (size_t)ys * n0, ys, ns, ys, buf_in);
             lenet2_dx_block(buf_in, wp, buf_out, dx + (size_t)xs * n0, ns, xs);
+        } else if (pass == BWD) { /* x's buffer is dx's row buffer after dw */
+            to_lanes(x + (size_t)xs * n0, xs, ns, xs, buf_in);
+            to_lanes(dy + (size_t)ys * n0, ys, ns, ys, buf_out);
+            lenet2_dw_block(buf_in, buf_out, part);
+            lenet2_dx_block(buf_out, wp, buf_in, dx + (size_t)xs * n0, ns, xs);
         } else if (L == &lenet1) {
             to_lanes(x + (size_t)xs * n0, xs, ns, xs, buf_in);
             lenet1_dw_block(buf_in, dy + (size_t)ys * n0, ns, ys, buf_out, part);
@@ -358,7 +366,7 @@ static AVX512_FN void batchlane_run(const layer *L, int pass, int n, const float
             lenet2_dw_block(buf_in, buf_out, part);
         }
     }
-    if (pass == DW) {
+    if (pass == DW || pass == BWD) {
         for (int i = 0; i < wsize; i++)
             dw[i] = hsum16(_mm512_load_ps(part + (size_t)i * 16));
         for (int co = 0; co < L->k; co++)
@@ -509,12 +517,12 @@ static void library(data *d, int pass, int checked)
         memset(d->dw, 0, sizeof(float) * wsize); /* the library adds to dw, db */
         memset(d->db, 0, sizeof(float) * d->L->k);
         conv_backward_planned(&d->g, &d->plan, 1, d->x, d->w, NULL, d->dy,
-                              pass == DX ? d->dx : NULL, d->dw, d->db, d->ws);
+                              pass == DW ? NULL : d->dx, d->dw, d->db, d->ws);
     }
 }
 
-/* max relative error of the pass's result against ref */
-static double error(const data *d, int pass, const double *ref)
+/* max relative error of the pass's result against ref (BWD: dx's; dw's in ref_dw) */
+static double error(const data *d, int pass, const double *ref, const double *ref_dw)
 {
     const layer *L = d->L;
     size_t wsize = (size_t)L->k * L->c * L->size * L->size;
@@ -522,6 +530,10 @@ static double error(const data *d, int pass, const double *ref)
         return max_rel(d->y, ref, (size_t)d->n * L->k * out_size(L) * out_size(L));
     if (pass == DX)
         return max_rel(d->dx, ref, (size_t)d->n * L->c * L->h * L->w);
+    if (pass == BWD) {
+        double ex = error(d, DX, ref, NULL), ew = error(d, DW, ref_dw, NULL);
+        return ex > ew ? ex : ew;
+    }
     double e = max_rel(d->dw, ref, wsize), eb = max_rel(d->db, ref + wsize, L->k);
     return e > eb ? e : eb;
 }
@@ -531,7 +543,8 @@ static const double tolerance = 1e-4;
 static const struct job {
     const layer *L;
     int pass;
-} jobs[] = {{&lenet2, DX}, {&lenet1, FWD}, {&lenet1, DW}, {&lenet2, FWD}, {&lenet2, DW}};
+} jobs[] = {{&lenet2, DX},  {&lenet1, FWD}, {&lenet1, DW},
+            {&lenet2, FWD}, {&lenet2, DW},  {&lenet2, BWD}};
 #define JOBS ((int)(sizeof jobs / sizeof jobs[0]))
 
 /* 0 when the batch-lane result (or the library's) is off the reference */
@@ -542,18 +555,21 @@ static int check(const struct job *j, int n, int verbose)
     const layer *L = j->L;
     size_t nref = (size_t)n * (L->c * L->h * L->w + L->k * out_size(L) * out_size(L)) +
                   (size_t)L->k * L->c * L->size * L->size + L->k;
-    double *ref = malloc(sizeof *ref * nref);
-    reference(L, j->pass, n, d.x, d.w, d.b, d.dy, ref);
+    double *ref = malloc(sizeof *ref * nref), *ref_dw = malloc(sizeof *ref * nref);
+    int bwd = j->pass == BWD;
+    reference(L, bwd ? DX : j->pass, n, d.x, d.w, d.b, d.dy, ref);
+    if (bwd)
+        reference(L, DW, n, d.x, d.w, d.b, d.dy, ref_dw);
     int ran = batchlane(&d, j->pass, 0);
-    double e_bl = ran ? error(&d, j->pass, ref) : 0.0;
+    double e_bl = ran ? error(&d, j->pass, ref, ref_dw) : 0.0;
     library(&d, j->pass, 1);
-    double e_lib = error(&d, j->pass, ref);
+    double e_lib = error(&d, j->pass, ref, ref_dw);
     int ok = e_bl <= tolerance && e_lib <= tolerance;
     if (verbose || !ok)
         printf("%s %-7s batch %2d: error batch-lane %s%.1e, library %.1e%s\n", L->name,
                pass_names[j->pass], n, ran ? "" : "(not run) ", e_bl, e_lib,
                ok ? "" : "  FAILED");
-    free(ref);
+    free(ref), free(ref_dw);
     release(&d);
     return ok;
 }
@@ -594,13 +610,13 @@ int main(int argc, char **argv)
         return !ok;
     printf("\nbatch 64, one thread, thread CPU time, best and median of %d; useful GFLOP/s\n",
            repeats);
-    printf("%-6s %-7s  %-22s  %-30s  %-21s  %s\n", "layer", "pass", "batch-lane us/img GF/s",
+    printf("%-6s %-7s  %-22s  %-36s  %-21s  %s\n", "layer", "pass", "batch-lane us/img GF/s",
            "library us/img GF/s", "ratio (median, best)", "kernels GF/s, transposes us/img");
     double *t = malloc(sizeof *t * 3 * repeats);
     for (int i = 0; i < JOBS; i++) {
         data d;
         make(&d, jobs[i].L, 64);
-        double flop = 2.0 * true_macs(d.L) * d.n;
+        double flop = 2.0 * true_macs(d.L) * d.n * (jobs[i].pass == BWD ? 2 : 1);
         batchlane(&d, jobs[i].pass, 0), library(&d, jobs[i].pass, 0); /* warm */
         for (int r = 0; r < repeats; r++)
             for (int k = 0; k < 3; k++) { /* each after the other in turn */
@@ -616,11 +632,15 @@ int main(int argc, char **argv)
             qsort(t + k * repeats, repeats, sizeof *t, by_value);
         double bl_best = t[0], bl_med = t[repeats / 2];
         double lib_best = t[repeats], lib_med = t[repeats + repeats / 2];
-        int algo = (int)(&d.plan.forward)[jobs[i].pass];
-        printf("%-6s %-7s  %5.2f %5.2f %5.1f %5.1f  %-8s %5.2f %5.2f %5.1f %5.1f  %.2fx %.2fx"
+        char algo[32];
+        if (jobs[i].pass == BWD)
+            snprintf(algo, sizeof algo, "%s+%s", algo_names[d.plan.dx], algo_names[d.plan.dw]);
+        else
+            snprintf(algo, sizeof algo, "%s", algo_names[(&d.plan.forward)[jobs[i].pass]]);
+        printf("%-6s %-7s  %5.2f %5.2f %5.1f %5.1f  %-14s %5.2f %5.2f %5.1f %5.1f  %.2fx %.2fx"
                "  %5.1f %5.2f\n",
                d.L->name, pass_names[jobs[i].pass], bl_best * 1e6 / d.n, bl_med * 1e6 / d.n,
-               flop / bl_best * 1e-9, flop / bl_med * 1e-9, algo_names[algo],
+               flop / bl_best * 1e-9, flop / bl_med * 1e-9, algo,
                lib_best * 1e6 / d.n, lib_med * 1e6 / d.n, flop / lib_best * 1e-9,
                flop / lib_med * 1e-9, lib_med / bl_med, lib_best / bl_best,
                flop / t[2 * repeats + repeats / 2] * 1e-9,
