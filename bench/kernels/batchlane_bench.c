@@ -33,10 +33,11 @@
  * traffic to the NCHW tensors too.
  * Every pass is first checked against a plain double-precision reference
  * (max |a - b| / (1 + |b|), tolerance 1e-4) at batches 64, 37 and 5 (partial
- * blocks), the library's result too; then timed in thread CPU time, each
- * kernel after the other in turn, REPEATS times (best and median), in useful
- * GFLOP/s: 2 * the multiply-adds whose input lies inside the image (the
- * padding's taps are not counted, so lenet1 reads lower than conv_bench).
+ * blocks), the library's result too, and run twice for the same bits; then
+ * timed in thread CPU time, each kernel after the other in turn, REPEATS
+ * times (best and median), in useful GFLOP/s: 2 * the multiply-adds whose
+ * input lies inside the image (the padding's taps are not counted, so
+ * lenet1 reads lower than conv_bench).
  *   batchlane_bench [REPEATS]   (default 40)
  *   batchlane_bench --check     the checks alone (CTest batchlane_bench_check)
  * Build: see bench/kernels/README.md.
@@ -547,7 +548,32 @@ static const struct job {
             {&lenet2, FWD}, {&lenet2, DW},  {&lenet2, BWD}};
 #define JOBS ((int)(sizeof jobs / sizeof jobs[0]))
 
-/* 0 when the batch-lane result (or the library's) is off the reference */
+/* The pass's results (y; dx; dw and db) one after the other into `to`
+ * (NULL: only their count). */
+static size_t results(const data *d, int pass, float *to)
+{
+    const layer *L = d->L;
+    size_t ny = (size_t)d->n * L->k * out_size(L) * out_size(L);
+    size_t nx = (size_t)d->n * L->c * L->h * L->w;
+    size_t nw = (size_t)L->k * L->c * L->size * L->size, at = 0;
+    const float *from[4] = {NULL, NULL, NULL, NULL};
+    size_t count[4] = {0, 0, 0, 0};
+    if (pass == FWD)
+        from[0] = d->y, count[0] = ny;
+    if (pass == DX || pass == BWD)
+        from[1] = d->dx, count[1] = nx;
+    if (pass == DW || pass == BWD)
+        from[2] = d->dw, count[2] = nw, from[3] = d->db, count[3] = L->k;
+    for (int i = 0; i < 4; i++) {
+        if (to && count[i])
+            memcpy(to + at, from[i], sizeof *to * count[i]);
+        at += count[i];
+    }
+    return at;
+}
+
+/* 0 when the batch-lane result (or the library's) is off the reference, or
+ * when a second batch-lane run gives other bits */
 static int check(const struct job *j, int n, int verbose)
 {
     data d;
@@ -562,13 +588,23 @@ static int check(const struct job *j, int n, int verbose)
         reference(L, DW, n, d.x, d.w, d.b, d.dy, ref_dw);
     int ran = batchlane(&d, j->pass, 0);
     double e_bl = ran ? error(&d, j->pass, ref, ref_dw) : 0.0;
+    int same = 1;
+    if (ran) {
+        size_t nr = results(&d, j->pass, NULL);
+        float *first = malloc(sizeof *first * nr), *second = malloc(sizeof *second * nr);
+        results(&d, j->pass, first);
+        batchlane(&d, j->pass, 0);
+        results(&d, j->pass, second);
+        same = memcmp(first, second, sizeof *first * nr) == 0;
+        free(first), free(second);
+    }
     library(&d, j->pass, 1);
     double e_lib = error(&d, j->pass, ref, ref_dw);
-    int ok = e_bl <= tolerance && e_lib <= tolerance;
+    int ok = e_bl <= tolerance && e_lib <= tolerance && same;
     if (verbose || !ok)
-        printf("%s %-7s batch %2d: error batch-lane %s%.1e, library %.1e%s\n", L->name,
+        printf("%s %-7s batch %2d: error batch-lane %s%.1e, library %.1e%s%s\n", L->name,
                pass_names[j->pass], n, ran ? "" : "(not run) ", e_bl, e_lib,
-               ok ? "" : "  FAILED");
+               same ? "" : "  NOT THE SAME BITS TWICE", ok ? "" : "  FAILED");
     free(ref), free(ref_dw);
     release(&d);
     return ok;
