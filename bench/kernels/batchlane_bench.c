@@ -118,8 +118,8 @@ AVX512_INLINE __m512 fma231(__m512 acc, __m512 a, __m512 b)
  * the loops unroll into register code. */
 AVX512_INLINE void fwd_tile(const float *in, const float *wp, const float *bias, float *out,
                             int oy, const int IH, const int IW, const int OPLANE, const int PAD,
-                            const int KS, const int CIN, const int COUT,
-                            const int co0, const int NC, const int ox0, const int NJ)
+                            const int KS, const int CIN, const int COUT, const int co0,
+                            const int NC, const int ox0, const int NJ)
 {
     __m512 acc[MAXC][MAXJ];
     SIMD_UNROLL(8)
@@ -172,8 +172,8 @@ AVX512_INLINE void fwd_tile(const float *in, const float *wp, const float *bias,
  * Constants as in fwd_tile. */
 AVX512_INLINE void dw_rows(const float *in, const float *dy, float *part, int oy0, int oy1,
                            const int IH, const int IW, const int DPLANE, const int OW,
-                           const int PAD, const int KS, const int CIN, int ci, const int co0, const int NK,
-                           int a)
+                           const int PAD, const int KS, const int CIN, int ci, const int co0,
+                           const int NK, int a)
 {
     __m512 acc[MAXC][MAXJ];
     float *p[MAXC];
