@@ -11,6 +11,7 @@
 
 #include "core/rng.h"
 #include "ops/cpu/conv_algos.h"
+#include "ops/cpu/relu_fused.h"
 #include "support/check.h"
 
 static const soma_backend *be = &soma_cpu_backend;
@@ -147,8 +148,35 @@ static void check_batchnorm(int n, int c, int spatial, int training, int ties)
     free(dx0), free(dx1), free(st), free(grads);
 }
 
+/* The fused loops themselves against the ReLU layer's, on special values
+ * (NaN of both signs, signed zeros, infinities, subnormals) at every length
+ * up to 40 (whole vectors and tails) */
+static void check_loops(void)
+{
+    static const float specials[] = {NAN, -NAN, 0.0f, -0.0f, INFINITY, -INFINITY, 1e-40f,
+                                     -1e-40f, 1.0f, -2.5f, 3e38f};
+    enum { MAX = 40, NS = sizeof specials / sizeof specials[0] };
+    float y[MAX + 1], dy[MAX + 1], a[MAX + 1], b[MAX + 1];
+    for (int n = 0; n <= MAX; n++) {
+        for (int i = 0; i <= MAX; i++) {
+            y[i] = specials[(i * 7 + n) % NS];
+            dy[i] = specials[(i * 3 + n + 1) % NS];
+        }
+        memcpy(a, y, sizeof a);
+        a[n] = b[n] = 42.0f; /* past the end: left alone */
+        relu_in_place(a, (size_t)n);
+        CHECK(be->activation_forward(ACT_RELU, y, b, (size_t)n) == SOMA_OK);
+        CHECK_MSG(same(a, b, (size_t)n) && a[n] == 42.0f, "relu_in_place, n = %d", n);
+        a[n] = b[n] = 42.0f;
+        relu_mask(y, dy, a, (size_t)n);
+        CHECK(be->activation_backward(ACT_RELU, y, dy, b, (size_t)n) == SOMA_OK);
+        CHECK_MSG(same(a, b, (size_t)n) && a[n] == 42.0f, "relu_mask, n = %d", n);
+    }
+}
+
 int main(void)
 {
+    check_loops();
     check_conv(1, 28, 6, 5, 1, 2);
     check_conv(6, 14, 16, 5, 1, 0);
     check_conv(5, 11, 32, 3, 1, 1);
