@@ -54,7 +54,7 @@
 
 enum { FWD, DX, DW, BWD }; /* BWD: dx and dw together, dy transposed once */
 static const char *const pass_names[] = {"forward", "dx", "dw", "dx+dw"};
-static const char *const algo_names[] = {"gemm", "chanvec", "rowvec", "winograd"};
+static const char *const algo_names[] = {"gemm", "chanvec", "rowvec", "winograd", "batchlane"};
 
 typedef struct layer {
     const char *name;

@@ -67,7 +67,7 @@ static double max_rel(const float *a, const float *b, size_t n)
     return worst;
 }
 
-static const char *names[] = {"gemm", "chanvec", "rowvec", "winograd"};
+static const char *names[] = {"gemm", "chanvec", "rowvec", "winograd", "batchlane"};
 
 static void run(const shape *s)
 {

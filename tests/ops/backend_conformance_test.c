@@ -60,10 +60,11 @@ static int variants_of(const soma_backend *be, variant out[2])
 
 static const char *algo_name(conv_algo a)
 {
-    return a == CONV_GEMM      ? "gemm"
-           : a == CONV_CHANVEC ? "chanvec"
-           : a == CONV_ROWVEC  ? "rowvec"
-                               : "winograd";
+    return a == CONV_GEMM       ? "gemm"
+           : a == CONV_CHANVEC  ? "chanvec"
+           : a == CONV_ROWVEC   ? "rowvec"
+           : a == CONV_WINOGRAD ? "winograd"
+                                : "batchlane";
 }
 
 /* The convolution geometries reached every algorithm of each pass (AVX-512),
@@ -92,7 +93,8 @@ static void cpu_conv_coverage(const conf_target *t, int avx512)
                        pass_names[pass], algo_name((conv_algo)a), which[pass][a]);
     conf_case k;
     case_begin(&k, t, "conv2d algorithms", "%s",
-               avx512 ? "each pass ran gemm, chanvec, rowvec, winograd (not dw)"
+               avx512 ? "each pass ran gemm, chanvec, rowvec, winograd (not dw), "
+                        "batchlane (dx only)"
                       : "every pass ran gemm and winograd only");
     for (int pass = 0; pass < 3; pass++)
         for (int a = CONV_GEMM; a < CONV_ALGOS; a++) {
@@ -102,6 +104,10 @@ static void cpu_conv_coverage(const conf_target *t, int avx512)
             if (avx512 && a == CONV_WINOGRAD && pass == CONV_DW)
                 case_require(&k, ran[pass][a] == 0, "%d geometries ran dw's winograd kernel",
                              ran[pass][a]);
+            /* batch-lane serves the input gradient only */
+            else if (avx512 && a == CONV_BATCHLANE && pass != CONV_DX)
+                case_require(&k, ran[pass][a] == 0, "%d geometries ran %s's batchlane kernel",
+                             ran[pass][a], pass_names[pass]);
             else if (avx512 || portable)
                 case_require(&k, ran[pass][a] > 0, "no geometry ran %s's %s kernel",
                              pass_names[pass], algo_name((conv_algo)a));

@@ -3,7 +3,8 @@
  * AVX-512 direct kernels where the CPU has them), each pass, against naive
  * loops written from the definition in double precision: odd sizes, widths
  * that are not multiples of 16, channel counts around 16, stride 2 and 4,
- * padding, 1, 3, 5, 7 and 11 wide filters, groups, 1 and 2 threads. Also: the same
+ * padding, 1, 3, 5, 7 and 11 wide filters, groups, 1 and 2 threads, batches
+ * of 1 to 37 (batch-lane's blocks of 16 samples). Also: the same
  * call twice gives the same bits, and filter gradients accumulate.
  */
 #include <math.h>
@@ -79,10 +80,11 @@ static int count_bad(const float *got, const double *want, size_t n, double tol)
 
 static const char *algo_name(conv_algo a)
 {
-    return a == CONV_GEMM      ? "gemm"
-           : a == CONV_CHANVEC ? "chanvec"
-           : a == CONV_ROWVEC  ? "rowvec"
-                               : "winograd";
+    return a == CONV_GEMM       ? "gemm"
+           : a == CONV_CHANVEC  ? "chanvec"
+           : a == CONV_ROWVEC   ? "rowvec"
+           : a == CONV_WINOGRAD ? "winograd"
+                                : "batchlane";
 }
 
 static float *randoms(size_t n, uint64_t stream)
@@ -187,6 +189,24 @@ int main(void)
     check_geometry(make_grouped(2, 9, 8, 7, 6, 3, 1, 1, 3));
     check_geometry(make_grouped(2, 6, 11, 13, 34, 3, 2, 1, 2));
     check_geometry(make_grouped(2, 4, 6, 18, 4, 3, 1, 1, 4));
+    /* batch-lane's blocks of 16 samples: batches of 1, 5, 17 and 37 (a
+     * partial last block, with 2 threads one per part), LeNet-5's conv2 and
+     * other shapes: kernel sizes 1 to 7, padding 0 to k-1, rows narrower
+     * and wider than its column tiles, 1 to 16 output channels of dx (one
+     * to three channel blocks), groups */
+    check_geometry(make_geom(1, 6, 14, 14, 16, 5, 1, 0));
+    check_geometry(make_geom(5, 6, 14, 14, 16, 5, 1, 0));
+    check_geometry(make_geom(17, 6, 14, 14, 16, 5, 1, 0));
+    check_geometry(make_geom(37, 6, 14, 14, 16, 5, 1, 0));
+    check_geometry(make_geom(17, 2, 11, 19, 9, 5, 1, 2));
+    check_geometry(make_geom(5, 4, 12, 11, 3, 7, 1, 3));
+    check_geometry(make_geom(37, 1, 6, 9, 5, 3, 1, 1));
+    check_geometry(make_geom(5, 16, 6, 7, 4, 3, 1, 1));
+    check_geometry(make_geom(17, 13, 5, 23, 6, 3, 1, 2));
+    check_geometry(make_geom(5, 7, 9, 3, 8, 3, 1, 0));
+    check_geometry(make_geom(5, 2, 4, 4, 3, 5, 1, 2));
+    check_geometry(make_geom(17, 3, 5, 6, 20, 1, 1, 0));
+    check_geometry(make_grouped(17, 6, 8, 8, 4, 3, 1, 1, 2));
     /* every direct kernel ran, where the CPU has them */
     if (conv_algo_usable(&(conv_geom){1, 1, 8, 8, 16, 3, 3, 1, 1, 8, 8, 0, 1}, CONV_FORWARD,
                          CONV_CHANVEC))
@@ -194,5 +214,12 @@ int main(void)
             for (int a = CONV_CHANVEC; a <= CONV_ROWVEC; a++)
                 CHECK_MSG(tested[pass][a] > 0, "pass %d never ran %s", pass,
                           algo_name((conv_algo)a));
+    /* batch-lane: the input gradient only */
+    for (int pass = 0; pass < 3; pass++)
+        CHECK_MSG((tested[pass][CONV_BATCHLANE] > 0) ==
+                      (pass == CONV_DX && conv_algo_usable(&(conv_geom){1, 1, 8, 8, 16, 3, 3, 1,
+                                                                        1, 8, 8, 0, 1},
+                                                           CONV_FORWARD, CONV_CHANVEC)),
+                  "pass %d ran batchlane %d times", pass, tested[pass][CONV_BATCHLANE]);
     return check_finish("conv_algos");
 }

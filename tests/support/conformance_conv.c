@@ -42,6 +42,7 @@ static const conv_geom geometries[] = {
     GEOM(2, 3, 6, 17, 1, 3, 3, 1, 2, 1),     /* one filter, padding past k-1 */
     GEOM(2, 3, 31, 29, 16, 11, 11, 4, 2, 0), /* 11x11 stride 4 (AlexNet's first) */
     GEOM(2, 2, 5, 50, 15, 3, 3, 1, 1, 0),    /* wide rows */
+    GEOM(2, 14, 9, 8, 5, 3, 3, 1, 1, 1),     /* 14 in: dx by rowvec, not batch-lane */
     GEOMG(2, 4, 9, 9, 6, 3, 3, 1, 1, 1, 2),  /* two groups, few channels */
     GEOMG(2, 32, 7, 7, 64, 3, 3, 1, 1, 0, 2), /* two groups of 16 in, 32 out (AlexNet's conv4) */
     GEOMG(1, 6, 11, 11, 9, 5, 5, 2, 2, 1, 3), /* three groups, stride 2 */

@@ -15,6 +15,13 @@
  *                rounding error a few times the direct one's; on every CPU
  *                (AVX-512 kernels of its own, else OpenBLAS sgemms). Passes
  *                go to it by a rule per shape, or as measured (conv_select.c).
+ *  CONV_BATCHLANE direct AVX-512 convolution that holds 16 SAMPLES of the
+ *                batch in a vector (blocks of 16 transposed to
+ *                [channel][y][x][16], a masked last block) and broadcasts
+ *                weights, skipping every tap outside the input. For the
+ *                input gradient only, stride 1: it pays where few input
+ *                channels leave the other kernels' lanes empty (LeNet-5's
+ *                second conv, conv_plan_fixed's rule).
  *
  * The input gradient of a stride-1 convolution is itself a convolution (of
  * dy, padded by k-1-pad, with the filters flipped and in/out swapped), so
@@ -37,8 +44,10 @@
 
 #include "ops/backend.h"
 
-typedef enum conv_algo { CONV_GEMM = 0, CONV_CHANVEC, CONV_ROWVEC, CONV_WINOGRAD } conv_algo;
-#define CONV_ALGOS 4
+typedef enum conv_algo {
+    CONV_GEMM = 0, CONV_CHANVEC, CONV_ROWVEC, CONV_WINOGRAD, CONV_BATCHLANE
+} conv_algo;
+#define CONV_ALGOS 5
 typedef enum conv_pass { CONV_FORWARD = 0, CONV_DX, CONV_DW } conv_pass;
 
 typedef struct conv_plan {
@@ -64,6 +73,8 @@ conv_choice conv_choice_get(void);
 conv_plan conv_plan_choose(const conv_geom *g, conv_choice c, int parts);
 /* Whether the default rule gives `pass` of g to Winograd. */
 int winograd_pays(const conv_geom *g, conv_pass pass);
+/* Whether conv_plan_fixed gives g's input gradient to CONV_BATCHLANE. */
+int batchlane_pays(const conv_geom *g);
 /* conv_plan_fixed's plan with Winograd where it measured faster on this
  * machine, once per shape and part count in a process (conv_measure.c). */
 conv_plan conv_plan_measured(const conv_geom *g, const conv_plan *fixed, int parts);
@@ -152,5 +163,20 @@ void winograd_dw_chunk(const conv_geom *g, const float *x, size_t x_stride, cons
                        const float *dy, size_t y_stride, int count, float *part, float *scratch);
 void winograd_dw_reduce(const conv_geom *g, const float *part0, size_t stride, int nparts,
                         int f0, int f1, float *dw, float *db);
+
+/* CONV_BATCHLANE (conv_batchlane.c): a stride-1 forward kernel on blocks of
+ * up to 16 samples (`count`), x_stride and y_stride floats apart; for the
+ * input gradient it runs on conv_dx_geometry's geometry with the filters
+ * packed by batchlane_pack(..., transposed = 1). */
+int batchlane_supported(const conv_geom *g); /* stride 1, square filters */
+size_t batchlane_shared(const conv_geom *g);
+size_t batchlane_scratch(const conv_geom *g);
+void batchlane_pack(const conv_geom *g, const float *w, const float *b, int transposed,
+                    float *packed);
+/* mask: x is read as +0 where mask (x_stride apart too) is not > 0 (dy
+ * under a fused ReLU), may be NULL */
+void batchlane_forward_block(const conv_geom *g, const float *packed, int has_bias,
+                             const float *x, size_t x_stride, const float *mask, float *y,
+                             size_t y_stride, int count, float *scratch);
 
 #endif

@@ -46,6 +46,10 @@ int conv_algo_usable(const conv_geom *layer, conv_pass pass, conv_algo algo)
         return pass != CONV_DW || chanvec_dw_supported(g);
     if (algo == CONV_ROWVEC)
         return g->stride == 1 && (pass != CONV_DW || rowvec_dw_supported(g));
+    if (algo == CONV_BATCHLANE) { /* the input gradient only (stride 1, checked above) */
+        conv_geom gt = conv_dx_geometry(g);
+        return pass == CONV_DX && batchlane_supported(&gt);
+    }
     return 0;
 }
 
@@ -74,6 +78,8 @@ conv_plan conv_plan_fixed(const conv_geom *layer)
     if (dx_is_convolution(g)) {
         conv_geom gt = conv_dx_geometry(g);
         p.dx = pick_direct(&gt, g, CONV_DX);
+        if (batchlane_pays(g))
+            p.dx = CONV_BATCHLANE;
     }
     if (g->kh > 1 && g->k >= 16 && conv_algo_usable(g, CONV_DW, CONV_CHANVEC))
         p.dw = CONV_CHANVEC;
@@ -93,18 +99,20 @@ typedef struct conv_layout {
 
 static size_t shared_floats(const conv_geom *gk, conv_algo a)
 {
-    return a == CONV_CHANVEC    ? chanvec_shared(gk)
-           : a == CONV_ROWVEC   ? rowvec_shared(gk)
-           : a == CONV_WINOGRAD ? winograd_shared(gk)
-                                : 0;
+    return a == CONV_CHANVEC     ? chanvec_shared(gk)
+           : a == CONV_ROWVEC    ? rowvec_shared(gk)
+           : a == CONV_WINOGRAD  ? winograd_shared(gk)
+           : a == CONV_BATCHLANE ? batchlane_shared(gk)
+                                 : 0;
 }
 
 static size_t scratch_floats(const conv_geom *gk, conv_algo a, conv_pass pass)
 {
-    size_t n = a == CONV_CHANVEC    ? chanvec_scratch(gk, pass)
-               : a == CONV_ROWVEC   ? rowvec_scratch(gk, pass)
-               : a == CONV_WINOGRAD ? winograd_scratch(gk, pass, winograd_chunk(gk, pass))
-                                    : gemm_scratch(gk, pass);
+    size_t n = a == CONV_CHANVEC     ? chanvec_scratch(gk, pass)
+               : a == CONV_ROWVEC    ? rowvec_scratch(gk, pass)
+               : a == CONV_WINOGRAD  ? winograd_scratch(gk, pass, winograd_chunk(gk, pass))
+               : a == CONV_BATCHLANE ? batchlane_scratch(gk)
+                                     : gemm_scratch(gk, pass);
     return round16z(n);
 }
 
@@ -117,8 +125,9 @@ static size_t part_floats(const conv_geom *g, conv_algo a)
     return round16z(n);
 }
 
-/* A pass that runs sample by sample (all but Winograd's, which run chunks). */
-static int per_sample(conv_algo a) { return a != CONV_WINOGRAD; }
+/* A pass that runs sample by sample (all but Winograd's, which run chunks,
+ * and batch-lane's, which runs blocks of 16). */
+static int per_sample(conv_algo a) { return a != CONV_WINOGRAD && a != CONV_BATCHLANE; }
 
 static conv_layout layout(const conv_geom *g, const conv_plan *p)
 {
@@ -203,12 +212,23 @@ static void forward_group(const conv_geom *g, const conv_plan *p, int threads, c
         chanvec_pack(g, io->w, io->b, 0, shared);
     else if (a == CONV_ROWVEC)
         rowvec_pack(g, io->w, io->b, 0, shared);
+    else if (a == CONV_BATCHLANE)
+        batchlane_pack(g, io->w, io->b, 0, shared);
 #pragma omp parallel num_threads(live_threads(threads))
     {
         int t = omp_get_thread_num(), n0, n1;
         partition(g->n, omp_get_num_threads(), t, &n0, &n1);
         float *scratch = shared + l.shared + l.per_thread * t;
-        for (int n = n0; n < n1; n++) {
+        /* batch-lane: blocks of 16 samples of the thread's range, the last partial */
+        for (int n = n0; n < n1 && a == CONV_BATCHLANE; n += 16) {
+            int count = n1 - n < 16 ? n1 - n : 16;
+            float *yn = io->out + io->y_stride * n;
+            batchlane_forward_block(g, shared, io->b != NULL, io->x + io->x_stride * n,
+                                    io->x_stride, NULL, yn, io->y_stride, count, scratch);
+            for (int i = 0; i < count && g->relu; i++)
+                relu_in_place(yn + io->y_stride * i, out_size);
+        }
+        for (int n = n0; n < n1 && a != CONV_BATCHLANE; n++) {
             const float *xn = io->x + io->x_stride * n;
             float *yn = io->out + io->y_stride * n;
             if (a == CONV_CHANVEC)
@@ -332,6 +352,11 @@ static void backward_part(const conv_geom *g, const conv_plan *p, const conv_geo
                                mask ? mask + io->y_stride * n : NULL,
                                io->dx + io->x_stride * n, io->x_stride,
                                n1 - n < nbt ? n1 - n : nbt, dx_scratch);
+    /* batch-lane's: blocks of 16 samples of the part, the last partial */
+    for (int n = n0; n < n1 && io->dx && p->dx == CONV_BATCHLANE; n += 16)
+        batchlane_forward_block(gt, shared, 0, io->dy + io->y_stride * n, io->y_stride,
+                                mask ? mask + io->y_stride * n : NULL, io->dx + io->x_stride * n,
+                                io->x_stride, n1 - n < 16 ? n1 - n : 16, dx_scratch);
 }
 
 /* The backward pass of one group, whose geometry `g` has groups 1. */
@@ -345,6 +370,8 @@ static void backward_group(const conv_geom *g, const conv_plan *p, int threads,
         chanvec_pack(&gt, io->w, NULL, 1, shared);
     else if (io->dx && p->dx == CONV_ROWVEC)
         rowvec_pack(&gt, io->w, NULL, 1, shared);
+    else if (io->dx && p->dx == CONV_BATCHLANE)
+        batchlane_pack(&gt, io->w, NULL, 1, shared);
 #pragma omp parallel num_threads(live_threads(threads))
     {
         int t = omp_get_thread_num(), used = omp_get_num_threads();
