@@ -86,30 +86,6 @@ static AVX512_FN void to_lanes(const float *src, size_t stride, int ns, int elem
     }
 }
 
-/* The inverse: [elems][16] back to `ns` samples `stride` floats apart. */
-static AVX512_FN void from_lanes(const float *src, int elems, int ns, float *dst, size_t stride)
-{
-    for (int e = 0; e < elems; e += 16) {
-        int cnt = elems - e < 16 ? elems - e : 16;
-        __mmask16 m = lanes(cnt);
-        __m512 r[16];
-        for (int i = 0; i < 16; i++)
-            r[i] = i < cnt ? _mm512_load_ps(src + (size_t)(e + i) * 16) : _mm512_setzero_ps();
-        transpose16(r);
-        for (int s = 0; s < ns; s++)
-            _mm512_mask_storeu_ps(dst + stride * s + e, m, r[s]);
-    }
-}
-
-/* acc + a * b in the accumulator's own register: as an intrinsic, GCC
- * picks the 132/213 forms and then copies accumulators between registers
- * (about one vmovaps per three FMAs here) */
-AVX512_INLINE __m512 fma231(__m512 acc, __m512 a, __m512 b)
-{
-    __asm__("vfmadd231ps %2, %1, %0" : "+v"(acc) : "v"(a), "v"(b));
-    return acc;
-}
-
 /* One output row `oy`, output channels [co0, co0 + NC), columns [ox0, ox0 +
  * NJ) of out[co][ox] = bias[co] + sum in[ci][oy + a - PAD][ox + b - PAD] *
  * wp[ci][a][b][co] over the taps inside the input; `out` is row oy of

@@ -87,29 +87,6 @@ static AVX512_FN void to_lanes(const float *src, const float *mask, size_t strid
     }
 }
 
-/* The inverse for one run of `elems` floats: [elems][16] to `ns` samples. */
-static AVX512_FN void from_lanes(const float *src, int elems, int ns, float *dst, size_t stride)
-{
-    for (int e = 0; e < elems; e += 16) {
-        int cnt = elems - e < 16 ? elems - e : 16;
-        __mmask16 m = lanes(cnt);
-        __m512 r[16];
-        for (int i = 0; i < 16; i++)
-            r[i] = i < cnt ? _mm512_loadu_ps(src + (size_t)(e + i) * 16) : _mm512_setzero_ps();
-        transpose16(r);
-        for (int s = 0; s < ns; s++)
-            _mm512_mask_storeu_ps(dst + stride * s + e, m, r[s]);
-    }
-}
-
-/* acc + a * b in the accumulator's own register (as an intrinsic GCC picks
- * the 132/213 forms and copies accumulators between registers) */
-AVX512_INLINE __m512 fma231(__m512 acc, __m512 a, __m512 b)
-{
-    __asm__("vfmadd231ps %2, %1, %0" : "+v"(acc) : "v"(a), "v"(b));
-    return acc;
-}
-
 /* The shape a tile works on (the geometry the kernel runs). */
 typedef struct bl_shape {
     int ih, iw, ow, pad, ks, cin, cout;

@@ -85,6 +85,31 @@ AVX512_INLINE float hsum16(__m512 v)
     b = _mm_add_ss(b, _mm_movehdup_ps(b));
     return _mm_cvtss_f32(b);
 }
+
+/* acc + a * b in the accumulator's own register: as an intrinsic, GCC picks
+ * the 132/213 forms and then copies accumulators between registers (about
+ * one vmovaps per three FMAs in the batch-lane tiles) */
+AVX512_INLINE __m512 fma231(__m512 acc, __m512 a, __m512 b)
+{
+    __asm__("vfmadd231ps %2, %1, %0" : "+v"(acc) : "v"(a), "v"(b));
+    return acc;
+}
+
+/* Batch-lane layout back to samples: `elems` floats as [elems][16 lanes]
+ * at src to `ns` samples `stride` floats apart at dst. */
+AVX512_INLINE void from_lanes(const float *src, int elems, int ns, float *dst, size_t stride)
+{
+    for (int e = 0; e < elems; e += 16) {
+        int cnt = elems - e < 16 ? elems - e : 16;
+        __mmask16 m = lanes(cnt);
+        __m512 r[16];
+        for (int i = 0; i < 16; i++)
+            r[i] = i < cnt ? _mm512_loadu_ps(src + (size_t)(e + i) * 16) : _mm512_setzero_ps();
+        transpose16(r);
+        for (int s = 0; s < ns; s++)
+            _mm512_mask_storeu_ps(dst + stride * s + e, m, r[s]);
+    }
+}
 #endif
 
 #endif
