@@ -219,26 +219,23 @@ static void forward_group(const conv_geom *g, const conv_plan *p, int threads, c
         int t = omp_get_thread_num(), n0, n1;
         partition(g->n, omp_get_num_threads(), t, &n0, &n1);
         float *scratch = shared + l.shared + l.per_thread * t;
-        /* batch-lane: blocks of 16 samples of the thread's range, the last partial */
-        for (int n = n0; n < n1 && a == CONV_BATCHLANE; n += 16) {
-            int count = n1 - n < 16 ? n1 - n : 16;
-            float *yn = io->out + io->y_stride * n;
-            batchlane_forward_block(g, shared, io->b != NULL, io->x + io->x_stride * n,
-                                    io->x_stride, NULL, yn, io->y_stride, count, scratch);
-            for (int i = 0; i < count && g->relu; i++)
-                relu_in_place(yn + io->y_stride * i, out_size);
-        }
-        for (int n = n0; n < n1 && a != CONV_BATCHLANE; n++) {
+        /* sample by sample; batch-lane: blocks of 16 samples, the last partial */
+        int step = a == CONV_BATCHLANE ? 16 : 1;
+        for (int n = n0; n < n1; n += step) {
+            int count = n1 - n < step ? n1 - n : step;
             const float *xn = io->x + io->x_stride * n;
             float *yn = io->out + io->y_stride * n;
-            if (a == CONV_CHANVEC)
+            if (a == CONV_BATCHLANE)
+                batchlane_forward_block(g, shared, io->b != NULL, xn, io->x_stride, NULL, yn,
+                                        io->y_stride, count, scratch);
+            else if (a == CONV_CHANVEC)
                 chanvec_forward_image(g, shared, io->b != NULL, xn, yn, scratch);
             else if (a == CONV_ROWVEC)
                 rowvec_forward_image(g, shared, io->b != NULL, xn, yn, scratch);
             else
                 gemm_forward_image(g, xn, io->w, io->b, yn, scratch);
-            if (g->relu) /* while the sample is in cache */
-                relu_in_place(yn, out_size);
+            for (int i = 0; i < count && g->relu; i++) /* while the samples are in cache */
+                relu_in_place(yn + io->y_stride * i, out_size);
         }
     }
 }
