@@ -79,6 +79,8 @@ want() { [[ " $ONLY " == *" $1 "* ]]; }
 # LeNet-5 training: one epoch over TRAIN_IMAGES images (all 60,000 unless --quick).
 # The soma recipe is spelled out in full (Adam 1e-3, no weight decay, constant
 # rate, He init), so that a change of `soma train`'s defaults cannot change it.
+RECIPE=(--epochs 1 --batch 64 --opt adam --lr 0.001 --weight-decay 0 --schedule const --warmup 0
+        --init he --seed 1 --val-split 0 --quiet)
 if [[ $QUICK == 1 ]]; then
     STEPS_LENET_INFER=20 STEPS_BN_CNN=8 STEPS_ALEXNET=3 STEPS_ALEXNET_FULL=2 TRAIN_IMAGES=10000
     DIST_BN_IMAGES=1000 # the BN CNN's epoch of lenet5-dist (LeNet-5's: TRAIN_IMAGES)
@@ -216,9 +218,8 @@ trap busy_stop EXIT
 lenet_train() {
     local rep=$1 workload=$2 model=$3 t=$4 threads=()
     [[ $t != 0 ]] && threads=(--threads "$t")
-    run_one "$rep" "$workload" soma "$t" "$SOMA" train "$model" --data "$TRAIN_DATA" --epochs 1 \
-        --batch 64 --opt adam --lr 0.001 --weight-decay 0 --schedule const --warmup 0 \
-        --init he --seed 1 --val-split 0 "${threads[@]}" --out "$RUNS/$rep/$workload/soma-t$t/out" --quiet
+    run_one "$rep" "$workload" soma "$t" "$SOMA" train "$model" --data "$TRAIN_DATA" "${RECIPE[@]}" \
+        "${threads[@]}" --out "$RUNS/$rep/$workload/soma-t$t/out"
     run_one "$rep" "$workload" pytorch "$t" "${TORCH[@]}" "$ROOT/bench/torch_lenet.py" "$TRAIN_DATA" \
         --model "$ROOT/models/$model.cfg" --epochs 1 --batch 64 --lr 0.001 --threads "$t"
 }
@@ -229,9 +230,7 @@ MPIRUN=(env OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1 mpirun --o
         --bind-to none -np 2)
 dist_train() {
     local rep=$1 workload=$2 model=$3 data=$4 recipe
-    recipe=(train "$ROOT/models/$model.cfg" --data "$data" --epochs 1 --batch 64 --opt adam
-            --lr 0.001 --weight-decay 0 --schedule const --warmup 0 --init he --seed 1
-            --val-split 0 --quiet)
+    recipe=(train "$ROOT/models/$model.cfg" --data "$data" "${RECIPE[@]}")
     for t in 1 2; do
         run_one "$rep" "$workload" soma "$t" "$SOMA" "${recipe[@]}" --threads "$t" \
             --out "$RUNS/$rep/$workload/soma-t$t/out"
@@ -247,8 +246,7 @@ dist_train() {
 # the ceiling for any 2-thread speed-up), then 1 process x 2 threads
 pair_train() {
     local rep=$1 recipe pids=()
-    recipe=(train lenet5 --data "$TRAIN_DATA" --epochs 1 --batch 64 --opt adam --lr 0.001
-            --weight-decay 0 --schedule const --warmup 0 --init he --seed 1 --val-split 0 --quiet)
+    recipe=(train lenet5 --data "$TRAIN_DATA" "${RECIPE[@]}")
     run_one "$rep" lenet5-pair soma 1 "$SOMA" "${recipe[@]}" --threads 1 \
         --out "$RUNS/$rep/lenet5-pair/soma-t1/out"
     for cpu in 0 1; do
