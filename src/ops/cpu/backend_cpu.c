@@ -7,6 +7,7 @@
 
 #include "core/run_threads.h"
 #include "ops/cpu/cpu.h"
+#include "ops/cpu/sum_squares.h"
 #include "soma.h"
 
 /* soma_set_threads's count for runs that do not name their own; 0: all cores.
@@ -121,18 +122,10 @@ static soma_status cpu_count_nonfinite(const float *x, size_t n, size_t *count)
     return SOMA_OK;
 }
 
-/* Four interleaved partial sums (the same for any thread count):
- * the order is fixed by n alone. */
+/* The same for any thread count: the order is fixed by n alone (sum_squares.h). */
 static soma_status cpu_sum_squares(const float *x, size_t n, double *sum)
 {
-    double part[4] = {0.0, 0.0, 0.0, 0.0};
-    size_t i = 0;
-    for (; i + 4 <= n; i += 4)
-        for (int k = 0; k < 4; k++)
-            part[k] += (double)x[i + k] * x[i + k];
-    for (; i < n; i++)
-        part[0] += (double)x[i] * x[i];
-    *sum = (part[0] + part[1]) + (part[2] + part[3]);
+    *sum = sum_squares_f32(x, n);
     return SOMA_OK;
 }
 
