@@ -505,6 +505,11 @@ typedef struct soma_progress {
     double val_loss, val_accuracy; /* NaN when there is no validation set */
     int improved;                  /* validation improved: new best checkpoint */
     const char *profile;           /* per-layer timing table when profiling, else NULL */
+    /* 1: the run writes its checkpoint when this call returns (a callback
+     * that logs to files flushes them now, so that a run resumed from that
+     * checkpoint finds every row up to it). A stop asked for during the call
+     * writes one too, unannounced. */
+    int saving;
 } soma_progress;
 
 typedef void (*soma_progress_fn)(const soma_progress *progress, void *user);

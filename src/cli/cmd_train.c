@@ -79,7 +79,11 @@ static void on_progress(const soma_progress *p, void *user)
                 soma_last_error());
         r->metrics_warned = 1;
     }
-    if (!p->epoch_done && !r->steps_warned && steps_csv_append(&r->steps, p) != SOMA_OK) {
+    /* a signal that came during the step stops the run after it: its
+     * checkpoint needs the rows too, announced or not */
+    soma_progress row = *p;
+    row.saving |= stop_signalled != 0;
+    if (!r->steps_warned && steps_csv_append(&r->steps, &row) != SOMA_OK) {
         progress_clear(&r->view);
         fprintf(stderr, "soma: warning: %s (steps.csv is no longer updated)\n",
                 soma_last_error());

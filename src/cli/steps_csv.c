@@ -9,6 +9,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "cli/format.h"
 #include "cli/metrics_csv.h"
 #include "cli/run_files.h"
 #include "core/error.h"
@@ -161,22 +162,38 @@ static soma_status write_kept(steps_csv *s, long long first)
     return st;
 }
 
+/* Every row so far on disk when a checkpoint follows; else once a second,
+ * for whoever follows the file. */
+static soma_status flush_if_due(steps_csv *s, const soma_progress *p)
+{
+    double now = cli_seconds();
+    if (!s->file || (!p->saving && now - s->flushed_at < 1.0))
+        return SOMA_OK;
+    s->flushed_at = now;
+    return fflush(s->file) == 0
+               ? SOMA_OK
+               : soma_error(SOMA_ERR_IO, "%s: cannot write: %s", s->path, strerror(errno));
+}
+
 soma_status steps_csv_append(steps_csv *s, const soma_progress *p)
 {
     if (p->epoch_done)
-        return SOMA_OK;
+        return flush_if_due(s, p);
     if (s->resumed)
         SOMA_TRY(write_kept(s, p->global_step));
-    if (!s->file || !steps_csv_keeps(p->global_step))
+    if (!s->file)
         return SOMA_OK;
-    step_row r = {p->global_step, p->epoch, p->step_loss, p->lr, p->grad_norm};
-    strbuf line;
-    strbuf_init(&line);
-    steps_csv_format(&line, &r);
-    /* flushed at once: a checkpoint written after this step finds its row on disk */
-    int ok = !line.failed && fputs(line.data, s->file) >= 0 && fflush(s->file) == 0;
-    strbuf_free(&line);
-    return ok ? SOMA_OK : soma_error(SOMA_ERR_IO, "%s: cannot write: %s", s->path, strerror(errno));
+    if (steps_csv_keeps(p->global_step)) {
+        step_row r = {p->global_step, p->epoch, p->step_loss, p->lr, p->grad_norm};
+        strbuf line;
+        strbuf_init(&line);
+        steps_csv_format(&line, &r);
+        int ok = !line.failed && fputs(line.data, s->file) >= 0;
+        strbuf_free(&line);
+        if (!ok)
+            return soma_error(SOMA_ERR_IO, "%s: cannot write: %s", s->path, strerror(errno));
+    }
+    return flush_if_due(s, p);
 }
 
 void steps_csv_close(steps_csv *s)

@@ -1,7 +1,8 @@
 /*
  * steps.csv: one row per training step (step, epoch, loss, lr, grad_norm),
- * appended and flushed as each step ends, so that a killed run keeps every
- * row up to its last checkpoint. A resumed run keeps the rows before its
+ * appended as each step ends and flushed before each checkpoint (the
+ * report's `saving`) and at least every second, so that a killed run keeps
+ * every row up to its last checkpoint, and a step costs no system call. A resumed run keeps the rows before its
  * first step and writes the rest again, so its file equals the one an
  * uninterrupted run writes.
  *
@@ -57,12 +58,14 @@ typedef struct steps_csv {
     FILE *file;     /* open for appending once the kept rows are written */
     steps_log kept; /* resumed: the old run's rows, until the first new step */
     int resumed;
+    double flushed_at; /* cli_seconds() of the last flush */
 } steps_csv;
 
 /* Starts DIR/steps.csv; with `resume_from` (a run directory), its rows
  * before the resumed run's first step are kept (a missing file: none). */
 soma_status steps_csv_open(steps_csv *s, const char *dir, const char *resume_from);
-/* The row of a step that just ended (epoch-end reports are ignored). */
+/* The row of a step that just ended (an epoch-end report adds none), and
+ * the flush its `saving` asks for. */
 soma_status steps_csv_append(steps_csv *s, const soma_progress *p);
 void steps_csv_close(steps_csv *s);
 

@@ -385,6 +385,10 @@ static soma_status run_epoch(trainer *t, soma_progress_fn progress, void *user,
         rs->epoch_correct += correct;
         rs->epoch_seen += count;
         double now = omp_get_wtime();
+        /* decided before the report, which says whether a checkpoint follows */
+        if (stop < 0)
+            stop = stop_asked(c), time_due = checkpoint_time(t, now);
+        int saving = stop || checkpoint_due(t, time_due);
         if (progress) {
             soma_progress p = {0};
             p.epoch = rs->epoch + 1, p.epochs = c->epochs;
@@ -398,11 +402,14 @@ static soma_status run_epoch(trainer *t, soma_progress_fn progress, void *user,
             p.val_loss = p.val_accuracy = NAN;
             p.step_loss = loss_sum / count;
             p.grad_norm = sqrt(grad_sq);
+            p.saving = saving;
             progress(&p, user);
         }
+        /* a stop asked for during the report (by the callback, say) still
+         * ends the run after this step, as soma_request_stop promises */
+        if (!stop && t->size < 2 && stop_asked(c))
+            stop = saving = 1;
         const char *bad;
-        if (stop < 0)
-            stop = stop_asked(c), time_due = checkpoint_time(t, now);
         if (stop) {
             SOMA_TRY(average_buffers(t));
             if ((bad = nonfinite_state(t)))
@@ -412,7 +419,7 @@ static soma_status run_epoch(trainer *t, soma_progress_fn progress, void *user,
                               rs->epoch + 1, rs->step, c->out_dir ? "; saved " : "",
                               c->out_dir ? t->path_last : "");
         }
-        if (checkpoint_due(t, time_due)) {
+        if (saving) {
             SOMA_TRY(average_buffers(t));
             if ((bad = nonfinite_state(t)))
                 return diverged(t, bad, rs->step);
@@ -443,6 +450,7 @@ static soma_status end_epoch(trainer *t, soma_progress_fn progress, void *user, 
     p.epoch_done = 1;
     p.val_loss = p.val_accuracy = NAN;
     p.step_loss = p.grad_norm = NAN;
+    p.saving = 1; /* last.safetensors (and best, when improved) */
     if (t->val && t->val->n > 0) {
         SOMA_TRY(evaluate_dataset_comm(t->m, t->val, c->batch, t->comm, &p.val_loss,
                                        &p.val_accuracy));
