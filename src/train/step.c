@@ -1,5 +1,6 @@
 #include "train/step.h"
 
+#include <stdatomic.h>
 #include <stdlib.h>
 
 #include "core/partition.h"
@@ -34,8 +35,21 @@ static soma_status pass(soma_model *m, const run_ctx *ctx, int batch, const step
     return network_backward(m, ctx);
 }
 
+/* The optimizer's share of a sliced step (the slices' gradients added into
+ * slice 0's, in slice order, then the update) goes in chunks of the
+ * parameters, whole 64-byte lines each. */
+#define FINISH_CHUNK 4096
+
+typedef struct sliced_step sliced_step;
+
+/* run_ctx.layer_done of one slice */
+typedef struct slice_hook {
+    sliced_step *job;
+    int slice;
+} slice_hook;
+
 /* A step split into slices of samples, one per lane of the backend. */
-typedef struct sliced_step {
+struct sliced_step {
     soma_model *m;
     optimizer *opt; /* NULL: the slices' gradients summed, no update (a distributed step) */
     float lr;
@@ -45,12 +59,85 @@ typedef struct sliced_step {
     long long global_step;
     int loss_batch;  /* the loss's mean is over these samples (the global batch) */
     int sample_base; /* this process's first sample within the global batch */
-} sliced_step;
+    /* Chunks [0, left) are still to do, taken from the top: the parameters
+     * lie in layer order and backward ends the last layers first. A slice
+     * whose pass is over takes chunks whose gradients are final in every
+     * slice (from final_from[s] on in slice s) while the others still run
+     * backward: the time it would wait for them goes to the update. */
+    _Atomic size_t left;
+    _Atomic size_t final_from[NETWORK_MAX_SLICES];
+    slice_hook hooks[NETWORK_MAX_SLICES];
+};
 
-/* Each lane runs its slice through the whole network. */
+static void sliced_init(sliced_step *j, soma_model *m, optimizer *opt, float lr, int batch,
+                        int slices, const step_data *data, uint64_t seed, long long global_step,
+                        int loss_batch, int sample_base)
+{
+    j->m = m, j->opt = opt, j->lr = lr, j->batch = batch, j->slices = slices;
+    j->data = data, j->seed = seed, j->global_step = global_step;
+    j->loss_batch = loss_batch, j->sample_base = sample_base;
+    atomic_init(&j->left, (m->nparams + FINISH_CHUNK - 1) / FINISH_CHUNK);
+    for (int s = 0; s < slices; s++) {
+        atomic_init(&j->final_from[s], m->nparams);
+        j->hooks[s] = (slice_hook){j, s};
+    }
+}
+
+/* Layer `index` of a slice ended its backward: its gradients and the later
+ * layers' are final in that slice. */
+static soma_status slice_layer_done(void *arg, int index)
+{
+    const slice_hook *h = arg;
+    const layer *l = &h->job->m->layers[index];
+    if (l->nparams > 0)
+        atomic_store_explicit(&h->job->final_from[h->slice], l->params[0].offset,
+                              memory_order_release);
+    return SOMA_OK;
+}
+
+/* The highest chunk left whose gradients are final in every slice (any,
+ * once all passes are over: `all_final`); -1: none now. */
+static long claim_chunk(sliced_step *j, int all_final)
+{
+    size_t final = 0; /* from here on final in every slice */
+    for (int s = 0; s < j->slices && !all_final; s++) {
+        size_t f = atomic_load_explicit(&j->final_from[s], memory_order_acquire);
+        final = f > final ? f : final;
+    }
+    size_t top = atomic_load(&j->left);
+    while (top > 0 && (top - 1) * FINISH_CHUNK >= final)
+        if (atomic_compare_exchange_weak(&j->left, &top, top - 1))
+            return (long)(top - 1);
+    return -1;
+}
+
+/* A chunk's gradients summed into slice 0's in slice order (the same sums
+ * for the same split, whoever does them), and its update. */
+static soma_status finish_chunk(const sliced_step *j, long chunk)
+{
+    soma_model *m = j->m;
+    size_t b = (size_t)chunk * FINISH_CHUNK, e = b + FINISH_CHUNK < m->nparams ? b + FINISH_CHUNK
+                                                                              : m->nparams;
+    for (int s = 1; s < j->slices; s++)
+        SOMA_TRY(m->be->add(m->grads + b, network_slice_grads(m, s) + b, e - b));
+    return j->opt ? optimizer_step_range(j->opt, j->lr, m->params, m->grads, b, e) : SOMA_OK;
+}
+
+static soma_status finish_chunks(sliced_step *j, int all_final)
+{
+    for (long c; (c = claim_chunk(j, all_final)) >= 0;)
+        SOMA_TRY(finish_chunk(j, c));
+    return SOMA_OK;
+}
+
+/* Each lane runs its slice through the whole network, then takes the
+ * chunks that are final everywhere (it never waits for them: a thread may
+ * have another slice still to run). A slice failing after others took
+ * chunks would leave those updated; backward kernels that cannot fail once
+ * planned (the CPU's) make that moot. */
 static soma_status slice_pass(void *arg, int s)
 {
-    const sliced_step *j = arg;
+    sliced_step *j = arg;
     soma_model *m = j->m;
     int first, end;
     partition(j->batch, j->slices, s, &first, &end);
@@ -58,27 +145,29 @@ static soma_status slice_pass(void *arg, int s)
                    .step = j->global_step, .first = first,
                    .workspace = m->workspace + m->plan.slice_workspace * s,
                    .grads = network_slice_grads(m, s), .metrics = m->metrics + 2 * s,
-                   .sample_base = j->sample_base};
-    return pass(m, &ctx, j->loss_batch, j->data);
+                   .sample_base = j->sample_base, .layer_done = slice_layer_done,
+                   .layer_done_arg = &j->hooks[s]};
+    SOMA_TRY(pass(m, &ctx, j->loss_batch, j->data));
+    return finish_chunks(j, 0);
 }
 
-/* Then each part of the parameters gets the slices' gradients added into
- * slice 0's, in slice order (the same sums for the same split), and its
- * optimizer update. */
+/* Once every pass is over, the chunks left, shared among the threads. */
 static soma_status slice_finish(void *arg, int part, int parts)
 {
-    const sliced_step *j = arg;
-    soma_model *m = j->m;
-    /* whole 64-byte lines per part, the optimizer's vector loops aligned */
-    size_t lines = (m->nparams + 15) / 16, b = lines * part / parts * 16,
-           e = lines * (part + 1) / parts * 16;
-    if (e > m->nparams)
-        e = m->nparams;
-    if (b >= e)
-        return SOMA_OK;
-    for (int s = 1; s < j->slices; s++)
-        SOMA_TRY(m->be->add(m->grads + b, network_slice_grads(m, s) + b, e - b));
-    return j->opt ? optimizer_step_range(j->opt, j->lr, m->params, m->grads, b, e) : SOMA_OK;
+    (void)part, (void)parts;
+    return finish_chunks(arg, 1);
+}
+
+static soma_status run_sliced(soma_model *m, optimizer *opt, float lr, int batch, int slices,
+                              const step_data *data, uint64_t seed, long long global_step,
+                              int loss_batch, int sample_base)
+{
+    if (slices > NETWORK_MAX_SLICES)
+        return soma_error(SOMA_ERR_ARGUMENT, "%d slices: at most %d", slices, NETWORK_MAX_SLICES);
+    sliced_step job;
+    sliced_init(&job, m, opt, lr, batch, slices, data, seed, global_step, loss_batch,
+                sample_base);
+    return m->be->run_lanes(slices, slice_pass, slice_finish, &job);
 }
 
 soma_status train_step(soma_model *m, optimizer *opt, float lr, int batch, const step_data *data,
@@ -87,8 +176,7 @@ soma_status train_step(soma_model *m, optimizer *opt, float lr, int batch, const
     int slices = m->profile ? 1 : network_slices(m, batch);
     m->step_slices = slices;
     if (slices > 1) {
-        sliced_step job = {m, opt, lr, batch, slices, data, seed, global_step, batch, 0};
-        SOMA_TRY(m->be->run_lanes(slices, slice_pass, slice_finish, &job));
+        SOMA_TRY(run_sliced(m, opt, lr, batch, slices, data, seed, global_step, batch, 0));
         optimizer_count(opt);
         return SOMA_OK;
     }
@@ -109,9 +197,8 @@ soma_status train_step_dist(soma_model *m, optimizer *opt, float lr, const step_
         int slices = m->profile ? 1 : network_slices(m, d->batch);
         m->step_slices = slices;
         if (slices > 1) {
-            sliced_step job = {m,    NULL,        lr, d->batch, slices, data, seed, global_step,
-                               d->global_batch, d->base};
-            SOMA_TRY(m->be->run_lanes(slices, slice_pass, slice_finish, &job));
+            SOMA_TRY(run_sliced(m, NULL, lr, d->batch, slices, data, seed, global_step,
+                                d->global_batch, d->base));
         } else {
             run_ctx ctx = {.be = m->be, .batch = d->batch, .training = 1, .seed = seed,
                            .step = global_step, .workspace = m->workspace, .grads = m->grads,
