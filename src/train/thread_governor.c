@@ -5,7 +5,8 @@
  * of the trial's seconds per image against the median of the latest steps
  * decides. A trial of more threads that is far slower from its first step
  * ends there, so that checking costs little while the machine stays busy,
- * and the wait before the next check doubles each time it loses.
+ * and the wait before the next check doubles each time it loses, and is at
+ * least 100 steps per step's worth of time the last one cost.
  */
 #include "train/thread_governor.h"
 
@@ -20,6 +21,7 @@
 #define ABANDON 2.0         /* a trial step this much slower ends the trial */
 #define UP_FIRST 128        /* steps after a move down before trying more */
 #define UP_MAX 4096
+#define UP_COST_STEPS 100   /* steps between trials of more threads per step a lost one costs */
 #define DOWN_FIRST 512      /* steps between checks of fewer threads on a steady machine */
 #define DOWN_MAX 8192
 
@@ -68,6 +70,17 @@ int governor_next(thread_governor *g)
     return n;
 }
 
+/* Steps to wait before trying more threads that ran `slower` times the
+ * time per image of the current count: a lost trial costs about
+ * (slower - 1) steps, so this keeps checking near 1% of the time. */
+static long long up_wait(long long wait, double slower)
+{
+    double floor = UP_COST_STEPS * (slower - 1.0);
+    if (floor > wait)
+        wait = floor < UP_MAX ? (long long)floor : UP_MAX;
+    return wait < UP_MAX ? wait : UP_MAX;
+}
+
 /* The trial is over: move to its count if it won. */
 static void end_trial(thread_governor *g, double trial_median)
 {
@@ -77,10 +90,12 @@ static void end_trial(thread_governor *g, double trial_median)
         g->live = g->trial;
         g->nrecent = g->next_recent = 0;
         g->baseline = INFINITY;
-        g->up_every = UP_FIRST, g->next_up = g->steps + UP_FIRST;
+        /* fewer threads won by far: trying more again costs as much */
+        g->up_every = up ? UP_FIRST : up_wait(UP_FIRST, now / trial_median);
+        g->next_up = g->steps + g->up_every;
         g->down_every = DOWN_FIRST, g->next_down = g->steps + DOWN_FIRST;
     } else if (up) {
-        g->up_every = g->up_every * 2 < UP_MAX ? g->up_every * 2 : UP_MAX;
+        g->up_every = up_wait(g->up_every * 2, trial_median / now);
         g->next_up = g->steps + g->up_every;
     } else {
         g->down_every = g->down_every * 2 < DOWN_MAX ? g->down_every * 2 : DOWN_MAX;

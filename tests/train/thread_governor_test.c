@@ -151,6 +151,12 @@ static void check_choices(void)
     governor_init(&g, 2);
     simulate(&g, busy, 0, 8);
     CHECK(g.live == 1);
+    /* and over an epoch of LeNet-5's length, trials of two threads (8 times
+     * slower) wait long enough to cost about 1%: the first check's steps and
+     * one trial (a wait that only doubled from 128 steps made three) */
+    simulate(&g, busy, 8, 992);
+    double two = governor_mean_live(&g) * g.steps - g.steps;
+    CHECK_MSG(two <= 4, "%.0f of the first 1000 steps on two threads while a core was busy", two);
 
     /* one slow step now and then is not a busy core */
     governor_init(&g, 2);
