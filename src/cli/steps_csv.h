@@ -2,9 +2,9 @@
  * steps.csv: one row per training step (step, epoch, loss, lr, grad_norm),
  * appended as each step ends and flushed before each checkpoint (the
  * report's `saving`) and at least every second, so that a killed run keeps
- * every row up to its last checkpoint, and a step costs no system call. A resumed run keeps the rows before its
- * first step and writes the rest again, so its file equals the one an
- * uninterrupted run writes.
+ * every row up to its last checkpoint, and a step costs no system call. A
+ * resumed run keeps the rows before its first step and writes the rest
+ * again, so its file equals the one an uninterrupted run writes.
  *
  * Bounded size: every step up to STEPS_DENSE, then every 10th up to ten
  * times that, every 100th up to a hundred times that, and so on (about

@@ -158,12 +158,11 @@ static soma_status slice_finish(void *arg, int part, int parts)
     return finish_chunks(arg, 1);
 }
 
+/* `slices` from network_slices: at most NETWORK_MAX_SLICES (network_plan) */
 static soma_status run_sliced(soma_model *m, optimizer *opt, float lr, int batch, int slices,
                               const step_data *data, uint64_t seed, long long global_step,
                               int loss_batch, int sample_base)
 {
-    if (slices > NETWORK_MAX_SLICES)
-        return soma_error(SOMA_ERR_ARGUMENT, "%d slices: at most %d", slices, NETWORK_MAX_SLICES);
     sliced_step job;
     sliced_init(&job, m, opt, lr, batch, slices, data, seed, global_step, loss_batch,
                 sample_base);

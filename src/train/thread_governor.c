@@ -75,10 +75,8 @@ int governor_next(thread_governor *g)
  * (slower - 1) steps, so this keeps checking near 1% of the time. */
 static long long up_wait(long long wait, double slower)
 {
-    double floor = UP_COST_STEPS * (slower - 1.0);
-    if (floor > wait)
-        wait = floor < UP_MAX ? (long long)floor : UP_MAX;
-    return wait < UP_MAX ? wait : UP_MAX;
+    double floor = UP_COST_STEPS * (slower - 1.0), w = floor > wait ? floor : wait; /* NaN: wait */
+    return w < UP_MAX ? (long long)w : UP_MAX;
 }
 
 /* The trial is over: move to its count if it won. */

@@ -408,23 +408,18 @@ static soma_status run_epoch(trainer *t, soma_progress_fn progress, void *user,
         /* a stop asked for during the report (by the callback, say) still
          * ends the run after this step, as soma_request_stop promises */
         if (!stop && t->size < 2 && stop_asked(c))
-            stop = saving = 1;
+            stop = 1;
         const char *bad;
-        if (stop) {
+        if (stop || saving) {
             SOMA_TRY(average_buffers(t));
             if ((bad = nonfinite_state(t)))
                 return diverged(t, bad, rs->step);
             SOMA_TRY(save_last(t));
+        }
+        if (stop)
             return soma_error(SOMA_ERR_INTERRUPTED, "stopped at epoch %d step %d%s%s",
                               rs->epoch + 1, rs->step, c->out_dir ? "; saved " : "",
                               c->out_dir ? t->path_last : "");
-        }
-        if (saving) {
-            SOMA_TRY(average_buffers(t));
-            if ((bad = nonfinite_state(t)))
-                return diverged(t, bad, rs->step);
-            SOMA_TRY(save_last(t));
-        }
     }
     SOMA_TRY(average_buffers(t)); /* before validation and the checkpoints */
     SOMA_TRY(check_same_weights(t));
