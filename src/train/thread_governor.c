@@ -6,7 +6,11 @@
  * decides. A trial of more threads that is far slower from its first step
  * ends there, so that checking costs little while the machine stays busy,
  * and the wait before the next check doubles each time it loses, and is at
- * least 100 steps per step's worth of time the last one cost.
+ * least 100 steps per step's worth of time the last one cost. Trials are
+ * judged by their mean, not their median: one step stalled on a busy core
+ * costs as much as fifty good ones, and the mean is what a run's speed is.
+ * Where the free cores are known (governor_set_free), a trial of more
+ * threads waits until they are there.
  */
 #include "train/thread_governor.h"
 
@@ -14,20 +18,22 @@
 
 #include "core/run_threads.h"
 
-#define TRIAL_STEPS 3
 #define FIRST_CHECK 3       /* steps: the first (buffers, waking threads) and two timed */
 #define SLOWER 1.3          /* a median this much above the best seen: try fewer */
 #define BETTER 0.92         /* a trial must be this much faster to win */
-#define ABANDON 2.0         /* a trial step this much slower ends the trial */
+#define ABANDON 2.0         /* a judged step of more threads this much slower ends the trial */
+#define WARM_ABANDON 4.0    /* and a warm-up step this much slower (waking threads, moving
+                             * data between caches costs up to twice; a busy core 5-50x) */
 #define UP_FIRST 128        /* steps after a move down before trying more */
 #define UP_MAX 4096
 #define UP_COST_STEPS 100   /* steps between trials of more threads per step a lost one costs */
 #define DOWN_FIRST 512      /* steps between checks of fewer threads on a steady machine */
 #define DOWN_MAX 8192
+#define FREE_MARGIN 0.6     /* n threads fit on n - this many free cores (the measure's noise) */
 
 static double median(const double *v, int n)
 {
-    double s[GOVERNOR_WINDOW > TRIAL_STEPS ? GOVERNOR_WINDOW : TRIAL_STEPS];
+    double s[GOVERNOR_WINDOW > GOVERNOR_TRIAL ? GOVERNOR_WINDOW : GOVERNOR_TRIAL];
     for (int i = 0; i < n; i++) { /* insertion sort: a handful of values */
         int j = i;
         for (; j > 0 && s[j - 1] > v[i]; j--)
@@ -46,54 +52,73 @@ void governor_init(thread_governor *g, int threads)
     g->up_every = UP_FIRST;
     g->down_every = DOWN_FIRST;
     g->next_down = FIRST_CHECK;
+    g->free = -1.0;
+}
+
+static double mean(const double *v, int n)
+{
+    double sum = 0.0;
+    for (int i = 0; i < n; i++)
+        sum += v[i];
+    return sum / n;
 }
 
 static double current(const thread_governor *g) { return median(g->recent, g->nrecent); }
 
+/* Whether n threads would each have a core; unknown counts as yes. */
+static int has_cores(const thread_governor *g, int n)
+{
+    return !(g->free >= 0.0) || g->free + FREE_MARGIN >= n;
+}
+
 static void start_trial(thread_governor *g, int count)
 {
     g->trial = count;
-    g->trial_left = TRIAL_STEPS;
+    g->trial_warm = 0;
     g->trial_count = 0;
+    g->trial_steps = 0;
+    g->trial_cost = 0.0;
 }
 
 int governor_next(thread_governor *g)
 {
     if (!g->trial && g->nrecent >= 2 && g->steps >= g->settle) {
+        int more = g->live * 2 < g->threads ? g->live * 2 : g->threads;
         if (g->live > 1 && (g->steps >= g->next_down || current(g) > SLOWER * g->baseline))
             start_trial(g, (g->live + 1) / 2);
-        else if (g->live < g->threads && g->steps >= g->next_up)
-            start_trial(g, g->live * 2 < g->threads ? g->live * 2 : g->threads);
+        else if (g->live < g->threads && g->steps >= g->next_up && has_cores(g, more))
+            start_trial(g, more);
     }
     int n = g->trial ? g->trial : g->live;
     run_live_set(n < g->threads ? n : 0);
     return n;
 }
 
-/* Steps to wait before trying more threads that ran `slower` times the
- * time per image of the current count: a lost trial costs about
- * (slower - 1) steps, so this keeps checking near 1% of the time. */
-static long long up_wait(long long wait, double slower)
+/* Steps to wait before trying more threads again when the last trial (or
+ * the move down) showed that trying costs `lost` steps' worth of time:
+ * this keeps checking near 1% of the time. */
+static long long up_wait(long long wait, double lost)
 {
-    double floor = UP_COST_STEPS * (slower - 1.0), w = floor > wait ? floor : wait; /* NaN: wait */
+    double floor = UP_COST_STEPS * lost, w = floor > wait ? floor : wait; /* NaN: wait */
     return w < UP_MAX ? (long long)w : UP_MAX;
 }
 
-/* The trial is over: move to its count if it won. */
-static void end_trial(thread_governor *g, double trial_median)
+/* The trial is over: move to its count if its judged steps' mean won. */
+static void end_trial(thread_governor *g, double trial_mean)
 {
     double now = current(g);
     int up = g->trial > g->live;
-    if (trial_median < BETTER * now) {
+    if (g->trial_count && trial_mean < BETTER * now) {
         g->live = g->trial;
         g->nrecent = g->next_recent = 0;
         g->baseline = INFINITY;
-        /* fewer threads won by far: trying more again costs as much */
-        g->up_every = up ? UP_FIRST : up_wait(UP_FIRST, now / trial_median);
+        /* fewer threads won by far: a step on more costs as much again */
+        g->up_every = up ? UP_FIRST : up_wait(UP_FIRST, now / trial_mean - 1.0);
         g->next_up = g->steps + g->up_every;
         g->down_every = DOWN_FIRST, g->next_down = g->steps + DOWN_FIRST;
     } else if (up) {
-        g->up_every = up_wait(g->up_every * 2, trial_median / now);
+        /* the trial's steps cost this many steps' worth over the current count */
+        g->up_every = up_wait(g->up_every * 2, g->trial_cost / now - g->trial_steps);
         g->next_up = g->steps + g->up_every;
     } else {
         g->down_every = g->down_every * 2 < DOWN_MAX ? g->down_every * 2 : DOWN_MAX;
@@ -112,12 +137,19 @@ void governor_record(thread_governor *g, double seconds, int images)
         return;
     double per = seconds / images;
     if (g->trial) {
+        int up = g->trial > g->live;
+        double now = current(g);
+        g->trial_cost += per;
+        g->trial_steps++;
+        if (!g->trial_warm) { /* the first step on a new count warms up: not judged */
+            g->trial_warm = 1;
+            if (up && per > WARM_ABANDON * now)
+                end_trial(g, per);
+            return;
+        }
         g->trial_times[g->trial_count++] = per;
-        g->trial_left--;
-        if (g->trial > g->live && g->trial_count == 1 && per > ABANDON * current(g))
-            end_trial(g, per);
-        else if (g->trial_left == 0)
-            end_trial(g, median(g->trial_times, g->trial_count));
+        if ((up && per > ABANDON * now) || g->trial_count == GOVERNOR_TRIAL)
+            end_trial(g, mean(g->trial_times, g->trial_count));
         return;
     }
     g->recent[g->next_recent] = per;
@@ -126,6 +158,32 @@ void governor_record(thread_governor *g, double seconds, int images)
         g->nrecent++;
     if (g->nrecent >= 2 && current(g) < g->baseline)
         g->baseline = current(g);
+}
+
+void governor_set_free(thread_governor *g, double free_cores)
+{
+    int more = g->live * 2 < g->threads ? g->live * 2 : g->threads;
+    int had = has_cores(g, g->live), had_more = has_cores(g, more);
+    g->free = free_cores;
+    if (!(free_cores >= 0.0))
+        return;
+    if (g->steps == 0) { /* start on the threads there are cores for */
+        int n = (int)(free_cores + FREE_MARGIN);
+        g->live = n < 1 ? 1 : n > g->threads ? g->threads : n;
+        g->next_up = 0; /* and try more as soon as cores free up */
+    } else if (had && !has_cores(g, g->live) && g->live > 1) {
+        /* a core just got busy: check fewer against fresh times */
+        g->next_down = g->steps;
+        g->nrecent = g->next_recent = 0;
+        g->settle = g->steps + GOVERNOR_WINDOW;
+    } else if (!had_more && has_cores(g, more) && g->live < g->threads) {
+        /* cores just freed up: what the last trials showed is stale, and
+         * the current count may be faster now too */
+        g->up_every = UP_FIRST;
+        g->next_up = g->steps;
+        g->nrecent = g->next_recent = 0;
+        g->settle = g->steps + GOVERNOR_WINDOW;
+    }
 }
 
 double governor_mean_live(const thread_governor *g)

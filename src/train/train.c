@@ -11,6 +11,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "core/cpu_load.h"
 #include "core/partition.h"
 #include "core/rng.h"
 #include "core/run_threads.h"
@@ -33,12 +34,15 @@ static atomic_int stop_requested, runs_in_progress;
 
 void soma_request_stop(void) { atomic_store(&stop_requested, 1); }
 
-/* The run's own flag (config.stop), read as an atomic so that another thread
- * may set it, or the process-wide request. */
 /* soma_train_config.threads at most: far above any core count, low enough
  * that a stray value fails here and not when OpenMP starts the threads */
 #define SOMA_MAX_RUN_THREADS 4096
+/* Seconds between looks at how busy the cores are: the kernel counts in
+ * 10 ms ticks, so shorter would only measure noise. */
+#define LOAD_INTERVAL 0.25
 
+/* The run's own flag (config.stop), read as an atomic so that another thread
+ * may set it, or the process-wide request. */
 static int stop_asked(const soma_train_config *c)
 {
     return (c->stop && __atomic_load_n(c->stop, __ATOMIC_RELAXED)) ||
@@ -80,6 +84,7 @@ typedef struct trainer {
     augment_pipeline augment;
     batch_loader *loader; /* with augmentation: batches prepared by a background thread */
     thread_governor governor; /* how many of the run's threads run the steps */
+    cpu_load load;            /* what other programs take of the cores, for the governor */
     /* rs.epoch_seen when this process began the epoch (non-zero in an epoch
      * resumed mid-way): speeds count only the images trained since */
     long long seen_at_start;
@@ -370,6 +375,8 @@ static soma_status run_epoch(trainer *t, soma_progress_fn progress, void *user,
             loader_release(t->loader, rs->step);
         SOMA_TRY(st);
         governor_record(&t->governor, omp_get_wtime() - step_start, part_end - part);
+        if (t->governor.threads > 1 && cpu_load_elapsed(&t->load) >= LOAD_INTERVAL)
+            governor_set_free(&t->governor, cpu_load_free_since(&t->load));
         if (t->size < 2)
             SOMA_TRY(network_metrics(m, &loss_sum, &correct));
         if (!isfinite(loss_sum))
@@ -516,6 +523,10 @@ soma_status soma_train(soma_model *m, const soma_dataset *train, const soma_data
     int live_before = run_live_set(0);
     m->profile = cfg->profile;
     soma_status st = setup(&t);
+    if (t.governor.threads > 1) { /* how busy the cores are, where the kernel says */
+        governor_set_free(&t.governor, cpu_load_free_now());
+        cpu_load_start(&t.load);
+    }
     double run_start = omp_get_wtime(), seconds_before = t.rs.seconds;
     t.last_save = run_start;
     long long images = 0;

@@ -9,6 +9,12 @@
  *    few steps when two are much slower (a busy core), back to two when the
  *    machine frees up, stays on two on a quiet machine with little time
  *    spent on trials, and ignores one slow step.
+ * 3. With the free cores known: it starts on one thread when a core is busy
+ *    and never tries two while it stays busy, tries two as soon as the core
+ *    frees up (the first step on a new count, slow from waking threads, is
+ *    not held against it), tries one as soon as a core gets busy even when
+ *    two are only a little slower, and a wrong "busy" costs one trial, not
+ *    one per look.
  */
 #include <math.h>
 #include <stdlib.h>
@@ -170,6 +176,74 @@ static void check_choices(void)
     CHECK(g.live == 1 && governor_mean_live(&g) == 1.0);
 }
 
+/* As simulate, telling the governor `free` cores every 100 steps (and
+ * before the first). */
+static long long simulate_free(thread_governor *g, speed_fn speed, long long from,
+                               long long steps, double free)
+{
+    long long on_one = 0;
+    for (long long s = from; s < from + steps; s++) {
+        if (s % 100 == 0)
+            governor_set_free(g, free);
+        int live = governor_next(g);
+        on_one += live == 1;
+        governor_record(g, speed(live, s) * 32, 32);
+    }
+    run_live_set(0);
+    return on_one;
+}
+
+/* quiet, but the first step after a change of thread count takes twice a
+ * lone thread's time (threads waking up, data in the other core's cache) */
+static int last_live;
+static double cold_start(int live, long long step)
+{
+    double t = live != last_live ? 2.1e-5 : quiet(live, step);
+    last_live = live;
+    return t;
+}
+
+/* a core is a little busy: two threads take 1.2 times one's, too little to
+ * look like a slowdown */
+static double a_little_busy(int live, long long step)
+{
+    (void)step;
+    return live == 2 ? 1.2e-5 : 1e-5;
+}
+
+static void check_free_cores(void)
+{
+    thread_governor g;
+    /* a core busy from the start: one thread from the first step, and no
+     * trial of two while the core stays busy */
+    governor_init(&g, 2);
+    long long on_one = simulate_free(&g, busy, 0, 2000, 1.0);
+    CHECK_MSG(on_one == 2000, "%lld of 2000 steps on two threads with a core busy", 2000 - on_one);
+    /* it frees up: two threads at the next look, although the first step on
+     * them is twice as slow as one thread's */
+    last_live = 1;
+    simulate_free(&g, cold_start, 2000, 110, 2.0);
+    CHECK_MSG(g.live == 2, "still on %d thread(s) 110 steps after the cores freed up", g.live);
+    /* a core gets a little busy: one thread at the next look */
+    simulate_free(&g, a_little_busy, 2200, 10, 1.0);
+    CHECK_MSG(g.live == 1, "still on %d threads 10 steps after a core got busy", g.live);
+
+    /* a wrong look ("busy" while two threads are faster): one trial of one
+     * thread when the look changes, not one per look */
+    governor_init(&g, 2);
+    simulate_free(&g, quiet, 0, 1000, 2.0);
+    CHECK(g.live == 2);
+    on_one = simulate_free(&g, quiet, 1000, 2000, 1.0);
+    CHECK(g.live == 2);
+    CHECK_MSG(on_one <= 12, "%lld of 2000 steps on one thread after one wrong look", on_one);
+
+    /* unknown (below 0): as without a look, all threads to start */
+    governor_init(&g, 2);
+    governor_set_free(&g, -1.0);
+    CHECK(governor_next(&g) == 2);
+    run_live_set(0);
+}
+
 int main(void)
 {
     soma_dataset *ds = synthetic_patterns(100, 5, 1);
@@ -177,5 +251,6 @@ int main(void)
     check_live_invariance(batchnorm_text, "batch-normalised network", ds);
     soma_dataset_free(ds);
     check_choices();
+    check_free_cores();
     return check_finish("thread_governor_test");
 }
