@@ -7,12 +7,12 @@
  * those threads run now. A grouped convolution runs group by group, each an
  * ungrouped one on its channel blocks, in place (conv_algos.h).
  */
-#include <omp.h>
 #include <stdint.h>
 #include <string.h>
 
 #include "ops/cpu/conv_algos.h"
 #include "ops/cpu/conv_common.h"
+#include "ops/cpu/team.h"
 #include "ops/cpu/cpu.h"
 #include "core/partition.h"
 #include "ops/cpu/relu_fused.h"
@@ -174,70 +174,83 @@ typedef struct conv_io {
     size_t x_stride, y_stride;
 } conv_io;
 
-/* The forward pass of one group, whose geometry `g` has groups 1. */
+/* One group's pass on a team of threads (team.h): its geometry (groups 1),
+ * plan, tensors, the run's thread count of parts, and the workspace. */
+typedef struct conv_job {
+    const conv_geom *g, *gt; /* gt: the input gradient's geometry (backward) */
+    const conv_plan *p;
+    const conv_layout *l;
+    const conv_io *io;
+    float *shared;
+    int parts;
+} conv_job;
+
 /* Winograd's forward pass: chunks of samples fixed by the geometry, so the
  * same bits however many threads take them */
-static void forward_winograd(const conv_geom *g, const conv_layout *l, int threads,
-                             const conv_io *io, float *shared)
+static void forward_winograd(void *arg, int t, int team)
 {
-    int nb = winograd_chunk(g, CONV_FORWARD), chunks = (g->n + nb - 1) / nb;
-#pragma omp parallel num_threads(live_threads(threads))
-    {
-        int t = omp_get_thread_num(), used = omp_get_num_threads(), c0, c1;
-        winograd_pack(g, io->w, 0, shared, t, used); /* the filters, shared out */
-#pragma omp barrier
-        partition(chunks, used, t, &c0, &c1);
-        float *scratch = shared + l->shared + l->per_thread * t;
-        for (int ch = c0; ch < c1; ch++) {
-            int n = ch * nb, count = g->n - n < nb ? g->n - n : nb;
-            winograd_forward_chunk(g, shared, io->b, io->x + io->x_stride * n, io->x_stride,
-                                   NULL, io->out + io->y_stride * n, io->y_stride, count,
-                                   scratch);
-        }
+    const conv_job *j = arg;
+    const conv_geom *g = j->g;
+    const conv_io *io = j->io;
+    float *shared = j->shared;
+    int nb = winograd_chunk(g, CONV_FORWARD), chunks = (g->n + nb - 1) / nb, c0, c1;
+    winograd_pack(g, io->w, 0, shared, t, team); /* the filters, shared out */
+    cpu_team_barrier(team);
+    partition(chunks, team, t, &c0, &c1);
+    float *scratch = shared + j->l->shared + j->l->per_thread * t;
+    for (int ch = c0; ch < c1; ch++) {
+        int n = ch * nb, count = g->n - n < nb ? g->n - n : nb;
+        winograd_forward_chunk(g, shared, io->b, io->x + io->x_stride * n, io->x_stride, NULL,
+                               io->out + io->y_stride * n, io->y_stride, count, scratch);
     }
 }
 
+static void forward_samples(void *arg, int t, int team)
+{
+    const conv_job *j = arg;
+    const conv_geom *g = j->g;
+    const conv_io *io = j->io;
+    const float *shared = j->shared;
+    conv_algo a = j->p->forward;
+    size_t out_size = (size_t)g->k * g->oh * g->ow;
+    int n0, n1;
+    partition(g->n, team, t, &n0, &n1);
+    float *scratch = j->shared + j->l->shared + j->l->per_thread * t;
+    /* sample by sample; batch-lane: blocks of 16 samples, the last partial */
+    int step = a == CONV_BATCHLANE ? 16 : 1;
+    for (int n = n0; n < n1; n += step) {
+        int count = n1 - n < step ? n1 - n : step;
+        const float *xn = io->x + io->x_stride * n;
+        float *yn = io->out + io->y_stride * n;
+        if (a == CONV_BATCHLANE)
+            batchlane_forward_block(g, shared, io->b != NULL, xn, io->x_stride, NULL, yn,
+                                    io->y_stride, count, scratch);
+        else if (a == CONV_CHANVEC)
+            chanvec_forward_image(g, shared, io->b != NULL, xn, yn, scratch);
+        else if (a == CONV_ROWVEC)
+            rowvec_forward_image(g, shared, io->b != NULL, xn, yn, scratch);
+        else
+            gemm_forward_image(g, xn, io->w, io->b, yn, scratch);
+        for (int i = 0; i < count && g->relu; i++) /* while the samples are in cache */
+            relu_in_place(yn + io->y_stride * i, out_size);
+    }
+}
+
+/* The forward pass of one group, whose geometry `g` has groups 1. */
 static void forward_group(const conv_geom *g, const conv_plan *p, int threads, const conv_io *io,
                           float *workspace)
 {
     conv_layout l = layout(g, p);
-    float *shared = aligned64(workspace);
-    size_t out_size = (size_t)g->k * g->oh * g->ow;
+    conv_job job = {g, NULL, p, &l, io, aligned64(workspace), threads};
     conv_algo a = p->forward;
-    if (a == CONV_WINOGRAD) {
-        forward_winograd(g, &l, threads, io, shared);
-        return;
-    }
     if (a == CONV_CHANVEC)
-        chanvec_pack(g, io->w, io->b, 0, shared);
+        chanvec_pack(g, io->w, io->b, 0, job.shared);
     else if (a == CONV_ROWVEC)
-        rowvec_pack(g, io->w, io->b, 0, shared);
+        rowvec_pack(g, io->w, io->b, 0, job.shared);
     else if (a == CONV_BATCHLANE)
-        batchlane_pack(g, io->w, io->b, 0, shared);
-#pragma omp parallel num_threads(live_threads(threads))
-    {
-        int t = omp_get_thread_num(), n0, n1;
-        partition(g->n, omp_get_num_threads(), t, &n0, &n1);
-        float *scratch = shared + l.shared + l.per_thread * t;
-        /* sample by sample; batch-lane: blocks of 16 samples, the last partial */
-        int step = a == CONV_BATCHLANE ? 16 : 1;
-        for (int n = n0; n < n1; n += step) {
-            int count = n1 - n < step ? n1 - n : step;
-            const float *xn = io->x + io->x_stride * n;
-            float *yn = io->out + io->y_stride * n;
-            if (a == CONV_BATCHLANE)
-                batchlane_forward_block(g, shared, io->b != NULL, xn, io->x_stride, NULL, yn,
-                                        io->y_stride, count, scratch);
-            else if (a == CONV_CHANVEC)
-                chanvec_forward_image(g, shared, io->b != NULL, xn, yn, scratch);
-            else if (a == CONV_ROWVEC)
-                rowvec_forward_image(g, shared, io->b != NULL, xn, yn, scratch);
-            else
-                gemm_forward_image(g, xn, io->w, io->b, yn, scratch);
-            for (int i = 0; i < count && g->relu; i++) /* while the samples are in cache */
-                relu_in_place(yn + io->y_stride * i, out_size);
-        }
-    }
+        batchlane_pack(g, io->w, io->b, 0, job.shared);
+    cpu_team(live_threads(threads), a == CONV_WINOGRAD ? forward_winograd : forward_samples,
+             &job);
 }
 
 conv_geom conv_group_geometry(const conv_geom *g)
@@ -356,42 +369,50 @@ static void backward_part(const conv_geom *g, const conv_plan *p, const conv_geo
                                 io->x_stride, n1 - n < 16 ? n1 - n : 16, dx_scratch);
 }
 
+static void backward_parts(void *arg, int t, int team)
+{
+    const conv_job *j = arg;
+    const conv_geom *g = j->g;
+    const conv_plan *p = j->p;
+    const conv_io *io = j->io;
+    const conv_layout *l = j->l;
+    float *shared = j->shared;
+    int parts = j->parts;
+    if (io->dx && p->dx == CONV_WINOGRAD) { /* the filters, shared out */
+        winograd_pack(j->gt, io->w, 1, shared, t, team);
+        cpu_team_barrier(team);
+    }
+    /* `parts` parts of the batch, however many threads run them: the same sums */
+    for (int q = t; q < parts; q += team)
+        backward_part(g, p, j->gt, io, l, shared, q, parts);
+    cpu_team_barrier(team);
+    int f0, f1;
+    partition(g->k, team, t, &f0, &f1);
+    const float *part0 = shared + l->shared;
+    if (p->dw == CONV_CHANVEC)
+        chanvec_dw_reduce(g, part0, l->per_thread, parts, f0, f1, io->dw, io->db);
+    else if (p->dw == CONV_ROWVEC)
+        rowvec_dw_reduce(g, part0, l->per_thread, parts, f0, f1, io->dw, io->db);
+    else if (p->dw == CONV_WINOGRAD)
+        winograd_dw_reduce(g, part0, l->per_thread, parts, f0, f1, io->dw, io->db);
+    else
+        gemm_dw_reduce(g, part0, l->per_thread, parts, f0, f1, io->dw, io->db);
+}
+
 /* The backward pass of one group, whose geometry `g` has groups 1. */
 static void backward_group(const conv_geom *g, const conv_plan *p, int threads,
                            const conv_io *io, float *workspace)
 {
     conv_layout l = layout(g, p);
-    float *shared = aligned64(workspace);
     conv_geom gt = dx_is_convolution(g) ? conv_dx_geometry(g) : *g;
+    conv_job job = {g, &gt, p, &l, io, aligned64(workspace), threads};
     if (io->dx && p->dx == CONV_CHANVEC)
-        chanvec_pack(&gt, io->w, NULL, 1, shared);
+        chanvec_pack(&gt, io->w, NULL, 1, job.shared);
     else if (io->dx && p->dx == CONV_ROWVEC)
-        rowvec_pack(&gt, io->w, NULL, 1, shared);
+        rowvec_pack(&gt, io->w, NULL, 1, job.shared);
     else if (io->dx && p->dx == CONV_BATCHLANE)
-        batchlane_pack(&gt, io->w, NULL, 1, shared);
-#pragma omp parallel num_threads(live_threads(threads))
-    {
-        int t = omp_get_thread_num(), used = omp_get_num_threads();
-        if (io->dx && p->dx == CONV_WINOGRAD) { /* the filters, shared out */
-            winograd_pack(&gt, io->w, 1, shared, t, used);
-#pragma omp barrier
-        }
-        /* `threads` parts of the batch, however many threads run them: the same sums */
-        for (int q = t; q < threads; q += used)
-            backward_part(g, p, &gt, io, &l, shared, q, threads);
-#pragma omp barrier
-        int f0, f1;
-        partition(g->k, used, t, &f0, &f1);
-        const float *part0 = shared + l.shared;
-        if (p->dw == CONV_CHANVEC)
-            chanvec_dw_reduce(g, part0, l.per_thread, threads, f0, f1, io->dw, io->db);
-        else if (p->dw == CONV_ROWVEC)
-            rowvec_dw_reduce(g, part0, l.per_thread, threads, f0, f1, io->dw, io->db);
-        else if (p->dw == CONV_WINOGRAD)
-            winograd_dw_reduce(g, part0, l.per_thread, threads, f0, f1, io->dw, io->db);
-        else
-            gemm_dw_reduce(g, part0, l.per_thread, threads, f0, f1, io->dw, io->db);
-    }
+        batchlane_pack(&gt, io->w, NULL, 1, job.shared);
+    cpu_team(live_threads(threads), backward_parts, &job);
 }
 
 void conv_backward_planned(const conv_geom *g, const conv_plan *p, int threads, const float *x,

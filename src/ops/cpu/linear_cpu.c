@@ -8,11 +8,11 @@
  * run the parts.
  */
 #include <cblas.h>
-#include <omp.h>
 
 #include "ops/cpu/cpu.h"
 #include "core/partition.h"
 #include "ops/cpu/relu_fused.h"
+#include "ops/cpu/team.h"
 
 /* Below this many multiply-adds (~15 us) a second thread costs more than it saves. */
 #define LINEAR_PARALLEL_MIN (1 << 20)
@@ -31,12 +31,19 @@ static int threads_for(int parts)
     return live < parts ? live : parts;
 }
 
-soma_status cpu_linear_forward(const float *x, const float *w, const float *b, float *y, int n,
-                               int in, int out, int relu)
+typedef struct linear_job {
+    const float *x, *w, *b, *dy;
+    float *out_y, *dx, *dw, *db;
+    int n, in, out, relu, parts;
+} linear_job;
+
+static void forward_parts(void *arg, int t, int team)
 {
-    int parts = parts_for((long long)n * in * out);
-#pragma omp parallel num_threads(threads_for(parts))
-    for (int part = omp_get_thread_num(); part < parts; part += omp_get_num_threads()) {
+    const linear_job *j = arg;
+    const float *x = j->x, *w = j->w, *b = j->b;
+    float *y = j->out_y;
+    int n = j->n, in = j->in, out = j->out, parts = j->parts;
+    for (int part = t; part < parts; part += team) {
         int o0, o1;
         partition(out, parts, part, &o0, &o1);
         if (o1 > o0) {
@@ -45,25 +52,30 @@ soma_status cpu_linear_forward(const float *x, const float *w, const float *b, f
                     y[(size_t)r * out + o] = b ? b[o] : 0.0f;
             cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, n, o1 - o0, in, 1.0f, x, in,
                         w + (size_t)o0 * in, in, 1.0f, y + o0, out);
-            if (relu)
+            if (j->relu)
                 for (int r = 0; r < n; r++)
                     relu_in_place(y + (size_t)r * out + o0, (size_t)(o1 - o0));
         }
     }
+}
+
+soma_status cpu_linear_forward(const float *x, const float *w, const float *b, float *y, int n,
+                               int in, int out, int relu)
+{
+    int parts = parts_for((long long)n * in * out);
+    linear_job job = {.x = x, .w = w, .b = b, .out_y = y, .n = n, .in = in, .out = out,
+                      .relu = relu, .parts = parts};
+    cpu_team(threads_for(parts), forward_parts, &job);
     return SOMA_OK;
 }
 
-soma_status cpu_linear_backward(const float *x, const float *w, const float *y, const float *dy,
-                                float *dx, float *dw, float *db, int n, int in, int out,
-                                float *workspace)
+static void backward_parts(void *arg, int t, int team)
 {
-    int parts = parts_for((long long)n * in * out);
-    if (y) { /* fused ReLU: every thread reads all of the masked dy */
-        relu_mask(y, dy, workspace, (size_t)n * out);
-        dy = workspace;
-    }
-#pragma omp parallel num_threads(threads_for(parts))
-    for (int part = omp_get_thread_num(); part < parts; part += omp_get_num_threads()) {
+    const linear_job *j = arg;
+    const float *x = j->x, *w = j->w, *dy = j->dy;
+    float *dx = j->dx, *dw = j->dw, *db = j->db;
+    int n = j->n, in = j->in, out = j->out, parts = j->parts;
+    for (int part = t; part < parts; part += team) {
         int i0, i1, o0, o1;
         partition(in, parts, part, &i0, &i1);
         partition(out, parts, part, &o0, &o1);
@@ -84,5 +96,19 @@ soma_status cpu_linear_backward(const float *x, const float *w, const float *y, 
                 }
         }
     }
+}
+
+soma_status cpu_linear_backward(const float *x, const float *w, const float *y, const float *dy,
+                                float *dx, float *dw, float *db, int n, int in, int out,
+                                float *workspace)
+{
+    int parts = parts_for((long long)n * in * out);
+    if (y) { /* fused ReLU: every thread reads all of the masked dy */
+        relu_mask(y, dy, workspace, (size_t)n * out);
+        dy = workspace;
+    }
+    linear_job job = {.x = x, .w = w, .dy = dy, .dx = dx, .dw = dw, .db = db, .n = n, .in = in,
+                      .out = out, .parts = parts};
+    cpu_team(threads_for(parts), backward_parts, &job);
     return SOMA_OK;
 }

@@ -15,18 +15,16 @@
 #include <string.h>
 
 #include "ops/cpu/cpu.h"
+#include "ops/cpu/team.h"
 #include "soma.h"
 
 /* Below this many parameters the loop is faster on one thread. */
 #define OPTIM_PARALLEL_MIN 32768
 
-/* Each loop below is elementwise: split statically over soma's threads when
- * n is large, and vectorised ("simd" also promises the compiler that the
- * buffers do not overlap). The if clause names `parallel`: unnamed, it would
- * apply to `simd` too (OpenMP 5), and small loops would run unvectorised. */
-#define ELEMENTWISE_LOOP                                                      \
-    _Pragma("omp parallel for simd schedule(static) num_threads(cpu_threads()) \
-             if (parallel: n >= OPTIM_PARALLEL_MIN)")
+/* Each loop below is elementwise and vectorised ("simd" also promises the
+ * compiler that the buffers do not overlap); cpu_optimizer_step splits the
+ * parameters over soma's threads when there are many. */
+#define ELEMENTWISE_LOOP _Pragma("omp simd")
 
 /* A loop that cannot be vectorised is still correct: sanitizer builds, and
  * the sqrtf loops unless the build passes -fno-math-errno (sqrtf may set
@@ -143,17 +141,39 @@ static void adam_step(const optim_step_args *a, float *w, const float *grads, fl
     }
 }
 
-soma_status cpu_optimizer_step(const optim_step_args *a, float *params, const float *grads,
-                               float *state1, float *state2, size_t n)
+typedef struct optim_job {
+    const optim_step_args *a;
+    float *params, *state1, *state2;
+    const float *grads;
+    size_t n;
+} optim_job;
+
+static float *offset(float *p, size_t i) { return p ? p + i : NULL; }
+
+/* Thread t's share of the parameters, in whole 64-byte lines. */
+static void optim_share(void *arg, int t, int team)
 {
+    const optim_job *j = arg;
+    size_t b = j->n * t / team & ~(size_t)15;
+    size_t e = t + 1 == team ? j->n : j->n * (t + 1) / team & ~(size_t)15;
+    const optim_step_args *a = j->a;
+    float *w = j->params + b, *s1 = offset(j->state1, b), *s2 = offset(j->state2, b);
+    const float *g = j->grads + b;
     switch ((soma_optimizer_kind)a->kind) {
     case SOMA_OPT_SGD:
     case SOMA_OPT_MOMENTUM:
-    case SOMA_OPT_NESTEROV: sgd_step(a, params, grads, state1, n); break;
-    case SOMA_OPT_ADAGRAD: adagrad_step(a, params, grads, state1, n); break;
-    case SOMA_OPT_RMSPROP: rmsprop_step(a, params, grads, state1, n); break;
+    case SOMA_OPT_NESTEROV: sgd_step(a, w, g, s1, e - b); break;
+    case SOMA_OPT_ADAGRAD: adagrad_step(a, w, g, s1, e - b); break;
+    case SOMA_OPT_RMSPROP: rmsprop_step(a, w, g, s1, e - b); break;
     case SOMA_OPT_ADAM:
-    case SOMA_OPT_ADAMW: adam_step(a, params, grads, state1, state2, n); break;
+    case SOMA_OPT_ADAMW: adam_step(a, w, g, s1, s2, e - b); break;
     }
+}
+
+soma_status cpu_optimizer_step(const optim_step_args *a, float *params, const float *grads,
+                               float *state1, float *state2, size_t n)
+{
+    optim_job job = {a, params, state1, state2, grads, n};
+    cpu_team(n < OPTIM_PARALLEL_MIN ? 1 : cpu_threads(), optim_share, &job);
     return SOMA_OK;
 }

@@ -12,6 +12,7 @@
 
 #include "ops/cpu/pool_fast.h"
 #include "ops/cpu/simd.h"
+#include "ops/cpu/team.h"
 
 #if SIMD_AVX512
 
@@ -100,17 +101,22 @@ static AVX512_FN void plane_2x2_backward(const float *dy, const int32_t *argmax,
             dx[(size_t)r * w + c] = 0.0f;
 }
 
+static void backward_2x2(void *arg, int p)
+{
+    const pool_job *j = arg;
+    const pool_geom *g = j->g;
+    size_t in_plane = (size_t)g->h * g->w, out_plane = (size_t)g->oh * g->ow;
+    plane_2x2_backward(j->dy + out_plane * p, j->argmax + out_plane * p, g->h, g->w, g->oh, g->ow,
+                       j->dx + in_plane * p);
+}
+
 int maxpool_2x2_backward(const pool_geom *g, const float *dy, const int32_t *argmax, float *dx,
                          int threads)
 {
     if (!(g->size == 2 && g->stride == 2 && g->pad == 0 && cpu_has_avx512()))
         return 0;
-    int planes = g->n * g->c;
-    size_t in_plane = (size_t)g->h * g->w, out_plane = (size_t)g->oh * g->ow;
-#pragma omp parallel for schedule(static) num_threads(threads)
-    for (int p = 0; p < planes; p++)
-        plane_2x2_backward(dy + out_plane * p, argmax + out_plane * p, g->h, g->w, g->oh, g->ow,
-                           dx + in_plane * p);
+    pool_job job = {.g = g, .dy = dy, .argmax = argmax, .dx = dx};
+    cpu_team_for(threads, g->n * g->c, backward_2x2, &job);
     return 1;
 }
 
@@ -171,23 +177,26 @@ static AVX512_FN void plane_s2(const float *x, int h, int w, int k, int pad, int
     }
 }
 
+static void forward_s2(void *arg, int p)
+{
+    const pool_job *j = arg;
+    const pool_geom *g = j->g;
+    size_t in_plane = (size_t)g->h * g->w, out_plane = (size_t)g->oh * g->ow;
+    if (g->size == 2 && g->pad == 0)
+        plane_2x2(j->x + in_plane * p, g->w, g->oh, g->ow, j->y + out_plane * p,
+                  j->argmax_out + out_plane * p);
+    else
+        plane_s2(j->x + in_plane * p, g->h, g->w, g->size, g->pad, g->oh, g->ow,
+                 j->y + out_plane * p, j->argmax_out + out_plane * p);
+}
+
 int maxpool_s2_forward(const pool_geom *g, const float *x, float *y, int32_t *argmax,
                         int threads)
 {
     if (!(g->stride == 2 && cpu_has_avx512()))
         return 0;
-    int planes = g->n * g->c;
-    size_t in_plane = (size_t)g->h * g->w, out_plane = (size_t)g->oh * g->ow;
-    int two = g->size == 2 && g->pad == 0;
-#pragma omp parallel for schedule(static) num_threads(threads)
-    for (int p = 0; p < planes; p++) {
-        if (two)
-            plane_2x2(x + in_plane * p, g->w, g->oh, g->ow, y + out_plane * p,
-                      argmax + out_plane * p);
-        else
-            plane_s2(x + in_plane * p, g->h, g->w, g->size, g->pad, g->oh, g->ow,
-                     y + out_plane * p, argmax + out_plane * p);
-    }
+    pool_job job = {.g = g, .x = x, .y = y, .argmax_out = argmax};
+    cpu_team_for(threads, g->n * g->c, forward_s2, &job);
     return 1;
 }
 

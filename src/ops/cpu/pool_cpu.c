@@ -4,6 +4,7 @@
 
 #include "ops/cpu/cpu.h"
 #include "ops/cpu/pool_fast.h"
+#include "ops/cpu/team.h"
 
 /* The window of output (oy, ox) clipped to the input. */
 static void window(const pool_geom *g, int oy, int ox, int *y0, int *y1, int *x0, int *x1)
@@ -18,56 +19,64 @@ static void window(const pool_geom *g, int oy, int ox, int *y0, int *y1, int *x0
     if (*x1 > g->w) *x1 = g->w;
 }
 
+static void max_forward_plane(void *arg, int p)
+{
+    const pool_job *j = arg;
+    const pool_geom *g = j->g;
+    const float *xp = j->x + (size_t)p * g->h * g->w;
+    float *yp = j->y + (size_t)p * g->oh * g->ow;
+    int32_t *ap = j->argmax_out + (size_t)p * g->oh * g->ow;
+    for (int oy = 0; oy < g->oh; oy++)
+        for (int ox = 0; ox < g->ow; ox++) {
+            int y0, y1, x0, x1;
+            window(g, oy, ox, &y0, &y1, &x0, &x1);
+            float best = -FLT_MAX;
+            int best_i = -1;
+            if (y0 < y1 && x0 < x1) { /* the window's first element, then the rest */
+                best_i = y0 * g->w + x0;
+                best = xp[best_i];
+            }
+            for (int iy = y0; iy < y1; iy++) {
+                const float *row = xp + iy * g->w;
+                for (int ix = x0; ix < x1; ix++) {
+                    float v = row[ix];
+                    /* '>' keeps the first maximum; NaN propagates like PyTorch */
+                    if (v > best || v != v) {
+                        best = v;
+                        best_i = iy * g->w + ix;
+                    }
+                }
+            }
+            yp[oy * g->ow + ox] = best;
+            ap[oy * g->ow + ox] = best_i;
+        }
+}
+
 void maxpool_forward_generic(const pool_geom *g, const float *x, float *y, int32_t *argmax,
                              int threads)
 {
-    int planes = g->n * g->c;
-#pragma omp parallel for schedule(static) num_threads(threads)
-    for (int p = 0; p < planes; p++) {
-        const float *xp = x + (size_t)p * g->h * g->w;
-        float *yp = y + (size_t)p * g->oh * g->ow;
-        int32_t *ap = argmax + (size_t)p * g->oh * g->ow;
-        for (int oy = 0; oy < g->oh; oy++)
-            for (int ox = 0; ox < g->ow; ox++) {
-                int y0, y1, x0, x1;
-                window(g, oy, ox, &y0, &y1, &x0, &x1);
-                float best = -FLT_MAX;
-                int best_i = -1;
-                if (y0 < y1 && x0 < x1) { /* the window's first element, then the rest */
-                    best_i = y0 * g->w + x0;
-                    best = xp[best_i];
-                }
-                for (int iy = y0; iy < y1; iy++) {
-                    const float *row = xp + iy * g->w;
-                    for (int ix = x0; ix < x1; ix++) {
-                        float v = row[ix];
-                        /* '>' keeps the first maximum; NaN propagates like PyTorch */
-                        if (v > best || v != v) {
-                            best = v;
-                            best_i = iy * g->w + ix;
-                        }
-                    }
-                }
-                yp[oy * g->ow + ox] = best;
-                ap[oy * g->ow + ox] = best_i;
-            }
-    }
+    pool_job job = {.g = g, .x = x, .y = y, .argmax_out = argmax};
+    cpu_team_for(threads, g->n * g->c, max_forward_plane, &job);
+}
+
+static void max_backward_plane(void *arg, int p)
+{
+    const pool_job *j = arg;
+    const pool_geom *g = j->g;
+    float *dxp = j->dx + (size_t)p * g->h * g->w;
+    const float *dyp = j->dy + (size_t)p * g->oh * g->ow;
+    const int32_t *ap = j->argmax + (size_t)p * g->oh * g->ow;
+    memset(dxp, 0, sizeof *dxp * g->h * g->w);
+    for (int o = 0; o < g->oh * g->ow; o++)
+        if (ap[o] >= 0)
+            dxp[ap[o]] += dyp[o];
 }
 
 void maxpool_backward_generic(const pool_geom *g, const float *dy, const int32_t *argmax,
                               float *dx, int threads)
 {
-    int planes = g->n * g->c;
-#pragma omp parallel for schedule(static) num_threads(threads)
-    for (int p = 0; p < planes; p++) {
-        float *dxp = dx + (size_t)p * g->h * g->w;
-        const float *dyp = dy + (size_t)p * g->oh * g->ow;
-        const int32_t *ap = argmax + (size_t)p * g->oh * g->ow;
-        memset(dxp, 0, sizeof *dxp * g->h * g->w);
-        for (int o = 0; o < g->oh * g->ow; o++)
-            if (ap[o] >= 0)
-                dxp[ap[o]] += dyp[o];
-    }
+    pool_job job = {.g = g, .dy = dy, .argmax = argmax, .dx = dx};
+    cpu_team_for(threads, g->n * g->c, max_backward_plane, &job);
 }
 
 soma_status cpu_maxpool_forward(const pool_geom *g, const float *x, float *y, int32_t *argmax)
@@ -86,48 +95,56 @@ soma_status cpu_maxpool_backward(const pool_geom *g, const float *dy, const int3
     return SOMA_OK;
 }
 
+static void avg_forward_plane(void *arg, int p)
+{
+    const pool_job *j = arg;
+    const pool_geom *g = j->g;
+    const float *xp = j->x + (size_t)p * g->h * g->w;
+    float *yp = j->y + (size_t)p * g->oh * g->ow;
+    for (int oy = 0; oy < g->oh; oy++)
+        for (int ox = 0; ox < g->ow; ox++) {
+            int y0, y1, x0, x1;
+            window(g, oy, ox, &y0, &y1, &x0, &x1);
+            float s = 0.0f;
+            for (int iy = y0; iy < y1; iy++)
+                for (int ix = x0; ix < x1; ix++)
+                    s += xp[iy * g->w + ix];
+            int count = (y1 - y0) * (x1 - x0);
+            yp[oy * g->ow + ox] = count > 0 ? s / (float)count : 0.0f;
+        }
+}
+
 soma_status cpu_avgpool_forward(const pool_geom *g, const float *x, float *y)
 {
-    int planes = g->n * g->c;
-#pragma omp parallel for schedule(static) num_threads(cpu_threads())
-    for (int p = 0; p < planes; p++) {
-        const float *xp = x + (size_t)p * g->h * g->w;
-        float *yp = y + (size_t)p * g->oh * g->ow;
-        for (int oy = 0; oy < g->oh; oy++)
-            for (int ox = 0; ox < g->ow; ox++) {
-                int y0, y1, x0, x1;
-                window(g, oy, ox, &y0, &y1, &x0, &x1);
-                float s = 0.0f;
-                for (int iy = y0; iy < y1; iy++)
-                    for (int ix = x0; ix < x1; ix++)
-                        s += xp[iy * g->w + ix];
-                int count = (y1 - y0) * (x1 - x0);
-                yp[oy * g->ow + ox] = count > 0 ? s / (float)count : 0.0f;
-            }
-    }
+    pool_job job = {.g = g, .x = x, .y = y};
+    cpu_team_for(cpu_threads(), g->n * g->c, avg_forward_plane, &job);
     return SOMA_OK;
+}
+
+static void avg_backward_plane(void *arg, int p)
+{
+    const pool_job *j = arg;
+    const pool_geom *g = j->g;
+    float *dxp = j->dx + (size_t)p * g->h * g->w;
+    const float *dyp = j->dy + (size_t)p * g->oh * g->ow;
+    memset(dxp, 0, sizeof *dxp * g->h * g->w);
+    for (int oy = 0; oy < g->oh; oy++)
+        for (int ox = 0; ox < g->ow; ox++) {
+            int y0, y1, x0, x1;
+            window(g, oy, ox, &y0, &y1, &x0, &x1);
+            int count = (y1 - y0) * (x1 - x0);
+            if (count <= 0)
+                continue;
+            float share = dyp[oy * g->ow + ox] / (float)count;
+            for (int iy = y0; iy < y1; iy++)
+                for (int ix = x0; ix < x1; ix++)
+                    dxp[iy * g->w + ix] += share;
+        }
 }
 
 soma_status cpu_avgpool_backward(const pool_geom *g, const float *dy, float *dx)
 {
-    int planes = g->n * g->c;
-#pragma omp parallel for schedule(static) num_threads(cpu_threads())
-    for (int p = 0; p < planes; p++) {
-        float *dxp = dx + (size_t)p * g->h * g->w;
-        const float *dyp = dy + (size_t)p * g->oh * g->ow;
-        memset(dxp, 0, sizeof *dxp * g->h * g->w);
-        for (int oy = 0; oy < g->oh; oy++)
-            for (int ox = 0; ox < g->ow; ox++) {
-                int y0, y1, x0, x1;
-                window(g, oy, ox, &y0, &y1, &x0, &x1);
-                int count = (y1 - y0) * (x1 - x0);
-                if (count <= 0)
-                    continue;
-                float share = dyp[oy * g->ow + ox] / (float)count;
-                for (int iy = y0; iy < y1; iy++)
-                    for (int ix = x0; ix < x1; ix++)
-                        dxp[iy * g->w + ix] += share;
-            }
-    }
+    pool_job job = {.g = g, .dy = dy, .dx = dx};
+    cpu_team_for(cpu_threads(), g->n * g->c, avg_backward_plane, &job);
     return SOMA_OK;
 }

@@ -5,6 +5,16 @@
 
 #include "ops/backend.h"
 
+/* One pooling call's tensors, for the functions of one (sample, channel)
+ * plane that team.h's cpu_team_for runs. */
+typedef struct pool_job {
+    const pool_geom *g;
+    const float *x, *dy;
+    float *y, *dx;
+    int32_t *argmax_out;   /* forward */
+    const int32_t *argmax; /* backward */
+} pool_job;
+
 /* Stride 2, any window and padding, AVX-512: same values and argmax as the generic loop. */
 int maxpool_s2_forward(const pool_geom *g, const float *x, float *y, int32_t *argmax,
                         int threads);
