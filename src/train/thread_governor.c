@@ -162,6 +162,8 @@ void governor_record(thread_governor *g, double seconds, int images)
 
 void governor_set_free(thread_governor *g, double free_cores)
 {
+    if (g->trial)
+        return; /* its steps' times speak; the next look sees what changed */
     int more = g->live * 2 < g->threads ? g->live * 2 : g->threads;
     int had = has_cores(g, g->live), had_more = has_cores(g, more);
     g->free = free_cores;

@@ -50,7 +50,8 @@ void governor_record(thread_governor *g, double seconds, int images);
 /* Cores other programs leave the run (below 0: unknown), as measured now.
  * Before the first step it sets the count to start on; later, a trial of
  * more threads waits until they have cores, a change to fewer cores than
- * threads starts a trial of fewer, and cores freeing up one of more. */
+ * threads starts a trial of fewer, and cores freeing up one of more. A look
+ * while a trial runs is left out. */
 void governor_set_free(thread_governor *g, double free_cores);
 /* The mean number of threads that ran the recorded steps. */
 double governor_mean_live(const thread_governor *g);

@@ -237,6 +237,20 @@ static void check_free_cores(void)
     CHECK(g.live == 2);
     CHECK_MSG(on_one <= 12, "%lld of 2000 steps on one thread after one wrong look", on_one);
 
+    /* looks at every step, changing often, also while trials run: the
+     * governor keeps to its counts (and, under AddressSanitizer, to its
+     * arrays) */
+    for (int period = 1; period <= 9; period++) {
+        governor_init(&g, 2);
+        for (long long s = 0; s < 600; s++) {
+            governor_set_free(&g, (s / period) % 2 ? 1.0 : 2.0);
+            int live = governor_next(&g);
+            CHECK(live == 1 || live == 2);
+            governor_record(&g, (s % 5 ? quiet(live, s) : busy(live, s)) * 32, 32);
+        }
+        run_live_set(0);
+    }
+
     /* unknown (below 0): as without a look, all threads to start */
     governor_init(&g, 2);
     governor_set_free(&g, -1.0);
