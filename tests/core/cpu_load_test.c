@@ -83,8 +83,13 @@ int main(void)
      * does not count: one core fewer now */
     CHECK_MSG(now >= 0.0 && now <= cpus - 1 + 0.01, "free now %.2f of %ld with a busy child",
               now, cpus);
-    CHECK_MSG(own_now - now >= 0.99,
-              "free now: %.2f while this process spins, %.2f while another does", own_now, now);
+    if (own_now >= 1.0)
+        CHECK_MSG(own_now - now >= 0.99,
+                  "free now: %.2f while this process spins, %.2f while another does", own_now,
+                  now);
+    else /* other programs took every core already: the child cannot lower it further */
+        fprintf(stderr, "cpu_load_test: no core free even without the child: instant look not "
+                        "compared\n");
     /* and over the interval it took about a core that this process's own
      * spinning thread did not */
     CHECK_MSG(other >= 0.0 && own - other >= 0.6,
