@@ -3,7 +3,7 @@
  * what the kernel says (Linux /proc; elsewhere nothing is known). The thread
  * governor (train/thread_governor.h) asks before it puts a thread on a core
  * that something else keeps busy: such a thread stalls the whole team at
- * every meeting point, and one step on it can take fifty of a lone thread's.
+ * every meeting point, and one step on it can take many times a lone thread's.
  */
 #ifndef SOMA_CORE_CPU_LOAD_H
 #define SOMA_CORE_CPU_LOAD_H

@@ -8,7 +8,7 @@
  * and the wait before the next check doubles each time it loses, and is at
  * least 100 steps per step's worth of time the last one cost. Trials are
  * judged by their mean, not their median: one step stalled on a busy core
- * costs as much as fifty good ones, and the mean is what a run's speed is.
+ * costs as much as many good ones, and the mean is what a run's speed is.
  * Where the free cores are known (governor_set_free), a trial of more
  * threads waits until they are there.
  */
@@ -22,8 +22,8 @@
 #define SLOWER 1.3          /* a median this much above the best seen: try fewer */
 #define BETTER 0.92         /* a trial must be this much faster to win */
 #define ABANDON 2.0         /* a judged step of more threads this much slower ends the trial */
-#define WARM_ABANDON 4.0    /* and a warm-up step this much slower (waking threads, moving
-                             * data between caches costs up to twice; a busy core 5-50x) */
+#define WARM_ABANDON 4.0    /* and a warm-up step this much slower (waking threads and moving
+                             * data between caches cost less; a busy core far more) */
 #define UP_FIRST 128        /* steps after a move down before trying more */
 #define UP_MAX 4096
 #define UP_COST_STEPS 100   /* steps between trials of more threads per step a lost one costs */

@@ -8,7 +8,7 @@
  * Where the kernel says how busy the cores are (core/cpu_load.h), it also
  * starts on the threads there are free cores for, tries more only when
  * cores are free, and fewer as soon as other programs take one: a thread
- * on a busy core can make one step take fifty of a lone thread's.
+ * on a busy core can make one step take many times a lone thread's.
  *
  * Results do not change with its choice: the work is still split into the
  * run's thread count of parts (cpu_parts), fewer threads just take several

@@ -69,7 +69,7 @@ soma_status cpu_run_lanes(int lanes, soma_status (*task)(void *arg, int lane),
         /* The caller's thread takes every lane, in order. No region of one
          * thread: libgomp still makes a futex call at its barriers, and
          * every kernel's region inside it would be a nested team of its
-         * own (4% of LeNet-5's step in two slices on one thread). */
+         * own (team.h). */
         in_lane = 1;
         soma_status st = SOMA_OK;
         for (int s = 0; s < lanes && st == SOMA_OK; s++)
