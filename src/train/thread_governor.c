@@ -65,6 +65,19 @@ static double mean(const double *v, int n)
 
 static double current(const thread_governor *g) { return median(g->recent, g->nrecent); }
 
+/* The count a trial of more threads tries: twice the live one, at most all. */
+static int more_threads(const thread_governor *g)
+{
+    return g->live * 2 < g->threads ? g->live * 2 : g->threads;
+}
+
+/* Judge the current count by steps from now on only. */
+static void fresh_times(thread_governor *g)
+{
+    g->nrecent = g->next_recent = 0;
+    g->settle = g->steps + GOVERNOR_WINDOW;
+}
+
 /* Whether n threads would each have a core; unknown counts as yes. */
 static int has_cores(const thread_governor *g, int n)
 {
@@ -83,7 +96,7 @@ static void start_trial(thread_governor *g, int count)
 int governor_next(thread_governor *g)
 {
     if (!g->trial && g->nrecent >= 2 && g->steps >= g->settle) {
-        int more = g->live * 2 < g->threads ? g->live * 2 : g->threads;
+        int more = more_threads(g);
         if (g->live > 1 && (g->steps >= g->next_down || current(g) > SLOWER * g->baseline))
             start_trial(g, (g->live + 1) / 2);
         else if (g->live < g->threads && g->steps >= g->next_up && has_cores(g, more))
@@ -164,7 +177,7 @@ void governor_set_free(thread_governor *g, double free_cores)
 {
     if (g->trial)
         return; /* its steps' times speak; the next look sees what changed */
-    int more = g->live * 2 < g->threads ? g->live * 2 : g->threads;
+    int more = more_threads(g);
     int had = has_cores(g, g->live), had_more = has_cores(g, more);
     g->free = free_cores;
     if (!(free_cores >= 0.0))
@@ -176,15 +189,13 @@ void governor_set_free(thread_governor *g, double free_cores)
     } else if (had && !has_cores(g, g->live) && g->live > 1) {
         /* a core just got busy: check fewer against fresh times */
         g->next_down = g->steps;
-        g->nrecent = g->next_recent = 0;
-        g->settle = g->steps + GOVERNOR_WINDOW;
+        fresh_times(g);
     } else if (!had_more && has_cores(g, more) && g->live < g->threads) {
         /* cores just freed up: what the last trials showed is stale, and
          * the current count may be faster now too */
         g->up_every = UP_FIRST;
         g->next_up = g->steps;
-        g->nrecent = g->next_recent = 0;
-        g->settle = g->steps + GOVERNOR_WINDOW;
+        fresh_times(g);
     }
 }
 
