@@ -11,6 +11,11 @@
 #include "optim/optimizer.h"
 #include "support/check.h"
 
+/* the float formulas below stay separate IEEE operations, as in the kernel */
+#ifdef __clang__
+#pragma STDC FP_CONTRACT OFF
+#endif
+
 #define N 5
 #define STEPS 3
 #define TOL 1e-6
@@ -326,6 +331,77 @@ static void test_parallel_is_elementwise(void)
     free(x);
 }
 
+/* One step of each kind in float, in PyTorch's order of operations, as
+ * src/ops/cpu/optim_cpu.c promises it (and the kernel, vectorised or not,
+ * must give these bits). */
+static void float_step(const optim_step_args *a, float *w, const float *gr, float *s1,
+                       float *s2, size_t n)
+{
+    const double t = (double)a->t;
+    const float step_size = (float)((double)a->lr / (1.0 - pow((double)a->beta1, t)));
+    const float bc2_sqrt = (float)sqrt(1.0 - pow((double)a->beta2, t));
+    const int adamw = a->kind == SOMA_OPT_ADAMW;
+    for (size_t i = 0; i < n; i++) {
+        float wi = adamw ? w[i] * (float)(1.0 - (double)a->lr * a->weight_decay) : w[i];
+        float g = adamw ? gr[i] : gr[i] + a->weight_decay * wi;
+        switch ((soma_optimizer_kind)a->kind) {
+        case SOMA_OPT_SGD: wi -= a->lr * g; break;
+        case SOMA_OPT_MOMENTUM:
+        case SOMA_OPT_NESTEROV:
+            s1[i] = a->t == 1 ? g : a->momentum * s1[i] + g;
+            wi -= a->lr * (a->kind == SOMA_OPT_MOMENTUM ? s1[i] : g + a->momentum * s1[i]);
+            break;
+        case SOMA_OPT_ADAGRAD:
+            s1[i] = s1[i] + g * g;
+            wi -= a->lr * (g / (sqrtf(s1[i]) + a->eps));
+            break;
+        case SOMA_OPT_RMSPROP:
+            s1[i] = a->alpha * s1[i] + (1.0f - a->alpha) * (g * g);
+            wi -= a->lr * (g / (sqrtf(s1[i]) + a->eps));
+            break;
+        case SOMA_OPT_ADAM:
+        case SOMA_OPT_ADAMW:
+            s1[i] = a->beta1 * s1[i] + (1.0f - a->beta1) * g;
+            s2[i] = a->beta2 * s2[i] + (1.0f - a->beta2) * (g * g);
+            wi = wi - step_size * (s1[i] / (sqrtf(s2[i]) / bc2_sqrt + a->eps));
+            break;
+        }
+        w[i] = wi;
+    }
+}
+
+/* The kernel's vector loops (AVX-512 where the CPU has it, else the portable
+ * ones: optimizer_test_portable) and their remainders give exactly the float
+ * formula's bits: no contraction into FMAs, no reordering. */
+static void test_bits_of_float_formula(void)
+{
+    enum { LEN = 1003 }; /* many vectors and a remainder of every path */
+    static float w[LEN], s1[LEN], s2[LEN], fw[LEN], fs1[LEN], fs2[LEN], g[LEN];
+    for (int k = 0; k < KINDS; k++) {
+        soma_optimizer_config c = test_config(all_kinds[k], 0.01f);
+        rng r;
+        rng_init(&r, 11, RNG_TEST, (uint64_t)k, 0);
+        for (int i = 0; i < LEN; i++) {
+            w[i] = fw[i] = rng_normal(&r);
+            s1[i] = fs1[i] = s2[i] = fs2[i] = 0.0f;
+        }
+        for (int t = 1; t <= 3; t++) {
+            for (int i = 0; i < LEN; i++)
+                g[i] = rng_normal(&r);
+            optim_step_args a = args_of(&c, c.lr, t);
+            cpu_optimizer_step(&a, w, g, s1, s2, LEN);
+            float_step(&a, fw, g, fs1, fs2, LEN);
+        }
+        int states = optimizer_state_count(c.kind);
+        CHECK_MSG(memcmp(w, fw, sizeof w) == 0, "%s: params differ from the float formula",
+                  soma_optimizer_name(c.kind));
+        CHECK_MSG(states < 1 || memcmp(s1, fs1, sizeof s1) == 0,
+                  "%s: state differs from the float formula", soma_optimizer_name(c.kind));
+        CHECK_MSG(states < 2 || memcmp(s2, fs2, sizeof s2) == 0,
+                  "%s: state differs from the float formula", soma_optimizer_name(c.kind));
+    }
+}
+
 /* -------------------------------------------------- configuration checks */
 
 static void expect_config_error(soma_optimizer_config c, const char *field, const char *value)
@@ -454,6 +530,7 @@ int main(void)
     test_adam_lecture_form_differs();
     test_quadratic_descent();
     test_parallel_is_elementwise();
+    test_bits_of_float_formula();
     test_config_validation();
     test_names_and_defaults();
     return check_finish("optimizer_test");
