@@ -158,7 +158,7 @@ typedef struct layer_data {
 static void make(layer_data *d, int n, int c, int h, int w, int size, int plain)
 {
     int oh = (h - size) / 2 + 1, ow = (w - size) / 2 + 1;
-    d->g = (pool_geom){n, c, h, w, size, 2, 0, oh, ow};
+    d->g = (pool_geom){n, c, h, w, size, 2, 0, oh, ow, 0};
     size_t nx = (size_t)n * c * h * w, ny = (size_t)n * c * oh * ow;
     d->x = malloc(sizeof(float) * nx), d->y = malloc(sizeof(float) * ny);
     d->dy = malloc(sizeof(float) * ny), d->a = malloc(sizeof(int32_t) * ny);

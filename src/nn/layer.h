@@ -93,6 +93,9 @@ typedef struct layer_class {
     int fuses_relu;
     /* is a ReLU, which the layer before may apply instead (fuses_relu) */
     int is_relu;
+    /* can apply the ReLU before it to its inputs (maxpool: the maximum of the
+     * ReLU's outputs, its gradient masked at the pooled size) */
+    int takes_relu;
     /* keeps running statistics in buffers (batchnorm): a checkpoint counts
      * the batches they have seen, as PyTorch's num_batches_tracked does */
     int has_running_stats;
@@ -109,9 +112,10 @@ struct layer {
     int index; /* position in the Sequential: names tensors "index.weight" */
     int line;  /* in the model file */
     shape3 in, out;
-    /* set by network_build: this layer applies the ReLU after it, and that
-     * ReLU (fused_away) is skipped, its output being this layer's */
-    int fused_relu, fused_away;
+    /* set by network_build: this layer applies the ReLU after it
+     * (fused_relu) or before it (relu_before), and that ReLU (fused_away) is
+     * skipped, its output being the layer before's */
+    int fused_relu, relu_before, fused_away;
 
     int nparams; /* trainable: weight, bias, gamma, beta */
     tensor_spec params[LAYER_MAX_TENSORS];

@@ -111,11 +111,20 @@ static soma_status build_shapes(const model_spec *spec, const char *text, const 
                           shape.c, shape.h, shape.w);
     }
     m->classes = shape.c;
-    /* A ReLU right after a layer that can apply it is applied by that layer:
-     * one pass less over the activations each way, the same bits. */
+    /* A ReLU that a layer next to it can apply is applied by that layer: one
+     * pass less over the activations each way, the same bits. The max-pool
+     * after it first: it applies the ReLU in registers and masks the
+     * gradient at the pooled size, a quarter of the ReLU's (or more). */
+    for (int i = 1; i + 1 < m->nlayers; i++) {
+        layer *relu = &m->layers[i], *next = &m->layers[i + 1];
+        if (relu->cls->is_relu && next->cls->takes_relu) {
+            next->relu_before = 1;
+            relu->fused_away = 1;
+        }
+    }
     for (int i = 0; i + 1 < m->nlayers; i++) {
         layer *l = &m->layers[i], *next = &m->layers[i + 1];
-        if (l->cls->fuses_relu && next->cls->is_relu) {
+        if (l->cls->fuses_relu && next->cls->is_relu && !next->fused_away) {
             l->fused_relu = 1;
             next->fused_away = 1;
         }

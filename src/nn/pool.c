@@ -7,8 +7,8 @@ static const char *const keys[] = {"size", "stride", "pad", NULL};
 
 static pool_geom geom(const layer *l, int batch)
 {
-    pool_geom g = {batch, l->in.c, l->in.h, l->in.w, l->u.pool.size, l->u.pool.stride,
-                   l->u.pool.pad, l->out.h, l->out.w};
+    pool_geom g = {batch,         l->in.c,  l->in.h,  l->in.w,        l->u.pool.size,
+                   l->u.pool.stride, l->u.pool.pad, l->out.h, l->out.w, l->relu_before};
     return g;
 }
 
@@ -80,7 +80,7 @@ static void describe(const layer *l, char *buf, size_t size)
 const layer_class maxpool_class = {
     .name = "maxpool", .keys = keys, .configure = configure, .cache_floats = max_cache,
     .workspace_floats = layer_no_workspace, .forward = max_forward, .backward = max_backward,
-    .flops = flops, .describe = describe,
+    .flops = flops, .describe = describe, .takes_relu = 1,
 };
 
 const layer_class avgpool_class = {

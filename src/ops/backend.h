@@ -60,6 +60,11 @@ typedef struct pool_geom {
     int n, c, h, w;
     int size, stride, pad;
     int oh, ow;
+    /* maxpool: a ReLU before the pool, applied to each input (x > 0 ? x : +0,
+     * as the ReLU layer). A window whose maximum is then not positive gets
+     * argmax -1, so that backward gives all its inputs +0: the same values
+     * and input gradients as the ReLU layer and the pool one after the other. */
+    int relu;
 } pool_geom;
 
 /* Local response normalisation across channels (Krizhevsky et al. 2012), the

@@ -1,7 +1,8 @@
 /*
  * A ReLU fused into conv2d, linear and batchnorm (backend.h) computes the
  * same bits as the unfused pair: the layer, then the backend's ReLU forward
- * and backward. Checked for every convolution algorithm the CPU has, 1 and
+ * and backward; so does the ReLU before a max-pool that the pool applies
+ * (pool_geom.relu). Checked for every convolution algorithm the CPU has, 1 and
  * 2 threads, batch-norm in training and evaluation mode, and with NaN and
  * zeros among the values.
  */
@@ -174,9 +175,47 @@ static void check_loops(void)
     }
 }
 
+/* ReLU then max-pool, against the pool with the ReLU in it: values and
+ * input gradients bit for bit (the argmax may differ: -1 where the ReLU's
+ * +0 passes nothing). Inputs with ties, zeros of both signs and NaN. */
+static void check_pool(int c, int h, int size, int stride, int pad)
+{
+    int o = (h + 2 * pad - size) / stride + 1;
+    pool_geom g = {3, c, h, h, size, stride, pad, o, o, 0}, gr = g;
+    gr.relu = 1;
+    size_t nx = (size_t)g.n * c * h * h, ny = (size_t)g.n * c * o * o;
+    float *x = randoms(nx, 5), *dy = randoms(ny, 6), *xr = malloc(sizeof *xr * nx);
+    float *y0 = malloc(sizeof *y0 * ny), *y1 = malloc(sizeof *y1 * ny);
+    float *d = malloc(sizeof *d * nx), *dx0 = malloc(sizeof *dx0 * nx);
+    float *dx1 = malloc(sizeof *dx1 * nx);
+    int32_t *a0 = malloc(sizeof *a0 * ny), *a1 = malloc(sizeof *a1 * ny);
+    for (size_t i = 0; i < nx; i += 7) /* ties of the ReLU's zeros, and negative ones */
+        x[i] = i % 3 == 0 ? -0.0f : i % 3 == 1 ? NAN : -1.0f;
+    for (int threads = 1; threads <= 2; threads++) {
+        soma_set_threads(threads);
+        CHECK(be->activation_forward(ACT_RELU, x, xr, nx) == SOMA_OK);
+        CHECK(be->maxpool_forward(&g, xr, y0, a0) == SOMA_OK);
+        CHECK(be->maxpool_backward(&g, dy, a0, d) == SOMA_OK);
+        CHECK(be->activation_backward(ACT_RELU, xr, d, dx0, nx) == SOMA_OK);
+        CHECK(be->maxpool_forward(&gr, x, y1, a1) == SOMA_OK);
+        CHECK(be->maxpool_backward(&gr, dy, a1, dx1) == SOMA_OK);
+        CHECK_MSG(same(y0, y1, ny), "pool %d/%d pad %d, %d threads: forward differs", size,
+                  stride, pad, threads);
+        CHECK_MSG(same(dx0, dx1, nx), "pool %d/%d pad %d, %d threads: backward differs", size,
+                  stride, pad, threads);
+    }
+    free(x), free(dy), free(xr), free(y0), free(y1), free(d), free(dx0), free(dx1);
+    free(a0), free(a1);
+}
+
 int main(void)
 {
     check_loops();
+    check_pool(6, 28, 2, 2, 0); /* LeNet-5's */
+    check_pool(4, 13, 3, 2, 0); /* AlexNet's, overlapping */
+    check_pool(3, 9, 3, 2, 1);  /* vgg-small's last, padded */
+    check_pool(2, 11, 3, 1, 1); /* stride 1 (the generic loop) */
+    check_pool(2, 7, 2, 2, 0);  /* an input row and column no window covers */
     check_conv(1, 28, 6, 5, 1, 2);
     check_conv(6, 14, 16, 5, 1, 0);
     check_conv(5, 11, 32, 3, 1, 1);

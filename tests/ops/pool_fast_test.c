@@ -4,8 +4,10 @@
  * padding up to half the window (PyTorch's limit), input gradients for
  * 2x2, on inputs with ties, NaN, infinities and signed zeros (and such
  * gradients), odd heights and widths (an input row or column no window
- * covers), widths around multiples of 16, 1 and 2 threads. The generic loop
- * itself is checked against a window scanned by hand. The kernel checks pass trivially without AVX-512.
+ * covers), widths around multiples of 16, 1 and 2 threads; with and without
+ * the ReLU before the pool (pool_geom.relu). The generic loop itself is
+ * checked against a window scanned by hand. The kernel checks pass trivially
+ * without AVX-512.
  */
 #include <math.h>
 #include <stdlib.h>
@@ -15,10 +17,12 @@
 #include "ops/cpu/pool_fast.h"
 #include "support/check.h"
 
-static void check_padded(int n, int c, int h, int w, int size, int pad, int threads)
+static float relu_of(float v) { return v > 0.0f ? v : 0.0f; }
+
+static void check_relu(int n, int c, int h, int w, int size, int pad, int threads, int relu)
 {
     pool_geom g = {n, c, h, w, size, 2, pad, (h + 2 * pad - size) / 2 + 1,
-                   (w + 2 * pad - size) / 2 + 1};
+                   (w + 2 * pad - size) / 2 + 1, relu};
     size_t nx = (size_t)n * c * h * w, ny = (size_t)n * c * g.oh * g.ow;
     float *x = malloc(sizeof *x * nx), *dy = malloc(sizeof *dy * ny);
     float *y1 = malloc(sizeof *y1 * ny), *y2 = malloc(sizeof *y2 * ny);
@@ -43,12 +47,16 @@ static void check_padded(int n, int c, int h, int w, int size, int pad, int thre
     maxpool_forward_generic(&g, x, y1, a1, threads);
     maxpool_backward_generic(&g, dy, a1, dx1, threads);
     if (maxpool_s2_forward(&g, x, y2, a2, threads)) {
-        CHECK_MSG(memcmp(y1, y2, sizeof *y1 * ny) == 0, "%dx%d/%d: values differ", h, w, size);
-        CHECK_MSG(memcmp(a1, a2, sizeof *a1 * ny) == 0, "%dx%d/%d: argmax differs", h, w, size);
+        CHECK_MSG(memcmp(y1, y2, sizeof *y1 * ny) == 0, "%dx%d/%d relu %d: values differ", h, w,
+                  size, relu);
+        CHECK_MSG(memcmp(a1, a2, sizeof *a1 * ny) == 0, "%dx%d/%d relu %d: argmax differs", h,
+                  w, size, relu);
     }
     if (size == 2 && maxpool_2x2_backward(&g, dy, a1, dx2, threads))
-        CHECK_MSG(memcmp(dx1, dx2, sizeof *dx1 * nx) == 0, "%dx%d: gradients differ", h, w);
-    /* the generic loop itself on a window by hand: first maximum, NaN wins */
+        CHECK_MSG(memcmp(dx1, dx2, sizeof *dx1 * nx) == 0, "%dx%d relu %d: gradients differ", h,
+                  w, relu);
+    /* the generic loop itself on a window by hand: first maximum, NaN wins;
+     * with the ReLU, of x > 0 ? x : +0, and no argmax where that is +0 */
     for (size_t o = 0; o < ny; o++) {
         size_t plane = o / ((size_t)g.oh * g.ow), q = o % ((size_t)g.oh * g.ow);
         int oy = (int)(q / g.ow), ox = (int)(q % g.ow);
@@ -60,12 +68,22 @@ static void check_padded(int n, int c, int h, int w, int size, int pad, int thre
                 if (iy < 0 || iy >= h || ix < 0 || ix >= w)
                     continue;
                 int at = iy * w + ix;
-                if (best < 0 || xp[at] > xp[best] || isnan(xp[at]))
+                float v = relu ? relu_of(xp[at]) : xp[at];
+                if (best < 0 || v > (relu ? relu_of(xp[best]) : xp[best]) || isnan(v))
                     best = at;
             }
-        CHECK_MSG(a1[o] == best, "%dx%d: output %zu argmax %d, want %d", h, w, o, a1[o], best);
+        if (relu && best >= 0 && !(relu_of(xp[best]) > 0.0f))
+            best = -1;
+        CHECK_MSG(a1[o] == best, "%dx%d relu %d: output %zu argmax %d, want %d", h, w, relu, o,
+                  a1[o], best);
     }
     free(x), free(dy), free(y1), free(y2), free(dx1), free(dx2), free(a1), free(a2);
+}
+
+static void check_padded(int n, int c, int h, int w, int size, int pad, int threads)
+{
+    check_relu(n, c, h, w, size, pad, threads, 0);
+    check_relu(n, c, h, w, size, pad, threads, 1);
 }
 
 static void check_shape(int n, int c, int h, int w, int size, int threads)

@@ -78,7 +78,7 @@ static void check_conv(conv_geom g)
 
 static void check_maxpool(void)
 {
-    pool_geom g = {2, 3, 28, 28, 2, 2, 0, 14, 14};
+    pool_geom g = {2, 3, 28, 28, 2, 2, 0, 14, 14, 0};
     size_t nx = 2 * 3 * 28 * 28, ny = 2 * 3 * 14 * 14;
     float *x = randoms(nx, 5), *y = malloc(sizeof *y * ny);
     int32_t *arg = malloc(sizeof *arg * ny);

@@ -152,10 +152,12 @@ typedef struct pool_case {
     pool_inputs inputs;
 } pool_case;
 
-#define POOL(n, c, h, w, size, stride, pad, inputs)                                           \
+#define POOL_RELU(n, c, h, w, size, stride, pad, inputs, relu)                                \
     {{n, c, h, w, size, stride, pad, ((h) + 2 * (pad) - (size)) / (stride) + 1,                \
-      ((w) + 2 * (pad) - (size)) / (stride) + 1},                                             \
+      ((w) + 2 * (pad) - (size)) / (stride) + 1, relu},                                       \
      inputs}
+#define POOL(n, c, h, w, size, stride, pad, inputs)                                           \
+    POOL_RELU(n, c, h, w, size, stride, pad, inputs, 0)
 
 static const pool_case pool_cases[] = {
     POOL(2, 3, 16, 16, 2, 2, 0, INPUTS_NORMAL),  /* LeNet's 2x2/2, 8 outputs a row */
@@ -174,6 +176,12 @@ static const pool_case pool_cases[] = {
     POOL(2, 3, 16, 16, 2, 2, 0, INPUTS_NAN),
     POOL(2, 17, 13, 11, 3, 2, 0, INPUTS_NAN),
     POOL(2, 5, 9, 10, 3, 1, 1, INPUTS_NAN),
+    /* the ReLU before the pool applied by maxpool (pool_geom.relu): the
+     * maximum of x > 0 ? x : +0, and no gradient where that is +0 */
+    POOL_RELU(2, 3, 16, 16, 2, 2, 0, INPUTS_NORMAL, 1),
+    POOL_RELU(2, 17, 13, 11, 3, 2, 0, INPUTS_NORMAL, 1),
+    POOL_RELU(1, 2, 7, 8, 3, 2, 1, INPUTS_TIES, 1),
+    POOL_RELU(2, 5, 9, 10, 3, 1, 1, INPUTS_NAN, 1),
 };
 
 /* The clipped window of output (oy, ox). */
@@ -192,7 +200,9 @@ typedef struct pool_reference {
 
 /* max (the first in row-major order wins, a NaN over numbers and a later NaN
  * over an earlier one; padding is not a value) and the
- * average over in-bounds elements (count_include_pad = 0), and their gradients */
+ * average over in-bounds elements (count_include_pad = 0), and their gradients.
+ * With g->relu, x is the ReLU's output and the max passes a gradient only
+ * where it is positive (the ReLU's mask). */
 static void pool_reference_run(const pool_geom *g, const float *x, const float *dy,
                                pool_reference *r)
 {
@@ -219,8 +229,10 @@ static void pool_reference_run(const pool_geom *g, const float *x, const float *
                         mag += fabs(x[i]);
                     }
                 r->max_y[o] = x[best];
-                r->max_dx[best] += dy[o];
-                r->max_dx_mag[best] += fabs(dy[o]);
+                if (!g->relu || x[best] > 0.0f) {
+                    r->max_dx[best] += dy[o];
+                    r->max_dx_mag[best] += fabs(dy[o]);
+                }
                 r->avg_y[o] = sum / count;
                 r->avg_y_mag[o] = mag / count;
                 for (int iy = y0; iy < y1; iy++)
@@ -246,16 +258,20 @@ static void check_pool(const conf_target *t, const pool_case *c, int index)
             x[i] = NAN;
     pool_reference r = {host_doubles(ny), host_doubles(ny), host_doubles(ny), host_doubles(nx),
                         host_doubles(nx), host_doubles(nx), host_doubles(nx)};
-    pool_reference_run(g, x, dy, &r);
+    float *relu_x = malloc(sizeof *relu_x * nx); /* what the reference pools */
+    for (size_t i = 0; i < nx; i++)
+        relu_x[i] = !g->relu ? x[i] : x[i] > 0.0f ? x[i] : 0.0f;
+    pool_reference_run(g, relu_x, dy, &r);
+    free(relu_x);
     /* windows overlapping one input; the average adds a division */
     double overlap = ceil((double)g->size / g->stride) * ceil((double)g->size / g->stride);
 
     CONF_FOR_THREADS(t, ti) {
         char name[112];
-        snprintf(name, sizeof name, "#%d n%d c%d %dx%d %dx%d/%d pad %d%s, %d thread%s", index,
+        snprintf(name, sizeof name, "#%d n%d c%d %dx%d %dx%d/%d pad %d%s%s, %d thread%s", index,
                  g->n, g->c, g->h, g->w, g->size, g->size, g->stride, g->pad,
                  c->inputs == INPUTS_TIES ? " ties" : c->inputs == INPUTS_NAN ? " NaNs" : "",
-                 t->threads[ti], plural(t->threads[ti]));
+                 g->relu ? " relu" : "", t->threads[ti], plural(t->threads[ti]));
         float *d_x = dev_from_host(be, x, nx), *d_dy = dev_from_host(be, dy, ny);
         float *d_y = dev_filled(be, ny, NAN), *d_dx = dev_filled(be, nx, NAN);
         int32_t *d_arg = dev_bytes(be, NULL, sizeof(int32_t) * ny);
@@ -276,7 +292,7 @@ static void check_pool(const conf_target *t, const pool_case *c, int index)
         case_end(&k);
         free(dx);
 
-        if (c->inputs != INPUTS_TIES) {
+        if (c->inputs != INPUTS_TIES && !g->relu) { /* average pooling has no ReLU */
             float *d_avg_y = dev_filled(be, ny, NAN), *d_avg_dx = dev_filled(be, nx, NAN);
             case_begin(&k, t, "avgpool_forward", "%s", name);
             case_status(&k, run_avgpool_forward(be, g, d_x, d_avg_y), "avgpool_forward");

@@ -23,6 +23,19 @@ AVX512_INLINE __m512i even_lanes(void)
     return _mm512_setr_epi32(0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30);
 }
 
+/* pool_geom's ReLU before the pool: x > 0 ? x : +0, as relu_in_place */
+AVX512_INLINE __m512 relu16(__m512 v)
+{
+    return _mm512_maskz_mov_ps(_mm512_cmp_ps_mask(v, _mm512_setzero_ps(), _CMP_GT_OQ), v);
+}
+
+/* With that ReLU, a maximum that is not positive passes no gradient: argmax -1. */
+AVX512_INLINE __m512i relu_argmax(__m512 best, __m512i arg)
+{
+    return _mm512_mask_blend_epi32(_mm512_cmp_ps_mask(best, _mm512_setzero_ps(), _CMP_GT_OQ),
+                                   _mm512_set1_epi32(-1), arg);
+}
+
 AVX512_INLINE void take(__m512 v, __m512i at, __m512 *best, __m512i *arg)
 {
     __mmask16 m = _mm512_cmp_ps_mask(v, *best, _CMP_GT_OQ) | _mm512_cmp_ps_mask(v, v, _CMP_UNORD_Q);
@@ -30,7 +43,7 @@ AVX512_INLINE void take(__m512 v, __m512i at, __m512 *best, __m512i *arg)
     *arg = _mm512_mask_blend_epi32(m, *arg, at);
 }
 
-static AVX512_FN void plane_2x2(const float *x, int w, int oh, int ow, float *y,
+static AVX512_FN void plane_2x2(const float *x, int w, int oh, int ow, int relu, float *y,
                                 int32_t *argmax)
 {
     const __m512i even = even_lanes(), lane2 = even;
@@ -44,6 +57,8 @@ static AVX512_FN void plane_2x2(const float *x, int w, int oh, int ow, float *y,
             __m512 a1 = _mm512_maskz_loadu_ps(hi, r0 + 2 * ox + 16);
             __m512 b0 = _mm512_maskz_loadu_ps(lo, r1 + 2 * ox);
             __m512 b1 = _mm512_maskz_loadu_ps(hi, r1 + 2 * ox + 16);
+            if (relu)
+                a0 = relu16(a0), a1 = relu16(a1), b0 = relu16(b0), b1 = relu16(b1);
             __m512i at = _mm512_add_epi32(_mm512_set1_epi32(2 * oy * w + 2 * ox), lane2);
             __m512 best = _mm512_permutex2var_ps(a0, even, a1);
             __m512i arg = at;
@@ -53,6 +68,8 @@ static AVX512_FN void plane_2x2(const float *x, int w, int oh, int ow, float *y,
                  &best, &arg);
             take(_mm512_permutex2var_ps(b0, odd, b1),
                  _mm512_add_epi32(at, _mm512_set1_epi32(w + 1)), &best, &arg);
+            if (relu)
+                arg = relu_argmax(best, arg);
             __mmask16 m = lanes(n);
             _mm512_mask_storeu_ps(y + (size_t)oy * ow + ox, m, best);
             _mm512_mask_storeu_epi32(argmax + (size_t)oy * ow + ox, m, arg);
@@ -125,7 +142,7 @@ int maxpool_2x2_backward(const pool_geom *g, const float *dy, const int32_t *arg
  * falls in the padding skips that tap; its first tap inside the input
  * starts its maximum, as the generic loop's clipped window does. */
 static AVX512_FN void plane_s2(const float *x, int h, int w, int k, int pad, int oh, int ow,
-                               float *y, int32_t *argmax)
+                               int relu, float *y, int32_t *argmax)
 {
     const __m512i even = even_lanes(), lane2 = even;
     for (int oy = 0; oy < oh; oy++) {
@@ -153,6 +170,8 @@ static AVX512_FN void plane_s2(const float *x, int h, int w, int k, int pad, int
                     __m512 v = _mm512_permutex2var_ps(
                         _mm512_maskz_loadu_ps((__mmask16)run, at_base), even,
                         _mm512_maskz_loadu_ps((__mmask16)(run >> 16), at_base + 16));
+                    if (relu)
+                        v = relu16(v);
                     __m512i col = _mm512_add_epi32(_mm512_set1_epi32(base), lane2);
                     __mmask16 in = _mm512_cmpge_epi32_mask(col, _mm512_setzero_si512()) &
                                    _mm512_cmplt_epi32_mask(col, _mm512_set1_epi32(w)) & lanes(n);
@@ -170,6 +189,8 @@ static AVX512_FN void plane_s2(const float *x, int h, int w, int k, int pad, int
             }
             /* a window wholly in the padding: the generic loop's -FLT_MAX, -1 */
             best = _mm512_mask_blend_ps(seen, _mm512_set1_ps(-FLT_MAX), best);
+            if (relu)
+                arg = relu_argmax(best, arg);
             __mmask16 m = lanes(n);
             _mm512_mask_storeu_ps(y + (size_t)oy * ow + ox, m, best);
             _mm512_mask_storeu_epi32(argmax + (size_t)oy * ow + ox, m, arg);
@@ -183,10 +204,10 @@ static void forward_s2(void *arg, int p)
     const pool_geom *g = j->g;
     size_t in_plane = (size_t)g->h * g->w, out_plane = (size_t)g->oh * g->ow;
     if (g->size == 2 && g->pad == 0)
-        plane_2x2(j->x + in_plane * p, g->w, g->oh, g->ow, j->y + out_plane * p,
+        plane_2x2(j->x + in_plane * p, g->w, g->oh, g->ow, g->relu, j->y + out_plane * p,
                   j->argmax_out + out_plane * p);
     else
-        plane_s2(j->x + in_plane * p, g->h, g->w, g->size, g->pad, g->oh, g->ow,
+        plane_s2(j->x + in_plane * p, g->h, g->w, g->size, g->pad, g->oh, g->ow, g->relu,
                  j->y + out_plane * p, j->argmax_out + out_plane * p);
 }
 

@@ -19,10 +19,14 @@ static void window(const pool_geom *g, int oy, int ox, int *y0, int *y1, int *x0
     if (*x1 > g->w) *x1 = g->w;
 }
 
+/* the ReLU layer's value: x > 0 ? x : +0 (NaN and -0 give +0) */
+static inline float relu_of(float v) { return v > 0.0f ? v : 0.0f; }
+
 static void max_forward_plane(void *arg, int p)
 {
     const pool_job *j = arg;
     const pool_geom *g = j->g;
+    const int relu = g->relu;
     const float *xp = j->x + (size_t)p * g->h * g->w;
     float *yp = j->y + (size_t)p * g->oh * g->ow;
     int32_t *ap = j->argmax_out + (size_t)p * g->oh * g->ow;
@@ -34,12 +38,12 @@ static void max_forward_plane(void *arg, int p)
             int best_i = -1;
             if (y0 < y1 && x0 < x1) { /* the window's first element, then the rest */
                 best_i = y0 * g->w + x0;
-                best = xp[best_i];
+                best = relu ? relu_of(xp[best_i]) : xp[best_i];
             }
             for (int iy = y0; iy < y1; iy++) {
                 const float *row = xp + iy * g->w;
                 for (int ix = x0; ix < x1; ix++) {
-                    float v = row[ix];
+                    float v = relu ? relu_of(row[ix]) : row[ix];
                     /* '>' keeps the first maximum; NaN propagates like PyTorch */
                     if (v > best || v != v) {
                         best = v;
@@ -48,7 +52,8 @@ static void max_forward_plane(void *arg, int p)
                 }
             }
             yp[oy * g->ow + ox] = best;
-            ap[oy * g->ow + ox] = best_i;
+            /* a ReLU's +0 passes no gradient (pool_geom) */
+            ap[oy * g->ow + ox] = relu && !(best > 0.0f) ? -1 : best_i;
         }
 }
 
