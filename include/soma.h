@@ -408,7 +408,9 @@ SOMA_API soma_status soma_model_loss_grad(soma_model *model, const float *input,
 typedef struct soma_layer_probe {
     int layer;           /* its index (tensor names "index.weight", soma_model_summary) */
     const char *kind;    /* "linear", "conv2d", "tanh", "relu", ... */
-    int relu;            /* the layer applies the ReLU after it: its output is after the ReLU */
+    /* the layer applies the ReLU after it: its output is after the ReLU (0 when
+     * a max-pool after that ReLU applies it: the output is before the ReLU) */
+    int relu;
     double act_mean, act_std;   /* of the output over the batch */
     double grad_mean, grad_std; /* of d loss / d output (the mean loss over the batch) */
     double weight_std, weight_grad_std; /* of its weight and weight gradient; NaN without */
