@@ -36,6 +36,13 @@ AVX512_INLINE __m512i relu_argmax(__m512 best, __m512i arg)
                                    _mm512_set1_epi32(-1), arg);
 }
 
+AVX512_INLINE void take_greater(__m512 v, __m512i at, __m512 *best, __m512i *arg)
+{
+    __mmask16 m = _mm512_cmp_ps_mask(v, *best, _CMP_GT_OQ);
+    *best = _mm512_mask_blend_ps(m, *best, v);
+    *arg = _mm512_mask_blend_epi32(m, *arg, at);
+}
+
 AVX512_INLINE void take(__m512 v, __m512i at, __m512 *best, __m512i *arg)
 {
     __mmask16 m = _mm512_cmp_ps_mask(v, *best, _CMP_GT_OQ) | _mm512_cmp_ps_mask(v, v, _CMP_UNORD_Q);
@@ -57,19 +64,29 @@ static AVX512_FN void plane_2x2(const float *x, int w, int oh, int ow, int relu,
             __m512 a1 = _mm512_maskz_loadu_ps(hi, r0 + 2 * ox + 16);
             __m512 b0 = _mm512_maskz_loadu_ps(lo, r1 + 2 * ox);
             __m512 b1 = _mm512_maskz_loadu_ps(hi, r1 + 2 * ox + 16);
-            if (relu)
-                a0 = relu16(a0), a1 = relu16(a1), b0 = relu16(b0), b1 = relu16(b1);
             __m512i at = _mm512_add_epi32(_mm512_set1_epi32(2 * oy * w + 2 * ox), lane2);
             __m512 best = _mm512_permutex2var_ps(a0, even, a1);
             __m512i arg = at;
-            take(_mm512_permutex2var_ps(a0, odd, a1), _mm512_add_epi32(at, _mm512_set1_epi32(1)),
-                 &best, &arg);
-            take(_mm512_permutex2var_ps(b0, even, b1), _mm512_add_epi32(at, _mm512_set1_epi32(w)),
-                 &best, &arg);
-            take(_mm512_permutex2var_ps(b0, odd, b1),
-                 _mm512_add_epi32(at, _mm512_set1_epi32(w + 1)), &best, &arg);
-            if (relu)
+            __m512 c1 = _mm512_permutex2var_ps(a0, odd, a1);
+            __m512 c2 = _mm512_permutex2var_ps(b0, even, b1);
+            __m512 c3 = _mm512_permutex2var_ps(b0, odd, b1);
+            __m512i at1 = _mm512_add_epi32(at, _mm512_set1_epi32(1));
+            __m512i at2 = _mm512_add_epi32(at, _mm512_set1_epi32(w));
+            __m512i at3 = _mm512_add_epi32(at, _mm512_set1_epi32(w + 1));
+            if (relu) {
+                /* with the first candidate's ReLU (>= +0), a later raw value
+                 * is greater exactly when its ReLU is, and a NaN never is:
+                 * the ReLU'd window's maximum and first argmax */
+                best = relu16(best);
+                take_greater(c1, at1, &best, &arg);
+                take_greater(c2, at2, &best, &arg);
+                take_greater(c3, at3, &best, &arg);
                 arg = relu_argmax(best, arg);
+            } else {
+                take(c1, at1, &best, &arg);
+                take(c2, at2, &best, &arg);
+                take(c3, at3, &best, &arg);
+            }
             __mmask16 m = lanes(n);
             _mm512_mask_storeu_ps(y + (size_t)oy * ow + ox, m, best);
             _mm512_mask_storeu_epi32(argmax + (size_t)oy * ow + ox, m, arg);
