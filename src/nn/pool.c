@@ -7,8 +7,8 @@ static const char *const keys[] = {"size", "stride", "pad", NULL};
 
 static pool_geom geom(const layer *l, int batch)
 {
-    pool_geom g = {batch,         l->in.c,  l->in.h,  l->in.w,        l->u.pool.size,
-                   l->u.pool.stride, l->u.pool.pad, l->out.h, l->out.w, l->relu_before};
+    pool_geom g = {batch, l->in.c, l->in.h, l->in.w, l->u.pool.size, l->u.pool.stride,
+                   l->u.pool.pad, l->out.h, l->out.w, l->relu_before};
     return g;
 }
 

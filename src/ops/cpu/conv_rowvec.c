@@ -276,11 +276,17 @@ typedef void (*dw_tile_fn)(const float *, const float *, size_t, const int *, in
     {                                                                                       \
         dw_tile(xc, dyp, npix, off, nt, no, part, part_ostride, OB, TT);                    \
     }
-DW_TILE(6, 4) DW_TILE(4, 5) DW_TILE(3, 7) DW_TILE(2, 10)
+DW_TILE(6, 4) DW_TILE(4, 5) DW_TILE(3, 7) DW_TILE(2, 10) DW_TILE(6, 1)
 
-static dw_tile_fn dw_tile_for(int ob)
+/* The tile for nt of a group's taps: an odd square kernel leaves one tap
+ * over after groups of 4 (25 = 6 x 4 + 1), which the 6 x 1 tile takes
+ * without 18 of 24 multiply-adds wasted (the same sums: each tap's
+ * accumulators see the same products in the same order). */
+static dw_tile_fn dw_tile_for(int ob, int nt)
 {
-    return ob == 6 ? dw_tile_6_4 : ob == 4 ? dw_tile_4_5 : ob == 3 ? dw_tile_3_7 : dw_tile_2_10;
+    if (ob == 6)
+        return nt == 1 ? dw_tile_6_1 : dw_tile_6_4;
+    return ob == 4 ? dw_tile_4_5 : ob == 3 ? dw_tile_3_7 : dw_tile_2_10;
 }
 
 /* dy of one sample in the flat layout: rows of `stride`, zeros past each row
@@ -319,13 +325,13 @@ void rowvec_dw_image(const conv_geom *g, const float *x, const float *dy, float 
                sizeof *xc * (f.plane - (size_t)f.rows * f.stride));
     }
     flat_dy(g, &f, dy, dyp, part + (size_t)g->k * ostride);
-    dw_tile_fn tile = dw_tile_for(ob_n);
     int off[10];
     for (int c = 0; c < g->c; c++)
         for (int t0 = 0; t0 < kk; t0 += tt) {
             int nt = kk - t0 < tt ? kk - t0 : tt;
             for (int t = 0; t < nt; t++)
                 off[t] = (t0 + t) / g->kw * f.stride + (t0 + t) % g->kw;
+            dw_tile_fn tile = dw_tile_for(ob_n, nt);
             for (int o0 = 0; o0 < g->k; o0 += ob_n) {
                 int no = g->k - o0 < ob_n ? g->k - o0 : ob_n;
                 tile(scratch + c * f.plane, dyp + o0 * f.npix, f.npix, off, nt, no,

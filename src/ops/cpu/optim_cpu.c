@@ -52,7 +52,7 @@
  * The loops hold no branches: compilers vectorise only one version of a loop
  * they unswitch. */
 OPTIM_LOOP void sgd_step(const optim_step_args *a, float *w, const float *grads, float *buf,
-                     size_t n)
+                         size_t n)
 {
     const float lr = a->lr, wd = a->weight_decay, mu = a->momentum;
 
@@ -88,8 +88,8 @@ OPTIM_LOOP void sgd_step(const optim_step_args *a, float *w, const float *grads,
 
 /* AdaGrad (Duchi et al. 2011; torch.optim.Adagrad, lr_decay 0, initial sum 0):
  *   G += g'^2;  w -= lr * g' / (sqrt(G) + eps) */
-OPTIM_LOOP void adagrad_step(const optim_step_args *a, float *w, const float *grads, float *sum,
-                         size_t n)
+OPTIM_LOOP void adagrad_step(const optim_step_args *a, float *w, const float *grads,
+                             float *sum, size_t n)
 {
     const float lr = a->lr, wd = a->weight_decay, eps = a->eps;
     ELEMENTWISE_LOOP
@@ -103,8 +103,8 @@ OPTIM_LOOP void adagrad_step(const optim_step_args *a, float *w, const float *gr
 
 /* RMSProp (Tieleman & Hinton 2012; torch.optim.RMSprop, not centered, no momentum):
  *   v = alpha*v + (1-alpha)*g'^2;  w -= lr * g' / (sqrt(v) + eps) */
-OPTIM_LOOP void rmsprop_step(const optim_step_args *a, float *w, const float *grads, float *sq,
-                         size_t n)
+OPTIM_LOOP void rmsprop_step(const optim_step_args *a, float *w, const float *grads,
+                             float *sq, size_t n)
 {
     const float lr = a->lr, wd = a->weight_decay, eps = a->eps;
     const float alpha = a->alpha, one_minus_alpha = 1.0f - a->alpha;
@@ -124,8 +124,8 @@ OPTIM_LOOP void rmsprop_step(const optim_step_args *a, float *w, const float *gr
  *   w -= lr * mhat / (sqrt(vhat) + eps),  mhat = m/(1-b1^t), vhat = v/(1-b2^t)
  * computed as PyTorch does: w -= (lr/bc1) * m / (sqrt(v)/sqrt(bc2) + eps),
  * with the bias corrections in double. */
-OPTIM_LOOP void adam_step(const optim_step_args *a, float *w, const float *grads, float *m_buf,
-                      float *v_buf, size_t n)
+OPTIM_LOOP void adam_step(const optim_step_args *a, float *w, const float *grads,
+                          float *m_buf, float *v_buf, size_t n)
 {
     const double t = (double)(a->t < 1 ? 1 : a->t);
     const double bc1 = 1.0 - pow((double)a->beta1, t);

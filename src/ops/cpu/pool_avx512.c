@@ -4,8 +4,9 @@
  * 16 outputs at a time: two input rows of 32 values are split into even and
  * odd columns, and the four candidates are compared in the generic loop's
  * scan order with its rule (a later value wins if greater, or if NaN), so
- * values and argmax match pool_cpu.c's generic path bit for bit; so do the
- * input gradients.
+ * values and argmax match pool_cpu.c's generic path bit for bit, with or
+ * without the ReLU before the pool (pool_geom.relu); so do the input
+ * gradients.
  */
 #include <float.h>
 #include <stdint.h>
