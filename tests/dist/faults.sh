@@ -34,7 +34,7 @@ start_long_run() {
 # ---- SIGTERM to rank 1 only
 start_long_run "$tmp/stop"
 pid=$(rank_pid "$job" 1)
-check "found rank 1" test -n "$pid"
+check "found rank 1 (mpirun $(kill -0 "$job" 2>/dev/null && echo running || echo ended); its stderr: $(head -c 300 "$tmp/err"))" test -n "$pid"
 kill -TERM "$pid"
 set +e
 wait "$job"
@@ -74,7 +74,7 @@ check "and says why: $(head -c 300 "$tmp/err")" \
 # ---- SIGKILL to rank 1: the job ends within seconds
 start_long_run "$tmp/kill"
 pid=$(rank_pid "$job" 1)
-check "found rank 1 again" test -n "$pid"
+check "found rank 1 again (mpirun $(kill -0 "$job" 2>/dev/null && echo running || echo ended); its stderr: $(head -c 300 "$tmp/err"))" test -n "$pid"
 start=$(date +%s)
 kill -KILL "$pid"
 for _ in $(seq 200); do
