@@ -19,6 +19,17 @@ rank_pid() {
         fi
     done
 }
+# rank_pid, asked again for up to 5 s: under the ASan stage at -j2 one look
+# found no rank 1 (twice in a session, mpirun running); cause not known
+find_rank() {
+    local p=""
+    for _ in $(seq 50); do
+        p=$(rank_pid "$1" "$2")
+        [[ -n "$p" ]] && break
+        sleep 0.1
+    done
+    echo "$p"
+}
 # starts a 30-epoch run into OUT in the background ($job: mpirun's pid) and
 # waits until its first epoch is recorded
 start_long_run() {
@@ -33,7 +44,7 @@ start_long_run() {
 
 # ---- SIGTERM to rank 1 only
 start_long_run "$tmp/stop"
-pid=$(rank_pid "$job" 1)
+pid=$(find_rank "$job" 1)
 check "found rank 1 (mpirun $(kill -0 "$job" 2>/dev/null && echo running || echo ended); its stderr: $(head -c 300 "$tmp/err"))" test -n "$pid"
 kill -TERM "$pid"
 set +e
@@ -73,7 +84,7 @@ check "and says why: $(head -c 300 "$tmp/err")" \
 
 # ---- SIGKILL to rank 1: the job ends within seconds
 start_long_run "$tmp/kill"
-pid=$(rank_pid "$job" 1)
+pid=$(find_rank "$job" 1)
 check "found rank 1 again (mpirun $(kill -0 "$job" 2>/dev/null && echo running || echo ended); its stderr: $(head -c 300 "$tmp/err"))" test -n "$pid"
 start=$(date +%s)
 kill -KILL "$pid"
