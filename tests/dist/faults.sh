@@ -12,23 +12,21 @@ common=(--data "$tiny" --batch 16 --seed 7 --schedule const --threads 1 --quiet)
 # rank RANK's process id among mpirun's children
 rank_pid() {
     local p
-    for p in $(pgrep -P "$1"); do
-        if tr '\0' '\n' <"/proc/$p/environ" 2>/dev/null | grep -qx "OMPI_COMM_WORLD_RANK=$2"; then
-            echo "$p"
-            return
-        fi
-    done
-}
-# rank_pid, asked again for up to 5 s: under the ASan stage at -j2 one look
-# found no rank 1 (twice in a session, mpirun running); cause not known
-find_rank() {
-    local p=""
+    # asked again for up to 5 s: under the ASan stage at -j2 one look found
+    # no rank 1 (twice in a session, mpirun running); cause not known
     for _ in $(seq 50); do
-        p=$(rank_pid "$1" "$2")
-        [[ -n "$p" ]] && break
+        for p in $(pgrep -P "$1"); do
+            if tr '\0' '\n' <"/proc/$p/environ" 2>/dev/null | grep -qx "OMPI_COMM_WORLD_RANK=$2"; then
+                echo "$p"
+                return
+            fi
+        done
         sleep 0.1
     done
-    echo "$p"
+}
+# what a missing rank's job was doing: for the failure message
+job_state() {
+    echo "mpirun $(kill -0 "$job" 2>/dev/null && echo running || echo ended); its stderr: $(head -c 300 "$tmp/err")"
 }
 # starts a 30-epoch run into OUT in the background ($job: mpirun's pid) and
 # waits until its first epoch is recorded
@@ -44,8 +42,8 @@ start_long_run() {
 
 # ---- SIGTERM to rank 1 only
 start_long_run "$tmp/stop"
-pid=$(find_rank "$job" 1)
-check "found rank 1 (mpirun $(kill -0 "$job" 2>/dev/null && echo running || echo ended); its stderr: $(head -c 300 "$tmp/err"))" test -n "$pid"
+pid=$(rank_pid "$job" 1)
+check "found rank 1 ($(job_state))" test -n "$pid"
 kill -TERM "$pid"
 set +e
 wait "$job"
@@ -84,8 +82,8 @@ check "and says why: $(head -c 300 "$tmp/err")" \
 
 # ---- SIGKILL to rank 1: the job ends within seconds
 start_long_run "$tmp/kill"
-pid=$(find_rank "$job" 1)
-check "found rank 1 again (mpirun $(kill -0 "$job" 2>/dev/null && echo running || echo ended); its stderr: $(head -c 300 "$tmp/err"))" test -n "$pid"
+pid=$(rank_pid "$job" 1)
+check "found rank 1 again ($(job_state))" test -n "$pid"
 start=$(date +%s)
 kill -KILL "$pid"
 for _ in $(seq 200); do
