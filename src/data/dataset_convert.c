@@ -124,6 +124,24 @@ static soma_status stream_convert(const soma_dataset *ds, const int *indices, in
     return st;
 }
 
+/* Shuffled samples lie far apart in memory, where the hardware prefetchers
+ * do not follow: without a hint, each sample's bytes and label are fetched
+ * one cache miss after another (about 5% of a LeNet-5 step on one thread).
+ * Samples this many ahead are asked for while one is converted: their
+ * first bytes (past those, the prefetchers follow) and their label. */
+#define GATHER_AHEAD 4
+#define GATHER_AHEAD_BYTES 4096
+
+static void prefetch_sample(const soma_dataset *ds, int index, size_t sample)
+{
+    const uint8_t *p = ds->images + (size_t)index * sample;
+    size_t bytes = sample < GATHER_AHEAD_BYTES ? sample : GATHER_AHEAD_BYTES;
+    for (size_t at = 0; at < bytes; at += 64)
+        __builtin_prefetch(p + at);
+    __builtin_prefetch(p + bytes - 1);
+    __builtin_prefetch(ds->labels + index);
+}
+
 /* mean[c * step], std[c * step] for channel c, as convert_sample takes them */
 static soma_status gather(const soma_dataset *ds, const int *indices, int n, const float *mean,
                           const float *std, int step, float *out, int32_t *labels)
@@ -132,6 +150,8 @@ static soma_status gather(const soma_dataset *ds, const int *indices, int n, con
         return stream_convert(ds, indices, 0, n, NULL, mean, std, step, out, labels);
     size_t sample = dataset_sample_size(ds);
     for (int i = 0; i < n; i++) {
+        if (i + GATHER_AHEAD < n)
+            prefetch_sample(ds, indices[i + GATHER_AHEAD], sample);
         convert_sample(ds, ds->images + (size_t)indices[i] * sample, mean, std, step,
                        out + (size_t)i * sample);
         if (labels)
