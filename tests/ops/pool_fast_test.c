@@ -5,7 +5,8 @@
  * 2x2, on inputs with ties, NaN, infinities and signed zeros (and such
  * gradients), odd heights and widths (an input row or column no window
  * covers), widths around multiples of 16, 1 and 2 threads; with and without
- * the ReLU before the pool (pool_geom.relu). The generic loop itself is
+ * the ReLU before the pool (pool_geom.relu); every plane shape the
+ * small-plane gradient kernel takes. The generic loop itself is
  * checked against a window scanned by hand. The kernel checks pass trivially
  * without AVX-512.
  */
@@ -55,6 +56,10 @@ static void check_relu(int n, int c, int h, int w, int size, int pad, int thread
     if (size == 2 && maxpool_2x2_backward(&g, dy, a1, dx2, threads))
         CHECK_MSG(memcmp(dx1, dx2, sizeof *dx1 * nx) == 0, "%dx%d relu %d: gradients differ", h,
                   w, relu);
+    memset(dx2, 0x55, sizeof *dx2 * nx);
+    if (maxpool_2x2_small_backward(&g, dy, a1, dx2, threads))
+        CHECK_MSG(memcmp(dx1, dx2, sizeof *dx1 * nx) == 0,
+                  "%dx%d relu %d: gradients of the small-plane kernel differ", h, w, relu);
     /* the generic loop itself on a window by hand: first maximum, NaN wins;
      * with the ReLU, of x > 0 ? x : +0, and no argmax where that is +0 */
     for (size_t o = 0; o < ny; o++) {
@@ -107,6 +112,11 @@ int main(void)
         check_padded(2, 3, 7, 7, 3, 1, threads); /* vgg-small's last pool */
         check_padded(2, 3, 8, 8, 3, 1, threads);
         check_padded(1, 2, 55, 55, 3, 1, threads);
+        /* every plane the small-plane kernel takes, 1 to 32 outputs */
+        for (int h = 2; h <= 65; h++)
+            for (int w = 2; w <= 65; w++)
+                if ((h / 2) * (w / 2) <= 32)
+                    check_padded(1, 3, h, w, 2, 0, threads);
         for (int size = 1; size <= 4; size++)
             for (int pad = 0; pad <= size / 2; pad++)
                 for (int w = size > 2 * pad ? size - 2 * pad : 1; w <= 36; w++)

@@ -94,7 +94,9 @@ soma_status cpu_maxpool_forward(const pool_geom *g, const float *x, float *y, in
 soma_status cpu_maxpool_backward(const pool_geom *g, const float *dy, const int32_t *argmax,
                                  float *dx)
 {
-    /* on narrow planes (LeNet's 5x5 outputs) the scalar scatter is as fast */
+    if (maxpool_2x2_small_backward(g, dy, argmax, dx, cpu_threads()))
+        return SOMA_OK;
+    /* on other narrow planes the scalar scatter is as fast as the row kernel */
     if (g->ow < 8 || !maxpool_2x2_backward(g, dy, argmax, dx, cpu_threads()))
         maxpool_backward_generic(g, dy, argmax, dx, cpu_threads());
     return SOMA_OK;

@@ -22,6 +22,12 @@ int maxpool_s2_forward(const pool_geom *g, const float *x, float *y, int32_t *ar
 int maxpool_2x2_backward(const pool_geom *g, const float *dy, const int32_t *argmax, float *dx,
                          int threads);
 
+/* 2x2, stride 2, no padding, at most 32 outputs a plane (pool_small_avx512.c):
+ * the input gradient a plane at a time; as maxpool_2x2_backward. */
+int maxpool_2x2_small(const pool_geom *g);
+int maxpool_2x2_small_backward(const pool_geom *g, const float *dy, const int32_t *argmax,
+                               float *dx, int threads);
+
 /* Any window, stride and padding: the first maximum in row-major window
  * order wins, a NaN wins over numbers (and a later NaN over an earlier). */
 void maxpool_forward_generic(const pool_geom *g, const float *x, float *y, int32_t *argmax,
