@@ -1,7 +1,8 @@
 /*
  * bench/kernels/pool_bench: max-pooling kernels against the generic loops,
  * one thread, on the pooling layers of LeNet-5, the BN CNN and AlexNet:
- * the library's AVX-512 forward (stride 2) and 2x2 backward, and two
+ * the library's AVX-512 forward (stride 2 rows; 2x2 small-plane blocks)
+ * and 2x2 backward, and two
  * experimental AVX-512 backward kernels for AlexNet's overlapping 3x3
  * stride-2 windows, where an input sums up to four gradients. The library
  * keeps the generic scatter for those: neither kernel was reliably faster
@@ -236,13 +237,13 @@ int main(int argc, char **argv)
           validate(2, 3, 13, 13, 3, 0);
     if (!ok || check_only)
         return !ok;
-    printf("%-42s %8s  backward us per image (speedup)\n", "layer", "forward");
+    printf("%-42s %6s %6s  backward us per image (speedup)\n", "layer", "rows", "small");
     for (size_t s = 0; s < sizeof layers / sizeof layers[0]; s++) {
         layer_data d;
         make(&d, layers[s].n, layers[s].c, layers[s].h, layers[s].h, layers[s].size,
              layers[s].relu, 1);
-        double best[KINDS + 2];
-        for (int k = 0; k < KINDS + 2; k++)
+        double best[KINDS + 3];
+        for (int k = 0; k < KINDS + 3; k++)
             best[k] = 1e30;
         for (int rep = 0; rep < repeats; rep++) {
             double t0 = now();
@@ -250,8 +251,11 @@ int main(int argc, char **argv)
             double t1 = now();
             int fwd = maxpool_s2_forward(&d.g, d.x, d.y, d.a, 1);
             double t2 = now();
+            int small = maxpool_2x2_small_forward(&d.g, d.x, d.y, d.a, 1);
+            double t3 = now();
             best[KINDS] = fmin(best[KINDS], t1 - t0);
             best[KINDS + 1] = fwd ? fmin(best[KINDS + 1], t2 - t1) : 0.0;
+            best[KINDS + 2] = small ? fmin(best[KINDS + 2], t3 - t2) : 0.0;
             for (int j = 0; j < KINDS; j++) {
                 int k = (j + rep) % KINDS; /* each kind after each other in turn */
                 double t = now();
@@ -260,8 +264,9 @@ int main(int argc, char **argv)
             }
         }
         double per = 1e6 / d.g.n;
-        printf("%-42s %5.2fx ", layers[s].name,
-               best[KINDS + 1] > 0 ? best[KINDS] / best[KINDS + 1] : 0.0);
+        printf("%-42s %5.2fx %5.2fx ", layers[s].name,
+               best[KINDS + 1] > 0 ? best[KINDS] / best[KINDS + 1] : 0.0,
+               best[KINDS + 2] > 0 ? best[KINDS] / best[KINDS + 2] : 0.0);
         for (int k = 0; k < KINDS; k++)
             if (best[k] > 0)
                 printf(" %s %.1f (%.2fx)", kind_names[k], best[k] * per, best[GENERIC] / best[k]);

@@ -6,7 +6,7 @@
  * gradients), odd heights and widths (an input row or column no window
  * covers), widths around multiples of 16, 1 and 2 threads; with and without
  * the ReLU before the pool (pool_geom.relu); every plane shape the
- * small-plane gradient kernel takes. The generic loop itself is
+ * small-plane kernels take. The generic loop itself is
  * checked against a window scanned by hand. The kernel checks pass trivially
  * without AVX-512.
  */
@@ -16,7 +16,11 @@
 
 #include "core/rng.h"
 #include "ops/cpu/pool_fast.h"
+#include "ops/cpu/simd.h"
 #include "support/check.h"
+
+/* planes of 10x10 (LeNet-5's second pool) the small-plane forward kernel took */
+static int lenet_pool2_taken;
 
 static float relu_of(float v) { return v > 0.0f ? v : 0.0f; }
 
@@ -52,6 +56,15 @@ static void check_relu(int n, int c, int h, int w, int size, int pad, int thread
                   size, relu);
         CHECK_MSG(memcmp(a1, a2, sizeof *a1 * ny) == 0, "%dx%d/%d relu %d: argmax differs", h,
                   w, size, relu);
+    }
+    memset(y2, 0x55, sizeof *y2 * ny);
+    memset(a2, 0x55, sizeof *a2 * ny);
+    if (maxpool_2x2_small_forward(&g, x, y2, a2, threads)) {
+        lenet_pool2_taken += h == 10 && w == 10;
+        CHECK_MSG(memcmp(y1, y2, sizeof *y1 * ny) == 0,
+                  "%dx%d relu %d: values of the small-plane kernel differ", h, w, relu);
+        CHECK_MSG(memcmp(a1, a2, sizeof *a1 * ny) == 0,
+                  "%dx%d relu %d: argmax of the small-plane kernel differs", h, w, relu);
     }
     if (size == 2 && maxpool_2x2_backward(&g, dy, a1, dx2, threads))
         CHECK_MSG(memcmp(dx1, dx2, sizeof *dx1 * nx) == 0, "%dx%d relu %d: gradients differ", h,
@@ -112,15 +125,18 @@ int main(void)
         check_padded(2, 3, 7, 7, 3, 1, threads); /* vgg-small's last pool */
         check_padded(2, 3, 8, 8, 3, 1, threads);
         check_padded(1, 2, 55, 55, 3, 1, threads);
-        /* every plane the small-plane kernel takes, 1 to 32 outputs */
+        /* every plane the small-plane kernels take: 1 to 32 outputs (the
+         * gradient), at most 8 output columns, 2 rows of at most 16 (forward) */
         for (int h = 2; h <= 65; h++)
             for (int w = 2; w <= 65; w++)
-                if ((h / 2) * (w / 2) <= 32)
+                if (w <= 17 || (h / 2) * (w / 2) <= 32)
                     check_padded(1, 3, h, w, 2, 0, threads);
         for (int size = 1; size <= 4; size++)
             for (int pad = 0; pad <= size / 2; pad++)
                 for (int w = size > 2 * pad ? size - 2 * pad : 1; w <= 36; w++)
                     check_padded(1, 2, size + 3, w, size, pad, threads);
     }
+    CHECK_MSG(lenet_pool2_taken > 0 || !cpu_has_avx512(),
+              "the small-plane forward kernel did not take 10x10 planes");
     return check_finish("pool_fast");
 }

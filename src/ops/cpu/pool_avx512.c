@@ -12,6 +12,7 @@
 #include <stdint.h>
 
 #include "ops/cpu/pool_fast.h"
+#include "ops/cpu/pool_simd.h"
 #include "ops/cpu/simd.h"
 #include "ops/cpu/team.h"
 
@@ -22,33 +23,6 @@
 AVX512_INLINE __m512i even_lanes(void)
 {
     return _mm512_setr_epi32(0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30);
-}
-
-/* pool_geom's ReLU before the pool: x > 0 ? x : +0, as relu_in_place */
-AVX512_INLINE __m512 relu16(__m512 v)
-{
-    return _mm512_maskz_mov_ps(_mm512_cmp_ps_mask(v, _mm512_setzero_ps(), _CMP_GT_OQ), v);
-}
-
-/* With that ReLU, a maximum that is not positive passes no gradient: argmax -1. */
-AVX512_INLINE __m512i relu_argmax(__m512 best, __m512i arg)
-{
-    return _mm512_mask_blend_epi32(_mm512_cmp_ps_mask(best, _mm512_setzero_ps(), _CMP_GT_OQ),
-                                   _mm512_set1_epi32(-1), arg);
-}
-
-AVX512_INLINE void take_greater(__m512 v, __m512i at, __m512 *best, __m512i *arg)
-{
-    __mmask16 m = _mm512_cmp_ps_mask(v, *best, _CMP_GT_OQ);
-    *best = _mm512_mask_blend_ps(m, *best, v);
-    *arg = _mm512_mask_blend_epi32(m, *arg, at);
-}
-
-AVX512_INLINE void take(__m512 v, __m512i at, __m512 *best, __m512i *arg)
-{
-    __mmask16 m = _mm512_cmp_ps_mask(v, *best, _CMP_GT_OQ) | _mm512_cmp_ps_mask(v, v, _CMP_UNORD_Q);
-    *best = _mm512_mask_blend_ps(m, *best, v);
-    *arg = _mm512_mask_blend_epi32(m, *arg, at);
 }
 
 static AVX512_FN void plane_2x2(const float *x, int w, int oh, int ow, int relu, float *y,
@@ -74,20 +48,7 @@ static AVX512_FN void plane_2x2(const float *x, int w, int oh, int ow, int relu,
             __m512i at1 = _mm512_add_epi32(at, _mm512_set1_epi32(1));
             __m512i at2 = _mm512_add_epi32(at, _mm512_set1_epi32(w));
             __m512i at3 = _mm512_add_epi32(at, _mm512_set1_epi32(w + 1));
-            if (relu) {
-                /* with the first candidate's ReLU (>= +0), a later raw value
-                 * is greater exactly when its ReLU is, and a NaN never is:
-                 * the ReLU'd window's maximum and first argmax */
-                best = relu16(best);
-                take_greater(c1, at1, &best, &arg);
-                take_greater(c2, at2, &best, &arg);
-                take_greater(c3, at3, &best, &arg);
-                arg = relu_argmax(best, arg);
-            } else {
-                take(c1, at1, &best, &arg);
-                take(c2, at2, &best, &arg);
-                take(c3, at3, &best, &arg);
-            }
+            window_2x2_max(c1, c2, c3, at1, at2, at3, relu, &best, &arg);
             __mmask16 m = lanes(n);
             _mm512_mask_storeu_ps(y + (size_t)oy * ow + ox, m, best);
             _mm512_mask_storeu_epi32(argmax + (size_t)oy * ow + ox, m, arg);

@@ -86,7 +86,8 @@ void maxpool_backward_generic(const pool_geom *g, const float *dy, const int32_t
 
 soma_status cpu_maxpool_forward(const pool_geom *g, const float *x, float *y, int32_t *argmax)
 {
-    if (!maxpool_s2_forward(g, x, y, argmax, cpu_threads()))
+    if (!maxpool_2x2_small_forward(g, x, y, argmax, cpu_threads()) &&
+        !maxpool_s2_forward(g, x, y, argmax, cpu_threads()))
         maxpool_forward_generic(g, x, y, argmax, cpu_threads());
     return SOMA_OK;
 }

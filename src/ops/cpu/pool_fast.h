@@ -22,8 +22,12 @@ int maxpool_s2_forward(const pool_geom *g, const float *x, float *y, int32_t *ar
 int maxpool_2x2_backward(const pool_geom *g, const float *dy, const int32_t *argmax, float *dx,
                          int threads);
 
-/* 2x2, stride 2, no padding, at most 32 outputs a plane (pool_small_avx512.c):
- * the input gradient a plane at a time; as maxpool_2x2_backward. */
+/* 2x2, stride 2, no padding, small planes (pool_small_avx512.c). Forward:
+ * planes of at most 8 output columns whose blocks of 16 / ow output rows
+ * (2 or more) read at most 64 inputs; as maxpool_s2_forward. Input
+ * gradient: at most 32 outputs a plane; as maxpool_2x2_backward. */
+int maxpool_2x2_small_forward(const pool_geom *g, const float *x, float *y, int32_t *argmax,
+                              int threads);
 int maxpool_2x2_small(const pool_geom *g);
 int maxpool_2x2_small_backward(const pool_geom *g, const float *dy, const int32_t *argmax,
                                float *dx, int threads);
