@@ -8,11 +8,10 @@
  * four candidates are picked from them with permutes. Same values and
  * argmax as the generic loop (pool_fast_test).
  *
- * Input gradient, for planes whose outputs fit in two vectors:
- * pool_avx512.c's row kernel would fill 5 of 16 lanes there, and the
- * the generic scatter branches on every output's argmax, which the ReLU
- * before the pool makes unpredictable (-1 for a window with nothing
- * positive): once the slowest pass of a LeNet-5 layer. Every input lane looks up
+ * Input gradient, for planes whose outputs fit in two vectors: the
+ * generic scatter branches on every output's argmax, which the ReLU before
+ * the pool makes unpredictable (-1 for a window with nothing positive):
+ * once the slowest pass of a LeNet-5 layer. Every input lane looks up
  * its window's output in registers and takes that gradient when it is the
  * argmax, a plane at a time with all 16 lanes busy. Same bits as the
  * generic loop (pool_fast_test).
