@@ -33,6 +33,8 @@ int maxpool_2x2_small(const pool_geom *g)
            g->h * g->w <= SMALL_IN;
 }
 
+#if SIMD_AVX512
+
 /* Input values a forward block may span: four vectors. */
 #define BLOCK_IN 64
 
@@ -45,8 +47,6 @@ static int block_rows(const pool_geom *g)
     int rows = 16 / g->ow < g->oh ? 16 / g->ow : g->oh;
     return rows >= 2 && 2 * rows * g->w <= BLOCK_IN ? rows : 0;
 }
-
-#if SIMD_AVX512
 
 typedef struct block_job {
     const pool_geom *g;
@@ -166,7 +166,7 @@ int maxpool_2x2_small_backward(const pool_geom *g, const float *dy, const int32_
 int maxpool_2x2_small_forward(const pool_geom *g, const float *x, float *y, int32_t *argmax,
                               int threads)
 {
-    (void)g, (void)x, (void)y, (void)argmax, (void)threads, (void)block_rows;
+    (void)g, (void)x, (void)y, (void)argmax, (void)threads;
     return 0;
 }
 
