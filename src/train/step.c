@@ -59,12 +59,18 @@ struct sliced_step {
     long long global_step;
     int loss_batch;  /* the loss's mean is over these samples (the global batch) */
     int sample_base; /* this process's first sample within the global batch */
-    /* Chunks [0, left) are still to do, taken from the top: the parameters
-     * lie in layer order and backward ends the last layers first. A slice
-     * whose pass is over takes chunks whose gradients are final in every
-     * slice (from final_from[s] on in slice s) while the others still run
-     * backward: the time it would wait for them goes to the update. */
-    _Atomic size_t left;
+    /* Each slice's thread has a home range of the chunks, [home[s], left[s])
+     * still to do, taken from the top: the parameters lie in layer order and
+     * backward ends the last layers first. A slice whose pass is over takes
+     * chunks whose gradients are final in every slice (from final_from[s]
+     * on in slice s) while the others still run backward: the time it would
+     * wait for them goes to the update. It takes its own range's first, so
+     * that from step to step the same core updates the same parameters and
+     * optimizer state (they stay in its cache), then the others' from their
+     * top (so a slow thread is left little to do: one core may be slower
+     * than the other for minutes on a shared machine). */
+    size_t home[NETWORK_MAX_SLICES];
+    _Atomic size_t left[NETWORK_MAX_SLICES];
     _Atomic size_t final_from[NETWORK_MAX_SLICES];
     slice_hook hooks[NETWORK_MAX_SLICES];
 };
@@ -76,8 +82,12 @@ static void sliced_init(sliced_step *j, soma_model *m, optimizer *opt, float lr,
     j->m = m, j->opt = opt, j->lr = lr, j->batch = batch, j->slices = slices;
     j->data = data, j->seed = seed, j->global_step = global_step;
     j->loss_batch = loss_batch, j->sample_base = sample_base;
-    atomic_init(&j->left, (m->nparams + FINISH_CHUNK - 1) / FINISH_CHUNK);
+    int chunks = (int)((m->nparams + FINISH_CHUNK - 1) / FINISH_CHUNK);
     for (int s = 0; s < slices; s++) {
+        int b, e;
+        partition(chunks, slices, s, &b, &e);
+        j->home[s] = (size_t)b;
+        atomic_init(&j->left[s], (size_t)e);
         atomic_init(&j->final_from[s], m->nparams);
         j->hooks[s] = (slice_hook){j, s};
     }
@@ -95,20 +105,30 @@ static soma_status slice_layer_done(void *arg, int index)
     return SOMA_OK;
 }
 
-/* The highest chunk left whose gradients are final in every slice (any,
- * once all passes are over: `all_final`); -1: none now. */
-static long claim_chunk(sliced_step *j, int all_final)
+/* The highest chunk left of slice `home`'s range whose gradients are final
+ * (from `final` on) in every slice; -1: none now. */
+static long claim_in(sliced_step *j, int home, size_t final)
 {
-    size_t final = 0; /* from here on final in every slice */
-    for (int s = 0; s < j->slices && !all_final; s++) {
-        size_t f = atomic_load_explicit(&j->final_from[s], memory_order_acquire);
-        final = f > final ? f : final;
-    }
-    size_t top = atomic_load(&j->left);
-    while (top > 0 && (top - 1) * FINISH_CHUNK >= final)
-        if (atomic_compare_exchange_weak(&j->left, &top, top - 1))
+    size_t top = atomic_load(&j->left[home]);
+    while (top > j->home[home] && (top - 1) * FINISH_CHUNK >= final)
+        if (atomic_compare_exchange_weak(&j->left[home], &top, top - 1))
             return (long)(top - 1);
     return -1;
+}
+
+/* A chunk for slice s's thread, final in every slice (any, once all passes
+ * are over: `all_final`): of its own range, else of the others'; -1: none now. */
+static long claim_chunk(sliced_step *j, int s, int all_final)
+{
+    size_t final = 0; /* from here on final in every slice */
+    for (int i = 0; i < j->slices && !all_final; i++) {
+        size_t f = atomic_load_explicit(&j->final_from[i], memory_order_acquire);
+        final = f > final ? f : final;
+    }
+    long c = claim_in(j, s, final);
+    for (int i = 1; i < j->slices && c < 0; i++)
+        c = claim_in(j, (s + i) % j->slices, final);
+    return c;
 }
 
 /* A chunk's gradients summed into slice 0's in slice order (the same sums
@@ -123,9 +143,9 @@ static soma_status finish_chunk(const sliced_step *j, long chunk)
     return j->opt ? optimizer_step_range(j->opt, j->lr, m->params, m->grads, b, e) : SOMA_OK;
 }
 
-static soma_status finish_chunks(sliced_step *j, int all_final)
+static soma_status finish_chunks(sliced_step *j, int s, int all_final)
 {
-    for (long c; (c = claim_chunk(j, all_final)) >= 0;)
+    for (long c; (c = claim_chunk(j, s, all_final)) >= 0;)
         SOMA_TRY(finish_chunk(j, c));
     return SOMA_OK;
 }
@@ -148,14 +168,15 @@ static soma_status slice_pass(void *arg, int s)
                    .sample_base = j->sample_base, .layer_done = slice_layer_done,
                    .layer_done_arg = &j->hooks[s]};
     SOMA_TRY(pass(m, &ctx, j->loss_batch, j->data));
-    return finish_chunks(j, 0);
+    return finish_chunks(j, s, 0);
 }
 
-/* Once every pass is over, the chunks left, shared among the threads. */
+/* Once every pass is over, the chunks left, shared among the threads
+ * (part t is slice t's thread: lanes go to threads in turn). */
 static soma_status slice_finish(void *arg, int part, int parts)
 {
-    (void)part, (void)parts;
-    return finish_chunks(arg, 1);
+    (void)parts;
+    return finish_chunks(arg, part, 1);
 }
 
 /* `slices` from network_slices: at most NETWORK_MAX_SLICES (network_plan) */
