@@ -23,6 +23,14 @@ static const linear_case linear_cases[] = {
     /* over 2^20 multiply-adds: the CPU splits these over threads */
     {64, 130, 127, 1},
     {1, 1100, 960, 0}, /* batch 1 */
+    /* batches 16..64, 32 units or more: the CPU's units-by-samples product,
+     * transposed back in 16x16 blocks (edges of both), the units in blocks
+     * of 8192 / n (rounded down to 16) */
+    {16, 40, 33, 1},
+    {64, 30, 150, 1},
+    {48, 21, 200, 0},
+    {65, 12, 40, 1}, /* one past, and too few units: x W^T */
+    {32, 20, 31, 1},
 };
 
 static void linear_reference_forward(const linear_case *c, const float *x, const float *w,

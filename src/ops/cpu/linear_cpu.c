@@ -5,12 +5,14 @@
  * slice of the weights), the input gradient splits the input units, the
  * weight gradient splits the output units. Each output element is computed
  * by one call for its part, so results do not depend on how many threads
- * run the parts.
+ * run the parts. Mid-sized batches compute the forward pass transposed
+ * (linear_transpose.h).
  */
 #include <cblas.h>
 
 #include "ops/cpu/cpu.h"
 #include "core/partition.h"
+#include "ops/cpu/linear_transpose.h"
 #include "ops/cpu/relu_fused.h"
 #include "ops/cpu/team.h"
 
@@ -37,16 +39,41 @@ typedef struct linear_job {
     int n, in, out, relu, parts;
 } linear_job;
 
+/* Batches, and units per part, whose units-by-samples product
+ * (linear_transpose.h) is faster (bench/kernels/linear_bench) */
+#define TRANSPOSED_MIN_BATCH 16
+#define TRANSPOSED_MAX_BATCH 64
+#define TRANSPOSED_MIN_UNITS 32
+/* Floats of that product at a time, on the stack (units in blocks of 16) */
+#define TRANSPOSED_FLOATS 8192
+
+/* Units [o0, o1) as W x^T, TRANSPOSED_FLOATS at a time, then transposed into y. */
+static void forward_transposed(const linear_job *j, int o0, int o1)
+{
+    float yt[TRANSPOSED_FLOATS];
+    int n = j->n, in = j->in, block = TRANSPOSED_FLOATS / n / 16 * 16;
+    for (int u0 = o0; u0 < o1; u0 += block) {
+        int units = o1 - u0 < block ? o1 - u0 : block;
+        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, units, n, in, 1.0f,
+                    j->w + (size_t)u0 * in, in, j->x, in, 0.0f, yt, n);
+        linear_store_transposed(yt, units, n, j->b ? j->b + u0 : NULL, j->relu, j->out_y + u0,
+                                (size_t)j->out);
+    }
+}
+
 static void forward_parts(void *arg, int t, int team)
 {
     const linear_job *j = arg;
     const float *x = j->x, *w = j->w, *b = j->b;
     float *y = j->out_y;
     int n = j->n, in = j->in, out = j->out, parts = j->parts;
+    int transposed = n >= TRANSPOSED_MIN_BATCH && n <= TRANSPOSED_MAX_BATCH;
     for (int part = t; part < parts; part += team) {
         int o0, o1;
         partition(out, parts, part, &o0, &o1);
-        if (o1 > o0) {
+        if (transposed && o1 - o0 >= TRANSPOSED_MIN_UNITS) {
+            forward_transposed(j, o0, o1);
+        } else if (o1 > o0) {
             for (int r = 0; r < n; r++)
                 for (int o = o0; o < o1; o++)
                     y[(size_t)r * out + o] = b ? b[o] : 0.0f;
