@@ -380,20 +380,27 @@ def pair(w, runs):
 
 
 def pair_rounds(runs):
-    """[(rep, round, sgemm best GFLOP/s, 1-thread img/s, 2-thread img/s)] of
-    the pair workload's rounds, each run seconds after the one before."""
+    """[(rep, round, sgemm best GFLOP/s on CPU 0, 1-thread img/s on CPU 0,
+    2-thread img/s, sgemm on CPU 1, 1-thread on CPU 1)] of the pair
+    workload's rounds, each run seconds after the one before (None where a
+    run is missing: CPU 1's runs came later)."""
     rounds = []
     for k in range(1, 100):
         fw = "soma" if k == 1 else f"soma-r{k}"
         if ("lenet5-pair", fw, 1) not in runs:
             break
-        blas = {r["rep"]: r.get("best_gflops")
-                for r in runs.get(("lenet5-pair", fw.replace("soma", "openblas"), 1), [])}
-        one = {r["rep"]: r.get("ips") for r in runs[("lenet5-pair", fw, 1)]}
-        two = {r["rep"]: r.get("ips") for r in runs.get(("lenet5-pair", fw, 2), [])}
-        for rep in sorted(one):
-            rounds.append((rep, k, blas.get(rep), one[rep], two.get(rep)))
-    return sorted(rounds)
+
+        def by_rep(framework, threads, key):
+            return {r["rep"]: r.get(key)
+                    for r in runs.get(("lenet5-pair", framework, threads), [])}
+        blas = fw.replace("soma", "openblas")
+        peak0, one0 = by_rep(blas, 1, "best_gflops"), by_rep(fw, 1, "ips")
+        peak1, one1 = by_rep(blas + "-c1", 1, "best_gflops"), by_rep(fw + "-c1", 1, "ips")
+        two = by_rep(fw, 2, "ips")
+        for rep in sorted(one0):
+            rounds.append((rep, k, peak0.get(rep), one0[rep], two.get(rep), peak1.get(rep),
+                           one1.get(rep)))
+    return sorted(rounds, key=lambda r: (r[0], r[1]))
 
 
 def goals(w, runs, flop):
@@ -402,34 +409,46 @@ def goals(w, runs, flop):
     if not rounds:
         return
     w("## The two LeNet-5 goals, from runs seconds apart\n")
-    w("Rounds of: OpenBLAS sgemm 2048³ on 1 thread (its best call), one epoch of the LeNet-5 "
-      "recipe on 1 thread, then on 2. Each ratio divides runs of the same round, a few seconds "
-      "apart: on this shared machine a core's speed drifts by up to 20% from minute to minute, "
-      "which the medians of the tables above, taken minutes apart, do not cancel. Goals: "
-      "1 thread at or above 75% of the sgemm peak, 2 threads at least 1.85x 1 thread.\n")
-    w("| rep | round | sgemm GFLOP/s | 1 thread img/s | GFLOP/s | of sgemm | 2 threads img/s "
-      "| 2 threads / 1 |")
-    w("| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |")
-    shares, speedups = [], []
-    for rep, k, peak, one, two in rounds:
-        g = one * flop / 1e9 if one else None
-        share = g / peak if g and peak else None
-        speedup = two / one if one and two else None
-        if share:
-            shares.append(share)
-        if speedup:
-            speedups.append(speedup)
-        w(f"| {rep} | {k} | {fmt(peak, 1)} | {fmt_rate(one)} | {fmt(g, 1)} | "
-          f"{fmt(share * 100 if share else None, 0, '%')} | {fmt_rate(two)} | "
-          f"{fmt(speedup, 2)} |")
+    w("Rounds of: OpenBLAS sgemm 2048³ on 1 thread (its best call) and one epoch of the "
+      "LeNet-5 recipe on 1 thread, on CPU 0 then on CPU 1, then the recipe on 2 threads. Each "
+      "ratio divides runs of the same round, a few seconds apart: on this shared machine a "
+      "core's speed drifts by up to 20% from minute to minute, which the medians of the tables "
+      "above, taken minutes apart, do not cancel, and one core can run a third slower than "
+      "the other for minutes: 2 threads run on both, so they are set against each core alone "
+      "and against the mean of the two. Goals: 1 thread at or above 75% of the sgemm peak, "
+      "2 threads at least 1.85x 1 thread.\n")
+    w("| rep | round | sgemm CPU 0 GFLOP/s | 1 thread CPU 0 img/s | of sgemm | sgemm CPU 1 "
+      "| 1 thread CPU 1 img/s | of sgemm | 2 threads img/s | 2 threads / CPU 0 "
+      "| 2 threads / mean of CPUs 0, 1 |")
+    w("| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |")
+    cols = {"share0": [], "share1": [], "vs0": [], "vsmean": []}
 
-    def spread(xs, scale, digits, suffix):
+    def ratio(a, b, key):
+        r = a / b if a and b else None
+        if r:
+            cols[key].append(r)
+        return r
+
+    def pct(x):
+        return fmt(x * 100 if x else None, 0, "%")
+    for rep, k, peak0, one0, two, peak1, one1 in rounds:
+        share0 = ratio(one0 * flop / 1e9 if one0 else None, peak0, "share0")
+        share1 = ratio(one1 * flop / 1e9 if one1 else None, peak1, "share1")
+        vs0 = ratio(two, one0, "vs0")
+        vsmean = ratio(two, (one0 + one1) / 2 if one0 and one1 else None, "vsmean")
+        w(f"| {rep} | {k} | {fmt(peak0, 1)} | {fmt_rate(one0)} | {pct(share0)} | "
+          f"{fmt(peak1, 1)} | {fmt_rate(one1)} | {pct(share1)} | {fmt_rate(two)} | "
+          f"{fmt(vs0, 2)} | {fmt(vsmean, 2)} |")
+
+    def spread(key, scale, digits, suffix):
+        xs = cols[key]
         if not xs:
             return "—"
         return (f"{statistics.median(xs) * scale:.{digits}f}{suffix} "
                 f"({min(xs) * scale:.{digits}f}{suffix} to {max(xs) * scale:.{digits}f}{suffix})")
-    w(f"| median (range) | | | | | {spread(shares, 100, 0, '%')} | | "
-      f"{spread(speedups, 1, 2, 'x')} |")
+    w(f"| median (range) | | | | {spread('share0', 100, 0, '%')} | | | "
+      f"{spread('share1', 100, 0, '%')} | | {spread('vs0', 1, 2, 'x')} | "
+      f"{spread('vsmean', 1, 2, 'x')} |")
     w("")
 
 

@@ -33,8 +33,9 @@ sgemm; writes a markdown table.
                    soma 2 MPI ranks x 1 thread, PyTorch DDP gloo 2 processes
                    x 1 thread; needs 2 CPUs, Open MPI's mpirun)
                    pair (the LeNet-5 goals from runs seconds apart: rounds
-                   of sgemm, one epoch on 1 thread and on 2; then two
-                   1-thread runs at once on CPUs 0 and 1; needs 2 CPUs)
+                   of sgemm and one epoch on 1 thread, on CPU 0 and on CPU
+                   1, then on 2 threads; then two 1-thread runs at once on
+                   CPUs 0 and 1; needs 2 CPUs)
                    winograd (bench/winograd.sh: Winograd against the
                    convolution algorithm chosen without it, per 3x3 layer and
                    on whole models; appended to the table)
@@ -241,24 +242,28 @@ dist_train() {
         "$data" --model "$ROOT/models/$model.cfg" --procs 2 --threads 1 --batch 64 --lr 0.001
 }
 
-# pair_train REP: rounds of sgemm on 1 thread, the LeNet-5 recipe on 1
-# thread, then on 2 (the two LeNet-5 goals, from runs seconds apart:
-# on a shared machine the speed of a core drifts by 20% from minute to
-# minute, more than either goal's margin), then two 1-thread runs at once
-# (CPU 0 and CPU 1: what two independent jobs get from the machine, the
-# ceiling for any 2-thread speed-up)
+# pair_train REP: rounds of sgemm and the LeNet-5 recipe on 1 thread, on
+# CPU 0 then on CPU 1, then the recipe on 2 threads (the two
+# LeNet-5 goals, from runs seconds apart: on a shared machine the speed of
+# a core drifts by 20% from minute to minute, more than either goal's
+# margin, and one core can run a third slower than the other for minutes),
+# then two 1-thread runs at once (CPU 0 and CPU 1: what two independent
+# jobs get from the machine, the ceiling for any 2-thread speed-up)
 PAIR_ROUNDS=3
 pair_train() {
-    local rep=$1 recipe pids=() round fw
+    local rep=$1 recipe pids=() round fw cpu
     recipe=(train lenet5 --data "$TRAIN_DATA" "${RECIPE[@]}")
     for round in $(seq 1 $PAIR_ROUNDS); do
         fw=soma && (( round > 1 )) && fw=soma-r$round
-        run_one "$rep" lenet5-pair "${fw/soma/openblas}" 1 env "${BLAS_ENV[@]}" \
-            "$BUILD/sgemm_peak" 1 2048 5
-        for t in 1 2; do
-            run_one "$rep" lenet5-pair "$fw" "$t" "$SOMA" "${recipe[@]}" --threads "$t" \
-                --out "$RUNS/$rep/lenet5-pair/$fw-t$t/out"
+        for cpu in 0 1; do
+            local suffix='' && (( cpu > 0 )) && suffix=-c$cpu
+            PIN_AT=$cpu run_one "$rep" lenet5-pair "${fw/soma/openblas}$suffix" 1 \
+                env "${BLAS_ENV[@]}" "$BUILD/sgemm_peak" 1 2048 5
+            PIN_AT=$cpu run_one "$rep" lenet5-pair "$fw$suffix" 1 "$SOMA" "${recipe[@]}" \
+                --threads 1 --out "$RUNS/$rep/lenet5-pair/$fw$suffix-t1/out"
         done
+        run_one "$rep" lenet5-pair "$fw" 2 "$SOMA" "${recipe[@]}" --threads 2 \
+            --out "$RUNS/$rep/lenet5-pair/$fw-t2/out"
     done
     for cpu in 0 1; do
         PIN_AT=$cpu run_one "$rep" lenet5-pair soma-cpu$cpu 1 "$SOMA" "${recipe[@]}" --threads 1 \
