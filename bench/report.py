@@ -356,8 +356,9 @@ def pair(w, runs):
       "(ceiling) | 2 threads | 2 threads / alone | 2 threads / sum |")
     w("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |")
     rounds = pair_rounds(runs)
-    alone = statistics.median([r[3] for r in rounds if r[3]] or [None])
-    two = statistics.median([r[4] for r in rounds if r[4]] or [None])
+    ones, twos = [r[3] for r in rounds if r[3]], [r[4] for r in rounds if r[4]]
+    alone = statistics.median(ones) if ones else None
+    two = statistics.median(twos) if twos else None
     # the sum per repetition (the two runs of one repetition ran together), then the median
     sums, each = [], {}
     for cpu in (0, 1):
@@ -384,15 +385,13 @@ def pair_rounds(runs):
     2-thread img/s, sgemm on CPU 1, 1-thread on CPU 1)] of the pair
     workload's rounds, each run seconds after the one before (None where a
     run is missing: CPU 1's runs came later)."""
+    def by_rep(framework, threads, key):
+        return {r["rep"]: r.get(key) for r in runs.get(("lenet5-pair", framework, threads), [])}
     rounds = []
     for k in range(1, 100):
         fw = "soma" if k == 1 else f"soma-r{k}"
         if ("lenet5-pair", fw, 1) not in runs:
             break
-
-        def by_rep(framework, threads, key):
-            return {r["rep"]: r.get(key)
-                    for r in runs.get(("lenet5-pair", framework, threads), [])}
         blas = fw.replace("soma", "openblas")
         peak0, one0 = by_rep(blas, 1, "best_gflops"), by_rep(fw, 1, "ips")
         peak1, one1 = by_rep(blas + "-c1", 1, "best_gflops"), by_rep(fw + "-c1", 1, "ips")

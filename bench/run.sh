@@ -251,12 +251,12 @@ dist_train() {
 # jobs get from the machine, the ceiling for any 2-thread speed-up)
 PAIR_ROUNDS=3
 pair_train() {
-    local rep=$1 recipe pids=() round fw cpu
+    local rep=$1 recipe pids=() round fw cpu suffix
     recipe=(train lenet5 --data "$TRAIN_DATA" "${RECIPE[@]}")
     for round in $(seq 1 $PAIR_ROUNDS); do
         fw=soma && (( round > 1 )) && fw=soma-r$round
         for cpu in 0 1; do
-            local suffix='' && (( cpu > 0 )) && suffix=-c$cpu
+            suffix='' && (( cpu > 0 )) && suffix=-c$cpu
             PIN_AT=$cpu run_one "$rep" lenet5-pair "${fw/soma/openblas}$suffix" 1 \
                 env "${BLAS_ENV[@]}" "$BUILD/sgemm_peak" 1 2048 5
             PIN_AT=$cpu run_one "$rep" lenet5-pair "$fw$suffix" 1 "$SOMA" "${recipe[@]}" \

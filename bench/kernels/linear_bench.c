@@ -1,8 +1,9 @@
 /*
  * bench/kernels/linear_bench: a linear layer's forward pass, one thread, on
  * LeNet-5's three layers at batches 8 to 256: OpenBLAS's x W^T into outputs
- * preset to the bias (the library's path outside batches 16..128) against
- * the library's cpu_linear_forward (inside them, W x^T transposed back:
+ * preset to the bias (a copy of linear_cpu.c's forward_plain, which the
+ * library keeps outside batches 16..64 and below 32 units) against the
+ * library's cpu_linear_forward (inside them, W x^T transposed back:
  * linear_transpose.h). Both are checked against a double-precision sum
  * first; then each is timed, best of REPEATS, in thread CPU microseconds
  * per call, with the weights hot in cache.
@@ -25,6 +26,7 @@ static double now(void)
     return t.tv_sec + 1e-9 * t.tv_nsec;
 }
 
+/* linear_cpu.c's forward_plain (static there), without the ReLU */
 static void plain_forward(const float *x, const float *w, const float *b, float *y, int n,
                           int in, int out)
 {

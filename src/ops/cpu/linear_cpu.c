@@ -61,28 +61,32 @@ static void forward_transposed(const linear_job *j, int o0, int o1)
     }
 }
 
+/* Units [o0, o1) as x W^T, into outputs preset to the bias. */
+static void forward_plain(const linear_job *j, int o0, int o1)
+{
+    int n = j->n, in = j->in, out = j->out;
+    float *y = j->out_y;
+    for (int r = 0; r < n; r++)
+        for (int o = o0; o < o1; o++)
+            y[(size_t)r * out + o] = j->b ? j->b[o] : 0.0f;
+    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, n, o1 - o0, in, 1.0f, j->x, in,
+                j->w + (size_t)o0 * in, in, 1.0f, y + o0, out);
+    if (j->relu)
+        for (int r = 0; r < n; r++)
+            relu_in_place(y + (size_t)r * out + o0, (size_t)(o1 - o0));
+}
+
 static void forward_parts(void *arg, int t, int team)
 {
     const linear_job *j = arg;
-    const float *x = j->x, *w = j->w, *b = j->b;
-    float *y = j->out_y;
-    int n = j->n, in = j->in, out = j->out, parts = j->parts;
-    int transposed = n >= TRANSPOSED_MIN_BATCH && n <= TRANSPOSED_MAX_BATCH;
-    for (int part = t; part < parts; part += team) {
+    int transposed = j->n >= TRANSPOSED_MIN_BATCH && j->n <= TRANSPOSED_MAX_BATCH;
+    for (int part = t; part < j->parts; part += team) {
         int o0, o1;
-        partition(out, parts, part, &o0, &o1);
-        if (transposed && o1 - o0 >= TRANSPOSED_MIN_UNITS) {
+        partition(j->out, j->parts, part, &o0, &o1);
+        if (transposed && o1 - o0 >= TRANSPOSED_MIN_UNITS)
             forward_transposed(j, o0, o1);
-        } else if (o1 > o0) {
-            for (int r = 0; r < n; r++)
-                for (int o = o0; o < o1; o++)
-                    y[(size_t)r * out + o] = b ? b[o] : 0.0f;
-            cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, n, o1 - o0, in, 1.0f, x, in,
-                        w + (size_t)o0 * in, in, 1.0f, y + o0, out);
-            if (j->relu)
-                for (int r = 0; r < n; r++)
-                    relu_in_place(y + (size_t)r * out + o0, (size_t)(o1 - o0));
-        }
+        else if (o1 > o0)
+            forward_plain(j, o0, o1);
     }
 }
 
