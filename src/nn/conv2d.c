@@ -7,7 +7,7 @@
 
 static const char *const keys[] = {"filters", "size", "stride", "pad", "groups", NULL};
 
-static conv_geom geom(const layer *l, int batch)
+conv_geom conv2d_geometry(const layer *l, int batch)
 {
     conv_geom g = {batch, l->in.c, l->in.h, l->in.w, l->u.conv.filters, l->u.conv.size,
                    l->u.conv.size, l->u.conv.stride, l->u.conv.pad, l->out.h, l->out.w, l->fused_relu,
@@ -46,22 +46,43 @@ static soma_status configure(layer *l, const layer_spec *s)
     return SOMA_OK;
 }
 
+/* computing the max-pool after it (layer.h's pooled): the pool's argmax */
+static size_t cache_floats(const layer *l, int batch)
+{
+    return l->pooled ? shape_size(l->pooled->out) * (size_t)batch : 0;
+}
+
 static size_t workspace_floats(const layer *l, const soma_backend *be, int batch)
 {
-    conv_geom g = geom(l, batch);
+    conv_geom g = conv2d_geometry(l, batch);
+    if (l->pooled) {
+        pool_geom p = maxpool_geometry(l->pooled, batch);
+        return be->conv_pool_workspace(&g, &p);
+    }
     return be->conv2d_workspace(&g);
 }
 
 static soma_status forward(layer *l, const run_ctx *ctx, const float *x, float *y)
 {
-    conv_geom g = geom(l, ctx->batch);
+    conv_geom g = conv2d_geometry(l, ctx->batch);
+    if (l->pooled) {
+        pool_geom p = maxpool_geometry(l->pooled, ctx->batch);
+        return ctx->be->conv_pool_forward(&g, &p, x, l->param[0], l->param[1], y,
+                                          (int32_t *)layer_sample_cache(l, ctx), ctx->workspace);
+    }
     return ctx->be->conv2d_forward(&g, x, l->param[0], l->param[1], y, ctx->workspace);
 }
 
 static soma_status backward(layer *l, const run_ctx *ctx, const float *x, const float *y,
                             const float *dy, float *dx)
 {
-    conv_geom g = geom(l, ctx->batch);
+    conv_geom g = conv2d_geometry(l, ctx->batch);
+    if (l->pooled) { /* a first layer: no dx (network.c) */
+        pool_geom p = maxpool_geometry(l->pooled, ctx->batch);
+        const int32_t *argmax = (const int32_t *)layer_sample_cache(l, ctx);
+        return ctx->be->conv_pool_backward(&g, &p, x, dy, argmax, layer_grad(l, ctx, 0),
+                                           layer_grad(l, ctx, 1), ctx->workspace);
+    }
     return ctx->be->conv2d_backward(&g, x, l->param[0], y, dy, dx, layer_grad(l, ctx, 0),
                                     layer_grad(l, ctx, 1), ctx->workspace);
 }
@@ -88,7 +109,8 @@ static void describe(const layer *l, char *buf, size_t size)
 }
 
 const layer_class conv2d_class = {
-    .name = "conv2d", .keys = keys, .configure = configure, .cache_floats = layer_no_cache,
+    .name = "conv2d", .keys = keys, .configure = configure, .cache_floats = cache_floats,
     .workspace_floats = workspace_floats, .forward = forward, .backward = backward,
     .flops = flops, .describe = describe, .fuses_relu = 1, .multiply_adds = 1,
+    .fuses_pool = 1,
 };

@@ -96,6 +96,11 @@ typedef struct layer_class {
     /* can apply the ReLU before it to its inputs (maxpool: the maximum of the
      * ReLU's outputs, its gradient masked at the pooled size) */
     int takes_relu;
+    /* can compute the max-pool after it in the same pass (backend.h's
+     * conv_pool_*), when it is the first layer */
+    int fuses_pool;
+    /* is a max-pool, which the layer before may compute (fuses_pool) */
+    int is_maxpool;
     /* keeps running statistics in buffers (batchnorm): a checkpoint counts
      * the batches they have seen, as PyTorch's num_batches_tracked does */
     int has_running_stats;
@@ -116,6 +121,10 @@ struct layer {
      * (fused_relu) or before it (relu_before), and that ReLU (fused_away) is
      * skipped, its output being the layer before's */
     int fused_relu, relu_before, fused_away;
+    /* set by the network: the max-pool after this layer that it computes
+     * too (fuses_pool), which is then fused_away like the ReLU between
+     * them; this layer's activation is then the pool's output */
+    struct layer *pooled;
 
     int nparams; /* trainable: weight, bias, gamma, beta */
     tensor_spec params[LAYER_MAX_TENSORS];
@@ -144,6 +153,18 @@ static inline float *layer_grad(const layer *l, const run_ctx *ctx, int k)
 {
     return ctx->grads + l->params[k].offset;
 }
+
+/* The shape of what layer l leaves in its activation buffer: its output,
+ * or the pooled output of the max-pool it computes too. */
+static inline shape3 layer_stored_shape(const layer *l)
+{
+    return l->pooled ? l->pooled->out : l->out;
+}
+
+/* The geometries the conv2d and max-pool layers run with, for `batch`
+ * samples (conv2d.c, pool.c). */
+conv_geom conv2d_geometry(const layer *l, int batch);
+pool_geom maxpool_geometry(const layer *l, int batch);
 
 /* This pass's part of a cache kept per sample (cache_floats proportional to
  * the batch): the slice's samples start at sample ctx->first. */

@@ -41,6 +41,36 @@ static void point_tensors(soma_model *m)
     }
 }
 
+/* A first layer that can compute the max-pool after it (fuses_pool) does,
+ * where the backend can: its output, often the largest activation, is then
+ * never stored (backend.h's conv_pool_*, the same bits), and the ReLU
+ * between them goes with the pool. A first layer only: the fused backward
+ * gives no input gradient. Decided again when the model moves to another
+ * backend. */
+static void fuse_pools(soma_model *m)
+{
+    for (int i = 0; i < m->nlayers; i++)
+        if (m->layers[i].pooled) {
+            m->layers[i].pooled->fused_away = 0;
+            m->layers[i].pooled = NULL;
+        }
+    if (m->nlayers < 2 || !m->layers[0].cls->fuses_pool || m->layers[0].fused_relu ||
+        !m->be->conv_pool_supported)
+        return;
+    int j = 1;
+    while (j < m->nlayers && m->layers[j].fused_away) /* the ReLU the pool takes */
+        j++;
+    if (j >= m->nlayers || !m->layers[j].cls->is_maxpool)
+        return;
+    layer *conv = &m->layers[0], *pool = &m->layers[j];
+    conv_geom g = conv2d_geometry(conv, 1);
+    pool_geom p = maxpool_geometry(pool, 1);
+    if (m->be->conv_pool_supported(&g, &p)) {
+        conv->pooled = pool;
+        pool->fused_away = 1;
+    }
+}
+
 /* Shapes, parameter layout and counts: no memory for parameters yet. A
  * partial model (the layers so far of one being built in code) need not end
  * in class scores. */
@@ -129,6 +159,7 @@ static soma_status build_shapes(const model_spec *spec, const char *text, const 
             next->fused_away = 1;
         }
     }
+    fuse_pools(m);
     *out = m;
     return SOMA_OK;
 }
@@ -239,6 +270,7 @@ soma_status network_move(soma_model *m, const soma_backend *be)
     m->be->free(m->params);
     m->be->free(m->buffers);
     m->be = be;
+    fuse_pools(m);
     m->grads = NULL;
     m->params = params;
     m->buffers = buffers;
@@ -352,7 +384,7 @@ static soma_status plan_floats_for(const soma_model *m, int batch, int training,
         if (act > max_act)
             max_act = act;
         if (!l->fused_away) /* those share the layer before's */
-            p->activations += act * b;
+            p->activations += shape_size(layer_stored_shape(l)) * b;
         p->cache += l->cls->cache_floats(l, batch);
     }
     p->max_activation = max_act;
@@ -413,7 +445,7 @@ static soma_status make_plan(soma_model *m, int batch, int training)
         if (l->fused_away)
             m->acts[i] = m->acts[i - 1];
         else
-            st = alloc_floats(be, shape_size(l->out) * batch, &m->acts[i]);
+            st = alloc_floats(be, shape_size(layer_stored_shape(l)) * batch, &m->acts[i]);
     }
     m->dact_sample = max_act;
     if (st == SOMA_OK)
@@ -472,7 +504,7 @@ soma_status network_forward(soma_model *m, const run_ctx *ctx, const float **log
         layer *l = &m->layers[i];
         if (l->fused_away)
             continue; /* applied by the layer before: x is already its output */
-        float *y = m->acts[i] + at(l->out, ctx);
+        float *y = m->acts[i] + at(layer_stored_shape(l), ctx);
         double t0 = m->profile ? omp_get_wtime() : 0.0;
         SOMA_TRY(l->cls->forward(l, ctx, x, y));
         if (m->profile)
@@ -525,9 +557,10 @@ soma_status network_backward(soma_model *m, const run_ctx *ctx)
         const float *x = (i > 0 ? m->acts[i - 1] : m->input_buf) + at(l->in, ctx);
         float *dx = i > 0 ? dact[1 - cur] : NULL;
         double t0 = m->profile ? omp_get_wtime() : 0.0;
+        const float *y = m->acts[i] + at(layer_stored_shape(l), ctx);
         if (ctx->observe)
-            SOMA_TRY(ctx->observe(ctx->observe_user, l, m->acts[i] + at(l->out, ctx), dact[cur]));
-        SOMA_TRY(l->cls->backward(l, ctx, x, m->acts[i] + at(l->out, ctx), dact[cur], dx));
+            SOMA_TRY(ctx->observe(ctx->observe_user, l, y, dact[cur]));
+        SOMA_TRY(l->cls->backward(l, ctx, x, y, dact[cur], dx));
         if (m->profile)
             m->bwd_seconds[i] += omp_get_wtime() - t0;
         if (ctx->layer_done)

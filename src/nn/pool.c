@@ -5,6 +5,7 @@
 
 static const char *const keys[] = {"size", "stride", "pad", NULL};
 
+/* Any pool's; maxpool_geometry is the max-pool's, for the conv2d that computes it. */
 static pool_geom geom(const layer *l, int batch)
 {
     pool_geom g = {batch, l->in.c, l->in.h, l->in.w, l->u.pool.size, l->u.pool.stride,
@@ -28,8 +29,14 @@ static soma_status configure(layer *l, const layer_spec *s)
     return SOMA_OK;
 }
 
-/* maxpool keeps the argmax of each output (int32 stored in float slots) */
-static size_t max_cache(const layer *l, int batch) { return shape_size(l->out) * batch; }
+pool_geom maxpool_geometry(const layer *l, int batch) { return geom(l, batch); }
+
+/* maxpool keeps the argmax of each output (int32 stored in float slots);
+ * computed by the layer before (fused_away), that layer keeps it */
+static size_t max_cache(const layer *l, int batch)
+{
+    return l->fused_away ? 0 : shape_size(l->out) * batch;
+}
 
 static soma_status max_forward(layer *l, const run_ctx *ctx, const float *x, float *y)
 {
@@ -80,7 +87,7 @@ static void describe(const layer *l, char *buf, size_t size)
 const layer_class maxpool_class = {
     .name = "maxpool", .keys = keys, .configure = configure, .cache_floats = max_cache,
     .workspace_floats = layer_no_workspace, .forward = max_forward, .backward = max_backward,
-    .flops = flops, .describe = describe, .takes_relu = 1,
+    .flops = flops, .describe = describe, .takes_relu = 1, .is_maxpool = 1,
 };
 
 const layer_class avgpool_class = {

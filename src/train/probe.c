@@ -53,7 +53,7 @@ static soma_status observe(void *user, const layer *l, const float *y, const flo
     const soma_model *m = j->m;
     if (j->count >= j->max) /* backward runs last layer first: keep room, shift later */
         return SOMA_OK;
-    size_t n = shape_size(l->out) * (size_t)j->batch;
+    size_t n = shape_size(layer_stored_shape(l)) * (size_t)j->batch;
     float *hy = j->host, *hdy = j->host + j->host_floats / 2;
     SOMA_TRY(m->be->download(hy, y, sizeof(float) * n));
     SOMA_TRY(m->be->download(hdy, dy, sizeof(float) * n));
@@ -61,7 +61,8 @@ static soma_status observe(void *user, const layer *l, const float *y, const flo
     memset(p, 0, sizeof *p);
     p->layer = l->index;
     p->kind = l->cls->name;
-    p->relu = l->fused_relu;
+    /* a convolution that computes the max-pool after it shows the pool's output */
+    p->relu = l->fused_relu || (l->pooled && l->pooled->relu_before);
     moments(hy, n, &p->act_mean, &p->act_std);
     moments(hdy, n, &p->grad_mean, &p->grad_std);
     p->hist_lo = INFINITY, p->hist_hi = -INFINITY;

@@ -124,6 +124,7 @@ static void run_suites(const conf_target *t)
     conf_lanes(t);
     conf_linear(t);
     conf_conv(t);
+    conf_conv_pool(t);
     conf_pool(t);
     conf_lrn(t);
     conf_activation(t);

@@ -8,7 +8,8 @@
  *                           the interface is a change of that wrapper alone
  *  - conformance_report.c   cases, comparisons, the tolerance table, the
  *                           PASS/FAIL/SKIP lines and their counts
- *  - the cases: conformance_conv.c (convolution), conformance_layers.c
+ *  - the cases: conformance_conv.c (convolution), conformance_conv_pool.c
+ *    (a convolution with its max-pool, where a backend fuses them), conformance_layers.c
  *    (linear, pooling, activations), conformance_batchnorm.c,
  *    conformance_misc.c (memory, dropout, softmax cross-entropy),
  *    conformance_lanes.c (add, lanes, run_lanes), conformance_lrn.c,
@@ -64,6 +65,17 @@ soma_status run_conv_forward(const soma_backend *be, const conv_geom *g, const f
 soma_status run_conv_backward(const soma_backend *be, const conv_geom *g, const float *x,
                               const float *w, const float *y, const float *dy, float *dx,
                               float *dw, float *db, float *workspace);
+
+/* the optional fused convolution and max-pool: supported 0 where the table has none */
+int run_conv_pool_supported(const soma_backend *be, const conv_geom *g, const pool_geom *p);
+size_t run_conv_pool_workspace(const soma_backend *be, const conv_geom *g, const pool_geom *p);
+soma_status run_conv_pool_forward(const soma_backend *be, const conv_geom *g, const pool_geom *p,
+                                  const float *x, const float *w, const float *b, float *y,
+                                  int32_t *argmax, float *workspace);
+soma_status run_conv_pool_backward(const soma_backend *be, const conv_geom *g,
+                                   const pool_geom *p, const float *x, const float *dy,
+                                   const int32_t *argmax, float *dw, float *db,
+                                   float *workspace);
 
 soma_status run_maxpool_forward(const soma_backend *be, const pool_geom *g, const float *x,
                                 float *y, int32_t *argmax);
@@ -238,6 +250,7 @@ void dev_release(const soma_backend *be, void *p);
 void conf_memory(const conf_target *t);
 void conf_lanes(const conf_target *t); /* add, lanes, run_lanes (conformance_lanes.c) */
 void conf_lrn(const conf_target *t);   /* conformance_lrn.c */
+void conf_conv_pool(const conf_target *t); /* conformance_conv_pool.c */
 void conf_linear(const conf_target *t);
 void conf_conv(const conf_target *t);
 void conf_pool(const conf_target *t);

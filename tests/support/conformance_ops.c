@@ -96,6 +96,31 @@ soma_status run_conv_backward(const soma_backend *be, const conv_geom *g, const 
     return be->conv2d_backward(g, x, w, y, dy, dx, dw, db, workspace);
 }
 
+int run_conv_pool_supported(const soma_backend *be, const conv_geom *g, const pool_geom *p)
+{
+    return be->conv_pool_supported && be->conv_pool_supported(g, p);
+}
+
+size_t run_conv_pool_workspace(const soma_backend *be, const conv_geom *g, const pool_geom *p)
+{
+    return be->conv_pool_workspace(g, p);
+}
+
+soma_status run_conv_pool_forward(const soma_backend *be, const conv_geom *g, const pool_geom *p,
+                                  const float *x, const float *w, const float *b, float *y,
+                                  int32_t *argmax, float *workspace)
+{
+    return be->conv_pool_forward(g, p, x, w, b, y, argmax, workspace);
+}
+
+soma_status run_conv_pool_backward(const soma_backend *be, const conv_geom *g,
+                                   const pool_geom *p, const float *x, const float *dy,
+                                   const int32_t *argmax, float *dw, float *db,
+                                   float *workspace)
+{
+    return be->conv_pool_backward(g, p, x, dy, argmax, dw, db, workspace);
+}
+
 soma_status run_maxpool_forward(const soma_backend *be, const pool_geom *g, const float *x,
                                 float *y, int32_t *argmax)
 {

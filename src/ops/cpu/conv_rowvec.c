@@ -20,69 +20,31 @@
 
 #include "ops/cpu/conv_algos.h"
 #include "ops/cpu/conv_common.h"
+#include "ops/cpu/conv_rowvec.h"
 #include "ops/cpu/simd.h"
-
-/* Output channels per tile: the candidate that wastes the fewest, larger first. */
-static int pick_block(int outs, const int *cands, int ncands)
-{
-    int best = cands[0], waste = 1 << 30;
-    for (int i = 0; i < ncands; i++) {
-        int w = (outs + cands[i] - 1) / cands[i] * cands[i] - outs;
-        if (w < waste)
-            best = cands[i], waste = w;
-    }
-    return best;
-}
-
-static int fwd_block(int outs)
-{
-    static const int cands[] = {8, 6, 4, 3, 2};
-    return pick_block(outs, cands, 5);
-}
 
 /* filter-gradient tiles: OB filters x TT taps (OB + TT + OB*TT <= 31 registers) */
 static int dw_block(int outs)
 {
     static const int cands[] = {6, 4, 3, 2};
-    return pick_block(outs, cands, 4);
+    return rowvec_pick_block(outs, cands, 4);
 }
 
 static int dw_taps(int ob) { return ob == 6 ? 4 : ob == 4 ? 5 : ob == 3 ? 7 : 10; }
 
-/* The flat layout of the filter gradient: row stride, rows and plane size
- * of the padded input, and the length of the flat pixel range (dy's rows in
- * that stride, rounded up to whole vectors). */
-typedef struct flat_geom {
-    int stride, rows;
-    size_t plane, npix;
-} flat_geom;
-
-static flat_geom flat(const conv_geom *g)
-{
-    flat_geom f;
-    f.stride = g->w + 2 * g->pad;
-    f.rows = g->h + 2 * g->pad + 1; /* + 1: the last vector's overrun stays in zeros */
-    f.plane = round16z((size_t)f.rows * f.stride + 16);
-    f.npix = round16z((size_t)g->oh * f.stride);
-    return f;
-}
-
-/* Row stride of the padded copy: every vector load of every tap stays inside. */
-static int row_stride(const conv_geom *g) { return round16((g->ow + 15) / 16 * 16 + g->kw - 1); }
-
 size_t rowvec_shared(const conv_geom *g)
 {
-    int ob = fwd_block(g->k), outs = (g->k + ob - 1) / ob * ob;
+    int ob = rowvec_fwd_block(g->k), outs = (g->k + ob - 1) / ob * ob;
     return round16z((size_t)outs * g->c * g->kh * g->kw + outs);
 }
 
 size_t rowvec_scratch(const conv_geom *g, conv_pass pass)
 {
     if (pass == CONV_DW) {
-        flat_geom f = flat(g);
+        flat_geom f = rowvec_flat(g);
         return (size_t)g->c * f.plane + (size_t)g->k * f.npix;
     }
-    return round16z((size_t)g->c * g->h * row_stride(g));
+    return round16z((size_t)g->c * g->h * rowvec_row_stride(g));
 }
 
 size_t rowvec_dw_part(const conv_geom *g)
@@ -93,15 +55,7 @@ size_t rowvec_dw_part(const conv_geom *g)
 void rowvec_pack(const conv_geom *g, const float *w, const float *b, int transposed,
                  float *packed)
 {
-    pack_filters(g, w, b, transposed, fwd_block(g->k), packed);
-}
-
-/* Rows per tile for OB channels and NV vectors: about 24 accumulators, and
- * OB broadcast weights beside them in the 32 vector registers. */
-static int tile_rows(int ob, int nv)
-{
-    int acc = (ob == 8 ? 16 : 24) / (ob * nv);
-    return acc < 1 ? 1 : acc;
+    pack_filters(g, w, b, transposed, rowvec_fwd_block(g->k), packed);
 }
 
 int rowvec_dw_supported(const conv_geom *g) { return g->stride == 1; }
@@ -114,47 +68,7 @@ AVX512_INLINE void fwd_tile(const float *xr, size_t xplane, int ws, int h, int i
                             const int OB, const int NV, const int YB)
 {
     __m512 acc[12][8][2];
-SIMD_UNROLL(12)
-    for (int r = 0; r < YB; r++)
-SIMD_UNROLL(8)
-        for (int o = 0; o < OB; o++)
-SIMD_UNROLL(2)
-            for (int v = 0; v < NV; v++)
-                acc[r][o][v] = bias ? _mm512_set1_ps(bias[o]) : _mm512_setzero_ps();
-    for (int c = 0; c < ins; c++)
-        for (int i = 0; i < kh; i++) {
-            /* tile rows whose input row oy0 + yb - pad + i exists */
-            int first = pad - i - oy0, last = h + pad - i - oy0; /* yb in [first, last) */
-            if (first < 0)
-                first = 0;
-            if (last > rows)
-                last = rows;
-            if (first >= last)
-                continue;
-            /* input row of tile row yb: r0 + yb, in range for yb in [first, last) */
-            const float *xc = xr + c * xplane + x0;
-            int r0 = oy0 - pad + i;
-            const float *wt = wob + (size_t)(c * kh + i) * kw * OB;
-            for (int j = 0; j < kw; j++, wt += OB) {
-                /* one tap: OB weights in registers, reused by every row */
-                __m512 wb[8];
-SIMD_UNROLL(8)
-                for (int o = 0; o < OB; o++)
-                    wb[o] = _mm512_set1_ps(wt[o]);
-SIMD_UNROLL(12)
-                for (int yb = 0; yb < YB; yb++) {
-                    if (yb < first || yb >= last)
-                        continue;
-SIMD_UNROLL(2)
-                    for (int v = 0; v < NV; v++) {
-                        __m512 in = _mm512_loadu_ps(xc + (size_t)(r0 + yb) * ws + 16 * v + j);
-SIMD_UNROLL(8)
-                        for (int o = 0; o < OB; o++)
-                            acc[yb][o][v] = _mm512_fmadd_ps(in, wb[o], acc[yb][o][v]);
-                    }
-                }
-            }
-        }
+    fwd_sums(xr, xplane, ws, h, ins, kh, kw, pad, wob, bias, oy0, rows, x0, acc, OB, NV, YB);
 SIMD_UNROLL(12)
     for (int yb = 0; yb < YB; yb++) {
         if (yb >= rows)
@@ -199,8 +113,8 @@ static fwd_tile_fn fwd_tile_for(int ob, int nv)
 void rowvec_forward_image(const conv_geom *g, const float *packed, int has_bias,
                           const float *x, float *y, float *scratch)
 {
-    int ins = g->c, outs = g->k, kk = g->kh * g->kw, ws = row_stride(g);
-    int ob_n = fwd_block(outs), nob = (outs + ob_n - 1) / ob_n;
+    int ins = g->c, outs = g->k, kk = g->kh * g->kw, ws = rowvec_row_stride(g);
+    int ob_n = rowvec_fwd_block(outs), nob = (outs + ob_n - 1) / ob_n;
     pad_planes(x, ins, g->h, g->w, 0, g->pad, g->h, ws, scratch);
     size_t xplane = (size_t)g->h * ws, oplane = (size_t)g->oh * g->ow;
     for (int ob = 0; ob < nob; ob++) {
@@ -209,7 +123,7 @@ void rowvec_forward_image(const conv_geom *g, const float *packed, int has_bias,
         int no = outs - ob * ob_n < ob_n ? outs - ob * ob_n : ob_n;
         float *yo = y + (size_t)ob * ob_n * oplane;
         for (int x0 = 0; x0 < g->ow; x0 += 32) {
-            int nv = g->ow - x0 > 16 ? 2 : 1, yb = tile_rows(ob_n, nv);
+            int nv = g->ow - x0 > 16 ? 2 : 1, yb = rowvec_tile_rows(ob_n, nv);
             fwd_tile_fn tile = fwd_tile_for(ob_n, nv);
             for (int oy0 = 0; oy0 < g->oh; oy0 += yb) {
                 int rows = g->oh - oy0 < yb ? g->oh - oy0 : yb;
@@ -289,11 +203,11 @@ static dw_tile_fn dw_tile_for(int ob, int nt)
     return ob == 4 ? dw_tile_4_5 : ob == 3 ? dw_tile_3_7 : dw_tile_2_10;
 }
 
-/* dy of one sample in the flat layout: rows of `stride`, zeros past each row
- * and past the end; adds its sums per filter to the bias partials. */
-static AVX512_FN void flat_dy(const conv_geom *g, const flat_geom *f, const float *dy,
+/* rowvec_dy_writer for a dy of the convolution's output shape. */
+static AVX512_FN void flat_dy(const void *arg, const conv_geom *g, const flat_geom *f,
                               float *dyp, float *bias_part)
 {
+    const float *dy = arg;
     for (int o = 0; o < g->k; o++) {
         float *dst = dyp + o * f->npix;
         const float *src = dy + (size_t)o * g->oh * g->ow;
@@ -310,10 +224,10 @@ static AVX512_FN void flat_dy(const conv_geom *g, const flat_geom *f, const floa
     }
 }
 
-void rowvec_dw_image(const conv_geom *g, const float *x, const float *dy, float *part,
-                     float *scratch)
+void rowvec_dw_image_with(const conv_geom *g, const float *x, rowvec_dy_writer write,
+                          const void *arg, float *part, float *scratch)
 {
-    flat_geom f = flat(g);
+    flat_geom f = rowvec_flat(g);
     int kk = g->kh * g->kw, ob_n = dw_block(g->k), tt = dw_taps(ob_n);
     size_t ostride = (size_t)g->c * kk * 16;
     float *dyp = scratch + (size_t)g->c * f.plane;
@@ -324,7 +238,7 @@ void rowvec_dw_image(const conv_geom *g, const float *x, const float *dy, float 
         memset(xc + (size_t)f.rows * f.stride, 0,
                sizeof *xc * (f.plane - (size_t)f.rows * f.stride));
     }
-    flat_dy(g, &f, dy, dyp, part + (size_t)g->k * ostride);
+    write(arg, g, &f, dyp, part + (size_t)g->k * ostride);
     int off[10];
     for (int c = 0; c < g->c; c++)
         for (int t0 = 0; t0 < kk; t0 += tt) {
@@ -340,12 +254,24 @@ void rowvec_dw_image(const conv_geom *g, const float *x, const float *dy, float 
         }
 }
 
+void rowvec_dw_image(const conv_geom *g, const float *x, const float *dy, float *part,
+                     float *scratch)
+{
+    rowvec_dw_image_with(g, x, flat_dy, dy, part, scratch);
+}
+
 #else
 
 void rowvec_forward_image(const conv_geom *g, const float *packed, int has_bias,
                           const float *x, float *y, float *scratch)
 {
     (void)g, (void)packed, (void)has_bias, (void)x, (void)y, (void)scratch;
+}
+
+void rowvec_dw_image_with(const conv_geom *g, const float *x, rowvec_dy_writer write,
+                          const void *arg, float *part, float *scratch)
+{
+    (void)g, (void)x, (void)write, (void)arg, (void)part, (void)scratch;
 }
 
 void rowvec_dw_image(const conv_geom *g, const float *x, const float *dy, float *part,
