@@ -96,6 +96,9 @@ static void refused(void)
     conv_geom wide = {4, 16, 14, 14, 32, 3, 3, 1, 1, 14, 14, 0, 1};
     pool_geom pwide = {4, 32, 14, 14, 2, 2, 0, 7, 7, 1};
     CHECK(!be->conv_pool_supported(&wide, &pwide)); /* chanvec's layer, not rowvec's */
+    conv_geom long_row = {1, 1, 4, 1024, 2, 3, 3, 1, 1, 4, 1024, 0, 1};
+    pool_geom plong = {1, 2, 4, 1024, 2, 2, 0, 2, 512, 1};
+    CHECK(!be->conv_pool_supported(&long_row, &plong)); /* a padded row past 1024 floats */
 }
 
 int main(void)

@@ -39,6 +39,8 @@ int cpu_conv_pool_supported(const conv_geom *g, const pool_geom *p)
         return 0;
     if (conv_groups(g) != 1 || g->relu || g->stride != 1 || g->oh % 2 || g->ow % 2)
         return 0;
+    if (g->w + 2 * g->pad > 1024) /* write_pooled_dy's chunks of a flat row */
+        return 0;
     if (!(p->size == 2 && p->stride == 2 && p->pad == 0 && p->n == g->n && p->c == g->k &&
           p->h == g->oh && p->w == g->ow && p->oh == g->oh / 2 && p->ow == g->ow / 2))
         return 0;
@@ -187,38 +189,59 @@ typedef struct pooled_dy {
 
 /* rowvec_dy_writer: each lane of a flat row takes its window's gradient
  * where it is the window's argmax, 0 + dy as the pool's input gradient
- * gives it (-0 becomes +0), and +0 elsewhere. */
+ * gives it (-0 becomes +0), and +0 elsewhere. A pooled row's gradient and
+ * argmax are loaded once for its two rows; the bias sum still adds the
+ * vectors row by row, as flat_dy does (the odd row's kept for after). */
 static AVX512_FN void write_pooled_dy(const void *arg, const conv_geom *g, const flat_geom *f,
                                       float *dyp, float *bias_part)
 {
     const pooled_dy *q = arg;
-    const int pw = q->p->ow;
-    const size_t pplane = (size_t)q->p->oh * pw;
+    /* locals: the stores to dst may alias anything the compiler cannot see */
+    const int pw = q->p->ow, ph = q->p->oh, ow = g->ow, stride = f->stride;
+    const size_t pplane = (size_t)ph * pw, npix = f->npix, used = (size_t)g->oh * stride;
     const __m512i pair = _mm512_setr_epi32(0, 0, 1, 1, 2, 2, 3, 3, 4, 4, 5, 5, 6, 6, 7, 7);
     const __m512i lane = _mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15);
+    const __m512i next_row = _mm512_set1_epi32(ow);
     const __m512 zero = _mm512_setzero_ps();
+    /* per chunk of 16 flat columns: its 8 pooled columns' load mask, its store mask */
+    enum { MAX_CHUNKS = 64 };
+    __mmask16 load_m[MAX_CHUNKS], store_m[MAX_CHUNKS];
+    __m512 odd_v[MAX_CHUNKS];
+    int chunks = (stride + 15) / 16;
+    for (int c = 0; c < chunks && c < MAX_CHUNKS; c++) {
+        int left = pw - 8 * c;
+        load_m[c] = lanes(left < 0 ? 0 : left < 8 ? left : 8);
+        store_m[c] = lanes(stride - 16 * c);
+    }
     for (int o = 0; o < g->k; o++) {
-        float *dst = dyp + o * f->npix;
+        float *dst = dyp + o * npix;
         const float *dy = q->dy + o * pplane;
         const int32_t *am = q->argmax + o * pplane;
         __m512 s = _mm512_loadu_ps(bias_part + o * 16);
-        for (int r = 0; r < g->oh; r++) {
-            size_t prow = (size_t)(r / 2) * pw;
-            for (int x0 = 0; x0 < f->stride; x0 += 16) {
-                int px0 = x0 / 2;
-                __mmask16 pm = lanes(pw - px0 < 8 ? pw - px0 : 8);
-                __m512 d = _mm512_permutexvar_ps(pair, _mm512_maskz_loadu_ps(pm, dy + prow + px0));
+        for (int pr = 0; pr < ph; pr++) {
+            float *even = dst + (size_t)(2 * pr) * stride, *odd = even + stride;
+            __m512i here = _mm512_add_epi32(lane, _mm512_set1_epi32(2 * pr * ow));
+            for (int c = 0; c < chunks; c++) {
+                /* stride <= 16 * MAX_CHUNKS (1024): cpu_conv_pool_supported */
+                __mmask16 lm = load_m[c], sm = store_m[c];
+                const float *src = dy + (size_t)pr * pw + 8 * c;
+                __m512 d = _mm512_permutexvar_ps(pair, _mm512_maskz_loadu_ps(lm, src));
                 __m512i a = _mm512_permutexvar_epi32(
-                    pair, _mm512_maskz_loadu_epi32(pm, am + prow + px0));
-                __m512i here = _mm512_add_epi32(lane, _mm512_set1_epi32(r * g->ow + x0));
+                    pair, _mm512_maskz_loadu_epi32(lm, am + (size_t)pr * pw + 8 * c));
                 /* past the plane's last column the argmax loaded is 0, never here */
-                __mmask16 hit = _mm512_cmpeq_epi32_mask(a, here);
-                __m512 v = _mm512_maskz_add_ps(hit, zero, d);
-                _mm512_mask_storeu_ps(dst + (size_t)r * f->stride + x0, lanes(f->stride - x0), v);
-                s = _mm512_add_ps(s, v);
+                __m512 ve = _mm512_maskz_add_ps(_mm512_cmpeq_epi32_mask(a, here), zero, d);
+                __m512 vo = _mm512_maskz_add_ps(
+                    _mm512_cmpeq_epi32_mask(a, _mm512_add_epi32(here, next_row)), zero, d);
+                _mm512_mask_storeu_ps(even + 16 * c, sm, ve);
+                _mm512_mask_storeu_ps(odd + 16 * c, sm, vo);
+                s = _mm512_add_ps(s, ve);
+                odd_v[c] = vo;
+                here = _mm512_add_epi32(here, _mm512_set1_epi32(16));
             }
+            for (int c = 0; c < chunks; c++)
+                s = _mm512_add_ps(s, odd_v[c]);
         }
-        for (size_t i = (size_t)g->oh * f->stride; i < f->npix; i++)
+        for (size_t i = used; i < npix; i++)
             dst[i] = 0.0f;
         _mm512_storeu_ps(bias_part + o * 16, s);
     }
