@@ -267,11 +267,14 @@ def busy(w, runs):
       "the whole time. *default*: no thread setting, every CPU allowed (soma's thread governor "
       "then picks how many of its threads run; PyTorch uses one per core). *1*: one thread, "
       "pinned to the first CPU. Threads running: soma's mean over the steps "
-      "(summary.json `threads_running`), PyTorch's `torch.get_num_threads()`.\n")
+      "(summary.json `threads_running`), PyTorch's `torch.get_num_threads()`. Per "
+      "repetition: soma default / soma 1 thread of each repetition's two runs, a few seconds "
+      "apart (the machine's speed drifts from minute to minute; the medians above are of runs "
+      "minutes apart).\n")
     w("| network | soma default img/s (threads running) | soma 1 thread | PyTorch default "
-      "(threads) | PyTorch 1 thread | soma default / soma 1 thread | soma default / "
-      "PyTorch default | soma default / PyTorch's best |")
-    w("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |")
+      "(threads) | PyTorch 1 thread | soma default / soma 1 thread | per repetition | "
+      "soma default / PyTorch default | soma default / PyTorch's best |")
+    w("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |")
     for name, title, _ in BUSY:
         sd, s1 = runs.get((name, "soma", 0), []), runs.get((name, "soma", 1), [])
         pd, p1 = runs.get((name, "pytorch", 0), []), runs.get((name, "pytorch", 1), [])
@@ -280,9 +283,13 @@ def busy(w, runs):
 
         def ratio(a, b):
             return f"{a / b:.2f}" if a and b else "—"
+        one = {r["rep"]: r.get("ips") for r in s1}
+        per_rep = ", ".join(ratio(r.get("ips"), one.get(r["rep"]))
+                            for r in sorted(sd, key=lambda r: r["rep"])) or "—"
         w(f"| {title} | {fmt_rate(sdi)} ({fmt(median(sd, 'threads_running'), 2)}) | "
           f"{fmt_rate(s1i)} | {fmt_rate(pdi)} ({fmt(median(pd, 'threads_running'), 0)}) | "
-          f"{fmt_rate(p1i)} | {ratio(sdi, s1i)} | {ratio(sdi, pdi)} | {ratio(sdi, best)} |")
+          f"{fmt_rate(p1i)} | {ratio(sdi, s1i)} | {per_rep} | {ratio(sdi, pdi)} | "
+          f"{ratio(sdi, best)} |")
     w("")
 
 
