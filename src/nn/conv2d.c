@@ -56,7 +56,7 @@ static size_t workspace_floats(const layer *l, const soma_backend *be, int batch
 {
     conv_geom g = conv2d_geometry(l, batch);
     if (l->pooled) {
-        pool_geom p = maxpool_geometry(l->pooled, batch);
+        pool_geom p = pool_geometry(l->pooled, batch);
         return be->conv_pool_workspace(&g, &p);
     }
     return be->conv2d_workspace(&g);
@@ -66,7 +66,7 @@ static soma_status forward(layer *l, const run_ctx *ctx, const float *x, float *
 {
     conv_geom g = conv2d_geometry(l, ctx->batch);
     if (l->pooled) {
-        pool_geom p = maxpool_geometry(l->pooled, ctx->batch);
+        pool_geom p = pool_geometry(l->pooled, ctx->batch);
         return ctx->be->conv_pool_forward(&g, &p, x, l->param[0], l->param[1], y,
                                           (int32_t *)layer_sample_cache(l, ctx), ctx->workspace);
     }
@@ -78,7 +78,7 @@ static soma_status backward(layer *l, const run_ctx *ctx, const float *x, const 
 {
     conv_geom g = conv2d_geometry(l, ctx->batch);
     if (l->pooled) { /* a first layer: no dx (network.c) */
-        pool_geom p = maxpool_geometry(l->pooled, ctx->batch);
+        pool_geom p = pool_geometry(l->pooled, ctx->batch);
         const int32_t *argmax = (const int32_t *)layer_sample_cache(l, ctx);
         return ctx->be->conv_pool_backward(&g, &p, x, dy, argmax, layer_grad(l, ctx, 0),
                                            layer_grad(l, ctx, 1), ctx->workspace);

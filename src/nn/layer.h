@@ -161,10 +161,10 @@ static inline shape3 layer_stored_shape(const layer *l)
     return l->pooled ? l->pooled->out : l->out;
 }
 
-/* The geometries the conv2d and max-pool layers run with, for `batch`
+/* The geometries the conv2d and pooling layers run with, for `batch`
  * samples (conv2d.c, pool.c). */
 conv_geom conv2d_geometry(const layer *l, int batch);
-pool_geom maxpool_geometry(const layer *l, int batch);
+pool_geom pool_geometry(const layer *l, int batch);
 
 /* This pass's part of a cache kept per sample (cache_floats proportional to
  * the batch): the slice's samples start at sample ctx->first. */

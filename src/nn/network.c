@@ -64,7 +64,7 @@ static void fuse_pools(soma_model *m)
         return;
     layer *conv = &m->layers[0], *pool = &m->layers[j];
     conv_geom g = conv2d_geometry(conv, 1);
-    pool_geom p = maxpool_geometry(pool, 1);
+    pool_geom p = pool_geometry(pool, 1);
     if (m->be->conv_pool_supported(&g, &p)) {
         conv->pooled = pool;
         pool->fused_away = 1;
@@ -380,12 +380,13 @@ static soma_status plan_floats_for(const soma_model *m, int batch, int training,
     p->activations = shape_size(m->input) * b;
     for (int i = 0; i < m->nlayers; i++) {
         const layer *l = &m->layers[i];
-        size_t act = shape_size(l->out);
+        p->cache += l->cls->cache_floats(l, batch);
+        if (l->fused_away) /* those share the layer before's, gradients too */
+            continue;
+        size_t act = shape_size(layer_stored_shape(l));
         if (act > max_act)
             max_act = act;
-        if (!l->fused_away) /* those share the layer before's */
-            p->activations += shape_size(layer_stored_shape(l)) * b;
-        p->cache += l->cls->cache_floats(l, batch);
+        p->activations += act * b;
     }
     p->max_activation = max_act;
     /* two gradient buffers of the largest activation, the probabilities, the

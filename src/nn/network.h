@@ -34,7 +34,7 @@ typedef struct plan_floats {
     size_t workspace;       /* shared scratch */
     size_t slice_grads;     /* gradient buffers of slices 1.. (network_slices) */
     size_t slice_workspace; /* per slice, within workspace */
-    size_t max_activation;  /* per sample: the largest of the input and the outputs */
+    size_t max_activation;  /* per sample: the largest of the input and the stored outputs */
     int slices;             /* lanes a step runs in */
     int training;           /* planned for training: gradients too, not only forward passes */
 } plan_floats;

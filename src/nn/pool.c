@@ -5,8 +5,7 @@
 
 static const char *const keys[] = {"size", "stride", "pad", NULL};
 
-/* Any pool's; maxpool_geometry is the max-pool's, for the conv2d that computes it. */
-static pool_geom geom(const layer *l, int batch)
+pool_geom pool_geometry(const layer *l, int batch)
 {
     pool_geom g = {batch, l->in.c, l->in.h, l->in.w, l->u.pool.size, l->u.pool.stride,
                    l->u.pool.pad, l->out.h, l->out.w, l->relu_before};
@@ -29,8 +28,6 @@ static soma_status configure(layer *l, const layer_spec *s)
     return SOMA_OK;
 }
 
-pool_geom maxpool_geometry(const layer *l, int batch) { return geom(l, batch); }
-
 /* maxpool keeps the argmax of each output (int32 stored in float slots);
  * computed by the layer before (fused_away), that layer keeps it */
 static size_t max_cache(const layer *l, int batch)
@@ -40,7 +37,7 @@ static size_t max_cache(const layer *l, int batch)
 
 static soma_status max_forward(layer *l, const run_ctx *ctx, const float *x, float *y)
 {
-    pool_geom g = geom(l, ctx->batch);
+    pool_geom g = pool_geometry(l, ctx->batch);
     return ctx->be->maxpool_forward(&g, x, y, (int32_t *)layer_sample_cache(l, ctx));
 }
 
@@ -48,7 +45,7 @@ static soma_status max_backward(layer *l, const run_ctx *ctx, const float *x, co
                                 const float *dy, float *dx)
 {
     (void)x, (void)y;
-    pool_geom g = geom(l, ctx->batch);
+    pool_geom g = pool_geometry(l, ctx->batch);
     if (dx)
         return ctx->be->maxpool_backward(&g, dy, (const int32_t *)layer_sample_cache(l, ctx), dx);
     return SOMA_OK;
@@ -56,7 +53,7 @@ static soma_status max_backward(layer *l, const run_ctx *ctx, const float *x, co
 
 static soma_status avg_forward(layer *l, const run_ctx *ctx, const float *x, float *y)
 {
-    pool_geom g = geom(l, ctx->batch);
+    pool_geom g = pool_geometry(l, ctx->batch);
     return ctx->be->avgpool_forward(&g, x, y);
 }
 
@@ -64,7 +61,7 @@ static soma_status avg_backward(layer *l, const run_ctx *ctx, const float *x, co
                                 const float *dy, float *dx)
 {
     (void)x, (void)y;
-    pool_geom g = geom(l, ctx->batch);
+    pool_geom g = pool_geometry(l, ctx->batch);
     if (dx)
         return ctx->be->avgpool_backward(&g, dy, dx);
     return SOMA_OK;

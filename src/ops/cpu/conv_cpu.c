@@ -154,18 +154,6 @@ size_t conv_plan_workspace(const conv_geom *g, const conv_plan *p, int threads)
     return l.shared + (size_t)threads * l.per_thread + 16; /* + 16: room to align */
 }
 
-/* The threads that run a kernel's `parts` now: no more than the parts. */
-static int live_threads(int parts)
-{
-    int live = cpu_threads();
-    return live < parts ? live : parts;
-}
-
-static float *aligned64(float *p)
-{
-    return (float *)(((uintptr_t)p + 63) & ~(uintptr_t)63);
-}
-
 /* Where one group's tensors sit: its first sample, and the distance from one
  * sample to the next in the whole tensor. */
 typedef struct conv_io {
@@ -249,7 +237,7 @@ static void forward_group(const conv_geom *g, const conv_plan *p, int threads, c
         rowvec_pack(g, io->w, io->b, 0, job.shared);
     else if (a == CONV_BATCHLANE)
         batchlane_pack(g, io->w, io->b, 0, job.shared);
-    cpu_team(live_threads(threads), a == CONV_WINOGRAD ? forward_winograd : forward_samples,
+    cpu_team(cpu_live_threads(threads), a == CONV_WINOGRAD ? forward_winograd : forward_samples,
              &job);
 }
 
@@ -412,7 +400,7 @@ static void backward_group(const conv_geom *g, const conv_plan *p, int threads,
         rowvec_pack(&gt, io->w, NULL, 1, job.shared);
     else if (io->dx && p->dx == CONV_BATCHLANE)
         batchlane_pack(&gt, io->w, NULL, 1, job.shared);
-    cpu_team(live_threads(threads), backward_parts, &job);
+    cpu_team(cpu_live_threads(threads), backward_parts, &job);
 }
 
 void conv_backward_planned(const conv_geom *g, const conv_plan *p, int threads, const float *x,

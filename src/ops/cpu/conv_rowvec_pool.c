@@ -74,8 +74,6 @@ size_t cpu_conv_pool_workspace(const conv_geom *g, const pool_geom *p)
     return l.shared + (size_t)cpu_parts() * l.per_thread + 16; /* + 16: room to align */
 }
 
-static float *aligned64(float *p) { return (float *)(((uintptr_t)p + 63) & ~(uintptr_t)63); }
-
 #if SIMD_AVX512
 
 /* A tile of YB (even) rows x OB channels x NV vectors from row oy0 (even),
@@ -304,8 +302,7 @@ soma_status cpu_conv_pool_forward(const conv_geom *g, const pool_geom *p, const 
     pool_job job = {.g = g, .p = p, .l = &l, .x = x, .y = y, .argmax = argmax,
                     .shared = aligned64(workspace), .has_bias = b != NULL};
     rowvec_pack(g, w, b, 0, job.shared);
-    int threads = cpu_threads() < cpu_parts() ? cpu_threads() : cpu_parts();
-    cpu_team(threads, forward_part, &job);
+    cpu_team(cpu_live_threads(cpu_parts()), forward_part, &job);
     return SOMA_OK;
 }
 
@@ -341,7 +338,6 @@ soma_status cpu_conv_pool_backward(const conv_geom *g, const pool_geom *p, const
     pool_layout l = layout(g);
     pool_job job = {.g = g, .p = p, .l = &l, .x = x, .dy = dy, .argmax_in = argmax, .dw = dw,
                     .db = db, .shared = aligned64(workspace), .parts = cpu_parts()};
-    int threads = cpu_threads() < job.parts ? cpu_threads() : job.parts;
-    cpu_team(threads, backward_parts, &job);
+    cpu_team(cpu_live_threads(job.parts), backward_parts, &job);
     return SOMA_OK;
 }

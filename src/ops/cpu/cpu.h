@@ -11,6 +11,12 @@ int cpu_parts(void);
 /* threads that run those parts now: cpu_parts(), or fewer while the run's
  * thread governor sees other programs take cores (run_live_get) */
 int cpu_threads(void);
+/* the threads that run `parts` parts now: cpu_threads(), no more than the parts */
+static inline int cpu_live_threads(int parts)
+{
+    int live = cpu_threads();
+    return live < parts ? live : parts;
+}
 /* the CPU backend's lanes (lanes_cpu.c): one per thread */
 int cpu_lanes(int batch);
 soma_status cpu_run_lanes(int lanes, soma_status (*task)(void *arg, int lane),

@@ -63,7 +63,7 @@ soma_status cpu_run_lanes(int lanes, soma_status (*task)(void *arg, int lane),
      * now (cpu_threads). A thread may take several lanes (also should the
      * runtime give fewer threads: OMP_DYNAMIC, a thread limit); the lanes
      * and their sums stay the same. */
-    int team = cpu_threads() < lanes ? cpu_threads() : lanes;
+    int team = cpu_live_threads(lanes);
     int was = in_lane;
     if (team == 1) {
         /* The caller's thread takes every lane, in order. No region of one
