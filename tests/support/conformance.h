@@ -263,4 +263,16 @@ void conf_optimizer(const conf_target *t);
 /* The geometries conf_conv runs (for a backend's own coverage checks). */
 int conf_conv_geometries(const conv_geom **out);
 
+/* The convolution's definition in double (conformance_conv.c), with the
+ * magnitude of each result's terms: y (after the fused ReLU when g->relu);
+ * dx, and dw0 + dw, db0 + db, from dz (dy already masked by the ReLU). */
+void conf_conv_reference_forward(const conv_geom *g, const float *x, const float *w,
+                                 const float *b, double *y, double *mag);
+typedef struct conf_conv_grads {
+    double *dx, *dx_mag, *dw, *dw_mag, *db, *db_mag;
+} conf_conv_grads;
+void conf_conv_reference_backward(const conv_geom *g, const float *x, const float *w,
+                                  const float *dz, const float *dw0, const float *db0,
+                                  conf_conv_grads *r);
+
 #endif

@@ -83,9 +83,8 @@ static size_t y_index(const conv_geom *g, int n, int f, int oy, int ox)
     return (((size_t)n * g->k + f) * g->oh + oy) * g->ow + ox;
 }
 
-/* y (after the fused ReLU when g->relu) and the magnitude of its terms */
-static void reference_forward(const conv_geom *g, const float *x, const float *w, const float *b,
-                              double *y, double *mag)
+void conf_conv_reference_forward(const conv_geom *g, const float *x, const float *w,
+                                 const float *b, double *y, double *mag)
 {
     for (int n = 0; n < g->n; n++)
         for (int f = 0; f < g->k; f++)
@@ -112,14 +111,9 @@ static void reference_forward(const conv_geom *g, const float *x, const float *w
                 }
 }
 
-typedef struct conv_grads {
-    double *dx, *dx_mag, *dw, *dw_mag, *db, *db_mag;
-} conv_grads;
-
-/* dx, and dw0 + dw, db0 + db, from dz (dy already masked by the ReLU) */
-static void reference_backward(const conv_geom *g, const float *x, const float *w,
-                               const float *dz, const float *dw0, const float *db0,
-                               conv_grads *r)
+void conf_conv_reference_backward(const conv_geom *g, const float *x, const float *w,
+                                  const float *dz, const float *dw0, const float *db0,
+                                  conf_conv_grads *r)
 {
     size_t nx = (size_t)g->n * g->c * g->h * g->w;
     size_t nw = (size_t)g->k * group_channels(g) * g->kh * g->kw;
@@ -187,10 +181,10 @@ static void check_geometry(const conf_target *t, const conv_geom *g, int index)
     float *b = host_normal(g->k, s + 2, 0.5f), *dy = host_normal(ny, s + 3, 1.0f);
     float *dw0 = host_normal(nw, s + 4, 1.0f), *db0 = host_normal(g->k, s + 5, 1.0f);
     double *ry = host_doubles(ny), *ry_mag = host_doubles(ny);
-    conv_grads r = {host_doubles(nx), host_doubles(nx), host_doubles(nw),
+    conf_conv_grads r = {host_doubles(nx), host_doubles(nx), host_doubles(nw),
                     host_doubles(nw), host_doubles(g->k), host_doubles(g->k)};
     float *dz = host_floats(ny);
-    reference_forward(g, x, w, b, ry, ry_mag);
+    conf_conv_reference_forward(g, x, w, b, ry, ry_mag);
     double taps = (double)group_channels(g) * g->kh * g->kw, outputs = (double)g->n * g->oh * g->ow;
     int wino = winograd_may_run(g);
     double *wino_mag = wino ? host_doubles(nx > ny ? (nx > nw ? nx : nw) : (ny > nw ? ny : nw))
@@ -228,7 +222,7 @@ static void check_geometry(const conf_target *t, const conv_geom *g, int index)
         /* the fused ReLU's backward masks dy where the y it is given is not positive */
         for (size_t i = 0; i < ny; i++)
             dz[i] = g->relu && !(y[i] > 0.0f) ? 0.0f : dy[i];
-        reference_backward(g, x, w, dz, dw0, db0, &r);
+        conf_conv_reference_backward(g, x, w, dz, dw0, db0, &r);
         int kg = g->k / conv_groups(g);
         if (wino && g->pad <= 2) {
             wino_forward_mag(g->n, g->k, g->oh, g->ow, g->c, g->h, g->w, 2 - g->pad, filters_t,
@@ -256,7 +250,7 @@ static void check_geometry(const conf_target *t, const conv_geom *g, int index)
         case_end(&k);
 
         /* dx not needed: the filter gradients alone, accumulating onto the first call's */
-        reference_backward(g, x, w, dz, dw, db, &r);
+        conf_conv_reference_backward(g, x, w, dz, dw, db, &r);
         if (wino) {
             wino_dw_mag(g, x, dz, wino_mag);
             int sums = (int)outputs + g->n + t->threads[ti] + 1;

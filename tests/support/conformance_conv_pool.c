@@ -39,31 +39,11 @@ static float *small_ints(size_t n, uint64_t stream)
     return p;
 }
 
-/* The convolution in double (exact here), groups 1 and stride 1. */
-static void conv_reference(const conv_geom *g, const float *x, const float *w, const float *b,
-                           double *y)
-{
-    for (int n = 0; n < g->n; n++)
-        for (int f = 0; f < g->k; f++)
-            for (int oy = 0; oy < g->oh; oy++)
-                for (int ox = 0; ox < g->ow; ox++) {
-                    double acc = b[f];
-                    for (int c = 0; c < g->c; c++)
-                        for (int i = 0; i < g->kh; i++)
-                            for (int j = 0; j < g->kw; j++) {
-                                int iy = oy - g->pad + i, ix = ox - g->pad + j;
-                                if (iy >= 0 && iy < g->h && ix >= 0 && ix < g->w)
-                                    acc += (double)w[((f * g->c + c) * g->kh + i) * g->kw + j] *
-                                           x[(((size_t)n * g->c + c) * g->h + iy) * g->w + ix];
-                            }
-                    y[(((size_t)n * g->k + f) * g->oh + oy) * g->ow + ox] = acc;
-                }
-}
-
 /* The pool of conv (y), and the gradient it passes to each convolution
- * output (dconv, with its magnitude) for the pooled gradient dy. */
+ * output (dconv) for the pooled gradient dy: one of dy's values or 0, the
+ * windows not overlapping. */
 static void pool_reference(const pool_geom *p, const double *conv, const float *dy, double *y,
-                           double *dconv)
+                           float *dconv)
 {
     size_t in_plane = (size_t)p->h * p->w, out_plane = (size_t)p->oh * p->ow;
     memset(dconv, 0, sizeof *dconv * in_plane * p->n * p->c);
@@ -82,7 +62,7 @@ static void pool_reference(const pool_geom *p, const double *conv, const float *
                 size_t o = out_plane * q + (size_t)oy * p->ow + ox;
                 y[o] = v;
                 if (!p->relu || v > 0.0)
-                    dconv[best] += dy[o];
+                    dconv[best] = dy[o];
             }
 }
 
@@ -103,32 +83,13 @@ static void check_geometry(const conf_target *t, const conv_geom *g, int relu, i
     float *x = small_ints(nx, s), *w = small_ints(nw, s + 1), *b = small_ints(g->k, s + 2);
     float *dy = host_normal(ny, s + 3, 1.0f), *dw0 = host_normal(nw, s + 4, 1.0f);
     float *db0 = host_normal(g->k, s + 5, 1.0f);
-    double *conv = host_doubles(nc), *ry = host_doubles(ny), *dconv = host_doubles(nc);
-    double *rdw = host_doubles(nw), *rdw_mag = host_doubles(nw);
-    double *rdb = host_doubles(g->k), *rdb_mag = host_doubles(g->k);
-    conv_reference(g, x, w, b, conv);
+    double *conv = host_doubles(nc), *conv_mag = host_doubles(nc), *ry = host_doubles(ny);
+    float *dconv = calloc(nc, sizeof *dconv);
+    conf_conv_grads r = {host_doubles(nx), host_doubles(nx), host_doubles(nw),
+                         host_doubles(nw), host_doubles(g->k), host_doubles(g->k)};
+    conf_conv_reference_forward(g, x, w, b, conv, conv_mag);
     pool_reference(&p, conv, dy, ry, dconv);
-    for (size_t i = 0; i < nw; i++)
-        rdw[i] = dw0[i], rdw_mag[i] = fabs(dw0[i]);
-    for (int f = 0; f < g->k; f++)
-        rdb[f] = db0[f], rdb_mag[f] = fabs(db0[f]);
-    for (int n = 0; n < g->n; n++)
-        for (int f = 0; f < g->k; f++)
-            for (int oy = 0; oy < g->oh; oy++)
-                for (int ox = 0; ox < g->ow; ox++) {
-                    double d = dconv[(((size_t)n * g->k + f) * g->oh + oy) * g->ow + ox];
-                    rdb[f] += d, rdb_mag[f] += fabs(d);
-                    for (int c = 0; c < g->c; c++)
-                        for (int i = 0; i < g->kh; i++)
-                            for (int j = 0; j < g->kw; j++) {
-                                int iy = oy - g->pad + i, ix = ox - g->pad + j;
-                                if (iy < 0 || iy >= g->h || ix < 0 || ix >= g->w)
-                                    continue;
-                                size_t wi = ((size_t)(f * g->c + c) * g->kh + i) * g->kw + j;
-                                double v = d * x[(((size_t)n * g->c + c) * g->h + iy) * g->w + ix];
-                                rdw[wi] += v, rdw_mag[wi] += fabs(v);
-                            }
-                }
+    conf_conv_reference_backward(g, x, w, dconv, dw0, db0, &r);
     double sums = (double)g->n * g->oh * g->ow + 1;
     CONF_FOR_THREADS(t, ti) {
         float *d_x = dev_from_host(be, x, nx), *d_w = dev_from_host(be, w, nw);
@@ -152,8 +113,8 @@ static void check_geometry(const conf_target *t, const conv_geom *g, int relu, i
         case_status(&k, run_conv_pool_backward(be, g, &p, d_x, d_dy, d_arg, d_dw, d_db, d_ws),
                     "conv_pool_backward");
         float *dw = host_from_dev(be, d_dw, nw), *db = host_from_dev(be, d_db, g->k);
-        case_close(&k, "dw", dw, rdw, rdw_mag, nw, conf_tolerance(TOL_SUM, sums));
-        case_close(&k, "db", db, rdb, rdb_mag, g->k, conf_tolerance(TOL_SUM, sums));
+        case_close(&k, "dw", dw, r.dw, r.dw_mag, nw, conf_tolerance(TOL_SUM, sums));
+        case_close(&k, "db", db, r.db, r.db_mag, g->k, conf_tolerance(TOL_SUM, sums));
         case_end(&k);
 
         free(y), free(dw), free(db);
@@ -161,8 +122,9 @@ static void check_geometry(const conf_target *t, const conv_geom *g, int relu, i
         for (size_t i = 0; i < sizeof bufs / sizeof bufs[0]; i++)
             dev_release(be, bufs[i]);
     }
-    free(x), free(w), free(b), free(dy), free(dw0), free(db0), free(conv), free(ry);
-    free(dconv), free(rdw), free(rdw_mag), free(rdb), free(rdb_mag);
+    free(x), free(w), free(b), free(dy), free(dw0), free(db0), free(conv), free(conv_mag);
+    free(ry), free(dconv), free(r.dx), free(r.dx_mag), free(r.dw), free(r.dw_mag), free(r.db);
+    free(r.db_mag);
 }
 
 void conf_conv_pool(const conf_target *t)
