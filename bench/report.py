@@ -259,6 +259,20 @@ def lenet_training(w, runs, threads):
     w("")
 
 
+def busy_rounds(runs, name):
+    """[(rep, round, soma default img/s, soma 1-thread img/s)] of a busy
+    workload's rounds, the two runs of each seconds apart."""
+    rounds = []
+    for k in range(1, 100):
+        fw = "soma" if k == 1 else f"soma-r{k}"
+        if (name, fw, 0) not in runs:
+            break
+        one = {r["rep"]: r.get("ips") for r in runs.get((name, fw, 1), [])}
+        for r in runs[(name, fw, 0)]:
+            rounds.append((r["rep"], k, r.get("ips"), one.get(r["rep"])))
+    return sorted(rounds, key=lambda r: (r[0], r[1]))
+
+
 def busy(w, runs):
     if not any(k[0].endswith("-busy") for k in runs):
         return
@@ -267,28 +281,31 @@ def busy(w, runs):
       "the whole time. *default*: no thread setting, every CPU allowed (soma's thread governor "
       "then picks how many of its threads run; PyTorch uses one per core). *1*: one thread, "
       "pinned to the first CPU. Threads running: soma's mean over the steps "
-      "(summary.json `threads_running`), PyTorch's `torch.get_num_threads()`. Per "
-      "repetition: soma default / soma 1 thread of each repetition's two runs, a few seconds "
-      "apart (the machine's speed drifts from minute to minute; the medians above are of runs "
-      "minutes apart).\n")
+      "(summary.json `threads_running`), PyTorch's `torch.get_num_threads()`. soma runs in "
+      "rounds of its default then 1 thread, a few seconds apart: the goal's ratio (default "
+      "within 10% of 1 thread) is each round's, then their median; the machine's speed drifts "
+      "by more than that from minute to minute, and the img/s medians are of runs minutes "
+      "apart. PyTorch: once per repetition.\n")
     w("| network | soma default img/s (threads running) | soma 1 thread | PyTorch default "
-      "(threads) | PyTorch 1 thread | soma default / soma 1 thread | per repetition | "
-      "soma default / PyTorch default | soma default / PyTorch's best |")
+      "(threads) | PyTorch 1 thread | soma default / soma 1 thread (median of rounds) | "
+      "each round | soma default / PyTorch default | soma default / PyTorch's best |")
     w("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |")
     for name, title, _ in BUSY:
-        sd, s1 = runs.get((name, "soma", 0), []), runs.get((name, "soma", 1), [])
+        sd = [r for k, v in runs.items() if k[0] == name and k[1].startswith("soma") and
+              k[2] == 0 for r in v]
+        s1 = [r for k, v in runs.items() if k[0] == name and k[1].startswith("soma") and
+              k[2] == 1 for r in v]
         pd, p1 = runs.get((name, "pytorch", 0), []), runs.get((name, "pytorch", 1), [])
         sdi, s1i, pdi, p1i = (median(x, "ips") for x in (sd, s1, pd, p1))
         best = max((x for x in (pdi, p1i) if x), default=None)
 
         def ratio(a, b):
             return f"{a / b:.2f}" if a and b else "—"
-        one = {r["rep"]: r.get("ips") for r in s1}
-        per_rep = ", ".join(ratio(r.get("ips"), one.get(r["rep"]))
-                            for r in sorted(sd, key=lambda r: r["rep"])) or "—"
+        each = [a / b for _, _, a, b in busy_rounds(runs, name) if a and b]
         w(f"| {title} | {fmt_rate(sdi)} ({fmt(median(sd, 'threads_running'), 2)}) | "
           f"{fmt_rate(s1i)} | {fmt_rate(pdi)} ({fmt(median(pd, 'threads_running'), 0)}) | "
-          f"{fmt_rate(p1i)} | {ratio(sdi, s1i)} | {per_rep} | {ratio(sdi, pdi)} | "
+          f"{fmt_rate(p1i)} | {fmt(statistics.median(each) if each else None, 2)} | "
+          f"{', '.join(f'{x:.2f}' for x in each) or '—'} | {ratio(sdi, pdi)} | "
           f"{ratio(sdi, best)} |")
     w("")
 

@@ -27,7 +27,9 @@ sgemm; writes a markdown table.
                    alexnet-b8-train alexnet-b32-train alexnet-infer (the
                    whole AlexNet of models/alexnet.cfg, batch 8, 32, 32)
                    busy (LeNet-5 and LeNet-5-BN training while a pinned busy
-                   loop keeps one core busy: default threads and 1 thread)
+                   loop keeps one core busy: rounds of soma with its default
+                   threads then 1 thread, seconds apart; PyTorch default
+                   and 1 thread)
                    lenet5-dist (data-parallel training, one epoch of LeNet-5
                    and of the BN CNN: soma 1 process x 1 and x 2 threads,
                    soma 2 MPI ranks x 1 thread, PyTorch DDP gloo 2 processes
@@ -217,12 +219,33 @@ trap busy_stop EXIT
 
 # lenet_train REP WORKLOAD MODEL THREADS: one epoch of soma and of PyTorch
 lenet_train() {
-    local rep=$1 workload=$2 model=$3 t=$4 threads=()
-    [[ $t != 0 ]] && threads=(--threads "$t")
+    local rep=$1 workload=$2 model=$3 t=$4
     run_one "$rep" "$workload" soma "$t" "$SOMA" train "$model" --data "$TRAIN_DATA" "${RECIPE[@]}" \
-        "${threads[@]}" --out "$RUNS/$rep/$workload/soma-t$t/out"
+        --threads "$t" --out "$RUNS/$rep/$workload/soma-t$t/out"
     run_one "$rep" "$workload" pytorch "$t" "${TORCH[@]}" "$ROOT/bench/torch_lenet.py" "$TRAIN_DATA" \
         --model "$ROOT/models/$model.cfg" --epochs 1 --batch 64 --lr 0.001 --threads "$t"
+}
+
+# busy_train REP MODEL: while the busy loop runs, rounds of one epoch of
+# soma with its default threads then with 1 thread (the goal's ratio from
+# runs seconds apart: how fast the host lets the free core run drifts by
+# 20% from minute to minute, more than the goal's 10%), then PyTorch's two
+BUSY_ROUNDS=3
+busy_train() {
+    local rep=$1 model=$2 workload=$2-busy round fw t threads
+    for round in $(seq 1 $BUSY_ROUNDS); do
+        fw=soma && (( round > 1 )) && fw=soma-r$round
+        for t in 0 1; do
+            threads=() && [[ $t != 0 ]] && threads=(--threads "$t")
+            run_one "$rep" "$workload" "$fw" "$t" "$SOMA" train "$model" --data "$TRAIN_DATA" \
+                "${RECIPE[@]}" "${threads[@]}" --out "$RUNS/$rep/$workload/$fw-t$t/out"
+        done
+    done
+    for t in 0 1; do
+        run_one "$rep" "$workload" pytorch "$t" "${TORCH[@]}" "$ROOT/bench/torch_lenet.py" \
+            "$TRAIN_DATA" --model "$ROOT/models/$model.cfg" --epochs 1 --batch 64 --lr 0.001 \
+            --threads "$t"
+    done
 }
 
 # dist_train REP WORKLOAD MODEL DATA: one epoch data-parallel and its references
@@ -326,9 +349,7 @@ for rep in $(seq 1 "$REPS"); do
     if want busy && (( NCPU > 1 )); then
         busy_start
         for model in lenet5 lenet5-bn; do
-            for t in 0 1; do
-                lenet_train "$rep" $model-busy $model "$t"
-            done
+            busy_train "$rep" $model
         done
         busy_stop
     fi
