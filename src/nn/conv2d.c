@@ -57,7 +57,7 @@ static size_t workspace_floats(const layer *l, const soma_backend *be, int batch
     conv_geom g = conv2d_geometry(l, batch);
     if (l->pooled) {
         pool_geom p = pool_geometry(l->pooled, batch);
-        return be->conv_pool_workspace(&g, &p);
+        return be->conv_pool_workspace(&g, &p, l->index > 0); /* the first: no dx */
     }
     return be->conv2d_workspace(&g);
 }
@@ -77,11 +77,12 @@ static soma_status backward(layer *l, const run_ctx *ctx, const float *x, const 
                             const float *dy, float *dx)
 {
     conv_geom g = conv2d_geometry(l, ctx->batch);
-    if (l->pooled) { /* a first layer: no dx (network.c) */
+    if (l->pooled) {
         pool_geom p = pool_geometry(l->pooled, ctx->batch);
         const int32_t *argmax = (const int32_t *)layer_sample_cache(l, ctx);
-        return ctx->be->conv_pool_backward(&g, &p, x, dy, argmax, layer_grad(l, ctx, 0),
-                                           layer_grad(l, ctx, 1), ctx->workspace);
+        return ctx->be->conv_pool_backward(&g, &p, x, l->param[0], dy, argmax, dx,
+                                           layer_grad(l, ctx, 0), layer_grad(l, ctx, 1),
+                                           ctx->workspace);
     }
     return ctx->be->conv2d_backward(&g, x, l->param[0], y, dy, dx, layer_grad(l, ctx, 0),
                                     layer_grad(l, ctx, 1), ctx->workspace);

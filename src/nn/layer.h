@@ -97,7 +97,7 @@ typedef struct layer_class {
      * ReLU's outputs, its gradient masked at the pooled size) */
     int takes_relu;
     /* can compute the max-pool after it in the same pass (backend.h's
-     * conv_pool_*), when it is the first layer */
+     * conv_pool_*) */
     int fuses_pool;
     /* is a max-pool, which the layer before may compute (fuses_pool) */
     int is_maxpool;

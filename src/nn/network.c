@@ -41,12 +41,11 @@ static void point_tensors(soma_model *m)
     }
 }
 
-/* A first layer that can compute the max-pool after it (fuses_pool) does,
+/* A convolution that can compute the max-pool after it (fuses_pool) does,
  * where the backend can: its output, often the largest activation, is then
  * never stored (backend.h's conv_pool_*, the same bits), and the ReLU
- * between them goes with the pool. A first layer only: the fused backward
- * gives no input gradient. Decided again when the model moves to another
- * backend. */
+ * between them goes with the pool. Decided again when the model moves to
+ * another backend. */
 static void fuse_pools(soma_model *m)
 {
     for (int i = 0; i < m->nlayers; i++)
@@ -54,20 +53,24 @@ static void fuse_pools(soma_model *m)
             m->layers[i].pooled->fused_away = 0;
             m->layers[i].pooled = NULL;
         }
-    if (m->nlayers < 2 || !m->layers[0].cls->fuses_pool || m->layers[0].fused_relu ||
-        !m->be->conv_pool_supported)
+    if (!m->be->conv_pool_supported)
         return;
-    int j = 1;
-    while (j < m->nlayers && m->layers[j].fused_away) /* the ReLU the pool takes */
-        j++;
-    if (j >= m->nlayers || !m->layers[j].cls->is_maxpool)
-        return;
-    layer *conv = &m->layers[0], *pool = &m->layers[j];
-    conv_geom g = conv2d_geometry(conv, 1);
-    pool_geom p = pool_geometry(pool, 1);
-    if (m->be->conv_pool_supported(&g, &p)) {
-        conv->pooled = pool;
-        pool->fused_away = 1;
+    for (int i = 0; i + 1 < m->nlayers; i++) {
+        layer *conv = &m->layers[i];
+        if (!conv->cls->fuses_pool || conv->fused_relu || conv->fused_away)
+            continue;
+        int j = i + 1;
+        while (j < m->nlayers && m->layers[j].fused_away) /* the ReLU the pool takes */
+            j++;
+        if (j >= m->nlayers || !m->layers[j].cls->is_maxpool)
+            continue;
+        layer *pool = &m->layers[j];
+        conv_geom g = conv2d_geometry(conv, 1);
+        pool_geom p = pool_geometry(pool, 1);
+        if (m->be->conv_pool_supported(&g, &p)) {
+            conv->pooled = pool;
+            pool->fused_away = 1;
+        }
     }
 }
 

@@ -164,16 +164,18 @@ typedef struct soma_backend {
      * convolution's output is never stored: y and argmax are the pool's, as
      * maxpool_forward gives them, the results those of the two operations
      * one after the other. backward takes dy with respect to the pool's
-     * output and gives the filter and bias gradients only (the network fuses
-     * a first layer, whose input gradient no one asks for). */
+     * output and gives the filter and bias gradients, and the input
+     * gradient dx unless it is NULL (a first layer); the workspace is sized
+     * for a backward with dx or without (with_dx). */
     int (*conv_pool_supported)(const conv_geom *g, const pool_geom *p);
-    size_t (*conv_pool_workspace)(const conv_geom *g, const pool_geom *p);
+    size_t (*conv_pool_workspace)(const conv_geom *g, const pool_geom *p, int with_dx);
     soma_status (*conv_pool_forward)(const conv_geom *g, const pool_geom *p, const float *x,
                                      const float *w, const float *b, float *y, int32_t *argmax,
                                      float *workspace) BACKEND_STATUS;
     soma_status (*conv_pool_backward)(const conv_geom *g, const pool_geom *p, const float *x,
-                                      const float *dy, const int32_t *argmax, float *dw,
-                                      float *db, float *workspace) BACKEND_STATUS;
+                                      const float *w, const float *dy, const int32_t *argmax,
+                                      float *dx, float *dw, float *db,
+                                      float *workspace) BACKEND_STATUS;
 
     /* argmax: one int32 per output, saved for backward */
     soma_status (*maxpool_forward)(const pool_geom *g, const float *x, float *y,

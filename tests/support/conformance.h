@@ -68,14 +68,15 @@ soma_status run_conv_backward(const soma_backend *be, const conv_geom *g, const 
 
 /* the optional fused convolution and max-pool: supported 0 where the table has none */
 int run_conv_pool_supported(const soma_backend *be, const conv_geom *g, const pool_geom *p);
-size_t run_conv_pool_workspace(const soma_backend *be, const conv_geom *g, const pool_geom *p);
+size_t run_conv_pool_workspace(const soma_backend *be, const conv_geom *g, const pool_geom *p,
+                               int with_dx);
 soma_status run_conv_pool_forward(const soma_backend *be, const conv_geom *g, const pool_geom *p,
                                   const float *x, const float *w, const float *b, float *y,
                                   int32_t *argmax, float *workspace);
 soma_status run_conv_pool_backward(const soma_backend *be, const conv_geom *g,
-                                   const pool_geom *p, const float *x, const float *dy,
-                                   const int32_t *argmax, float *dw, float *db,
-                                   float *workspace);
+                                   const pool_geom *p, const float *x, const float *w,
+                                   const float *dy, const int32_t *argmax, float *dx,
+                                   float *dw, float *db, float *workspace);
 
 soma_status run_maxpool_forward(const soma_backend *be, const pool_geom *g, const float *x,
                                 float *y, int32_t *argmax);

@@ -6,7 +6,7 @@
  * The reference is the definition in double: the convolution, then the
  * pool (the first maximum in scan order wins; with the ReLU before the pool,
  * a window with nothing positive passes no gradient), then the pool's
- * gradient through the convolution's filter and bias gradients. Inputs,
+ * gradient through the convolution's filter, bias and input gradients. Inputs,
  * filters and biases are small integers, so that every convolution output is
  * exact in float as in double: the windows' maxima, and their ties, are the
  * same on both sides, and the pooled output is compared for equality.
@@ -23,10 +23,13 @@
      (w) + 2 * (pad) - (size) + 1, 0, 1}
 
 static const conv_geom geometries[] = {
-    CP_GEOM(2, 1, 28, 28, 6, 5, 2), /* LeNet-5's first layer */
-    CP_GEOM(3, 3, 12, 12, 8, 3, 1), /* 8 filters, 12x12 */
-    CP_GEOM(2, 1, 40, 40, 6, 3, 1), /* rows of more than 32 outputs */
-    CP_GEOM(1, 2, 10, 6, 5, 3, 1),  /* not square, a partial block of filters */
+    CP_GEOM(2, 1, 28, 28, 6, 5, 2),  /* LeNet-5's first layer */
+    CP_GEOM(3, 3, 12, 12, 8, 3, 1),  /* 8 filters, 12x12 */
+    CP_GEOM(2, 1, 40, 40, 6, 3, 1),  /* rows of more than 32 outputs */
+    CP_GEOM(1, 2, 10, 6, 5, 3, 1),   /* not square, a partial block of filters */
+    CP_GEOM(3, 6, 14, 14, 16, 5, 0), /* LeNet-5's second layer */
+    CP_GEOM(2, 14, 30, 30, 16, 3, 1), /* tiles of 10 pixels, padded */
+    CP_GEOM(1, 4, 26, 26, 16, 3, 1), /* tiles of 14 and 12 */
 };
 #define GEOMETRIES ((int)(sizeof geometries / sizeof geometries[0]))
 
@@ -96,9 +99,8 @@ static void check_geometry(const conf_target *t, const conv_geom *g, int relu, i
         float *d_b = dev_from_host(be, b, g->k), *d_dy = dev_from_host(be, dy, ny);
         float *d_y = dev_filled(be, ny, NAN);
         int32_t *d_arg = dev_bytes(be, NULL, sizeof(int32_t) * ny);
-        size_t ws_floats = run_conv_pool_workspace(be, g, &p);
+        size_t ws_floats = run_conv_pool_workspace(be, g, &p, 0);
         float *d_ws = dev_filled(be, ws_floats ? ws_floats : 1, NAN);
-        float *d_dw = dev_from_host(be, dw0, nw), *d_db = dev_from_host(be, db0, g->k);
 
         conf_case k;
         case_begin(&k, t, "conv_pool_forward", "%s", name);
@@ -108,17 +110,35 @@ static void check_geometry(const conf_target *t, const conv_geom *g, int relu, i
         case_close(&k, "y", y, ry, NULL, ny, conf_tolerance(TOL_EXACT, 0));
         case_end(&k);
 
-        /* the argmax's format is the backend's own: checked through backward */
-        case_begin(&k, t, "conv_pool_backward", "%s", name);
-        case_status(&k, run_conv_pool_backward(be, g, &p, d_x, d_dy, d_arg, d_dw, d_db, d_ws),
-                    "conv_pool_backward");
-        float *dw = host_from_dev(be, d_dw, nw), *db = host_from_dev(be, d_db, g->k);
-        case_close(&k, "dw", dw, r.dw, r.dw_mag, nw, conf_tolerance(TOL_SUM, sums));
-        case_close(&k, "db", db, r.db, r.db_mag, g->k, conf_tolerance(TOL_SUM, sums));
-        case_end(&k);
+        /* the argmax's format is the backend's own: checked through backward,
+         * with the input gradient and without (a first layer) */
+        for (int with_dx = 1; with_dx >= 0; with_dx--) {
+            float *d_dw = dev_from_host(be, dw0, nw), *d_db = dev_from_host(be, db0, g->k);
+            float *d_dx = with_dx ? dev_filled(be, nx, NAN) : NULL;
+            size_t ws_bwd = run_conv_pool_workspace(be, g, &p, with_dx);
+            float *d_wsb = dev_filled(be, ws_bwd ? ws_bwd : 1, NAN);
+            case_begin(&k, t, "conv_pool_backward", "%s%s", name, with_dx ? "" : ", no dx");
+            case_status(&k,
+                        run_conv_pool_backward(be, g, &p, d_x, d_w, d_dy, d_arg, d_dx, d_dw,
+                                               d_db, d_wsb),
+                        "conv_pool_backward");
+            float *dw = host_from_dev(be, d_dw, nw), *db = host_from_dev(be, d_db, g->k);
+            case_close(&k, "dw", dw, r.dw, r.dw_mag, nw, conf_tolerance(TOL_SUM, sums));
+            case_close(&k, "db", db, r.db, r.db_mag, g->k, conf_tolerance(TOL_SUM, sums));
+            if (with_dx) {
+                float *dx = host_from_dev(be, d_dx, nx);
+                case_close(&k, "dx", dx, r.dx, r.dx_mag, nx,
+                           conf_tolerance(TOL_SUM, (double)g->k * g->kh * g->kw + 1));
+                free(dx);
+                dev_release(be, d_dx);
+            }
+            case_end(&k);
+            free(dw), free(db);
+            dev_release(be, d_dw), dev_release(be, d_db), dev_release(be, d_wsb);
+        }
 
-        free(y), free(dw), free(db);
-        void *bufs[] = {d_x, d_w, d_b, d_dy, d_y, d_arg, d_ws, d_dw, d_db};
+        free(y);
+        void *bufs[] = {d_x, d_w, d_b, d_dy, d_y, d_arg, d_ws};
         for (size_t i = 0; i < sizeof bufs / sizeof bufs[0]; i++)
             dev_release(be, bufs[i]);
     }

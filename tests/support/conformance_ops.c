@@ -101,9 +101,10 @@ int run_conv_pool_supported(const soma_backend *be, const conv_geom *g, const po
     return be->conv_pool_supported && be->conv_pool_supported(g, p);
 }
 
-size_t run_conv_pool_workspace(const soma_backend *be, const conv_geom *g, const pool_geom *p)
+size_t run_conv_pool_workspace(const soma_backend *be, const conv_geom *g, const pool_geom *p,
+                               int with_dx)
 {
-    return be->conv_pool_workspace(g, p);
+    return be->conv_pool_workspace(g, p, with_dx);
 }
 
 soma_status run_conv_pool_forward(const soma_backend *be, const conv_geom *g, const pool_geom *p,
@@ -114,11 +115,11 @@ soma_status run_conv_pool_forward(const soma_backend *be, const conv_geom *g, co
 }
 
 soma_status run_conv_pool_backward(const soma_backend *be, const conv_geom *g,
-                                   const pool_geom *p, const float *x, const float *dy,
-                                   const int32_t *argmax, float *dw, float *db,
-                                   float *workspace)
+                                   const pool_geom *p, const float *x, const float *w,
+                                   const float *dy, const int32_t *argmax, float *dx,
+                                   float *dw, float *db, float *workspace)
 {
-    return be->conv_pool_backward(g, p, x, dy, argmax, dw, db, workspace);
+    return be->conv_pool_backward(g, p, x, w, dy, argmax, dx, dw, db, workspace);
 }
 
 soma_status run_maxpool_forward(const soma_backend *be, const pool_geom *g, const float *x,

@@ -11,10 +11,11 @@
  * The filter gradient is in conv_chanvec_dw.c.
  */
 #include "ops/cpu/conv_algos.h"
+#include "ops/cpu/conv_chanvec.h"
 #include "ops/cpu/conv_common.h"
 #include "ops/cpu/simd.h"
 
-#define TILE_W 14 /* output pixels per tile row; 2 rows = 28 accumulators */
+#define TILE_W CHANVEC_TILE_W
 
 size_t chanvec_shared(const conv_geom *g)
 {
@@ -38,52 +39,16 @@ void chanvec_pack(const conv_geom *g, const float *w, const float *b, int transp
 
 #if SIMD_AVX512
 
-/* acc[r] holds 16 channels of pixel r: store channels [0, nf) of pixels [0, xb). */
-AVX512_INLINE void store_transposed(const __m512 *acc, int xb, float *out, size_t oplane,
-                                    int nf)
-{
-    __m512 t[16];
-    for (int r = 0; r < 16; r++)
-        t[r] = r < xb ? acc[r] : _mm512_setzero_ps();
-    transpose16(t);
-    __mmask16 m = lanes(xb);
-    for (int f = 0; f < nf; f++)
-        _mm512_mask_storeu_ps(out + f * oplane, m, t[f]);
-}
-
-/* One tile: YB rows x XB pixels x 16 channels. S = 1 fixes the stride at 1
- * so that every broadcast address is a constant offset. */
+/* One tile: YB rows x XB pixels x 16 channels. */
 AVX512_INLINE void fwd_tile(const float *in, size_t plane, int wp, int s, int ins, int kh,
                             int kw, const float *wpk, const float *bias16, float *out,
                             size_t oplane, int ow, int nf, const int XB, const int YB, const int S)
 {
     __m512 acc[2][TILE_W];
-    const int st = S ? 1 : s;
-    const __m512 bias = bias16 ? _mm512_loadu_ps(bias16) : _mm512_setzero_ps();
+    chanvec_fwd_sums(in, plane, wp, s, ins, kh, kw, wpk, bias16, acc, XB, YB, S);
 SIMD_UNROLL(2)
     for (int y = 0; y < YB; y++)
-SIMD_UNROLL(14)
-        for (int x = 0; x < XB; x++)
-            acc[y][x] = bias;
-    for (int c = 0; c < ins; c++)
-        for (int i = 0; i < kh; i++) {
-            const float *r0 = in + c * plane + (size_t)i * wp;
-            const float *r1 = r0 + (size_t)st * wp;
-            const float *wr = wpk + ((size_t)c * kh + i) * kw * 16;
-            for (int j = 0; j < kw; j++) {
-                __m512 wv = _mm512_load_ps(wr + j * 16);
-SIMD_UNROLL(14)
-                for (int x = 0; x < XB; x++) {
-                    acc[0][x] = _mm512_fmadd_ps(_mm512_set1_ps(r0[x * st + j]), wv, acc[0][x]);
-                    if (YB > 1)
-                        acc[1][x] =
-                            _mm512_fmadd_ps(_mm512_set1_ps(r1[x * st + j]), wv, acc[1][x]);
-                }
-            }
-        }
-SIMD_UNROLL(2)
-    for (int y = 0; y < YB; y++)
-        store_transposed(acc[y], XB, out + (size_t)y * ow, oplane, nf);
+        chanvec_store_transposed(acc[y], XB, out + (size_t)y * ow, oplane, nf);
 }
 
 typedef void (*fwd_tile_fn)(const float *, size_t, int, int, int, int, int, const float *,
@@ -137,8 +102,8 @@ SIMD_UNROLL(14)
                 }
             }
         }
-    store_transposed(acc[0], XB, out, oplane, 16);
-    store_transposed(acc[1], XB, out + 16 * oplane, oplane, nf - 16);
+    chanvec_store_transposed(acc[0], XB, out, oplane, 16);
+    chanvec_store_transposed(acc[1], XB, out + 16 * oplane, oplane, nf - 16);
 }
 
 typedef void (*pair_tile_fn)(const float *, size_t, int, int, int, int, int, const float *,

@@ -272,6 +272,7 @@ void rowvec_dw_image_with(const conv_geom *g, const float *x, rowvec_dy_writer w
                           const void *arg, float *part, float *scratch)
 {
     (void)g, (void)x, (void)write, (void)arg, (void)part, (void)scratch;
+    (void)dw_block, (void)dw_taps;
 }
 
 void rowvec_dw_image(const conv_geom *g, const float *x, const float *dy, float *part,

@@ -8,6 +8,7 @@
 #define SOMA_OPS_CPU_CONV_ROWVEC_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 #include "ops/backend.h"
 #include "ops/cpu/conv_common.h"
@@ -73,6 +74,18 @@ typedef void (*rowvec_dy_writer)(const void *arg, const conv_geom *g, const flat
 /* rowvec_dw_image with dy written by `write(arg, ...)`. */
 void rowvec_dw_image_with(const conv_geom *g, const float *x, rowvec_dy_writer write,
                           const void *arg, float *part, float *scratch);
+
+/* The pooled variants (conv_rowvec_pool.c), for a stride-1 layer whose
+ * forward and filter-gradient passes are rowvec's: the forward pass gives
+ * y and argmax as maxpool_forward does (scratch: rowvec_scratch's forward),
+ * the filter gradient takes the pooled dy and that argmax (scratch: its
+ * filter gradient's). */
+int rowvec_pool_supported(const conv_geom *g);
+void rowvec_pool_forward_image(const conv_geom *g, const pool_geom *p, const float *packed,
+                               int has_bias, const float *x, float *y, int32_t *argmax,
+                               float *scratch);
+void rowvec_pool_dw_image(const conv_geom *g, const pool_geom *p, const float *x,
+                          const float *dy, const int32_t *argmax, float *part, float *scratch);
 
 #if SIMD_AVX512
 

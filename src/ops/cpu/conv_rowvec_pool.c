@@ -1,77 +1,38 @@
 /*
- * A convolution and the 2x2 stride-2 max-pool after it (with the ReLU
- * between them), in one pass: backend.h's conv_pool_*, on CONV_ROWVEC's
- * kernels. LeNet-5's first layer writes 6x28x28 floats a sample that the
- * pool reads once and shrinks to 6x14x14; its backward writes them again,
- * three zeros in four, for the filter gradient to read once. At batch 64
- * those are 1.2 MB each way, past a core's L2 (docs/design.md has the
- * speed this wins and the command that measures it).
+ * CONV_ROWVEC's kernels with the 2x2 stride-2 max-pool after the
+ * convolution (and the ReLU between them) folded in, for conv_pool_cpu.c.
+ * LeNet-5's first layer writes 6x28x28 floats a sample that the pool reads
+ * once and shrinks to 6x14x14; its backward writes them again, three zeros
+ * in four, for the filter gradient to read once. At batch 64 those are
+ * 1.2 MB each way, past a core's L2 (docs/design.md has the speed this
+ * wins and the command that measures it).
  *
  * Forward: each tile of rowvec's forward kernel (rows in pairs) is pooled
  * in registers and only the pooled values and their argmax are stored.
- * Backward: the filter gradient's flat dy is written straight from the
- * pooled gradient and the argmax, then rowvec's filter-gradient tiles run
- * as for any dy. No input gradient: the network fuses a first layer only,
- * whose input gradient no one asks for.
+ * Filter gradient: the flat dy is written straight from the pooled
+ * gradient and the argmax, then rowvec's filter-gradient tiles run as for
+ * any dy.
  *
- * The same bits as the three passes one after another (conv_pool_test): the
+ * The same bits as the passes one after another (conv_pool_test): the
  * pooled values and argmax are the pool kernels' rule (pool_simd.h) on the
  * same sums, and the flat dy is the one the pool's input gradient gives.
  */
 #include <stdint.h>
-#include <string.h>
 
-#include "core/partition.h"
 #include "ops/cpu/conv_algos.h"
 #include "ops/cpu/conv_common.h"
 #include "ops/cpu/conv_rowvec.h"
-#include "ops/cpu/cpu.h"
 #include "ops/cpu/pool_simd.h"
 #include "ops/cpu/simd.h"
-#include "ops/cpu/team.h"
 
 /* Tile rows of the pooled kernel: rowvec's, in whole pairs (0: none fits). */
 static int pool_rows(int ob, int nv) { return rowvec_tile_rows(ob, nv) / 2 * 2; }
 
-int cpu_conv_pool_supported(const conv_geom *g, const pool_geom *p)
+int rowvec_pool_supported(const conv_geom *g)
 {
-    if (!(cpu_has_avx512() && SIMD_AVX512))
-        return 0;
-    if (conv_groups(g) != 1 || g->relu || g->stride != 1 || g->oh % 2 || g->ow % 2)
-        return 0;
     if (g->w + 2 * g->pad > 1024) /* write_pooled_dy's chunks of a flat row */
         return 0;
-    if (!(p->size == 2 && p->stride == 2 && p->pad == 0 && p->n == g->n && p->c == g->k &&
-          p->h == g->oh && p->w == g->ow && p->oh == g->oh / 2 && p->ow == g->ow / 2))
-        return 0;
-    conv_plan plan = conv_plan_auto(g);
-    int ob = rowvec_fwd_block(g->k);
-    return plan.forward == CONV_ROWVEC && plan.dw == CONV_ROWVEC &&
-           pool_rows(ob, g->ow > 16 ? 2 : 1) > 0;
-}
-
-/* The packed filters, then per thread the larger of the forward pass's
- * scratch and the backward's partial sums and scratch. */
-typedef struct pool_layout {
-    size_t shared, part, per_thread;
-} pool_layout;
-
-static pool_layout layout(const conv_geom *g)
-{
-    pool_layout l;
-    l.shared = round16z(rowvec_shared(g));
-    l.part = round16z(rowvec_dw_part(g));
-    size_t fwd = round16z(rowvec_scratch(g, CONV_FORWARD));
-    size_t bwd = l.part + round16z(rowvec_scratch(g, CONV_DW));
-    l.per_thread = fwd > bwd ? fwd : bwd;
-    return l;
-}
-
-size_t cpu_conv_pool_workspace(const conv_geom *g, const pool_geom *p)
-{
-    (void)p;
-    pool_layout l = layout(g);
-    return l.shared + (size_t)cpu_parts() * l.per_thread + 16; /* + 16: room to align */
+    return pool_rows(rowvec_fwd_block(g->k), g->ow > 16 ? 2 : 1) > 0;
 }
 
 #if SIMD_AVX512
@@ -153,7 +114,7 @@ static pool_tile_fn pool_tile_for(int ob, int nv)
 }
 
 /* One sample: rowvec_forward_image's tiles, pooled. */
-static void forward_image(const conv_geom *g, const pool_geom *p, const float *packed,
+void rowvec_pool_forward_image(const conv_geom *g, const pool_geom *p, const float *packed,
                           int has_bias, const float *x, float *y, int32_t *argmax,
                           float *scratch)
 {
@@ -247,9 +208,9 @@ static AVX512_FN void write_pooled_dy(const void *arg, const conv_geom *g, const
 
 #else
 
-static void forward_image(const conv_geom *g, const pool_geom *p, const float *packed,
-                          int has_bias, const float *x, float *y, int32_t *argmax,
-                          float *scratch)
+void rowvec_pool_forward_image(const conv_geom *g, const pool_geom *p, const float *packed,
+                               int has_bias, const float *x, float *y, int32_t *argmax,
+                               float *scratch)
 {
     (void)g, (void)p, (void)packed, (void)has_bias, (void)x, (void)y, (void)argmax,
         (void)scratch;
@@ -269,75 +230,9 @@ static void write_pooled_dy(const void *arg, const conv_geom *g, const flat_geom
 
 #endif
 
-/* One call's tensors and workspace, for the team. */
-typedef struct pool_job {
-    const conv_geom *g;
-    const pool_geom *p;
-    const pool_layout *l;
-    const float *x, *dy;
-    const int32_t *argmax_in;
-    float *y, *dw, *db, *shared;
-    int32_t *argmax;
-    int has_bias, parts;
-} pool_job;
-
-static void forward_part(void *arg, int t, int team)
+void rowvec_pool_dw_image(const conv_geom *g, const pool_geom *p, const float *x,
+                          const float *dy, const int32_t *argmax, float *part, float *scratch)
 {
-    const pool_job *j = arg;
-    const conv_geom *g = j->g;
-    size_t in = (size_t)g->c * g->h * g->w, out = (size_t)j->p->c * j->p->oh * j->p->ow;
-    float *scratch = j->shared + j->l->shared + j->l->per_thread * t;
-    int n0, n1;
-    partition(g->n, team, t, &n0, &n1);
-    for (int n = n0; n < n1; n++)
-        forward_image(g, j->p, j->shared, j->has_bias, j->x + in * n, j->y + out * n,
-                      j->argmax + out * n, scratch);
-}
-
-soma_status cpu_conv_pool_forward(const conv_geom *g, const pool_geom *p, const float *x,
-                                  const float *w, const float *b, float *y, int32_t *argmax,
-                                  float *workspace)
-{
-    pool_layout l = layout(g);
-    pool_job job = {.g = g, .p = p, .l = &l, .x = x, .y = y, .argmax = argmax,
-                    .shared = aligned64(workspace), .has_bias = b != NULL};
-    rowvec_pack(g, w, b, 0, job.shared);
-    cpu_team(cpu_live_threads(cpu_parts()), forward_part, &job);
-    return SOMA_OK;
-}
-
-/* As conv_cpu.c's backward: `parts` parts of the batch, each summing its own
- * filter gradients, however many threads take them; then added up in part
- * order, the filters shared out. */
-static void backward_parts(void *arg, int t, int team)
-{
-    const pool_job *j = arg;
-    const conv_geom *g = j->g;
-    const pool_layout *l = j->l;
-    size_t in = (size_t)g->c * g->h * g->w, out = (size_t)j->p->c * j->p->oh * j->p->ow;
-    for (int q = t; q < j->parts; q += team) {
-        float *part = j->shared + l->shared + l->per_thread * q;
-        memset(part, 0, sizeof *part * l->part);
-        int n0, n1;
-        partition(g->n, j->parts, q, &n0, &n1);
-        for (int n = n0; n < n1; n++) {
-            pooled_dy dy = {j->p, j->dy + out * n, j->argmax_in + out * n};
-            rowvec_dw_image_with(g, j->x + in * n, write_pooled_dy, &dy, part, part + l->part);
-        }
-    }
-    cpu_team_barrier(team);
-    int f0, f1;
-    partition(g->k, team, t, &f0, &f1);
-    rowvec_dw_reduce(g, j->shared + l->shared, l->per_thread, j->parts, f0, f1, j->dw, j->db);
-}
-
-soma_status cpu_conv_pool_backward(const conv_geom *g, const pool_geom *p, const float *x,
-                                   const float *dy, const int32_t *argmax, float *dw, float *db,
-                                   float *workspace)
-{
-    pool_layout l = layout(g);
-    pool_job job = {.g = g, .p = p, .l = &l, .x = x, .dy = dy, .argmax_in = argmax, .dw = dw,
-                    .db = db, .shared = aligned64(workspace), .parts = cpu_parts()};
-    cpu_team(cpu_live_threads(job.parts), backward_parts, &job);
-    return SOMA_OK;
+    pooled_dy q = {p, dy, argmax};
+    rowvec_dw_image_with(g, x, write_pooled_dy, &q, part, scratch);
 }

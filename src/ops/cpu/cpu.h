@@ -40,13 +40,13 @@ soma_status cpu_conv2d_backward(const conv_geom *g, const float *x, const float 
                                 const float *dy, float *dx, float *dw, float *db, float *workspace);
 
 int cpu_conv_pool_supported(const conv_geom *g, const pool_geom *p);
-size_t cpu_conv_pool_workspace(const conv_geom *g, const pool_geom *p);
+size_t cpu_conv_pool_workspace(const conv_geom *g, const pool_geom *p, int with_dx);
 soma_status cpu_conv_pool_forward(const conv_geom *g, const pool_geom *p, const float *x,
                                   const float *w, const float *b, float *y, int32_t *argmax,
                                   float *workspace);
 soma_status cpu_conv_pool_backward(const conv_geom *g, const pool_geom *p, const float *x,
-                                   const float *dy, const int32_t *argmax, float *dw, float *db,
-                                   float *workspace);
+                                   const float *w, const float *dy, const int32_t *argmax,
+                                   float *dx, float *dw, float *db, float *workspace);
 
 soma_status cpu_maxpool_forward(const pool_geom *g, const float *x, float *y, int32_t *argmax);
 soma_status cpu_maxpool_backward(const pool_geom *g, const float *dy, const int32_t *argmax,
