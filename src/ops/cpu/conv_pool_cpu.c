@@ -26,14 +26,24 @@
 
 typedef enum { FUSED_NONE, FUSED_ROWVEC, FUSED_CHANVEC } fused_kernel;
 
-static fused_kernel fused_kernel_of(const conv_geom *g, conv_plan *plan)
+/* Which pooled kernel a layer runs, and whether its backward can take
+ * rowvec's pooled filter gradient (a first layer: no input gradient asked),
+ * from one look at the convolution's plan. */
+typedef struct fused_plan {
+    fused_kernel kernel;
+    int pooled_dw;
+} fused_plan;
+
+static fused_plan plan_of(const conv_geom *g, int with_dx)
 {
-    *plan = conv_plan_auto(g);
-    if (plan->forward == CONV_ROWVEC && rowvec_pool_supported(g))
-        return FUSED_ROWVEC;
-    if (plan->forward == CONV_CHANVEC && chanvec_pool_supported(g))
-        return FUSED_CHANVEC;
-    return FUSED_NONE;
+    conv_plan plan = conv_plan_auto(g);
+    fused_plan f = {FUSED_NONE, 0};
+    if (plan.forward == CONV_ROWVEC && rowvec_pool_supported(g))
+        f.kernel = FUSED_ROWVEC;
+    else if (plan.forward == CONV_CHANVEC && chanvec_pool_supported(g))
+        f.kernel = FUSED_CHANVEC;
+    f.pooled_dw = !with_dx && f.kernel == FUSED_ROWVEC && plan.dw == CONV_ROWVEC;
+    return f;
 }
 
 int cpu_conv_pool_supported(const conv_geom *g, const pool_geom *p)
@@ -45,15 +55,7 @@ int cpu_conv_pool_supported(const conv_geom *g, const pool_geom *p)
     if (!(p->size == 2 && p->stride == 2 && p->pad == 0 && p->n == g->n && p->c == g->k &&
           p->h == g->oh && p->w == g->ow && p->oh == g->oh / 2 && p->ow == g->ow / 2))
         return 0;
-    conv_plan plan;
-    return fused_kernel_of(g, &plan) != FUSED_NONE;
-}
-
-/* rowvec's pooled filter gradient: a first layer (no input gradient) */
-static int pooled_dw(const conv_geom *g, int with_dx)
-{
-    conv_plan plan;
-    return !with_dx && fused_kernel_of(g, &plan) == FUSED_ROWVEC && plan.dw == CONV_ROWVEC;
+    return plan_of(g, 0).kernel != FUSED_NONE;
 }
 
 /* The packed filters, then per thread the larger of the forward pass's
@@ -62,11 +64,10 @@ typedef struct pool_layout {
     size_t shared, part, per_thread;
 } pool_layout;
 
-static pool_layout layout(const conv_geom *g)
+static pool_layout layout(const conv_geom *g, fused_kernel kernel)
 {
     pool_layout l = {0, 0, 0};
-    conv_plan plan;
-    if (fused_kernel_of(g, &plan) == FUSED_CHANVEC) {
+    if (kernel == FUSED_CHANVEC) {
         l.shared = round16z(chanvec_shared(g));
         l.per_thread = round16z(chanvec_scratch(g, CONV_FORWARD));
         return l;
@@ -87,9 +88,10 @@ static size_t full_dy_floats(const pool_geom *p)
 
 size_t cpu_conv_pool_workspace(const conv_geom *g, const pool_geom *p, int with_dx)
 {
-    pool_layout l = layout(g);
+    fused_plan f = plan_of(g, with_dx);
+    pool_layout l = layout(g, f.kernel);
     size_t fused = l.shared + (size_t)cpu_parts() * l.per_thread;
-    size_t unfused = pooled_dw(g, with_dx) ? 0 : full_dy_floats(p) + cpu_conv2d_workspace(g);
+    size_t unfused = f.pooled_dw ? 0 : full_dy_floats(p) + cpu_conv2d_workspace(g);
     return (fused > unfused ? fused : unfused) + 16; /* + 16: room to align */
 }
 
@@ -126,11 +128,11 @@ soma_status cpu_conv_pool_forward(const conv_geom *g, const pool_geom *p, const 
                                   const float *w, const float *b, float *y, int32_t *argmax,
                                   float *workspace)
 {
-    pool_layout l = layout(g);
+    fused_kernel kernel = plan_of(g, 0).kernel;
+    pool_layout l = layout(g, kernel);
     pool_job job = {.g = g, .p = p, .l = &l, .x = x, .y = y, .argmax = argmax,
                     .shared = aligned64(workspace), .has_bias = b != NULL};
-    conv_plan plan;
-    if (fused_kernel_of(g, &plan) == FUSED_CHANVEC) {
+    if (kernel == FUSED_CHANVEC) {
         chanvec_pack(g, w, b, 0, job.shared);
         job.forward_image = chanvec_pool_forward_image;
     } else {
@@ -169,12 +171,13 @@ soma_status cpu_conv_pool_backward(const conv_geom *g, const pool_geom *p, const
                                    const float *w, const float *dy, const int32_t *argmax,
                                    float *dx, float *dw, float *db, float *workspace)
 {
-    if (!pooled_dw(g, dx != NULL)) {
+    fused_plan f = plan_of(g, dx != NULL);
+    if (!f.pooled_dw) {
         float *full = aligned64(workspace);
         SOMA_TRY(cpu_maxpool_backward(p, dy, argmax, full));
         return cpu_conv2d_backward(g, x, w, NULL, full, dx, dw, db, full + full_dy_floats(p));
     }
-    pool_layout l = layout(g);
+    pool_layout l = layout(g, f.kernel);
     pool_job job = {.g = g, .p = p, .l = &l, .x = x, .dy = dy, .argmax_in = argmax, .dw = dw,
                     .db = db, .shared = aligned64(workspace), .parts = cpu_parts()};
     cpu_team(cpu_live_threads(job.parts), backward_parts, &job);
