@@ -64,7 +64,7 @@ static soma_status one_step(bench_run *b, long long s)
 {
     const float *logits;
     if (b->opt)
-        return train_step(b->m, b->opt, b->lr, b->batch, &b->data, 1, s);
+        return train_step(b->m, b->opt, b->lr, b->batch, &b->data, 1, s, NULL);
     return network_forward(b->m, &b->ctx, &logits);
 }
 

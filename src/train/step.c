@@ -73,6 +73,9 @@ struct sliced_step {
     _Atomic size_t left[NETWORK_MAX_SLICES];
     _Atomic size_t final_from[NETWORK_MAX_SLICES];
     slice_hook hooks[NETWORK_MAX_SLICES];
+    /* the squares of each chunk's summed gradients, counted on the core that
+     * sums them (the norm's terms, added in chunk order after the step) */
+    double *chunk_sq;
 };
 
 static void sliced_init(sliced_step *j, soma_model *m, optimizer *opt, float lr, int batch,
@@ -132,7 +135,7 @@ static long claim_chunk(sliced_step *j, int s, int all_final)
 }
 
 /* A chunk's gradients summed into slice 0's in slice order (the same sums
- * for the same split, whoever does them), and its update. */
+ * for the same split, whoever does them), their squares, and its update. */
 static soma_status finish_chunk(const sliced_step *j, long chunk)
 {
     soma_model *m = j->m;
@@ -140,6 +143,8 @@ static soma_status finish_chunk(const sliced_step *j, long chunk)
                                                                               : m->nparams;
     for (int s = 1; s < j->slices; s++)
         SOMA_TRY(m->be->add(m->grads + b, network_slice_grads(m, s) + b, e - b));
+    if (j->chunk_sq)
+        SOMA_TRY(m->be->sum_squares(m->grads + b, e - b, &j->chunk_sq[chunk]));
     return j->opt ? optimizer_step_range(j->opt, j->lr, m->params, m->grads, b, e) : SOMA_OK;
 }
 
@@ -179,24 +184,37 @@ static soma_status slice_finish(void *arg, int part, int parts)
     return finish_chunks(arg, part, 1);
 }
 
-/* `slices` from network_slices: at most NETWORK_MAX_SLICES (network_plan) */
+/* `slices` from network_slices: at most NETWORK_MAX_SLICES (network_plan).
+ * grad_sq: see train_step (NULL: not wanted). */
 static soma_status run_sliced(soma_model *m, optimizer *opt, float lr, int batch, int slices,
                               const step_data *data, uint64_t seed, long long global_step,
-                              int loss_batch, int sample_base)
+                              int loss_batch, int sample_base, double *grad_sq)
 {
     sliced_step job;
     sliced_init(&job, m, opt, lr, batch, slices, data, seed, global_step, loss_batch,
                 sample_base);
-    return m->be->run_lanes(slices, slice_pass, slice_finish, &job);
+    size_t chunks = (m->nparams + FINISH_CHUNK - 1) / FINISH_CHUNK;
+    job.chunk_sq = grad_sq ? malloc(sizeof(double) * (chunks ? chunks : 1)) : NULL;
+    if (grad_sq && !job.chunk_sq)
+        return soma_error(SOMA_ERR_MEMORY, "out of memory");
+    soma_status st = m->be->run_lanes(slices, slice_pass, slice_finish, &job);
+    if (grad_sq && st == SOMA_OK) {
+        *grad_sq = 0.0;
+        for (size_t c = 0; c < chunks; c++)
+            *grad_sq += job.chunk_sq[c];
+    }
+    free(job.chunk_sq);
+    return st;
 }
 
 soma_status train_step(soma_model *m, optimizer *opt, float lr, int batch, const step_data *data,
-                       uint64_t seed, long long global_step)
+                       uint64_t seed, long long global_step, double *grad_sq)
 {
     int slices = m->profile ? 1 : network_slices(m, batch);
     m->step_slices = slices;
     if (slices > 1) {
-        SOMA_TRY(run_sliced(m, opt, lr, batch, slices, data, seed, global_step, batch, 0));
+        SOMA_TRY(run_sliced(m, opt, lr, batch, slices, data, seed, global_step, batch, 0,
+                            grad_sq));
         optimizer_count(opt);
         return SOMA_OK;
     }
@@ -204,7 +222,8 @@ soma_status train_step(soma_model *m, optimizer *opt, float lr, int batch, const
                    .step = global_step, .workspace = m->workspace, .grads = m->grads,
                    .metrics = m->metrics};
     SOMA_TRY(pass(m, &ctx, batch, data));
-    return optimizer_step(opt, lr, m->params, m->grads);
+    SOMA_TRY(optimizer_step(opt, lr, m->params, m->grads));
+    return grad_sq ? m->be->sum_squares(m->grads, m->nparams, grad_sq) : SOMA_OK;
 }
 
 soma_status train_step_dist(soma_model *m, optimizer *opt, float lr, const step_data *data,
@@ -218,7 +237,7 @@ soma_status train_step_dist(soma_model *m, optimizer *opt, float lr, const step_
         m->step_slices = slices;
         if (slices > 1) {
             SOMA_TRY(run_sliced(m, NULL, lr, d->batch, slices, data, seed, global_step,
-                                d->global_batch, d->base));
+                                d->global_batch, d->base, NULL));
         } else {
             run_ctx ctx = {.be = m->be, .batch = d->batch, .training = 1, .seed = seed,
                            .step = global_step, .workspace = m->workspace, .grads = m->grads,

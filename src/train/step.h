@@ -18,9 +18,15 @@ typedef struct step_data {
 } step_data;
 
 /* Forward, loss, backward and the optimizer update of one batch. Its loss
- * sum and correct count stay on the device for network_metrics. */
+ * sum and correct count stay on the device for network_metrics. grad_sq
+ * (NULL: not wanted): the squared norm of the step's gradient (m->grads).
+ * A step split into slices counts it chunk by chunk on the threads that sum
+ * the chunks, while they are in their caches: counted by one thread after
+ * the step, it would stall that thread on the lines the others wrote while
+ * they wait for the next step. */
 soma_status train_step(soma_model *m, optimizer *opt, float lr, int batch,
-                       const step_data *data, uint64_t seed, long long global_step);
+                       const step_data *data, uint64_t seed, long long global_step,
+                       double *grad_sq);
 
 /* This process's part of a step trained over several (train/comm.h). */
 typedef struct step_dist {

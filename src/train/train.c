@@ -354,7 +354,7 @@ static soma_status run_epoch(trainer *t, soma_progress_fn progress, void *user,
             data.ready = 1;
         }
         double lr = schedule_lr(c, rs->global_step, t->steps_per_epoch);
-        double loss_sum;
+        double loss_sum, grad_sq = NAN;
         long long correct;
         int stop, time_due;
         soma_status st;
@@ -368,7 +368,8 @@ static soma_status run_epoch(trainer *t, soma_progress_fn progress, void *user,
             loss_sum = sums[0], correct = (long long)sums[1];
             stop = sums[2] > 0.0, time_due = sums[3] > 0.0;
         } else {
-            st = train_step(m, t->opt, (float)lr, count, &data, rs->seed, rs->global_step);
+            st = train_step(m, t->opt, (float)lr, count, &data, rs->seed, rs->global_step,
+                            progress ? &grad_sq : NULL);
             stop = time_due = -1; /* read after the step */
         }
         if (t->loader)
@@ -381,10 +382,10 @@ static soma_status run_epoch(trainer *t, soma_progress_fn progress, void *user,
             SOMA_TRY(network_metrics(m, &loss_sum, &correct));
         if (!isfinite(loss_sum))
             return diverged(t, "the loss", rs->step + 1);
-        /* the step's gradient (the lanes' summed into m->grads), before the
-         * next step overwrites it: only when someone is told */
-        double grad_sq = NAN;
-        if (progress)
+        /* the step's gradient, summed over the processes, before the next
+         * step overwrites it: only when someone is told (the step of one
+         * process counts it itself) */
+        if (progress && t->size > 1)
             SOMA_TRY(m->be->sum_squares(m->grads, m->nparams, &grad_sq));
         rs->step++;
         rs->global_step++;

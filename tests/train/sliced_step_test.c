@@ -1,7 +1,9 @@
 /*
  * A training step split into slices of samples, one per thread, against the
- * same step run whole on one thread: the same dropout masks, the same loss
- * and the same weights after several steps (up to the order of the sums).
+ * same step run whole on one thread: the same dropout masks, the same loss,
+ * the same gradient norm and the same weights after several steps (up to the
+ * order of the sums). The norm a step reports is that of the gradient it
+ * left in m->grads.
  * Three slices over 25 samples (8, 8, 9) on a machine with fewer cores make
  * the threads interleave, so slices that wrote over each other's buffers
  * would show (the model has each kind of layer that keeps a per-sample
@@ -33,6 +35,7 @@ static const char *model_text =
 typedef struct result {
     float *params;
     double loss[STEPS];
+    double grad_sq[STEPS]; /* as train_step counts it */
     long long correct[STEPS];
     int slices;
 } result;
@@ -58,8 +61,13 @@ static result run(const char *text, const soma_dataset *ds, int threads)
         for (int i = 0; i < BATCH; i++)
             indices[i] = (s * 7 + i * 3) % soma_dataset_count(ds);
         step_data data = {ds, indices, host, labels, 0};
-        CHECK(train_step(m, opt, 0.05f, BATCH, &data, 11, s) == SOMA_OK);
+        CHECK(train_step(m, opt, 0.05f, BATCH, &data, 11, s, &r.grad_sq[s]) == SOMA_OK);
         CHECK(network_metrics(m, &r.loss[s], &r.correct[s]) == SOMA_OK);
+        double sq = 0.0; /* the gradient the step left, squared in another order */
+        for (size_t i = 0; i < m->nparams; i++)
+            sq += (double)m->grads[i] * m->grads[i];
+        CHECK_MSG(fabs(r.grad_sq[s] - sq) <= 1e-12 * sq, "%d threads step %d: norm^2 %.17g, "
+                  "the gradient's %.17g", threads, s, r.grad_sq[s], sq);
     }
     r.params = malloc(sizeof(float) * m->nparams);
     memcpy(r.params, m->params, sizeof(float) * m->nparams);
@@ -100,7 +108,7 @@ static void check_failure_propagates(const soma_dataset *ds, int threads)
     int32_t labels[BATCH];
     step_data data = {ds, indices, host, labels, 0};
     soma_error_clear();
-    CHECK_MSG(train_step(m, opt, 0.05f, BATCH, &data, 11, 0) == SOMA_ERR_UNSUPPORTED,
+    CHECK_MSG(train_step(m, opt, 0.05f, BATCH, &data, 11, 0, NULL) == SOMA_ERR_UNSUPPORTED,
               "%d threads", threads);
     CHECK_MSG(strcmp(soma_last_error(), "injected failure") == 0, "%d threads: message '%s'",
               threads, soma_last_error());
@@ -134,9 +142,14 @@ int main(void)
         CHECK_MSG(fabs(split.loss[s] - whole.loss[s]) <= 1e-5 * fabs(whole.loss[s]),
                   "step %d: loss %.9g split, %.9g whole", s, split.loss[s], whole.loss[s]);
         CHECK(split.correct[s] == whole.correct[s]);
+        CHECK_MSG(fabs(split.grad_sq[s] - whole.grad_sq[s]) <= 1e-5 * whole.grad_sq[s],
+                  "step %d: norm^2 %.9g split, %.9g whole", s, split.grad_sq[s],
+                  whole.grad_sq[s]);
+        CHECK(split.grad_sq[s] > 0.0);
     }
     CHECK(memcmp(split.params, again.params, sizeof(float) * n) == 0);
     CHECK(split.loss[STEPS - 1] == again.loss[STEPS - 1]);
+    CHECK(memcmp(split.grad_sq, again.grad_sq, sizeof split.grad_sq) == 0);
 
     /* batch statistics couple the samples: such a model runs its steps whole */
     soma_set_threads(3);
