@@ -142,6 +142,15 @@ static void prefetch_sample(const soma_dataset *ds, int index, size_t sample)
     __builtin_prefetch(ds->labels + index);
 }
 
+void dataset_prefetch(const soma_dataset *ds, const int *indices, int n)
+{
+    if (ds->stream)
+        return;
+    size_t sample = dataset_sample_size(ds);
+    for (int i = 0; i < n; i++)
+        prefetch_sample(ds, indices[i], sample);
+}
+
 /* mean[c * step], std[c * step] for channel c, as convert_sample takes them */
 static soma_status gather(const soma_dataset *ds, const int *indices, int n, const float *mean,
                           const float *std, int step, float *out, int32_t *labels)

@@ -15,6 +15,10 @@ typedef struct step_data {
     float *host;     /* batch x sample floats */
     int32_t *labels; /* batch labels, filled when ds is set */
     int ready;       /* host and labels hold the batch already (augmented, normalised) */
+    /* the next step's samples of ds (NULL: none known): asked for in the
+     * middle of this step (dataset_prefetch), each pass its share */
+    const int *next;
+    int next_n;
 } step_data;
 
 /* Forward, loss, backward and the optimizer update of one batch. Its loss

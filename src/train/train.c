@@ -342,7 +342,16 @@ static soma_status run_epoch(trainer *t, soma_progress_fn progress, void *user,
         /* this process's samples of the global batch: [part, part_end) */
         int part, part_end;
         partition(count, t->size, t->rank, &part, &part_end);
-        step_data data = {t->train, t->order + first + part, t->batch_host, t->labels, 0};
+        step_data data = {.ds = t->train, .indices = t->order + first + part,
+                          .host = t->batch_host, .labels = t->labels};
+        if (!t->loader && first + count < t->train->n) { /* this process's part of the next */
+            int next_count = t->train->n - first - count < c->batch ? t->train->n - first - count
+                                                                    : c->batch;
+            int next, next_end;
+            partition(next_count, t->size, t->rank, &next, &next_end);
+            data.next = t->order + first + count + next;
+            data.next_n = next_end - next;
+        }
         governor_next(&t->governor);
         double step_start = omp_get_wtime(); /* waiting for the loader counts too */
         if (t->loader) {

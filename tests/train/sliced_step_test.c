@@ -60,7 +60,7 @@ static result run(const char *text, const soma_dataset *ds, int threads)
     for (int s = 0; s < STEPS; s++) {
         for (int i = 0; i < BATCH; i++)
             indices[i] = (s * 7 + i * 3) % soma_dataset_count(ds);
-        step_data data = {ds, indices, host, labels, 0};
+        step_data data = {.ds = ds, .indices = indices, .host = host, .labels = labels};
         CHECK(train_step(m, opt, 0.05f, BATCH, &data, 11, s, &r.grad_sq[s]) == SOMA_OK);
         CHECK(network_metrics(m, &r.loss[s], &r.correct[s]) == SOMA_OK);
         double sq = 0.0; /* the gradient the step left, squared in another order */
@@ -106,7 +106,7 @@ static void check_failure_propagates(const soma_dataset *ds, int threads)
         indices[i] = i;
     float *host = malloc(sizeof(float) * 64 * BATCH);
     int32_t labels[BATCH];
-    step_data data = {ds, indices, host, labels, 0};
+    step_data data = {.ds = ds, .indices = indices, .host = host, .labels = labels};
     soma_error_clear();
     CHECK_MSG(train_step(m, opt, 0.05f, BATCH, &data, 11, 0, NULL) == SOMA_ERR_UNSUPPORTED,
               "%d threads", threads);

@@ -62,7 +62,7 @@ static float *run(const char *text, const soma_dataset *ds, int parts, int live,
     for (int s = 0; s < STEPS; s++) {
         for (int i = 0; i < BATCH; i++)
             indices[i] = (s * 7 + i * 3) % soma_dataset_count(ds);
-        step_data data = {ds, indices, host, labels, 0};
+        step_data data = {.ds = ds, .indices = indices, .host = host, .labels = labels};
         CHECK(train_step(m, opt, 0.05f, BATCH, &data, 11, s, NULL) == SOMA_OK);
     }
     *n = m->nparams;
