@@ -162,8 +162,8 @@ def versions():
 def header(w, runs):
     env = os.environ.get
     torch_v, torch_deb, numpy_v, blas_v, gcc_v, soma_v = versions()
-    cores = sorted({r["core"] for (name, _, _), rs in runs.items() if name == "sgemm"
-                    for r in rs if "core" in r})
+    # every sgemm run names its kernels: the sgemm rows' and the pair rounds'
+    cores = sorted({r["core"] for rs in runs.values() for r in rs if "core" in r})
     w("# soma vs PyTorch: side-by-side benchmark\n")
     if env("BENCH_QUICK") == "1":
         w("> **SMOKE TEST** — written by `bench/run.sh --quick`: one repetition, few timed steps,")
