@@ -308,10 +308,12 @@ static void release_plan(soma_model *m)
     be->free(m->probs);
     be->free(m->labels);
     be->free(m->slice_grads);
+    free(m->chunk_sq);
     be->free(m->metrics);
     m->acts = NULL;
     m->input_buf = m->dact[0] = m->dact[1] = m->cache = m->workspace = m->probs = NULL;
     m->slice_grads = NULL;
+    m->chunk_sq = NULL;
     m->labels = NULL;
     m->metrics = NULL;
     m->planned_batch = 0;

@@ -67,6 +67,8 @@ struct soma_model {
      * side (network_slices): slice s > 0 accumulates its gradients in its own
      * buffer, and uses workspace floats [s, s + 1) x plan.slice_workspace */
     float *slice_grads;    /* (plan.slices - 1) x nparams */
+    double *chunk_sq;      /* host: a sliced step's gradient norm, a term per chunk of the
+                              update (train/step.c allocates it at its first such step) */
     int step_slices;       /* the last step's: `metrics` holds that many */
 
     /* input normalisation, one (mean, std) per input channel (input.c of

@@ -210,17 +210,19 @@ static soma_status run_sliced(soma_model *m, optimizer *opt, float lr, int batch
     sliced_init(&job, m, opt, lr, batch, slices, data, seed, global_step, loss_batch,
                 sample_base);
     size_t chunks = (m->nparams + FINISH_CHUNK - 1) / FINISH_CHUNK;
-    job.chunk_sq = grad_sq ? malloc(sizeof(double) * (chunks ? chunks : 1)) : NULL;
-    if (grad_sq && !job.chunk_sq)
-        return soma_error(SOMA_ERR_MEMORY, "out of memory");
-    soma_status st = m->be->run_lanes(slices, slice_pass, slice_finish, &job);
-    if (grad_sq && st == SOMA_OK) {
+    if (grad_sq && !m->chunk_sq) { /* once per plan: the chunks follow nparams */
+        m->chunk_sq = malloc(sizeof(double) * (chunks ? chunks : 1));
+        if (!m->chunk_sq)
+            return soma_error(SOMA_ERR_MEMORY, "out of memory");
+    }
+    job.chunk_sq = grad_sq ? m->chunk_sq : NULL;
+    SOMA_TRY(m->be->run_lanes(slices, slice_pass, slice_finish, &job));
+    if (grad_sq) {
         *grad_sq = 0.0;
         for (size_t c = 0; c < chunks; c++)
             *grad_sq += job.chunk_sq[c];
     }
-    free(job.chunk_sq);
-    return st;
+    return SOMA_OK;
 }
 
 soma_status train_step(soma_model *m, optimizer *opt, float lr, int batch, const step_data *data,

@@ -321,6 +321,13 @@ static double epoch_speed(const trainer *t, double seconds)
 }
 
 /* Runs the rest of the current epoch from step rs.step. */
+/* The samples of the step whose first is `first`: a batch, or the epoch's rest. */
+static int step_samples(const trainer *t, int first)
+{
+    int left = t->train->n - first;
+    return left < t->cfg->batch ? left : t->cfg->batch;
+}
+
 static soma_status run_epoch(trainer *t, soma_progress_fn progress, void *user,
                              double epoch_start)
 {
@@ -338,17 +345,15 @@ static soma_status run_epoch(trainer *t, soma_progress_fn progress, void *user,
                                     m->norm_std));
     while (rs->step < t->steps_per_epoch) {
         int first = rs->step * c->batch;
-        int count = t->train->n - first < c->batch ? t->train->n - first : c->batch;
+        int count = step_samples(t, first);
         /* this process's samples of the global batch: [part, part_end) */
         int part, part_end;
         partition(count, t->size, t->rank, &part, &part_end);
         step_data data = {.ds = t->train, .indices = t->order + first + part,
                           .host = t->batch_host, .labels = t->labels};
         if (!t->loader && first + count < t->train->n) { /* this process's part of the next */
-            int next_count = t->train->n - first - count < c->batch ? t->train->n - first - count
-                                                                    : c->batch;
             int next, next_end;
-            partition(next_count, t->size, t->rank, &next, &next_end);
+            partition(step_samples(t, first + count), t->size, t->rank, &next, &next_end);
             data.next = t->order + first + count + next;
             data.next_n = next_end - next;
         }
