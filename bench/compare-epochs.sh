@@ -35,9 +35,9 @@ done
 [[ -d $DATA ]] || { echo "compare-epochs: no dataset at $DATA" >&2; exit 2; }
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
-# bench/run.sh's recipe, spelled out; OpenBLAS picks its own kernels there too
-RECIPE=(--epochs 1 --batch 64 --opt adam --lr 0.001 --weight-decay 0 --schedule const --warmup 0
-        --init he --seed 1 --val-split 0 --quiet)
+# bench/run.sh's recipe; OpenBLAS picks its own kernels there too
+# shellcheck source=bench/recipe.sh
+source "$(dirname "${BASH_SOURCE[0]}")/recipe.sh"
 PIN=()
 (( THREADS == 1 )) && PIN=(taskset -c 0)
 

@@ -80,10 +80,9 @@ want() { [[ " $ONLY " == *" $1 "* ]]; }
 
 # Timed steps per run of `soma bench` / torch_bench.py (warm-up: a fifth, >= 2).
 # LeNet-5 training: one epoch over TRAIN_IMAGES images (all 60,000 unless --quick).
-# The soma recipe is spelled out in full (Adam 1e-3, no weight decay, constant
-# rate, He init), so that a change of `soma train`'s defaults cannot change it.
-RECIPE=(--epochs 1 --batch 64 --opt adam --lr 0.001 --weight-decay 0 --schedule const --warmup 0
-        --init he --seed 1 --val-split 0 --quiet)
+# The soma recipe: bench/recipe.sh.
+# shellcheck source=bench/recipe.sh
+source "$ROOT/bench/recipe.sh"
 if [[ $QUICK == 1 ]]; then
     STEPS_LENET_INFER=20 STEPS_BN_CNN=8 STEPS_ALEXNET=3 STEPS_ALEXNET_FULL=2 TRAIN_IMAGES=10000
     DIST_BN_IMAGES=1000 # the BN CNN's epoch of lenet5-dist (LeNet-5's: TRAIN_IMAGES)

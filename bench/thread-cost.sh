@@ -33,8 +33,8 @@ command -v perf >/dev/null || { echo "thread-cost: needs perf (apt-get install l
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 # as bench/run.sh: its recipe, and OpenBLAS choosing its own kernels
-RECIPE=(--epochs 1 --batch 64 --opt adam --lr 0.001 --weight-decay 0 --schedule const --warmup 0
-        --init he --seed 1 --val-split 0 --quiet)
+# shellcheck source=bench/recipe.sh
+source "$ROOT/bench/recipe.sh"
 for t in 1 2; do
     cpus=0 && (( t == 2 )) && cpus=0,1
     env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE perf record -q -o "$work/t$t.data" -F 5000 -- \
