@@ -78,8 +78,9 @@ typedef struct st_writer st_writer;
 /* NULL if out of memory. */
 st_writer *st_writer_create(void);
 void st_writer_free(st_writer *w);
-/* Adds a tensor (the bytes are copied). Names must be unique, non-empty,
- * valid UTF-8 and not "__metadata__"; tensors are written in the order added. */
+/* Adds a tensor (the bytes are copied). Names must be unique, valid UTF-8
+ * and not "__metadata__"; "" is a name like any other (the reader accepts it,
+ * and PyTorch names a root module so). Tensors are written in the order added. */
 soma_status st_writer_add(st_writer *w, const char *name, st_dtype dtype, int ndim,
                           const int64_t *dims, const void *data);
 soma_status st_writer_add_f32(st_writer *w, const char *name, int ndim, const int64_t *dims,

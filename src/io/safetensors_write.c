@@ -67,7 +67,7 @@ soma_status st_writer_add(st_writer *w, const char *name, st_dtype dtype, int nd
         return soma_error(SOMA_ERR_ARGUMENT, "safetensors writer: no writer or no name");
     char shown[80];
     str_sanitize(shown, sizeof shown, name);
-    if (!*name || strcmp(name, "__metadata__") == 0 || !valid_utf8(name))
+    if (strcmp(name, "__metadata__") == 0 || !valid_utf8(name))
         return soma_error(SOMA_ERR_ARGUMENT, "safetensors writer: invalid tensor name '%s'", shown);
     if (!st_dtype_name(dtype) || ndim < 0 || ndim > ST_MAX_DIMS || (ndim > 0 && !dims))
         return soma_error(SOMA_ERR_ARGUMENT, "safetensors writer: tensor '%s': bad dtype or ndim",

@@ -256,7 +256,6 @@ static void test_writer(const char *path)
     /* rejected additions */
     CHECK(st_writer_add_f32(wr, "0.bias", 1, (const int64_t[]){3}, bias) == SOMA_ERR_ARGUMENT);
     CHECK(st_writer_add_f32(wr, "__metadata__", 1, (const int64_t[]){3}, bias) == SOMA_ERR_ARGUMENT);
-    CHECK(st_writer_add_f32(wr, "", 1, (const int64_t[]){3}, bias) == SOMA_ERR_ARGUMENT);
     CHECK(st_writer_add_f32(wr, "bad\xff", 1, (const int64_t[]){3}, bias) == SOMA_ERR_ARGUMENT);
     CHECK(st_writer_add_f32(wr, "neg", 1, (const int64_t[]){-3}, bias) != SOMA_OK);
     CHECK(st_writer_add_f32(wr, "huge", 3, (const int64_t[]){1LL << 40, 1LL << 40, 1LL << 40}, bias) != SOMA_OK);
@@ -326,6 +325,34 @@ static void test_writer(const char *path)
         CHECK(strcmp(st_meta(f, ST_CRC_KEY), crc) == 0);
         CHECK(st_checksum_of(f) == ST_CHECKSUM_FILE);
     }
+    st_free(f);
+    free(file);
+}
+
+/* "" is a tensor name like any other: files from PyTorch forward hooks carry
+ * it (the root module), the reader accepts it, so the writer must write it.
+ * Found by fuzz_safetensors (the writer refused what the reader read). */
+static void test_empty_name(void)
+{
+    size_t len = 0;
+    uint8_t *file = make_file("{\"\":{\"dtype\":\"U8\",\"shape\":[2],\"data_offsets\":[0,2]}}",
+                              (const uint8_t *)"xy", 2, &len);
+    st_file *f = NULL;
+    CHECK_MSG(st_parse_memory(file, len, "hooks", &f) == SOMA_OK, "%s", soma_last_error());
+    const st_tensor_info *t = f ? st_find(f, "") : NULL;
+    CHECK(t && t->nbytes == 2 && memcmp(t->data, "xy", 2) == 0);
+    st_writer *wr = st_writer_create();
+    CHECK(t && st_writer_add(wr, "", t->dtype, t->ndim, t->dims, t->data) == SOMA_OK);
+    CHECK(st_writer_add(wr, "", ST_U8, 1, (const int64_t[]){2}, "ab") == SOMA_ERR_ARGUMENT);
+    uint8_t *bytes = NULL;
+    CHECK(st_writer_serialize(wr, &bytes, &len) == SOMA_OK);
+    st_file *g = NULL;
+    CHECK_MSG(st_parse_memory(bytes, len, "rewritten", &g) == SOMA_OK, "%s", soma_last_error());
+    const st_tensor_info *u = g ? st_find(g, "") : NULL;
+    CHECK(g && st_count(g) == 1 && u && u->nbytes == 2 && memcmp(u->data, "xy", 2) == 0);
+    st_free(g);
+    free(bytes);
+    st_writer_free(wr);
     st_free(f);
     free(file);
 }
@@ -458,6 +485,7 @@ int main(void)
     test_hand_built();
     test_bad_headers();
     test_writer(path);
+    test_empty_name();
     test_shape_message(path2);
     test_corruption();
     test_foreign_file();
