@@ -90,7 +90,29 @@ static size_t token(cursor *c, char *buf, size_t size)
 }
 
 
-/* Plain decimal: digits with an optional fraction; no sign, exponent, inf or nan. */
+/* The shortest plain decimal (no exponent: the grammar has none) that reads
+ * back as the same float. */
+static void number_text(float x, char *buf, size_t size)
+{
+    for (int digits = 1; digits <= 9; digits++) {
+        snprintf(buf, size, "%.*g", digits, (double)x);
+        if (!strchr(buf, 'e') && (float)strtod(buf, NULL) == x)
+            return;
+    }
+    /* tiny values: as many decimals as it takes (no more than the value was written with) */
+    for (int decimals = 1; decimals <= 48; decimals++) {
+        snprintf(buf, size, "%.*f", decimals, (double)x);
+        if ((float)strtod(buf, NULL) == x)
+            return;
+    }
+}
+
+enum { NUMBER_BAD = 0, NUMBER_OK = 1, NUMBER_TOO_FINE = 2 };
+
+/* Plain decimal: digits with an optional fraction; no sign, exponent, inf or
+ * nan. NUMBER_TOO_FINE: a value so small that the canonical text would need
+ * more than TOKEN_MAX_LEN characters (".000...0008" reads back as "0.000...0008",
+ * which the parser would refuse). */
 static int parse_number(const char *s, float *out)
 {
     int digits = 0, dot = 0;
@@ -106,9 +128,13 @@ static int parse_number(const char *s, float *out)
         return 0;
     double v = strtod(s, NULL);
     if (!(v <= 1e9))
-        return 0;
+        return NUMBER_BAD;
+    char back[64];
+    number_text((float)v, back, sizeof back);
+    if (strlen(back) > TOKEN_MAX_LEN)
+        return NUMBER_TOO_FINE;
     *out = (float)v;
-    return 1;
+    return NUMBER_OK;
 }
 
 static soma_status bad(size_t at, const char *fmt, ...) SOMA_PRINTF(2, 3);
@@ -127,6 +153,12 @@ static soma_status bad(size_t at, const char *fmt, ...)
 static soma_status too_long(size_t at, const char *start)
 {
     return bad(at, "'%.*s...' is too long (%d characters at most)", 12, start, TOKEN_MAX_LEN);
+}
+
+static soma_status too_fine(size_t at, const char *start)
+{
+    return bad(at, "'%.*s...' is too small to write back in %d characters", 12, start,
+               TOKEN_MAX_LEN);
 }
 
 /* A character of the spec for a message: itself when printable, else its code. */
@@ -176,7 +208,10 @@ static soma_status parse_value(const kind_info *k, int i, size_t at, const char 
                           (int)at + 1, what, text, hint);
     }
     float v;
-    if (!parse_number(text, &v))
+    int number = parse_number(text, &v);
+    if (number == NUMBER_TOO_FINE)
+        return too_fine(at, text);
+    if (number != NUMBER_OK)
         return bad(at, "%s expects a number, got '%s'", what, text);
     int below = k->lo_open[i] ? !(v > k->lo[i]) : !(v >= k->lo[i]);
     if (k->integer[i] && (v != floorf(v) || below || v > k->hi[i]))
@@ -200,7 +235,10 @@ static soma_status parse_probability(cursor *c, float *p)
         return bad(at, "expected a probability in [0, 1]");
     if (n > TOKEN_MAX_LEN)
         return too_long(at, buf);
-    if (!parse_number(buf, p) || *p > 1.0f)
+    int number = parse_number(buf, p);
+    if (number == NUMBER_TOO_FINE)
+        return too_fine(at, buf);
+    if (number != NUMBER_OK || *p > 1.0f)
         return bad(at, "a probability must be a number in [0, 1], got '%s'", buf);
     return SOMA_OK;
 }
@@ -328,23 +366,6 @@ soma_status augment_parse(const char *spec, augment_pipeline *out)
     if (out->n == 0 && have_p)
         return bad(0, "'p' without a transform to apply to");
     return SOMA_OK;
-}
-
-/* The shortest plain decimal (no exponent: the grammar has none) that reads
- * back as the same float. */
-static void number_text(float x, char *buf, size_t size)
-{
-    for (int digits = 1; digits <= 9; digits++) {
-        snprintf(buf, size, "%.*g", digits, (double)x);
-        if (!strchr(buf, 'e') && (float)strtod(buf, NULL) == x)
-            return;
-    }
-    /* tiny values: as many decimals as it takes (no more than the value was written with) */
-    for (int decimals = 1; decimals <= 48; decimals++) {
-        snprintf(buf, size, "%.*f", decimals, (double)x);
-        if ((float)strtod(buf, NULL) == x)
-            return;
-    }
 }
 
 void augment_canonical(const augment_pipeline *p, char *buf, size_t size)

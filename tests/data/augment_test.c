@@ -69,6 +69,13 @@ static void test_specs(void)
     error_is("flip;", "1:5: expected ',' or the end of the spec, got ';'");
     error_is("rotate=1.0000000000000000000000000000000001",
              "1:8: '1.0000000000...' is too long (32 characters at most)");
+    /* 32 characters whose canonical text ("0" first) would be 33: refused, not
+     * written back as a spec that does not parse (found by fuzz_augment_spec) */
+    error_is("noise=.0000000000000000000000000800085",
+             "1:7: '.00000000000...' is too small to write back in 32 characters");
+    error_is("flip@.0000000000000000000000000800085",
+             "1:6: '.00000000000...' is too small to write back in 32 characters");
+    canonical_is("noise=.000000000000000000000000080008", "noise=0.000000000000000000000000080008@1");
     /* resized-crop: torchvision's RandomResizedCrop defaults, (min, max) pairs, first only */
     canonical_is("resized-crop", "resized-crop=0.08:1:0.75:1.3333334@1");
     canonical_is("resized-crop=0.25,flip", "resized-crop=0.25:1:0.75:1.3333334@1,flip@0.5");
