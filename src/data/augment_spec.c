@@ -122,10 +122,10 @@ static int parse_number(const char *s, float *out)
         else if (*p == '.' && !dot)
             dot = 1;
         else
-            return 0;
+            return NUMBER_BAD;
     }
     if (!digits)
-        return 0;
+        return NUMBER_BAD;
     double v = strtod(s, NULL);
     if (!(v <= 1e9))
         return NUMBER_BAD;
