@@ -89,7 +89,6 @@ static size_t token(cursor *c, char *buf, size_t size)
     return n;
 }
 
-
 /* The shortest plain decimal (no exponent: the grammar has none) that reads
  * back as the same float. */
 static void number_text(float x, char *buf, size_t size)
